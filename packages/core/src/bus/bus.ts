@@ -1,0 +1,320 @@
+import {
+  createEnvelope,
+  type Envelope,
+  type EnvelopeInput,
+  Ext,
+  type MessageKind,
+  toEnvelope,
+  withAttributes,
+} from '../envelope/envelope.js'
+import { OmnibusError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { Middleware } from '../middleware/middleware.js'
+import type { Router } from '../routing/router.js'
+import type { GuardedTransport } from '../transport/guarded.js'
+import type { Channel, StartPosition } from '../transport/transport.js'
+import { within } from '../util/async.js'
+import { Consumer, type ConsumerHost, type ConsumerPlan, type ConsumerStats } from './consumer.js'
+import { type Handler, type HandlerContext, followUp, type QueryOptions } from './context.js'
+import { deadLetterChannel } from './dead-letter.js'
+import { Replies } from './replies.js'
+import type { RetryPolicy } from './retry.js'
+
+export interface HandlerOptions {
+  /** The consumer group (events only). Default: the service name, so instances of one service share the load. */
+  group?: string
+  /** Handlers of this subscription running at once. Default: the bus's `maxInFlight`. */
+  maxInFlight?: number
+  /** Where a new group starts (events only; needs the transport's replay capability). Default `latest`. */
+  from?: StartPosition
+}
+
+export interface BusSettings {
+  readonly service: string
+  readonly source: string
+  readonly transports: ReadonlyMap<string, GuardedTransport>
+  readonly router: Router
+  readonly retry: RetryPolicy
+  readonly maxInFlight: number
+  readonly queryTimeoutMs: number
+  readonly stopTimeoutMs: number
+  readonly logger: Logger
+}
+
+type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped'
+
+type Input<T> = EnvelopeInput<T> | Envelope<T>
+
+/** The one object a service talks to: sends and handles events, commands and queries. */
+export class Bus {
+  private state: State = 'new'
+  private readonly plans = new Map<string, ConsumerPlan>()
+  private readonly consumers: Consumer[] = []
+  private readonly middleware: Middleware[] = []
+  private readonly abort = new AbortController()
+  private readonly replies: Replies
+
+  constructor(private readonly settings: BusSettings) {
+    const instance = crypto.randomUUID().slice(0, 8)
+    this.replies = new Replies(`omnibus.reply.${settings.service}.${instance}`, settings.logger)
+  }
+
+  get service(): string {
+    return this.settings.service
+  }
+
+  /** Adds middleware around every handler of this bus (in the order added). Before start(). */
+  use(middleware: Middleware): this {
+    this.assertState('new', 'add middleware')
+    this.middleware.push(middleware)
+    return this
+  }
+
+  /** Handles events of `type`, in `options.group` (default: the service). Before start(). */
+  on<T = unknown>(type: string, handler: Handler<T>, options: HandlerOptions = {}): this {
+    return this.register('event', type, handler as Handler, options)
+  }
+
+  /** Handles commands of `type`; instances of any service handling it share the commands. Before start(). */
+  handle<T = unknown>(type: string, handler: Handler<T>, options: Omit<HandlerOptions, 'group' | 'from'> = {}): this {
+    return this.register('command', type, handler as Handler, options)
+  }
+
+  /** Answers queries of `type` with what `handler` returns; a throw rejects the asker's query. Before start(). */
+  answer<T = unknown, R = unknown>(
+    type: string,
+    handler: Handler<T, R>,
+    options: Omit<HandlerOptions, 'group' | 'from'> = {},
+  ): this {
+    return this.register('query', type, handler as Handler, options)
+  }
+
+  /**
+   * Reads the dead letters of `channel` (a channel name, by default the message
+   * type): every letter whatever its type, with `dlreason`, `dlattempts`,
+   * `dlchannel` attached. Before start().
+   */
+  onDeadLetter(channel: string, handler: Handler, options: { transport?: string; maxInFlight?: number } = {}): this {
+    this.assertState('new', 'register a handler')
+    const transportKey = options.transport ?? this.settings.router.resolve(channel, 'event').transport
+    const dlq = deadLetterChannel(channel)
+    const plan = this.plan(transportKey, dlq, dlq.name, options.maxInFlight)
+    // Any type may arrive; one catch-all registration serves them.
+    plan.handlers = new CatchAll({ kind: 'event', handler })
+    return this
+  }
+
+  private register(kind: MessageKind, type: string, handler: Handler, options: HandlerOptions): this {
+    this.assertState('new', 'register a handler')
+    if (typeof type !== 'string' || type.length === 0) {
+      throw new OmnibusError('BUS_STATE', `a ${kind} handler needs a message type, got ${JSON.stringify(type)}`)
+    }
+    const { transport, channel } = this.settings.router.resolve(type, kind)
+    // A queue has one line of messages, so its group is the channel itself.
+    const group = channel.kind === 'queue' ? channel.name : (options.group ?? this.settings.service)
+    const plan = this.plan(transport, channel, group, options.maxInFlight)
+    if (plan.handlers.has(type)) {
+      throw new OmnibusError('BUS_STATE', `${type} already has a ${kind} handler in group ${group} on this bus`)
+    }
+    plan.handlers.set(type, { kind, handler })
+    if (options.from) plan.from = options.from
+    return this
+  }
+
+  private plan(transportKey: string, channel: Channel, group: string, maxInFlight?: number): ConsumerPlan & {
+    handlers: ConsumerPlan['handlers']
+  } {
+    const key = `${transportKey}\u0000${channel.kind}\u0000${channel.name}\u0000${group}`
+    let plan = this.plans.get(key)
+    if (!plan) {
+      plan = {
+        transportKey,
+        transport: this.transport(transportKey),
+        channel,
+        group,
+        handlers: new Map(),
+        maxInFlight: maxInFlight ?? this.settings.maxInFlight,
+      }
+      this.plans.set(key, plan)
+    } else if (maxInFlight !== undefined) {
+      plan.maxInFlight = Math.min(plan.maxInFlight, maxInFlight)
+    }
+    return plan as ConsumerPlan & { handlers: ConsumerPlan['handlers'] }
+  }
+
+  /** Connects every transport, provisions, and starts consuming. */
+  async start(): Promise<void> {
+    this.assertState('new', 'start')
+    this.state = 'starting'
+    try {
+      await Promise.all([...this.settings.transports.values()].map((t) => t.connect()))
+      const host = this.host()
+      for (const plan of this.plans.values()) this.consumers.push(new Consumer(plan, host))
+      await Promise.all(this.consumers.map((c) => c.start()))
+      this.state = 'started'
+      this.settings.logger.info('bus started', { service: this.service, subscriptions: this.consumers.length })
+    } catch (error) {
+      await this.stop().catch(() => undefined)
+      throw error
+    }
+  }
+
+  /**
+   * Stops intake, waits up to `stopTimeoutMs` for running handlers to finish and
+   * be acknowledged (retries waiting for their backoff are given back to the
+   * broker instead), removes reply queues and closes the transports. Idempotent.
+   */
+  async stop(): Promise<void> {
+    if (this.state === 'stopping' || this.state === 'stopped') return
+    this.state = 'stopping'
+    this.abort.abort(new OmnibusError('BUS_STATE', 'the bus is stopping'))
+    const drained = await within(
+      this.settings.stopTimeoutMs,
+      Promise.allSettled(this.consumers.map((c) => c.stop())),
+    )
+    if (!drained) {
+      this.settings.logger.warn('handlers still running at the stop timeout; their messages will be redelivered', {
+        stopTimeoutMs: this.settings.stopTimeoutMs,
+      })
+    }
+    await this.replies.close()
+    await Promise.allSettled([...this.settings.transports.values()].map((t) => t.close()))
+    this.state = 'stopped'
+    this.settings.logger.info('bus stopped', { service: this.service })
+  }
+
+  /** Counts per subscription (handled, retried, dead-lettered, malformed, skipped) since start. */
+  stats(): ConsumerStats {
+    const total: ConsumerStats = { handled: 0, retried: 0, deadLettered: 0, malformed: 0, skipped: 0 }
+    for (const c of this.consumers) for (const k of Object.keys(total) as (keyof ConsumerStats)[]) total[k] += c.stats[k]
+    return total
+  }
+
+  /** Publishes one event or several; resolves once the broker(s) confirmed every one. */
+  publish<T>(input: Input<T> | readonly Input<T>[]): Promise<void> {
+    return this.dispatch('event', input)
+  }
+
+  /** Sends one command or several to their handlers; resolves once the broker(s) confirmed. */
+  send<T>(input: Input<T> | readonly Input<T>[]): Promise<void> {
+    return this.dispatch('command', input)
+  }
+
+  /** Asks a query and waits for its answer (the handler's return value), or rejects on timeout or on the handler's error. */
+  async query<R = unknown, T = unknown>(input: Input<T>, options: QueryOptions = {}): Promise<R> {
+    this.assertSending()
+    const timeoutMs = options.timeoutMs ?? this.settings.queryTimeoutMs
+    const draft = toEnvelope('query', input, this.settings.source)
+    const { transport, channel } = this.settings.router.resolve(draft.type, 'query')
+    const guarded = this.transport(transport)
+    const replyChannel = await this.replies.channelFor(guarded)
+    const query = withAttributes(draft, {
+      [Ext.replyTo]: replyChannel.name,
+      [Ext.deadline]: new Date(Date.now() + timeoutMs).toISOString(),
+    })
+    const answer = this.replies.expect(query, timeoutMs)
+    try {
+      await guarded.publish(channel, [query])
+    } catch (error) {
+      this.replies.cancel(query.id)
+      answer.catch(() => undefined)
+      throw error
+    }
+    return (await answer) as R
+  }
+
+  private async dispatch<T>(kind: MessageKind, input: Input<T> | readonly Input<T>[]): Promise<void> {
+    this.assertSending()
+    const inputs = Array.isArray(input) ? (input as readonly Input<T>[]) : [input as Input<T>]
+    const batches = new Map<string, { transport: GuardedTransport; channel: Channel; events: Envelope[] }>()
+    for (const one of inputs) {
+      const envelope = toEnvelope(kind, one, this.settings.source)
+      const { transport, channel } = this.settings.router.resolve(envelope.type, kind)
+      const key = `${transport}\u0000${channel.name}`
+      let batch = batches.get(key)
+      if (!batch) {
+        batch = { transport: this.transport(transport), channel, events: [] }
+        batches.set(key, batch)
+      }
+      batch.events.push(envelope)
+    }
+    if (batches.size === 1) {
+      const only = batches.values().next().value!
+      return only.transport.publish(only.channel, only.events)
+    }
+    await Promise.all([...batches.values()].map((b) => b.transport.publish(b.channel, b.events)))
+  }
+
+  private host(): ConsumerHost {
+    return {
+      logger: this.settings.logger,
+      retry: this.settings.retry,
+      middleware: this.middleware,
+      signal: this.abort.signal,
+      contextFor: (base, event) => this.contextFor(base, event),
+      reply: (transport, query, outcome) => this.reply(transport, query, outcome),
+    }
+  }
+
+  private contextFor(base: Omit<HandlerContext, 'publish' | 'send' | 'query'>, cause: Envelope): HandlerContext {
+    return {
+      ...base,
+      publish: (input) => this.publish(followUp(cause, input)),
+      send: (input) => this.send(followUp(cause, input)),
+      query: (input, options) => this.query(followUp(cause, input), options),
+    }
+  }
+
+  private async reply(
+    transport: GuardedTransport,
+    query: Envelope,
+    outcome: { data: unknown } | { error: string },
+  ): Promise<void> {
+    const replyTo = query[Ext.replyTo]
+    if (typeof replyTo !== 'string') {
+      this.settings.logger.warn('query without replyto; answer dropped', { id: query.id, type: query.type })
+      return
+    }
+    const failed = 'error' in outcome
+    const reply = createEnvelope('event', {
+      type: `${query.type}.reply`,
+      source: this.settings.source,
+      correlationid: query.id,
+      causationid: query.id,
+      data: failed ? { message: outcome.error } : outcome.data,
+      extensions: { [Ext.replyStatus]: failed ? 'error' : 'ok' },
+    })
+    await transport.publish({ name: replyTo, kind: 'queue' }, [reply])
+  }
+
+  private transport(key: string): GuardedTransport {
+    const transport = this.settings.transports.get(key)
+    if (!transport) throw new OmnibusError('BUS_STATE', `no transport named "${key}" in this bus`)
+    return transport
+  }
+
+  private assertState(expected: State, action: string): void {
+    if (this.state !== expected) {
+      throw new OmnibusError('BUS_STATE', `cannot ${action}: the bus is ${this.state}; do it before start()`)
+    }
+  }
+
+  private assertSending(): void {
+    if (this.state === 'stopping' || this.state === 'stopped') {
+      throw new OmnibusError('BUS_STATE', `cannot send: the bus is ${this.state}; create a new bus`)
+    }
+  }
+}
+
+/** A handler table that answers every type with one registration (dead-letter readers). */
+class CatchAll extends Map<string, { kind: MessageKind; handler: Handler }> {
+  constructor(private readonly registration: { kind: MessageKind; handler: Handler }) {
+    super()
+  }
+  override get(): { kind: MessageKind; handler: Handler } {
+    return this.registration
+  }
+  override has(): boolean {
+    return true
+  }
+}

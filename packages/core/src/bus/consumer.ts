@@ -1,0 +1,205 @@
+import type { Envelope, MessageKind } from '../envelope/envelope.js'
+import { Ext } from '../envelope/envelope.js'
+import { errorMessage } from '../errors.js'
+import { childLogger, type Logger } from '../logger.js'
+import type { Middleware } from '../middleware/middleware.js'
+import { compose } from '../middleware/middleware.js'
+import type { GuardedTransport } from '../transport/guarded.js'
+import type { Channel, Delivery, StartPosition, Subscription } from '../transport/transport.js'
+import { Semaphore, sleep } from '../util/async.js'
+import type { Handler, HandlerContext } from './context.js'
+import { deadLetterChannel, deadLetterOf, deadLetterOfMalformed } from './dead-letter.js'
+import { backoffDelay, type RetryPolicy } from './retry.js'
+
+export interface Registration {
+  readonly kind: MessageKind
+  readonly handler: Handler
+}
+
+/** One subscription of a bus: a channel, a group, and the handlers for the types that arrive there. */
+export interface ConsumerPlan {
+  readonly transportKey: string
+  readonly transport: GuardedTransport
+  readonly channel: Channel
+  readonly group: string
+  readonly handlers: Map<string, Registration>
+  maxInFlight: number
+  from?: StartPosition
+}
+
+/** What a consumer needs from its bus. */
+export interface ConsumerHost {
+  readonly logger: Logger
+  readonly retry: RetryPolicy
+  readonly middleware: readonly Middleware[]
+  readonly signal: AbortSignal
+  contextFor(base: Omit<HandlerContext, 'publish' | 'send' | 'query'>, event: Envelope): HandlerContext
+  reply(transport: GuardedTransport, query: Envelope, outcome: { data: unknown } | { error: string }): Promise<void>
+}
+
+export interface ConsumerStats {
+  handled: number
+  retried: number
+  deadLettered: number
+  malformed: number
+  skipped: number
+}
+
+/**
+ * Core's delivery policy, the same on every transport: malformed input to the
+ * dead-letter channel, per-key order, `maxInFlight`, retry with backoff, then
+ * dead-letter; queries answered instead of retried.
+ */
+export class Consumer {
+  readonly stats: ConsumerStats = { handled: 0, retried: 0, deadLettered: 0, malformed: 0, skipped: 0 }
+  private readonly slots: Semaphore
+  private readonly keyTails = new Map<string, Promise<void>>()
+  private readonly logger: Logger
+  private readonly run: (event: Envelope, context: HandlerContext) => Promise<unknown>
+  private subscription: Subscription | undefined
+
+  constructor(
+    private readonly plan: ConsumerPlan,
+    private readonly host: ConsumerHost,
+  ) {
+    this.slots = new Semaphore(plan.maxInFlight)
+    this.logger = childLogger(host.logger, {
+      transport: plan.transportKey,
+      channel: plan.channel.name,
+      group: plan.group,
+    })
+    this.run = compose(host.middleware, (event, context) => {
+      const registration = plan.handlers.get(event.type)!
+      return Promise.resolve(registration.handler(event, context))
+    })
+  }
+
+  async start(): Promise<void> {
+    const { transport, channel, group, maxInFlight, from } = this.plan
+    // Dead letters must have somewhere to wait before the first one is sent.
+    await transport.provision(deadLetterChannel(channel.name), deadLetterChannel(channel.name).name)
+    this.subscription = await transport.subscribe(channel, group, (d) => this.onDelivery(d), {
+      maxInFlight,
+      ...(from ? { from } : {}),
+    })
+  }
+
+  /** Stops intake and waits for what was handed out to settle. */
+  async stop(): Promise<void> {
+    await this.subscription?.close()
+  }
+
+  private async onDelivery(delivery: Delivery): Promise<void> {
+    if (this.host.signal.aborted) throw new Error('bus is stopping; leave the message for the next consumer')
+    if (delivery.malformed) {
+      this.stats.malformed++
+      this.logger.warn('malformed message dead-lettered', { reason: delivery.malformed.reason })
+      await this.deadLetter(
+        deadLetterOfMalformed(delivery.malformed, this.death(delivery.malformed.reason, delivery.deliveryCount)),
+      )
+      return
+    }
+    const event = delivery.event
+    const registration = this.plan.handlers.get(event.type)
+    if (!registration) {
+      // A shared channel carries types this group does not handle.
+      this.stats.skipped++
+      this.logger.debug('no handler for type; acknowledged and skipped', { type: event.type, id: event.id })
+      return
+    }
+    const key = typeof event.partitionkey === 'string' ? event.partitionkey : undefined
+    if (key === undefined) return this.withSlot(event, registration, delivery.deliveryCount)
+    // Same key, one at a time, in arrival order.
+    const previous = this.keyTails.get(key)
+    const mine = (previous ?? Promise.resolve()).then(() =>
+      this.withSlot(event, registration, delivery.deliveryCount),
+    )
+    const tail = mine.catch(() => undefined)
+    this.keyTails.set(key, tail)
+    try {
+      await mine
+    } finally {
+      if (this.keyTails.get(key) === tail) this.keyTails.delete(key)
+    }
+  }
+
+  private async withSlot(event: Envelope, registration: Registration, deliveryCount: number): Promise<void> {
+    await this.slots.acquire()
+    try {
+      await this.attempt(event, registration, deliveryCount)
+    } finally {
+      this.slots.release()
+    }
+  }
+
+  private async attempt(event: Envelope, registration: Registration, deliveryCount: number): Promise<void> {
+    const { retry } = this.host
+    if (registration.kind === 'query') return this.answer(event, deliveryCount)
+    if (deliveryCount > retry.maxAttempts) {
+      // Redelivered more often than we would retry: it keeps killing its consumer.
+      const reason = `delivered ${deliveryCount} times without being settled (its handler may crash the process)`
+      await this.deadLetter(deadLetterOf(event, this.death(reason, deliveryCount)))
+      return
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.run(event, this.context(event, attempt, deliveryCount))
+        this.stats.handled++
+        return
+      } catch (error) {
+        const reason = errorMessage(error)
+        if (attempt >= retry.maxAttempts) {
+          this.logger.error('handler failed; dead-lettering', { id: event.id, type: event.type, attempt, reason })
+          await this.deadLetter(deadLetterOf(event, this.death(reason, attempt)))
+          return
+        }
+        this.stats.retried++
+        this.logger.warn('handler failed; will retry', { id: event.id, type: event.type, attempt, reason })
+        // Aborted by stop(): the rejection leaves the message to the broker for redelivery.
+        await sleep(backoffDelay(retry, attempt), this.host.signal)
+      }
+    }
+  }
+
+  private async answer(query: Envelope, deliveryCount: number): Promise<void> {
+    const deadline = query[Ext.deadline]
+    if (typeof deadline === 'string' && Date.parse(deadline) < Date.now()) {
+      this.stats.skipped++
+      this.logger.debug('query expired before it was answered; skipped', { id: query.id })
+      return
+    }
+    const transport = this.plan.transport
+    let outcome: { data: unknown } | { error: string }
+    try {
+      outcome = { data: await this.run(query, this.context(query, 1, deliveryCount)) }
+    } catch (error) {
+      outcome = { error: errorMessage(error) }
+    }
+    await this.host.reply(transport, query, outcome)
+    this.stats.handled++
+  }
+
+  private context(event: Envelope, attempt: number, deliveryCount: number): HandlerContext {
+    return this.host.contextFor(
+      {
+        attempt,
+        deliveryCount,
+        transport: this.plan.transportKey,
+        channel: this.plan.channel.name,
+        group: this.plan.group,
+        logger: this.logger,
+        signal: this.host.signal,
+      },
+      event,
+    )
+  }
+
+  private death(reason: string, attempts: number) {
+    return { reason, attempts, channel: this.plan.channel.name, group: this.plan.group }
+  }
+
+  private async deadLetter(letter: Envelope): Promise<void> {
+    await this.plan.transport.publish(deadLetterChannel(this.plan.channel.name), [letter])
+    this.stats.deadLettered++
+  }
+}

@@ -1,0 +1,206 @@
+import { CloudEvent, type CloudEventV1 } from 'cloudevents'
+import { EnvelopeError, errorMessage } from '../errors.js'
+
+/** What a message asks of its receivers; carried in the `messagekind` extension. */
+export type MessageKind = 'event' | 'command' | 'query'
+
+/** A CloudEvents 1.0 event as Omnibus hands it around. */
+export type Envelope<T = unknown> = CloudEventV1<T>
+
+/** Extension attributes Omnibus sets or reads, beyond the CloudEvents core ones. */
+export const Ext = {
+  kind: 'messagekind',
+  partitionKey: 'partitionkey',
+  correlationId: 'correlationid',
+  causationId: 'causationid',
+  replyTo: 'replyto',
+  deadline: 'deadline',
+  replyStatus: 'replystatus',
+  traceparent: 'traceparent',
+  tracestate: 'tracestate',
+} as const
+
+/** Extension value types the CloudEvents type system allows. */
+export type ExtensionValue = string | number | boolean
+
+/** What a caller gives to make an envelope. `type` is required; the rest is optional. */
+export interface EnvelopeInput<T = unknown> {
+  type: string
+  /** Defaults to the bus's source (`urn:omnibus:<service>`) when sent through a bus. */
+  source?: string
+  /** Defaults to a random UUID. */
+  id?: string
+  subject?: string
+  /** Defaults to now. */
+  time?: string | Date
+  /** Defaults to application/json for objects, application/octet-stream for bytes, text/plain for strings. */
+  datacontenttype?: string
+  dataschema?: string
+  data?: T
+  /** Ordering key: events with the same key are handled in publish order (where the transport can). */
+  partitionkey?: string
+  correlationid?: string
+  causationid?: string
+  traceparent?: string
+  tracestate?: string
+  /** Any further extension attributes: lower-case a-z and 0-9 names, string, integer or boolean values. */
+  extensions?: Record<string, ExtensionValue>
+}
+
+const extensionName = /^[a-z0-9]{1,20}$/
+const reserved = new Set([
+  'id',
+  'source',
+  'type',
+  'specversion',
+  'subject',
+  'time',
+  'datacontenttype',
+  'dataschema',
+  'data',
+  'data_base64',
+])
+
+function requireString(field: string, value: unknown, optional: boolean): void {
+  if (value === undefined && optional) return
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new EnvelopeError(field, `must be a non-empty string, got ${describe(value)}`)
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing'
+  if (value === null) return 'null'
+  if (typeof value === 'string') return 'an empty string'
+  return `a ${typeof value}`
+}
+
+function checkData(data: unknown): string | undefined {
+  if (data === undefined || data === null) return undefined
+  if (data instanceof Uint8Array) return 'application/octet-stream'
+  if (typeof data === 'string') return 'text/plain; charset=utf-8'
+  try {
+    if (JSON.stringify(data) === undefined) throw new Error(`a ${typeof data} has no JSON form`)
+  } catch (error) {
+    throw new EnvelopeError('data', `cannot be serialised to JSON: ${errorMessage(error)}`, { cause: error })
+  }
+  return 'application/json'
+}
+
+function checkExtension(name: string, value: unknown): void {
+  if (reserved.has(name)) {
+    throw new EnvelopeError(`extensions.${name}`, 'is a CloudEvents core attribute; set it directly')
+  }
+  if (!extensionName.test(name)) {
+    throw new EnvelopeError(
+      `extensions.${name}`,
+      'extension names must be 1-20 characters of lower-case a-z and 0-9 (CloudEvents 1.0)',
+    )
+  }
+  const ok =
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) <= 2 ** 31)
+  if (!ok) {
+    throw new EnvelopeError(
+      `extensions.${name}`,
+      `must be a string, boolean or 32-bit integer, got ${describe(value)}`,
+    )
+  }
+}
+
+/**
+ * Builds a CloudEvents 1.0 envelope of the given kind. Throws EnvelopeError naming
+ * the field when the input cannot make a valid CloudEvent.
+ */
+export function createEnvelope<T>(kind: MessageKind, input: EnvelopeInput<T>, defaultSource?: string): Envelope<T> {
+  if (input === null || typeof input !== 'object') {
+    throw new EnvelopeError('input', `must be an object with at least a type, got ${describe(input)}`)
+  }
+  requireString('type', input.type, false)
+  const source = input.source ?? defaultSource
+  requireString('source', source, false)
+  requireString('id', input.id, true)
+  requireString('subject', input.subject, true)
+  requireString('dataschema', input.dataschema, true)
+  requireString('datacontenttype', input.datacontenttype, true)
+  const time = input.time instanceof Date ? input.time.toISOString() : input.time
+  if (time !== undefined && Number.isNaN(Date.parse(time))) {
+    throw new EnvelopeError('time', `must be an RFC 3339 timestamp, got "${time}"`)
+  }
+  const contentType = checkData(input.data)
+  const attributes: Record<string, unknown> = {
+    specversion: '1.0',
+    id: input.id ?? crypto.randomUUID(),
+    source,
+    type: input.type,
+    time: time ?? new Date().toISOString(),
+    [Ext.kind]: kind,
+  }
+  if (input.subject !== undefined) attributes.subject = input.subject
+  if (input.dataschema !== undefined) attributes.dataschema = input.dataschema
+  const datacontenttype = input.datacontenttype ?? contentType
+  if (datacontenttype !== undefined) attributes.datacontenttype = datacontenttype
+  for (const name of ['partitionkey', 'correlationid', 'causationid', 'traceparent', 'tracestate'] as const) {
+    const value = input[name]
+    if (value !== undefined) {
+      requireString(name, value, false)
+      attributes[name] = value
+    }
+  }
+  for (const [name, value] of Object.entries(input.extensions ?? {})) {
+    checkExtension(name, value)
+    attributes[name] = value
+  }
+  if (input.data !== undefined) attributes.data = input.data
+  try {
+    return new CloudEvent<T>(attributes as Partial<CloudEventV1<T>>, true) as Envelope<T>
+  } catch (error) {
+    throw new EnvelopeError('input', `is not a valid CloudEvent: ${errorMessage(error)}`, { cause: error })
+  }
+}
+
+/** An event: something happened. Every subscribing group gets it. */
+export const createEvent = <T>(input: EnvelopeInput<T> & { source: string }): Envelope<T> =>
+  createEnvelope('event', input)
+/** A command: a request to act. Exactly one handler group gets it. */
+export const createCommand = <T>(input: EnvelopeInput<T> & { source: string }): Envelope<T> =>
+  createEnvelope('command', input)
+/** A query: a request for data, answered by one handler. */
+export const createQuery = <T>(input: EnvelopeInput<T> & { source: string }): Envelope<T> =>
+  createEnvelope('query', input)
+
+/** The kind an envelope says it is, or undefined when it carries no valid `messagekind`. */
+export function kindOf(envelope: Envelope): MessageKind | undefined {
+  const kind = envelope[Ext.kind]
+  return kind === 'event' || kind === 'command' || kind === 'query' ? kind : undefined
+}
+
+/** A copy of `envelope` with extra or replaced attributes (the original is frozen). */
+export function withAttributes<T>(envelope: Envelope<T>, attributes: Record<string, unknown>): Envelope<T> {
+  const copy: Record<string, unknown> = { ...envelope, ...attributes }
+  // The CloudEvent class keeps both data and data_base64 for bytes; give it one.
+  if (copy.data !== undefined) delete copy.data_base64
+  for (const [key, value] of Object.entries(copy)) if (value === undefined) delete copy[key]
+  return new CloudEvent<T>(copy as Partial<CloudEventV1<T>>, false) as Envelope<T>
+}
+
+/** Turns any CloudEvent-shaped input into an envelope of `kind`, or throws naming the field. */
+export function toEnvelope<T>(
+  kind: MessageKind,
+  input: EnvelopeInput<T> | Envelope<T>,
+  defaultSource: string,
+): Envelope<T> {
+  if ('specversion' in input && input.specversion !== undefined) {
+    const envelope = input as Envelope<T>
+    const declared = kindOf(envelope)
+    if (declared !== undefined && declared !== kind) {
+      throw new EnvelopeError(
+        Ext.kind,
+        `this envelope is a ${declared}; send it with the matching bus method, not as a ${kind}`,
+      )
+    }
+    return declared === kind ? envelope : withAttributes(envelope, { [Ext.kind]: kind })
+  }
+  return createEnvelope(kind, input as EnvelopeInput<T>, defaultSource)
+}

@@ -1,0 +1,102 @@
+/**
+ * Every error Omnibus throws is an OmnibusError with a stable `code` that callers
+ * may switch on; the message says what to do, and the broker's own error, when
+ * there is one, travels as `cause`.
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'ENVELOPE_INVALID'
+  | 'TRANSPORT_CLOSED'
+  | 'TRANSPORT_UNAVAILABLE'
+  | 'PUBLISH_FAILED'
+  | 'MESSAGE_TOO_LARGE'
+  | 'PROVISIONING_FAILED'
+  | 'CHANNEL_NOT_FOUND'
+  | 'QUERY_TIMEOUT'
+  | 'QUERY_FAILED'
+  | 'BUS_STATE'
+  | 'ADAPTER_NOT_FOUND'
+
+export class OmnibusError extends Error {
+  override readonly name: string = 'OmnibusError'
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message.startsWith('[omnibus]') ? message : `[omnibus] ${message}`, options)
+  }
+}
+
+/** A config that cannot work; `key` is the dotted path of the offending entry. */
+export class ConfigError extends OmnibusError {
+  override readonly name = 'ConfigError'
+  constructor(
+    readonly key: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('CONFIG_INVALID', `config ${key}: ${message}`, options)
+  }
+}
+
+/** An envelope that is not a valid CloudEvent; `field` names the attribute. */
+export class EnvelopeError extends OmnibusError {
+  override readonly name = 'EnvelopeError'
+  constructor(
+    readonly field: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('ENVELOPE_INVALID', `envelope ${field}: ${message}`, options)
+  }
+}
+
+/** A message larger than the transport accepts; nothing was sent. */
+export class MessageTooLargeError extends OmnibusError {
+  override readonly name = 'MessageTooLargeError'
+  constructor(
+    readonly transport: string,
+    readonly limit: number,
+    readonly size: number,
+    readonly eventId: string,
+  ) {
+    super(
+      'MESSAGE_TOO_LARGE',
+      `[${transport}] event ${eventId} is ${size} bytes, over the transport's limit of ${limit} bytes ` +
+        '(maxMessageBytes); nothing was sent. Send a reference to the payload instead, or raise the limit where the broker allows it.',
+    )
+  }
+}
+
+/** A query that got no answer within its timeout. */
+export class QueryTimeoutError extends OmnibusError {
+  override readonly name = 'QueryTimeoutError'
+  constructor(
+    readonly type: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      'QUERY_TIMEOUT',
+      `query ${type} got no answer within ${timeoutMs} ms: is a service answering it (bus.answer) and running?`,
+    )
+  }
+}
+
+/** The answering handler threw; `message` carries its error message. */
+export class QueryFailedError extends OmnibusError {
+  override readonly name = 'QueryFailedError'
+  constructor(
+    readonly type: string,
+    readonly remoteMessage: string,
+  ) {
+    super('QUERY_FAILED', remoteMessage)
+    // The answering handler's message is what the caller wants to see, unprefixed.
+    this.message = remoteMessage
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message
+  return String(error)
+}

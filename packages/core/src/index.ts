@@ -1,0 +1,81 @@
+/** @omnibus/core: CloudEvents envelopes, the bus, routing, config, delivery policy and the in-memory transport. */
+export { Bus, type HandlerOptions } from './bus/bus.js'
+export type { Handler, HandlerContext, QueryOptions } from './bus/context.js'
+export type { ConsumerStats } from './bus/consumer.js'
+export { DeadLetterExt, deadLetterChannel, MALFORMED_TYPE } from './bus/dead-letter.js'
+export { backoffDelay, defaultRetry, type RetryPolicy } from './bus/retry.js'
+export { registerAdapter, resolveAdapter } from './config/adapters.js'
+export {
+  type BusConfig,
+  configFromEnv,
+  type DeliveryConfig,
+  readConfigFile,
+  type TransportSpec,
+  validateConfig,
+} from './config/config.js'
+export { createBus } from './config/create-bus.js'
+export {
+  type Decoded,
+  decodeMessage,
+  encodeBinary,
+  encodeStructured,
+  type MalformedMessage,
+  STRUCTURED_CONTENT_TYPE,
+  structuredSize,
+  TYPES_HEADER,
+  type WireMessage,
+} from './envelope/binding.js'
+export {
+  createCommand,
+  createEnvelope,
+  createEvent,
+  createQuery,
+  type Envelope,
+  type EnvelopeInput,
+  Ext,
+  type ExtensionValue,
+  kindOf,
+  type MessageKind,
+  withAttributes,
+} from './envelope/envelope.js'
+export {
+  ConfigError,
+  EnvelopeError,
+  type ErrorCode,
+  MessageTooLargeError,
+  OmnibusError,
+  QueryFailedError,
+  QueryTimeoutError,
+} from './errors.js'
+export { childLogger, consoleLogger, type Logger, type LogLevel, silentLogger } from './logger.js'
+export {
+  type IdempotencyOptions,
+  type IdempotencyStore,
+  idempotency,
+  MemoryIdempotencyStore,
+} from './middleware/idempotency.js'
+export { compose, type Middleware } from './middleware/middleware.js'
+export { type Destination, type Route, Router } from './routing/router.js'
+export { GuardedTransport } from './transport/guarded.js'
+export {
+  MEMORY,
+  MemoryBroker,
+  MemoryTransport,
+  type MemoryTransportOptions,
+  memoryAdapter,
+  memoryTransport,
+} from './transport/memory.js'
+export type {
+  Capabilities,
+  Channel,
+  ChannelKind,
+  Delivery,
+  DeliveryHandler,
+  StartPosition,
+  SubscribeOptions,
+  Subscription,
+  Transport,
+  TransportAdapter,
+  TransportContext,
+} from './transport/transport.js'
+export { Semaphore, sleep } from './util/async.js'

@@ -1,0 +1,21 @@
+import type { Envelope } from '../envelope/envelope.js'
+import type { HandlerContext } from '../bus/context.js'
+
+/**
+ * Wraps every handler call of a bus. Call `next()` to go on (and return what it
+ * returns), skip it to resolve the delivery without handling, throw to fail the attempt.
+ */
+export type Middleware = (event: Envelope, context: HandlerContext, next: () => Promise<unknown>) => Promise<unknown>
+
+/** Runs `middleware` in order around `last`. */
+export function compose(
+  middleware: readonly Middleware[],
+  last: (event: Envelope, context: HandlerContext) => Promise<unknown>,
+): (event: Envelope, context: HandlerContext) => Promise<unknown> {
+  if (middleware.length === 0) return last
+  return (event, context) => {
+    const run = (i: number): Promise<unknown> =>
+      i === middleware.length ? last(event, context) : middleware[i]!(event, context, () => run(i + 1))
+    return run(0)
+  }
+}

@@ -1,0 +1,58 @@
+import type { MessageKind } from '../envelope/envelope.js'
+import type { Channel } from '../transport/transport.js'
+
+/** Sends matching message types (and/or kinds) to a transport, optionally onto a shared channel. */
+export interface Route {
+  /** A message type, or a pattern where `*` stands for any run of characters: `com.acme.order.*`. */
+  match?: string
+  /** Only messages of this kind. */
+  kind?: MessageKind
+  /** The name of a transport in `transports`. */
+  transport: string
+  /** Put every matching type on this one channel instead of a channel per type. */
+  channel?: string
+}
+
+export interface Destination {
+  readonly transport: string
+  readonly channel: Channel
+}
+
+/** Events fan out to groups; commands and queries wait in a queue for one handler. */
+export const channelKindOf = (kind: MessageKind): Channel['kind'] => (kind === 'event' ? 'topic' : 'queue')
+
+function compile(pattern: string): (type: string) => boolean {
+  if (!pattern.includes('*')) return (type) => type === pattern
+  const source = pattern
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*')
+  const regex = new RegExp(`^${source}$`)
+  return (type) => regex.test(type)
+}
+
+/** Resolves a message type and kind to a transport and channel. First matching route wins. */
+export class Router {
+  private readonly rules: { route: Route; matches: (type: string) => boolean }[]
+  private readonly cache = new Map<string, Destination>()
+
+  constructor(
+    routes: readonly Route[],
+    private readonly defaultTransport: string,
+  ) {
+    this.rules = routes.map((route) => ({ route, matches: route.match ? compile(route.match) : () => true }))
+  }
+
+  resolve(type: string, kind: MessageKind): Destination {
+    const cacheKey = `${kind}\u0000${type}`
+    const hit = this.cache.get(cacheKey)
+    if (hit) return hit
+    const rule = this.rules.find((r) => (r.route.kind === undefined || r.route.kind === kind) && r.matches(type))
+    const destination: Destination = {
+      transport: rule?.route.transport ?? this.defaultTransport,
+      channel: { name: rule?.route.channel ?? type, kind: channelKindOf(kind) },
+    }
+    this.cache.set(cacheKey, destination)
+    return destination
+  }
+}

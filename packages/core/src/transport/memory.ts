@@ -1,0 +1,245 @@
+import { decodeMessage, encodeStructured, STRUCTURED_CONTENT_TYPE } from '../envelope/binding.js'
+import type { Envelope } from '../envelope/envelope.js'
+import { OmnibusError } from '../errors.js'
+import type {
+  Capabilities,
+  Channel,
+  DeliveryHandler,
+  StartPosition,
+  SubscribeOptions,
+  Subscription,
+  Transport,
+  TransportAdapter,
+} from './transport.js'
+
+/**
+ * The in-process broker behind the memory transport. It keeps every message of a
+ * channel (so new groups can replay), gives each group its own position, shares
+ * a group's messages among its members, holds back a key while an earlier message
+ * with that key is unsettled (per-key order), and puts rejected deliveries back at
+ * the front. Messages are stored as bytes, so handlers never share objects.
+ */
+interface Stored {
+  readonly seq: number
+  readonly at: number
+  readonly body: Uint8Array
+  readonly headers: Record<string, string>
+  readonly key: string | undefined
+  deliveries: number
+}
+
+interface Member {
+  readonly handler: DeliveryHandler
+  readonly maxInFlight: number
+  inFlight: number
+  active: boolean
+}
+
+class Group {
+  readonly pending: Stored[] = []
+  readonly members: Member[] = []
+  readonly busyKeys = new Set<string>()
+  private next = 0
+  private scheduled = false
+
+  enqueue(message: Stored): void {
+    this.pending.push(message)
+    this.schedule()
+  }
+
+  schedule(): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    setImmediate(() => {
+      this.scheduled = false
+      this.pump()
+    })
+  }
+
+  private pump(): void {
+    for (let i = 0; i < this.pending.length; ) {
+      const message = this.pending[i]!
+      if (message.key !== undefined && this.busyKeys.has(message.key)) {
+        i++
+        continue
+      }
+      const member = this.pick()
+      if (!member) return
+      this.pending.splice(i, 1)
+      this.deliver(member, message)
+    }
+  }
+
+  /** Round robin over the members that have room. */
+  private pick(): Member | undefined {
+    for (let n = 0; n < this.members.length; n++) {
+      const member = this.members[(this.next + n) % this.members.length]!
+      if (member.active && member.inFlight < member.maxInFlight) {
+        this.next = (this.next + n + 1) % this.members.length
+        return member
+      }
+    }
+    return undefined
+  }
+
+  private deliver(member: Member, message: Stored): void {
+    member.inFlight++
+    message.deliveries++
+    if (message.key !== undefined) this.busyKeys.add(message.key)
+    const decoded = decodeMessage({ body: message.body, headers: message.headers }, [])
+    const settle = (ok: boolean) => {
+      member.inFlight--
+      if (message.key !== undefined) this.busyKeys.delete(message.key)
+      if (!ok) this.requeue(message)
+      this.schedule()
+    }
+    member.handler({ ...decoded, deliveryCount: message.deliveries }).then(
+      () => settle(true),
+      () => settle(false),
+    )
+  }
+
+  /** A rejected message goes back in sequence order, ahead of anything newer. */
+  private requeue(message: Stored): void {
+    let i = 0
+    while (i < this.pending.length && this.pending[i]!.seq < message.seq) i++
+    this.pending.splice(i, 0, message)
+  }
+}
+
+class ChannelState {
+  readonly log: Stored[] = []
+  readonly groups = new Map<string, Group>()
+  constructor(readonly kind: Channel['kind']) {}
+
+  group(name: string, from: StartPosition = 'latest'): Group {
+    // A queue has one line of messages, whatever group name a consumer gives.
+    const key = this.kind === 'queue' ? '' : name
+    let group = this.groups.get(key)
+    if (!group) {
+      group = new Group()
+      this.groups.set(key, group)
+      if (this.kind === 'topic' && from !== 'latest') {
+        const since = from === 'earliest' ? Number.NEGATIVE_INFINITY : from.time.getTime()
+        for (const m of this.log) if (m.at >= since) group.pending.push({ ...m, deliveries: 0 })
+      }
+    }
+    return group
+  }
+}
+
+/** A broker living in this process; transports sharing one see each other's messages. */
+export class MemoryBroker {
+  private readonly channels = new Map<string, ChannelState>()
+  private seq = 0
+
+  channel(channel: Channel): ChannelState {
+    let state = this.channels.get(channel.name)
+    if (!state) {
+      state = new ChannelState(channel.kind)
+      this.channels.set(channel.name, state)
+      // A queue keeps messages even before anyone subscribes.
+      if (channel.kind === 'queue') state.group('')
+    }
+    return state
+  }
+
+  /** Appends raw bytes to a channel, as another producer would. Used to test malformed input. */
+  inject(channel: Channel, body: Uint8Array, headers: Record<string, string> = {}, key?: string): void {
+    const state = this.channel(channel)
+    const message: Stored = { seq: ++this.seq, at: Date.now(), body, headers, key, deliveries: 0 }
+    state.log.push(message)
+    for (const group of state.groups.values()) group.enqueue({ ...message })
+  }
+
+  delete(name: string): void {
+    this.channels.delete(name)
+  }
+}
+
+const defaultBroker = new MemoryBroker()
+
+export interface MemoryTransportOptions {
+  /** The broker to share; transports made without one share a process-wide broker. */
+  broker?: MemoryBroker
+  /** Largest message in bytes of its structured JSON form. Default 1 MiB, like Kafka's default. */
+  maxMessageBytes?: number
+}
+
+export const MEMORY = 'memory'
+
+/** The in-process transport: the default for development and tests. */
+export class MemoryTransport implements Transport {
+  readonly name = MEMORY
+  readonly capabilities: Capabilities
+  readonly broker: MemoryBroker
+  private closed = false
+
+  constructor(options: MemoryTransportOptions = {}) {
+    this.broker = options.broker ?? defaultBroker
+    this.capabilities = {
+      ordering: true,
+      replay: true,
+      maxMessageBytes: options.maxMessageBytes ?? 1024 * 1024,
+      durableAcrossRestart: false,
+      notes: { restart: 'the memory transport has no broker process to restart' },
+    }
+  }
+
+  async connect(): Promise<void> {}
+
+  async publish(channel: Channel, event: Envelope): Promise<void> {
+    this.assertOpen()
+    const body = encodeStructured(event)
+    const key = typeof event.partitionkey === 'string' ? event.partitionkey : undefined
+    this.broker.inject(channel, body, { 'content-type': STRUCTURED_CONTENT_TYPE }, key)
+  }
+
+  async publishBatch(channel: Channel, events: readonly Envelope[]): Promise<void> {
+    for (const event of events) await this.publish(channel, event)
+  }
+
+  async provision(channel: Channel, group: string, from?: StartPosition): Promise<void> {
+    this.broker.channel(channel).group(group, from)
+  }
+
+  async subscribe(
+    channel: Channel,
+    group: string,
+    handler: DeliveryHandler,
+    options: SubscribeOptions,
+  ): Promise<Subscription> {
+    this.assertOpen()
+    const state = this.broker.channel(channel).group(group, options.from)
+    const member: Member = { handler, maxInFlight: Math.max(1, options.maxInFlight), inFlight: 0, active: true }
+    state.members.push(member)
+    state.schedule()
+    return {
+      close: async () => {
+        member.active = false
+        while (member.inFlight > 0) await new Promise((resolve) => setImmediate(resolve))
+        const i = state.members.indexOf(member)
+        if (i >= 0) state.members.splice(i, 1)
+        if (options.temporary) this.broker.delete(channel.name)
+        state.schedule()
+      },
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new OmnibusError('TRANSPORT_CLOSED', '[memory] transport is closed')
+  }
+}
+
+export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTransport {
+  return new MemoryTransport(options)
+}
+
+export const memoryAdapter: TransportAdapter<MemoryTransportOptions> = {
+  name: MEMORY,
+  create: (options) => new MemoryTransport(options),
+}
