@@ -1,0 +1,88 @@
+import {
+  type Decoded,
+  decodeMessage,
+  type Envelope,
+  encodeBinary,
+  encodeStructured,
+  STRUCTURED_CONTENT_TYPE,
+  withAttributes,
+} from '@omnibus/core'
+import type { IHeaders } from 'kafkajs'
+
+/**
+ * The CloudEvents Kafka protocol binding: binary mode puts every attribute in a
+ * `ce_` header and the data in the record value, with the data's content type in
+ * `content-type`; structured mode sends the whole event as JSON with content type
+ * `application/cloudevents+json`. Either way `partitionkey` becomes the record key
+ * (no key without it), which is what keeps one key on one partition, in order.
+ */
+export const CE_PREFIX = 'ce_'
+const CONTENT_TYPE = 'content-type'
+
+/** A record ready for kafkajs, with its headers as strings. */
+export interface KafkaRecord {
+  key: Buffer | null
+  value: Buffer
+  headers: Record<string, string>
+}
+
+export type ContentMode = 'binary' | 'structured'
+
+export function toRecord(event: Envelope, mode: ContentMode): KafkaRecord {
+  const pk = event.partitionkey
+  const key = pk === undefined || pk === null ? null : Buffer.from(String(pk), 'utf8')
+  if (mode === 'structured') {
+    return { key, value: encodeStructured(event), headers: { [CONTENT_TYPE]: STRUCTURED_CONTENT_TYPE } }
+  }
+  const { headers, body, contentType } = encodeBinary(event, CE_PREFIX)
+  if (contentType !== undefined) headers[CONTENT_TYPE] = contentType
+  return { key, value: Buffer.from(body.buffer, body.byteOffset, body.byteLength), headers }
+}
+
+/**
+ * What the record costs against the broker's max.message.bytes: key, value and
+ * headers, plus the record and record-batch framing (a batch of one record
+ * carries 61 bytes of batch header and up to ~21 bytes of record header, and a
+ * few varint bytes per header).
+ */
+export function recordSize(record: KafkaRecord): number {
+  let size = 61 + 21 + (record.key?.byteLength ?? 0) + record.value.byteLength
+  for (const [name, value] of Object.entries(record.headers)) {
+    size += 10 + Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value, 'utf8')
+  }
+  return size
+}
+
+/** Header values arrive as bytes; a repeated header keeps its last value. */
+function headerStrings(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!headers) return out
+  for (const [name, raw] of Object.entries(headers)) {
+    const value = Array.isArray(raw) ? raw[raw.length - 1] : raw
+    if (value === undefined) continue
+    out[name] = Buffer.isBuffer(value) ? value.toString('utf8') : String(value)
+  }
+  return out
+}
+
+const EMPTY = Buffer.alloc(0)
+
+/** Decodes a received record in whichever mode it was sent; never throws. */
+export function fromRecord(record: {
+  key: Buffer | null
+  value: Buffer | null
+  headers?: IHeaders
+}): Decoded {
+  const decoded = decodeMessage({ body: record.value ?? EMPTY, headers: headerStrings(record.headers) }, [
+    CE_PREFIX,
+  ])
+  // A foreign producer's key is the event's partition key, as the binding says.
+  if (decoded.event && decoded.event.partitionkey === undefined && record.key && record.key.byteLength > 0) {
+    try {
+      return { event: withAttributes(decoded.event, { partitionkey: record.key.toString('utf8') }) }
+    } catch {
+      return decoded
+    }
+  }
+  return decoded
+}

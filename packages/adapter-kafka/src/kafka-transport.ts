@@ -1,0 +1,244 @@
+import {
+  type Capabilities,
+  type Channel,
+  type DeliveryHandler,
+  type Envelope,
+  type Logger,
+  MessageTooLargeError,
+  OmnibusError,
+  type StartPosition,
+  type SubscribeOptions,
+  type Subscription,
+  type Transport,
+  type TransportAdapter,
+  type TransportContext,
+} from '@omnibus/core'
+import {
+  type Admin,
+  Kafka,
+  type logCreator,
+  logLevel,
+  Partitioners,
+  type Producer,
+  type SASLOptions,
+} from 'kafkajs'
+import { recordSize, toRecord } from './kafka-binding.js'
+import {
+  type KafkaLogLevel,
+  type KafkaSettings,
+  type KafkaTransportOptions,
+  kafkaSettings,
+} from './kafka-config.js'
+import { KafkaSubscriber } from './kafka-consumer.js'
+import { errorMessageOf } from './kafka-errors.js'
+import { groupIdFor, KafkaProvisioner, topicName } from './kafka-provisioner.js'
+import { Publisher } from './kafka-publisher.js'
+
+export const KAFKA = 'kafka'
+
+const LEVELS: Record<KafkaLogLevel, logLevel> = {
+  nothing: logLevel.NOTHING,
+  error: logLevel.ERROR,
+  warn: logLevel.WARN,
+  info: logLevel.INFO,
+  debug: logLevel.DEBUG,
+}
+
+/** kafkajs' own log lines, into the Omnibus logger instead of the console. */
+function kafkaLogs(logger: Logger): logCreator {
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, timestamp: _timestamp, logger: _logger, ...fields } = log
+      const text = `kafkajs ${namespace ? `${namespace}: ` : ''}${message}`
+      if (level === logLevel.ERROR) logger.error(text, fields)
+      else if (level === logLevel.WARN) logger.warn(text, fields)
+      else if (level === logLevel.INFO) logger.info(text, fields)
+      else logger.debug(text, fields)
+    }
+}
+
+interface Connection {
+  readonly kafka: Kafka
+  readonly producer: Producer
+  readonly admin: Admin
+  readonly publisher: Publisher
+  readonly provisioner: KafkaProvisioner
+}
+
+/** The Kafka transport: topics, consumer groups, the CloudEvents Kafka binding. */
+export class KafkaTransport implements Transport {
+  readonly name = KAFKA
+  readonly capabilities: Capabilities
+  private readonly settings: KafkaSettings
+  private readonly logger: Logger
+  private connection: Connection | undefined
+  private readonly subscribers = new Set<KafkaSubscriber>()
+
+  constructor(options: KafkaTransportOptions, context: TransportContext) {
+    this.settings = kafkaSettings(options, context.key, context.service)
+    this.logger = context.logger
+    this.capabilities = {
+      ordering: true,
+      replay: true,
+      maxMessageBytes: this.settings.maxMessageBytes,
+      durableAcrossRestart: true,
+    }
+  }
+
+  async connect(): Promise<void> {
+    const s = this.settings
+    const kafka =
+      s.kafka ??
+      new Kafka({
+        brokers: s.brokers,
+        clientId: s.clientId,
+        ...(s.ssl !== undefined ? { ssl: s.ssl } : {}),
+        ...(s.sasl ? { sasl: s.sasl as SASLOptions } : {}),
+        retry: s.retry,
+        logLevel: LEVELS[s.logLevel],
+        logCreator: kafkaLogs(this.logger),
+      })
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      retry: s.retry,
+      // Murmur2 on the key, as Java clients do: the same key lands on the same partition from any client.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    })
+    const admin = kafka.admin({ retry: s.retry })
+    try {
+      await Promise.all([producer.connect(), admin.connect()])
+    } catch (error) {
+      await Promise.allSettled([producer.disconnect(), admin.disconnect()])
+      throw new OmnibusError(
+        'TRANSPORT_UNAVAILABLE',
+        `[omnibus] [kafka] could not connect to ${s.brokers.join(', ') || 'the given Kafka client'}: ` +
+          `${errorMessageOf(error)}; is Kafka running there, and are brokers/ssl/sasl right?`,
+        { cause: error },
+      )
+    }
+    this.connection = {
+      kafka,
+      producer,
+      admin,
+      publisher: new Publisher(producer, s.maxMessageBytes),
+      provisioner: new KafkaProvisioner(kafka, admin, s, this.logger),
+    }
+  }
+
+  publish(channel: Channel, event: Envelope): Promise<void> {
+    return this.publishBatch(channel, [event])
+  }
+
+  async publishBatch(channel: Channel, events: readonly Envelope[]): Promise<void> {
+    const { provisioner, publisher } = this.open()
+    const topic = topicName(channel.name)
+    const records = events.map((event) => {
+      const record = toRecord(event, this.settings.mode)
+      // Core checked the structured size; binary headers must fit the topic's limit too.
+      const size = recordSize(record)
+      if (size > this.settings.maxMessageBytes) {
+        throw new MessageTooLargeError(KAFKA, this.settings.maxMessageBytes, size, event.id)
+      }
+      return record
+    })
+    await provisioner.ensureTopic(topic)
+    try {
+      await publisher.send(topic, records)
+    } catch (error) {
+      throw new OmnibusError(
+        'PUBLISH_FAILED',
+        `[omnibus] [kafka] Kafka did not confirm ${records.length} event(s) to topic "${topic}": ` +
+          `${errorMessageOf(error)}. They may or may not have been written; publish again ` +
+          '(handlers are idempotent under at-least-once)',
+        { cause: error },
+      )
+    }
+  }
+
+  async provision(channel: Channel, group: string, from?: StartPosition): Promise<void> {
+    const { provisioner } = this.open()
+    const topic = topicName(channel.name)
+    await provisioner.ensureTopic(topic)
+    // A queue's one group starts at the beginning when it has no position, so it
+    // needs nothing more; a topic's group gets its start committed now.
+    if (channel.kind === 'topic') {
+      const groupId = groupIdFor(this.settings.groupPrefix, channel, group, topic)
+      await provisioner.ensureGroupStart(topic, groupId, from ?? 'latest')
+    }
+  }
+
+  async subscribe(
+    channel: Channel,
+    group: string,
+    handler: DeliveryHandler,
+    options: SubscribeOptions,
+  ): Promise<Subscription> {
+    const { kafka, provisioner } = this.open()
+    const topic = topicName(channel.name)
+    const groupId = groupIdFor(this.settings.groupPrefix, channel, group, topic)
+    await this.provision(channel, group, options.from)
+    const subscriber = new KafkaSubscriber({
+      kafka,
+      topic,
+      groupId,
+      handler,
+      maxInFlight: options.maxInFlight,
+      fromBeginning: channel.kind === 'queue' || options.from === 'earliest',
+      settings: this.settings,
+      logger: this.logger,
+    })
+    await subscriber.start()
+    this.subscribers.add(subscriber)
+    return {
+      close: async () => {
+        await subscriber.close()
+        this.subscribers.delete(subscriber)
+        // Query replies come back on a topic per bus instance (core names the reply
+        // channel per instance). Kafka has no per-consumer queue: a shared reply
+        // topic would make every instance read every reply (its own group each) or
+        // tie instances to partitions that move on every rebalance. A topic per
+        // instance is read by that instance only; the cost is one topic created
+        // at the first query and deleted here.
+        if (options.temporary) await provisioner.remove(topic, groupId)
+      },
+    }
+  }
+
+  async close(): Promise<void> {
+    const connection = this.connection
+    await Promise.allSettled([...this.subscribers].map((s) => s.close()))
+    this.subscribers.clear()
+    if (!connection) return
+    await Promise.allSettled([
+      connection.producer.disconnect(),
+      connection.admin.disconnect(),
+      connection.provisioner.close(),
+    ])
+  }
+
+  private open(): Connection {
+    if (!this.connection) {
+      throw new OmnibusError('TRANSPORT_UNAVAILABLE', '[omnibus] [kafka] not connected: call connect() first')
+    }
+    return this.connection
+  }
+}
+
+/** A Kafka transport from options (`createBus` builds it from config through `adapter`). */
+export function kafkaTransport(
+  options: KafkaTransportOptions,
+  context: Partial<TransportContext> = {},
+): KafkaTransport {
+  return new KafkaTransport(options, {
+    key: context.key ?? KAFKA,
+    service: context.service ?? 'omnibus',
+    logger: context.logger ?? { debug() {}, info() {}, warn() {}, error() {} },
+  })
+}
+
+export const adapter: TransportAdapter<KafkaTransportOptions> = {
+  name: KAFKA,
+  create: (options, context) => new KafkaTransport(options, context),
+}
