@@ -168,7 +168,15 @@ export class KafkaSubscriber {
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload
+    const {
+      batch,
+      resolveOffset,
+      heartbeat,
+      commitOffsetsIfNecessary,
+      uncommittedOffsets,
+      isRunning,
+      isStale,
+    } = payload
     const messages = batch.messages
     const acked: boolean[] = new Array(messages.length).fill(false)
     let next = 0 // every record before `next` is acknowledged and resolved
@@ -180,9 +188,13 @@ export class KafkaSubscriber {
 
     // Heartbeats (and commits of what is done so far) while handlers run, so that a
     // long batch neither loses the member its partitions nor holds back the commit.
+    // (kafkajs commits on its own only after the batch; given offsets, it commits them now.)
     const beat = setInterval(() => {
       heartbeat()
-        .then(() => commitOffsetsIfNecessary())
+        .then(() => {
+          const done = uncommittedOffsets()
+          return done.topics.length > 0 ? commitOffsetsIfNecessary(done) : undefined
+        })
         .catch((error: unknown) => {
           rebalance ??= error
           stop = true
@@ -217,8 +229,8 @@ export class KafkaSubscriber {
     } finally {
       clearInterval(beat)
     }
+    // kafkajs commits what was resolved once the batch returns (or throws).
     if (rebalance !== undefined) throw rebalance
-    await commitOffsetsIfNecessary()
     // Do not spin on a record that keeps being rejected (core rejects only while
     // stopping or when a dead letter could not be sent, e.g. during an outage).
     if (rejected && !this.closing && isRunning()) await new Promise((resolve) => setTimeout(resolve, 250))

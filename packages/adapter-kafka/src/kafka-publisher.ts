@@ -1,5 +1,7 @@
+import type { Logger } from '@omnibus/core'
 import type { Message, Producer } from 'kafkajs'
 import { type KafkaRecord, recordSize } from './kafka-binding.js'
+import { errorMessageOf } from './kafka-errors.js'
 
 interface Pending {
   readonly record: KafkaRecord
@@ -26,11 +28,27 @@ const MAX_RECORDS = 5000
  */
 export class Publisher {
   private readonly lanes = new Map<string, Pending[]>()
+  private producer: Producer
+  private ready: Promise<void>
 
   constructor(
-    private readonly producer: Producer,
+    private readonly makeProducer: () => Producer,
     private readonly maxBytes: number,
-  ) {}
+    private readonly logger: Logger,
+  ) {
+    this.producer = makeProducer()
+    this.ready = this.producer.connect()
+    this.ready.catch(() => undefined)
+  }
+
+  /** Resolves once the first producer is connected; rejects when it could not connect. */
+  connected(): Promise<void> {
+    return this.ready
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect()
+  }
 
   /** Resolves when the broker has acknowledged every record (acks=all); rejects when it did not. */
   send(topic: string, records: readonly KafkaRecord[]): Promise<void> {
@@ -63,13 +81,34 @@ export class Publisher {
       }
       const chunk = queue.splice(0, n)
       const messages: Message[] = chunk.map((p) => p.record)
+      const producer = this.producer
       try {
-        await this.producer.send({ topic, messages, acks: -1 })
+        await this.ready.catch(() => {
+          // Connecting failed earlier (broker away): try again for this request.
+          this.ready = producer.connect()
+          return this.ready
+        })
+        await producer.send({ topic, messages, acks: -1 })
         for (const p of chunk) p.resolve()
       } catch (error) {
         for (const p of chunk) p.reject(error)
+        this.renew(producer, error)
       }
     }
     this.lanes.delete(topic)
+  }
+
+  private renew(old: Producer, error: unknown): void {
+    if (this.producer !== old) return
+    this.logger.warn(
+      'kafka producer lost its idempotence sequence (after a broker restart?); starting a new producer',
+      {
+        reason: errorMessageOf(error),
+      },
+    )
+    this.producer = this.makeProducer()
+    this.ready = this.producer.connect()
+    this.ready.catch(() => undefined)
+    void old.disconnect().catch(() => undefined)
   }
 }

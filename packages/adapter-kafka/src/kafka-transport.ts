@@ -19,7 +19,6 @@ import {
   type logCreator,
   logLevel,
   Partitioners,
-  type Producer,
   type SASLOptions,
 } from 'kafkajs'
 import { recordSize, toRecord } from './kafka-binding.js'
@@ -50,7 +49,9 @@ function kafkaLogs(logger: Logger): logCreator {
     ({ namespace, level, log }) => {
       const { message, timestamp: _timestamp, logger: _logger, ...fields } = log
       const text = `kafkajs ${namespace ? `${namespace}: ` : ''}${message}`
-      if (level === logLevel.ERROR) logger.error(text, fields)
+      // Retries are bounded on purpose (a publish must reject rather than wait forever).
+      if (/Limiting retries for the idempotent producer/.test(String(message))) logger.debug(text, fields)
+      else if (level === logLevel.ERROR) logger.error(text, fields)
       else if (level === logLevel.WARN) logger.warn(text, fields)
       else if (level === logLevel.INFO) logger.info(text, fields)
       else logger.debug(text, fields)
@@ -59,7 +60,6 @@ function kafkaLogs(logger: Logger): logCreator {
 
 interface Connection {
   readonly kafka: Kafka
-  readonly producer: Producer
   readonly admin: Admin
   readonly publisher: Publisher
   readonly provisioner: KafkaProvisioner
@@ -98,19 +98,21 @@ export class KafkaTransport implements Transport {
         logLevel: LEVELS[s.logLevel],
         logCreator: kafkaLogs(this.logger),
       })
-    const producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      retry: s.retry,
-      // Murmur2 on the key, as Java clients do: the same key lands on the same partition from any client.
-      createPartitioner: Partitioners.DefaultPartitioner,
-    })
+    const makeProducer = () =>
+      kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        retry: s.retry,
+        // Murmur2 on the key, as Java clients do: the same key lands on the same partition from any client.
+        createPartitioner: Partitioners.DefaultPartitioner,
+      })
+    const publisher = new Publisher(makeProducer, s.maxMessageBytes, this.logger)
     const admin = kafka.admin({ retry: s.retry })
     try {
-      await Promise.all([producer.connect(), admin.connect()])
+      await Promise.all([publisher.connected(), admin.connect()])
     } catch (error) {
-      await Promise.allSettled([producer.disconnect(), admin.disconnect()])
+      await Promise.allSettled([publisher.close(), admin.disconnect()])
       throw new OmnibusError(
         'TRANSPORT_UNAVAILABLE',
         `[omnibus] [kafka] could not connect to ${s.brokers.join(', ') || 'the given Kafka client'}: ` +
@@ -120,9 +122,8 @@ export class KafkaTransport implements Transport {
     }
     this.connection = {
       kafka,
-      producer,
       admin,
-      publisher: new Publisher(producer, s.maxMessageBytes),
+      publisher,
       provisioner: new KafkaProvisioner(kafka, admin, s, this.logger),
     }
   }
@@ -212,7 +213,7 @@ export class KafkaTransport implements Transport {
     this.subscribers.clear()
     if (!connection) return
     await Promise.allSettled([
-      connection.producer.disconnect(),
+      connection.publisher.close(),
       connection.admin.disconnect(),
       connection.provisioner.close(),
     ])

@@ -1,0 +1,65 @@
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import {
+  consoleLogger,
+  createEvent,
+  type Delivery,
+  type Envelope,
+  type LogLevel,
+  type Transport,
+} from '@omnibus/core'
+import { Kafka, logLevel } from 'kafkajs'
+import { type KafkaTransportOptions, kafkaTransport } from '../src/index.js'
+
+export const BROKERS = (process.env.OMNIBUS_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')
+
+/** A name no other test (or earlier run) uses. */
+export const uniq = (prefix: string): string =>
+  `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
+
+/** Polls `check` until it returns true, failing with `what` after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+export function transport(options: Partial<KafkaTransportOptions> = {}): Transport {
+  // OMNIBUS_TEST_LOG=debug|info|warn shows the adapter's (and kafkajs') log lines.
+  const level = process.env.OMNIBUS_TEST_LOG as LogLevel | undefined
+  return kafkaTransport(
+    { brokers: BROKERS, ...options },
+    { key: 'transports.test', service: 'adapter-test', ...(level ? { logger: consoleLogger(level) } : {}) },
+  )
+}
+
+/** kafkajs itself, for looking at what is on the wire. */
+export const rawKafka = (): Kafka =>
+  new Kafka({ brokers: BROKERS, clientId: 'adapter-kafka-test', logLevel: logLevel.NOTHING })
+
+export const event = (type: string, extra: Partial<Parameters<typeof createEvent>[0]> = {}): Envelope =>
+  createEvent({ type, source: 'urn:test', data: { n: 1 }, ...extra })
+
+/** A handler that records every delivery. */
+export function recorder(): { deliveries: Delivery[]; handler: (d: Delivery) => Promise<void> } {
+  const deliveries: Delivery[] = []
+  return { deliveries, handler: async (d) => void deliveries.push(d) }
+}
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
+
+/** Restarts the test broker with the project's script, resolving when it answers again. */
+export async function restartKafka(): Promise<void> {
+  const script = process.env.OMNIBUS_BROKERS_SCRIPT ?? resolve(root, 'scripts/brokers')
+  if (!existsSync(script)) throw new Error(`no broker script at ${script} (set OMNIBUS_BROKERS_SCRIPT)`)
+  await promisify(execFile)('bash', [script, 'restart', 'kafka'], { timeout: 300_000 })
+}

@@ -1,0 +1,6 @@
+import { defineConfig } from 'vitest/config'
+
+// Real-broker tests: joins, rebalances and a broker restart take seconds, not milliseconds.
+export default defineConfig({
+  test: { testTimeout: 60_000, hookTimeout: 60_000, include: ['test/**/*.test.ts'] },
+})
