@@ -34,7 +34,11 @@ export interface ConsumerHost {
   readonly middleware: readonly Middleware[]
   readonly signal: AbortSignal
   contextFor(base: Omit<HandlerContext, 'publish' | 'send' | 'query'>, event: Envelope): HandlerContext
-  reply(transport: GuardedTransport, query: Envelope, outcome: { data: unknown } | { error: string }): Promise<void>
+  reply(
+    transport: GuardedTransport,
+    query: Envelope,
+    outcome: { data: unknown } | { error: string },
+  ): Promise<void>
 }
 
 export interface ConsumerStats {
@@ -95,7 +99,10 @@ export class Consumer {
       this.stats.malformed++
       this.logger.warn('malformed message dead-lettered', { reason: delivery.malformed.reason })
       await this.deadLetter(
-        deadLetterOfMalformed(delivery.malformed, this.death(delivery.malformed.reason, delivery.deliveryCount)),
+        deadLetterOfMalformed(
+          delivery.malformed,
+          this.death(delivery.malformed.reason, delivery.deliveryCount),
+        ),
       )
       return
     }
@@ -149,7 +156,12 @@ export class Consumer {
       } catch (error) {
         const reason = errorMessage(error)
         if (attempt >= retry.maxAttempts) {
-          this.logger.error('handler failed; dead-lettering', { id: event.id, type: event.type, attempt, reason })
+          this.logger.error('handler failed; dead-lettering', {
+            id: event.id,
+            type: event.type,
+            attempt,
+            reason,
+          })
           await this.deadLetter(deadLetterOf(event, this.death(reason, attempt)))
           return
         }

@@ -27,13 +27,18 @@ export interface HandlerContext {
   query<R = unknown, T = unknown>(input: EnvelopeInput<T>, options?: QueryOptions): Promise<R>
 }
 
-export type Handler<T = unknown, R = unknown> = (event: Envelope<T>, context: HandlerContext) => R | Promise<R>
+export type Handler<T = unknown, R = unknown> = (
+  event: Envelope<T>,
+  context: HandlerContext,
+) => R | Promise<R>
 
 /** The correlation attributes a follow-up of `cause` carries. */
 export function followUp<T>(cause: Envelope, input: EnvelopeInput<T>): EnvelopeInput<T> {
   const correlation = typeof cause.correlationid === 'string' ? cause.correlationid : cause.id
   const traced: Partial<EnvelopeInput<T>> = {}
-  if (typeof cause.traceparent === 'string' && input.traceparent === undefined) traced.traceparent = cause.traceparent
-  if (typeof cause.tracestate === 'string' && input.tracestate === undefined) traced.tracestate = cause.tracestate
+  if (typeof cause.traceparent === 'string' && input.traceparent === undefined)
+    traced.traceparent = cause.traceparent
+  if (typeof cause.tracestate === 'string' && input.tracestate === undefined)
+    traced.tracestate = cause.tracestate
   return { correlationid: correlation, causationid: cause.id, ...traced, ...input }
 }

@@ -32,7 +32,9 @@ export interface MalformedMessage {
   headers: Record<string, string>
 }
 
-export type Decoded = { event: Envelope; malformed?: undefined } | { event?: undefined; malformed: MalformedMessage }
+export type Decoded =
+  | { event: Envelope; malformed?: undefined }
+  | { event?: undefined; malformed: MalformedMessage }
 
 const REQUIRED = ['id', 'source', 'type'] as const
 const textDecoder = new TextDecoder('utf-8', { fatal: true })

@@ -113,7 +113,11 @@ function checkExtension(name: string, value: unknown): void {
  * Builds a CloudEvents 1.0 envelope of the given kind. Throws EnvelopeError naming
  * the field when the input cannot make a valid CloudEvent.
  */
-export function createEnvelope<T>(kind: MessageKind, input: EnvelopeInput<T>, defaultSource?: string): Envelope<T> {
+export function createEnvelope<T>(
+  kind: MessageKind,
+  input: EnvelopeInput<T>,
+  defaultSource?: string,
+): Envelope<T> {
   if (input === null || typeof input !== 'object') {
     throw new EnvelopeError('input', `must be an object with at least a type, got ${describe(input)}`)
   }

@@ -47,7 +47,9 @@ export class Router {
     const cacheKey = `${kind}\u0000${type}`
     const hit = this.cache.get(cacheKey)
     if (hit) return hit
-    const rule = this.rules.find((r) => (r.route.kind === undefined || r.route.kind === kind) && r.matches(type))
+    const rule = this.rules.find(
+      (r) => (r.route.kind === undefined || r.route.kind === kind) && r.matches(type),
+    )
     const destination: Destination = {
       transport: rule?.route.transport ?? this.defaultTransport,
       channel: { name: rule?.route.channel ?? type, kind: channelKindOf(kind) },

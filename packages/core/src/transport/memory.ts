@@ -211,7 +211,12 @@ export class MemoryTransport implements Transport {
   ): Promise<Subscription> {
     this.assertOpen()
     const state = this.broker.channel(channel).group(group, options.from)
-    const member: Member = { handler, maxInFlight: Math.max(1, options.maxInFlight), inFlight: 0, active: true }
+    const member: Member = {
+      handler,
+      maxInFlight: Math.max(1, options.maxInFlight),
+      inFlight: 0,
+      active: true,
+    }
     state.members.push(member)
     state.schedule()
     return {
