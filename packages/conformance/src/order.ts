@@ -22,11 +22,12 @@ export const orderCases: Case[] = [
             bus.on<{ key: string; n: number }>(
               type,
               async (e) => {
+                // Some work of varying length first: if two events of one key ever ran at
+                // once, they would finish, and be recorded, out of order.
+                await new Promise((resolve) => setTimeout(resolve, Math.random() * 4))
                 const list = seen.get(e.data!.key) ?? []
                 list.push(e.data!.n)
                 seen.set(e.data!.key, list)
-                // A little work, so that deliveries overlap if nothing keeps a key in line.
-                await new Promise((resolve) => setImmediate(resolve))
               },
               { group },
             ),
