@@ -252,23 +252,40 @@ export class Bus {
   private async dispatch<T>(kind: MessageKind, input: Input<T> | readonly Input<T>[]): Promise<void> {
     this.assertSending()
     const inputs = Array.isArray(input) ? (input as readonly Input<T>[]) : [input as Input<T>]
-    const batches = new Map<string, { transport: GuardedTransport; channel: Channel; events: Envelope[] }>()
+    // Most batches go to one channel: group only when a destination differs from the first.
+    let first: { transport: GuardedTransport; channel: Channel; events: Envelope[] } | undefined
+    let firstKey: { transport: string; channel: Channel } | undefined
+    let others: Map<string, { transport: GuardedTransport; channel: Channel; events: Envelope[] }> | undefined
     for (const one of inputs) {
       const envelope = toEnvelope(kind, one, this.settings.source)
-      const { transport, channel } = this.settings.router.resolve(envelope.type, kind)
-      const key = `${transport}\u0000${channel.name}`
-      let batch = batches.get(key)
-      if (!batch) {
-        batch = { transport: this.transport(transport), channel, events: [] }
-        batches.set(key, batch)
+      const destination = this.settings.router.resolve(envelope.type, kind)
+      if (!first || !firstKey) {
+        firstKey = destination
+        first = {
+          transport: this.transport(destination.transport),
+          channel: destination.channel,
+          events: [envelope],
+        }
+      } else if (destination.transport === firstKey.transport && destination.channel === firstKey.channel) {
+        first.events.push(envelope)
+      } else {
+        others ??= new Map()
+        const key = `${destination.transport}\u0000${destination.channel.name}`
+        let batch = others.get(key)
+        if (!batch) {
+          batch = {
+            transport: this.transport(destination.transport),
+            channel: destination.channel,
+            events: [],
+          }
+          others.set(key, batch)
+        }
+        batch.events.push(envelope)
       }
-      batch.events.push(envelope)
     }
-    if (batches.size === 1) {
-      const only = batches.values().next().value!
-      return only.transport.publish(only.channel, only.events)
-    }
-    await Promise.all([...batches.values()].map((b) => b.transport.publish(b.channel, b.events)))
+    if (!first) return
+    if (!others) return first.transport.publish(first.channel, first.events)
+    await Promise.all([first, ...others.values()].map((b) => b.transport.publish(b.channel, b.events)))
   }
 
   private host(): ConsumerHost {
@@ -277,20 +294,8 @@ export class Bus {
       retry: this.settings.retry,
       middleware: this.middleware,
       signal: this.abort.signal,
-      contextFor: (base, event) => this.contextFor(base, event),
+      sender: this,
       reply: (transport, query, outcome) => this.reply(transport, query, outcome),
-    }
-  }
-
-  private contextFor(
-    base: Omit<HandlerContext, 'publish' | 'send' | 'query'>,
-    cause: Envelope,
-  ): HandlerContext {
-    return {
-      ...base,
-      publish: (input) => this.publish(followUp(cause, input)),
-      send: (input) => this.send(followUp(cause, input)),
-      query: (input, options) => this.query(followUp(cause, input), options),
     }
   }
 

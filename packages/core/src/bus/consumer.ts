@@ -7,7 +7,7 @@ import { compose } from '../middleware/middleware.js'
 import type { GuardedTransport } from '../transport/guarded.js'
 import type { Channel, Delivery, StartPosition, Subscription } from '../transport/transport.js'
 import { Semaphore, sleep } from '../util/async.js'
-import type { Handler, HandlerContext } from './context.js'
+import { DeliveryContext, type Handler, type HandlerContext, type Origin, type Sender } from './context.js'
 import { deadLetterChannel, deadLetterOf, deadLetterOfMalformed } from './dead-letter.js'
 import { backoffDelay, type RetryPolicy } from './retry.js'
 
@@ -33,7 +33,7 @@ export interface ConsumerHost {
   readonly retry: RetryPolicy
   readonly middleware: readonly Middleware[]
   readonly signal: AbortSignal
-  contextFor(base: Omit<HandlerContext, 'publish' | 'send' | 'query'>, event: Envelope): HandlerContext
+  readonly sender: Sender
   reply(
     transport: GuardedTransport,
     query: Envelope,
@@ -61,6 +61,7 @@ export class Consumer {
   private readonly logger: Logger
   private readonly run: (event: Envelope, context: HandlerContext) => Promise<unknown>
   private subscription: Subscription | undefined
+  private readonly origin: Origin
 
   constructor(
     private readonly plan: ConsumerPlan,
@@ -72,6 +73,13 @@ export class Consumer {
       channel: plan.channel.name,
       group: plan.group,
     })
+    this.origin = {
+      transport: plan.transportKey,
+      channel: plan.channel.name,
+      group: plan.group,
+      logger: this.logger,
+      signal: host.signal,
+    }
     this.run = compose(host.middleware, (event, context) => {
       const registration = plan.handlers.get(event.type)!
       return Promise.resolve(registration.handler(event, context))
@@ -131,7 +139,7 @@ export class Consumer {
   }
 
   private async withSlot(event: Envelope, registration: Registration, deliveryCount: number): Promise<void> {
-    await this.slots.acquire()
+    if (!this.slots.tryAcquire()) await this.slots.acquire()
     try {
       await this.attempt(event, registration, deliveryCount)
     } finally {
@@ -192,18 +200,7 @@ export class Consumer {
   }
 
   private context(event: Envelope, attempt: number, deliveryCount: number): HandlerContext {
-    return this.host.contextFor(
-      {
-        attempt,
-        deliveryCount,
-        transport: this.plan.transportKey,
-        channel: this.plan.channel.name,
-        group: this.plan.group,
-        logger: this.logger,
-        signal: this.host.signal,
-      },
-      event,
-    )
+    return new DeliveryContext(this.host.sender, event, this.origin, attempt, deliveryCount)
   }
 
   private death(reason: string, attempts: number) {
