@@ -16,23 +16,56 @@ export interface ConsumerSpec {
   readonly logger: Logger
 }
 
-/** Most partitions of one subscription handled at once; maxInFlight bounds the handlers anyway. */
+/** Most partitions of one subscription handed out at once; maxInFlight bounds the handlers anyway. */
 const MAX_PARTITIONS_AT_ONCE = 16
-/** Longest wait for the first join before subscribe() resolves and the consumer goes on joining in the background. */
+/** Longest wait for the first join before subscribe() resolves and the member goes on joining in the background. */
 const JOIN_WAIT_MS = 30_000
+/** How often settled progress is committed. */
+const COMMIT_EVERY_MS = 200
+/** Pause before a rejected record is fetched again, so a record that keeps failing does not spin. */
+const REDELIVERY_DELAY_MS = 250
+
+/**
+ * What one partition has handed out and not yet committed. The committed offset
+ * is always the lowest record not yet acknowledged: in flight, or rejected and
+ * waiting to be fetched again. Records acknowledged above it are remembered, so
+ * that a fetch from an earlier offset (after a rejection or a rebalance) does not
+ * hand them out twice.
+ */
+class PartitionState {
+  readonly inFlight = new Set<number>()
+  readonly done = new Set<number>()
+  failed: number | undefined
+  /** One past the highest offset handed out. */
+  next = -1
+  /** The offset last committed (or being committed). */
+  committed = -1
+
+  /** Where the group may safely resume: nothing below it is unsettled. */
+  position(): number {
+    let low = this.failed ?? this.next
+    for (const offset of this.inFlight) if (offset < low) low = offset
+    return low
+  }
+}
 
 /**
  * One member of a consumer group, delivering at least once.
  *
- * kafkajs fetches a batch per partition; `eachBatch` hands its records out in
- * offset order, several at once (bounded by `maxInFlight` across the whole
- * subscription; core keeps same-key records one after another), and resolves an
- * offset only when every record up to it has been acknowledged: the committed
- * offset is always the lowest unsettled one. A rejected record stops the hand-out
- * of that batch and is not resolved, so kafkajs fetches again from it:
- * redelivery. The batch returns only when everything it handed out has settled,
- * which is also what keeps a partition with one member at a time: kafkajs'
- * (eager) rebalance waits for it before the partition can move.
+ * `eachBatch` hands a batch's records out in offset order (at most `maxInFlight`
+ * unsettled across the subscription; core keeps same-key records one after
+ * another) and returns without waiting for the handlers: kafkajs fetches for all
+ * partitions of a broker in one loop, so a batch that waited for a slow or
+ * retrying handler would stall every other partition. kafkajs' own offset
+ * tracking therefore only moves the fetch position; commits are ours
+ * (autoCommit off): the lowest unsettled offset per partition. A rejected
+ * record is sought back to, so it is fetched and handed out again.
+ *
+ * Known gap: kafkajs has no hook to delay a rebalance, so a record still in a
+ * handler when its partition moves to another member can be handed to that
+ * member too (at-least-once makes that a duplicate; core's per-key order holds
+ * within each member). Closing a subscription drains before leaving, so this
+ * needs a member to join or crash mid-stream.
  */
 export class KafkaSubscriber {
   private consumer: Consumer | undefined
@@ -40,7 +73,11 @@ export class KafkaSubscriber {
   private joined = false
   private restarts = 0
   private restartTimer: NodeJS.Timeout | undefined
+  private commitTimer: NodeJS.Timeout | undefined
+  private committing: Promise<void> = Promise.resolve()
   private readonly slots: Semaphore
+  private readonly partitions = new Map<number, PartitionState>()
+  private readonly inFlight = new Set<Promise<void>>()
   /** Deliveries so far of records this member saw rejected, by `partition:offset`. */
   private readonly redelivered = new Map<string, number>()
 
@@ -51,13 +88,23 @@ export class KafkaSubscriber {
   /** Joins the group; resolves once the member has its partitions (or keeps trying in the background). */
   async start(): Promise<void> {
     await this.launch(true)
+    this.commitTimer = setInterval(() => void this.commit(), COMMIT_EVERY_MS)
   }
 
-  /** Stops intake, waits for handed-out deliveries to settle and commits them, then leaves the group. */
+  /** Stops intake, waits for handed-out deliveries to settle, commits them, then leaves the group. */
   async close(): Promise<void> {
     this.closing = true
     clearTimeout(this.restartTimer)
-    await this.consumer?.disconnect().catch((error: unknown) => {
+    clearInterval(this.commitTimer)
+    const consumer = this.consumer
+    try {
+      consumer?.pause([{ topic: this.spec.topic }])
+    } catch {
+      // Not running (never joined, or crashed): nothing to pause.
+    }
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight])
+    await this.commit()
+    await consumer?.disconnect().catch((error: unknown) => {
       this.spec.logger.warn('consumer did not disconnect cleanly', { reason: errorMessageOf(error) })
     })
   }
@@ -75,22 +122,28 @@ export class KafkaSubscriber {
     })
     this.consumer = consumer
     this.joined = false
-    let crashed: ((error: Error) => void) | undefined
+    let crashed: (error: Error) => void = () => {}
     const crash = new Promise<never>((_, reject) => {
       crashed = reject
     })
     crash.catch(() => undefined)
-    let onJoin: (() => void) | undefined
+    let onJoin: () => void = () => {}
     const join = new Promise<void>((resolve) => {
       onJoin = resolve
     })
-    consumer.on(consumer.events.GROUP_JOIN, () => {
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      if (this.consumer !== consumer) return
       this.joined = true
       this.restarts = 0
-      onJoin?.()
+      // Partitions that went elsewhere are not ours to commit any more; kept ones keep their state.
+      const mine = new Set(payload.memberAssignment[topic] ?? [])
+      for (const partition of this.partitions.keys())
+        if (!mine.has(partition)) this.partitions.delete(partition)
+      onJoin()
     })
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (this.closing || this.consumer !== consumer) return
+      this.partitions.clear()
       if (payload.restart) {
         // kafkajs restarts the member itself (retriable errors: lost connections, broker restarts).
         logger.warn('consumer crashed; kafkajs restarts it', {
@@ -99,17 +152,17 @@ export class KafkaSubscriber {
         })
         return
       }
-      crashed?.(payload.error)
+      crashed(payload.error)
       this.scheduleRestart(payload.error)
     })
     try {
       await consumer.connect()
       await consumer.subscribe({ topics: [topic], fromBeginning })
       await consumer.run({
-        autoCommit: true,
+        autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: Math.min(this.spec.maxInFlight, MAX_PARTITIONS_AT_ONCE),
-        eachBatch: (payload) => this.onBatch(payload),
+        eachBatch: (payload) => this.onBatch(consumer, payload),
       })
     } catch (error) {
       if (!first) throw error
@@ -167,73 +220,101 @@ export class KafkaSubscriber {
     }, delay)
   }
 
-  private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const {
-      batch,
-      resolveOffset,
-      heartbeat,
-      commitOffsetsIfNecessary,
-      uncommittedOffsets,
-      isRunning,
-      isStale,
-    } = payload
-    const messages = batch.messages
-    const acked: boolean[] = new Array(messages.length).fill(false)
-    let next = 0 // every record before `next` is acknowledged and resolved
-    let stop = false
-    let rejected = false
-    let rebalance: unknown
-    const inFlight = new Set<Promise<void>>()
-    const halted = () => stop || this.closing || !isRunning() || isStale()
-
-    // Heartbeats (and commits of what is done so far) while handlers run, so that a
-    // long batch neither loses the member its partitions nor holds back the commit.
-    // (kafkajs commits on its own only after the batch; given offsets, it commits them now.)
-    const beat = setInterval(() => {
-      heartbeat()
-        .then(() => {
-          const done = uncommittedOffsets()
-          return done.topics.length > 0 ? commitOffsetsIfNecessary(done) : undefined
-        })
-        .catch((error: unknown) => {
-          rebalance ??= error
-          stop = true
-        })
-    }, this.spec.settings.heartbeatInterval)
-
+  private async onBatch(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload
+    const { partition } = batch
+    let state = this.partitions.get(partition)
+    if (!state) {
+      state = new PartitionState()
+      this.partitions.set(partition, state)
+    }
+    // Waiting for a free slot can take a while: keep the membership alive meanwhile
+    // (a rebalance it reports is picked up by kafkajs' own next heartbeat).
+    const beat = setInterval(
+      () => void heartbeat().catch(() => undefined),
+      this.spec.settings.heartbeatInterval,
+    )
     try {
-      for (let i = 0; i < messages.length && !halted(); i++) {
-        await this.slots.acquire()
-        if (halted()) {
-          this.slots.release()
-          break
-        }
-        const index = i
-        const message = messages[index]!
-        const settled = this.deliver(batch.partition, message).then((ok) => {
-          this.slots.release()
-          if (!ok) {
-            rejected = true
-            stop = true
+      for (const message of batch.messages) {
+        if (this.closing || !isRunning() || isStale() || consumer !== this.consumer) return
+        const offset = Number(message.offset)
+        if (state.next < 0) state.next = offset
+        // Already in a handler, or acknowledged, from an earlier fetch.
+        const handled = state.inFlight.has(offset) || state.done.has(offset)
+        if (!handled) {
+          await this.slots.acquire()
+          if (this.closing || !isRunning() || isStale() || consumer !== this.consumer) {
+            this.slots.release()
             return
           }
-          acked[index] = true
-          let last = -1
-          while (next < messages.length && acked[next]) last = next++
-          if (last >= 0) resolveOffset(messages[last]!.offset)
-        })
-        inFlight.add(settled)
-        void settled.then(() => inFlight.delete(settled))
+          if (state.failed === offset) state.failed = undefined
+          state.inFlight.add(offset)
+          const settled = this.deliver(partition, message).then((ok) =>
+            this.settle(consumer, state, offset, ok),
+          )
+          this.inFlight.add(settled)
+          void settled.then(() => this.inFlight.delete(settled))
+        }
+        state.next = Math.max(state.next, offset + 1)
+        resolveOffset(message.offset)
       }
-      await Promise.all(inFlight)
     } finally {
       clearInterval(beat)
     }
-    // kafkajs commits what was resolved once the batch returns (or throws).
-    if (rebalance !== undefined) throw rebalance
-    // Do not spin on a record that keeps being rejected (core rejects only while
-    // stopping or when a dead letter could not be sent, e.g. during an outage).
-    if (rejected && !this.closing && isRunning()) await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+
+  private settle(consumer: Consumer, state: PartitionState, offset: number, ok: boolean): void {
+    this.slots.release()
+    state.inFlight.delete(offset)
+    if (ok) {
+      if (offset >= state.committed) state.done.add(offset)
+      return
+    }
+    if (state.failed !== undefined && state.failed <= offset) return
+    state.failed = offset
+    // Fetch again from the rejected record: it and whatever after it is not yet acknowledged.
+    setTimeout(() => {
+      const partition = [...this.partitions].find(([, s]) => s === state)?.[0]
+      if (this.closing || consumer !== this.consumer || partition === undefined || state.failed !== offset)
+        return
+      try {
+        consumer.seek({ topic: this.spec.topic, partition, offset: String(offset) })
+      } catch (error) {
+        this.spec.logger.debug('could not seek back to a rejected record', { reason: errorMessageOf(error) })
+      }
+    }, REDELIVERY_DELAY_MS)
+  }
+
+  /** Commits every partition's safe position that moved; one commit at a time. */
+  private commit(): Promise<void> {
+    this.committing = this.committing.then(async () => {
+      const consumer = this.consumer
+      if (!consumer) return
+      const offsets: { topic: string; partition: number; offset: string }[] = []
+      const moved: [PartitionState, number][] = []
+      for (const [partition, state] of this.partitions) {
+        if (state.next < 0) continue
+        const position = state.position()
+        if (position <= state.committed) continue
+        offsets.push({ topic: this.spec.topic, partition, offset: String(position) })
+        moved.push([state, position])
+      }
+      if (offsets.length === 0) return
+      try {
+        await consumer.commitOffsets(offsets)
+        for (const [state, position] of moved) {
+          state.committed = position
+          for (const offset of state.done) if (offset < position) state.done.delete(offset)
+        }
+      } catch (error) {
+        // Rebalancing or reconnecting: the next round commits again (or the new owner redelivers).
+        this.spec.logger.debug('offset commit failed; will retry', {
+          groupId: this.spec.groupId,
+          reason: errorMessageOf(error),
+        })
+      }
+    })
+    return this.committing
   }
 
   /** Hands one record to the handler; true when it was acknowledged. Never throws. */

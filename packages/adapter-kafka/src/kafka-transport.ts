@@ -13,14 +13,7 @@ import {
   type TransportAdapter,
   type TransportContext,
 } from '@omnibus/core'
-import {
-  type Admin,
-  Kafka,
-  type logCreator,
-  logLevel,
-  Partitioners,
-  type SASLOptions,
-} from 'kafkajs'
+import { type Admin, Kafka, type logCreator, logLevel, Partitioners, type SASLOptions } from 'kafkajs'
 import { recordSize, toRecord } from './kafka-binding.js'
 import {
   type KafkaLogLevel,
