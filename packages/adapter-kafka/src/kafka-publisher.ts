@@ -1,5 +1,5 @@
 import type { Logger } from '@omnibus/core'
-import type { Message, Producer } from 'kafkajs'
+import { type ICustomPartitioner, type Message, Partitioners, type Producer } from 'kafkajs'
 import { type KafkaRecord, recordSize } from './kafka-binding.js'
 import { errorMessageOf } from './kafka-errors.js'
 
@@ -8,6 +8,28 @@ interface Pending {
   readonly size: number
   readonly resolve: () => void
   readonly reject: (error: unknown) => void
+}
+
+/**
+ * Keyed records go where Java clients put them (murmur2 of the key, kafkajs'
+ * DefaultPartitioner). Unkeyed ones go round robin, but a record keeps the
+ * partition it was first given: kafkajs partitions a request again on every
+ * retry, so an attempt that was written but not acknowledged could otherwise be
+ * retried onto another partition, leaving the first one's rolled-back sequence
+ * numbers to be reused by different records, which the broker would drop as
+ * duplicates while confirming them.
+ */
+export const stablePartitioner: ICustomPartitioner = () => {
+  const base = Partitioners.DefaultPartitioner()
+  const given = new WeakMap<Message, number>()
+  return (args) => {
+    if (args.message.key !== null && args.message.key !== undefined) return base(args)
+    const previous = given.get(args.message)
+    if (previous !== undefined && previous < args.partitionMetadata.length) return previous
+    const partition = base(args)
+    given.set(args.message, partition)
+    return partition
+  }
 }
 
 /** Most records in one produce request, so one request never holds up the line for long. */
@@ -98,14 +120,20 @@ export class Publisher {
     this.lanes.delete(topic)
   }
 
+  /**
+   * A failed send retires the producer. A request that failed may still have been
+   * written (the broker went down before answering), yet kafkajs rolls that
+   * partition's sequence numbers back; the next, different records would reuse
+   * them, and the broker would take them for a duplicate of what it already has:
+   * confirmed, but never written. A new producer has a new producer id and starts
+   * its sequences afresh. (kafkajs never recovers from the resulting
+   * OUT_OF_ORDER_SEQUENCE_NUMBER on its own either.)
+   */
   private renew(old: Producer, error: unknown): void {
     if (this.producer !== old) return
-    this.logger.warn(
-      'kafka producer lost its idempotence sequence (after a broker restart?); starting a new producer',
-      {
-        reason: errorMessageOf(error),
-      },
-    )
+    this.logger.warn('kafka send failed; continuing with a new idempotent producer', {
+      reason: errorMessageOf(error),
+    })
     this.producer = this.makeProducer()
     this.ready = this.producer.connect()
     this.ready.catch(() => undefined)

@@ -13,7 +13,7 @@ import {
   type TransportAdapter,
   type TransportContext,
 } from '@omnibus/core'
-import { type Admin, Kafka, type logCreator, logLevel, Partitioners, type SASLOptions } from 'kafkajs'
+import { type Admin, Kafka, type logCreator, logLevel, type SASLOptions } from 'kafkajs'
 import { recordSize, toRecord } from './kafka-binding.js'
 import {
   type KafkaLogLevel,
@@ -24,7 +24,7 @@ import {
 import { KafkaSubscriber } from './kafka-consumer.js'
 import { errorMessageOf } from './kafka-errors.js'
 import { groupIdFor, KafkaProvisioner, topicName } from './kafka-provisioner.js'
-import { Publisher } from './kafka-publisher.js'
+import { Publisher, stablePartitioner } from './kafka-publisher.js'
 
 export const KAFKA = 'kafka'
 
@@ -97,8 +97,7 @@ export class KafkaTransport implements Transport {
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
         retry: s.retry,
-        // Murmur2 on the key, as Java clients do: the same key lands on the same partition from any client.
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: stablePartitioner,
       })
     const publisher = new Publisher(makeProducer, s.maxMessageBytes, this.logger)
     const admin = kafka.admin({ retry: s.retry })
