@@ -239,11 +239,13 @@ export class Bus {
       [Ext.deadline]: new Date(Date.now() + timeoutMs).toISOString(),
     })
     const answer = this.replies.expect(query, timeoutMs)
+    // The answer may arrive, and reject, before the broker has confirmed the query;
+    // it is awaited below, so it must not count as unhandled meanwhile.
+    answer.catch(() => undefined)
     try {
       await guarded.publish(channel, [query])
     } catch (error) {
       this.replies.cancel(query.id)
-      answer.catch(() => undefined)
       throw error
     }
     return (await answer) as R
