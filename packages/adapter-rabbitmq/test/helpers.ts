@@ -50,6 +50,8 @@ export async function withRaw<T>(work: (ch: amqp.Channel) => Promise<T>): Promis
   const connection = await amqp.connect(RABBITMQ_URL)
   try {
     const ch = await connection.createChannel()
+    // A failed passive check closes the channel with an 'error' event; the rejected promise reports it.
+    ch.on('error', () => undefined)
     return await work(ch)
   } finally {
     await connection.close().catch(() => undefined)
