@@ -47,7 +47,7 @@ test('a killed connection comes back: publishes wait and resolve, the consumer r
   const sub = await t.subscribe(
     channel,
     'g',
-    async (d) => void handled.add((d.event?.data as { i: number }).i),
+    async (d) => void handled.add((d.event!.data as { i: number }).i),
     {
       maxInFlight: 8,
     },
@@ -75,7 +75,7 @@ test('a consumer whose queue was deleted under it declares it again and resumes'
   const sub = await t.subscribe(
     channel,
     'g',
-    async (d) => void handled.add((d.event?.data as { i: number }).i),
+    async (d) => void handled.add((d.event!.data as { i: number }).i),
     {
       maxInFlight: 4,
     },
