@@ -43,9 +43,8 @@ export class Publisher {
         await this.provisioner.forPublish(model, channel)
         confirm = await this.confirmChannel(model)
       } catch (error) {
-        if (error instanceof OmnibusError || this.link.current === model)
-          throw failed(channel, pending[0]!.event, error)
-        continue // the connection dropped meanwhile: wait for the next one
+        if (this.link.current !== model) continue // the connection dropped meanwhile: wait for the next one
+        throw failed(channel, pending[0]!.event, error)
       }
       const exchange = channel.kind === 'topic' ? channel.name : ''
       // All sends first, in order, then all confirmations: one round trip for a batch.
