@@ -15,7 +15,7 @@ import type { GuardedTransport } from '../transport/guarded.js'
 import type { Channel, StartPosition } from '../transport/transport.js'
 import { within } from '../util/async.js'
 import { Consumer, type ConsumerHost, type ConsumerPlan, type ConsumerStats } from './consumer.js'
-import { followUp, type Handler, type HandlerContext, type QueryOptions } from './context.js'
+import type { Handler, QueryOptions } from './context.js'
 import { deadLetterChannel } from './dead-letter.js'
 import { Replies } from './replies.js'
 import type { RetryPolicy } from './retry.js'
@@ -239,11 +239,13 @@ export class Bus {
       [Ext.deadline]: new Date(Date.now() + timeoutMs).toISOString(),
     })
     const answer = this.replies.expect(query, timeoutMs)
+    // The answer may arrive, and reject, before the broker has confirmed the query;
+    // it is awaited below, so it must not count as unhandled meanwhile.
+    answer.catch(() => undefined)
     try {
       await guarded.publish(channel, [query])
     } catch (error) {
       this.replies.cancel(query.id)
-      answer.catch(() => undefined)
       throw error
     }
     return (await answer) as R
