@@ -9,6 +9,7 @@ import {
   type StartPosition,
   type SubscribeOptions,
   type Subscription,
+  silentLogger,
   type Transport,
   type TransportAdapter,
   type TransportContext,
@@ -227,7 +228,7 @@ export function kafkaTransport(
   return new KafkaTransport(options, {
     key: context.key ?? KAFKA,
     service: context.service ?? 'omnibus',
-    logger: context.logger ?? { debug() {}, info() {}, warn() {}, error() {} },
+    logger: context.logger ?? silentLogger,
   })
 }
 
