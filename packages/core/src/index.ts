@@ -42,6 +42,7 @@ export {
   ConfigError,
   EnvelopeError,
   type ErrorCode,
+  errorMessage,
   MessageTooLargeError,
   OmnibusError,
   QueryFailedError,
