@@ -12,7 +12,16 @@ console.log(
   `order flow on ${adapters.join(' + ')}${fromEnv ? '' : ' (default; set OMNIBUS_CONFIG to use a broker)'}\n`,
 )
 
-const summary = await runOrderFlow({ config: config as never, say: (line) => console.log(line) })
+const summary = await runOrderFlow({ config: config as never, say: (line) => console.log(line) }).catch(
+  (error: unknown) => {
+    const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : ''
+    console.error(
+      `the order flow could not run: ${error instanceof Error ? error.message : String(error)}${cause}`,
+    )
+    if (fromEnv) console.error('is the broker up? npm run brokers -- up')
+    process.exit(1)
+  },
+)
 console.log('')
 console.log(`orders placed:       ${summary.placed}`)
 console.log(`stock reserved:      ${summary.reserved}`)
