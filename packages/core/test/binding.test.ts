@@ -5,6 +5,7 @@ import {
   encodeBinary,
   encodeStructured,
   STRUCTURED_CONTENT_TYPE,
+  structuredSize,
   TYPES_HEADER,
 } from '../src/index.js'
 
@@ -43,6 +44,21 @@ describe('CloudEvents binding', () => {
     expect(e.subject).toBe('ünï')
     expect(e.data).toEqual({ text: '漢字 🚀', n: 1 })
     expect(e.datacontenttype).toBe('application/json')
+  })
+
+  it('counts the structured size without encoding, to the byte', () => {
+    const inputs = [
+      { type: 't', source: 's' },
+      { type: 't', source: 's', data: { text: '漢字 🚀', n: 1 } },
+      { type: 't', source: 's', data: Uint8Array.from([0, 255, 10]) },
+      { type: 't', source: 's', data: 'héllo' },
+    ]
+    for (const input of inputs) {
+      // Counted first, then encoded: the count must not rely on the encoding.
+      const counted = createEvent(input)
+      expect(structuredSize(counted)).toBe(encodeStructured(counted).byteLength)
+      expect(structuredSize(counted)).toBe(encodeStructured(createEvent(input)).byteLength)
+    }
   })
 
   it('detects structured mode without a content type when the body is a JSON object', () => {

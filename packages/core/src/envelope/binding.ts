@@ -59,6 +59,10 @@ interface Encoded {
   /** The data as a binary-mode body. */
   bytes?: Uint8Array
   structured?: Buffer
+  /** The attributes other than data as JSON: the structured form without its data member. */
+  head?: string
+  /** The byte length of the structured form. */
+  size?: number
 }
 
 // Envelopes are frozen, so their encodings can be remembered: the size check, the
@@ -102,22 +106,33 @@ function dataJson(event: Envelope): string | undefined {
   return entry.json
 }
 
-/** The event as one JSON document (structured mode). */
-export function encodeStructured(event: Envelope): Buffer {
+/** The attributes other than data as one JSON object, the head of the structured form. */
+function structuredHead(event: Envelope): string {
   const entry = encoded(event)
-  if (entry.structured) return entry.structured
+  if (entry.head !== undefined) return entry.head
   const attributes: Record<string, unknown> = {}
   for (const key in event) {
     const value = event[key]
     if (value === undefined || key === 'data' || key === 'data_base64') continue
     attributes[key] = value
   }
-  const head = JSON.stringify(attributes)
+  entry.head = JSON.stringify(attributes)
+  return entry.head
+}
+
+/** The member name the data goes under in the structured form. */
+const dataMember = (event: Envelope) => (event.data instanceof Uint8Array ? 'data_base64' : 'data')
+
+/** The event as one JSON document (structured mode). */
+export function encodeStructured(event: Envelope): Buffer {
+  const entry = encoded(event)
+  if (entry.structured) return entry.structured
+  const head = structuredHead(event)
   const data = dataJson(event)
   const text =
     data === undefined
       ? head
-      : `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"${event.data instanceof Uint8Array ? 'data_base64' : 'data'}":${data}}`
+      : `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"${dataMember(event)}":${data}}`
   entry.structured = Buffer.from(text, 'utf8')
   return entry.structured
 }
@@ -180,9 +195,13 @@ function decodeStructured(message: WireMessage): Decoded {
 function decodeBinary(message: WireMessage, prefix: string): Decoded {
   const attributes: Record<string, unknown> = {}
   const plen = prefix.length
-  for (const [key, value] of Object.entries(message.headers)) {
+  const lowerPrefix = prefix.toLowerCase()
+  const headers = message.headers
+  for (const key in headers) {
+    const value = headers[key]
     if (value === undefined || key.length <= plen) continue
-    if (key.slice(0, plen).toLowerCase() !== prefix.toLowerCase()) continue
+    // Senders mostly keep the prefix's case; compare case-insensitively only when they did not.
+    if (!key.startsWith(prefix) && key.slice(0, plen).toLowerCase() !== lowerPrefix) continue
     attributes[key.slice(plen).toLowerCase()] = value
   }
   const types = message.headers[TYPES_HEADER]
@@ -226,7 +245,11 @@ export function decodeMessage(message: WireMessage, prefixes: readonly string[])
   const contentType = message.contentType ?? findHeader(message.headers, 'content-type')
   if (contentType?.toLowerCase().startsWith(STRUCTURED_CONTENT_TYPE)) return decodeStructured(message)
   for (const prefix of prefixes) {
-    if (findHeader(message.headers, `${prefix}specversion`.toLowerCase()) !== undefined) {
+    // The prefix as given (`cloudEvents_specversion`) is what senders nearly always write; any case is accepted.
+    if (
+      message.headers[`${prefix}specversion`] !== undefined ||
+      findHeader(message.headers, `${prefix}specversion`.toLowerCase()) !== undefined
+    ) {
       return decodeBinary(message, prefix)
     }
   }
@@ -239,7 +262,25 @@ export function decodeMessage(message: WireMessage, prefixes: readonly string[])
   )
 }
 
-/** The size a transport should check against its limit, for structured mode. */
+/**
+ * The size a transport should check against its limit, for structured mode: the
+ * byte length of what encodeStructured makes, counted without making it (a
+ * transport sending binary mode never needs the structured bytes).
+ */
 export function structuredSize(event: Envelope): number {
-  return encodeStructured(event).byteLength
+  const entry = encoded(event)
+  if (entry.structured) return entry.structured.byteLength
+  if (entry.size !== undefined) return entry.size
+  const head = structuredHead(event)
+  const data = dataJson(event)
+  // `{…}` + `,"data":` + data + `}`, the head's closing brace replaced.
+  entry.size =
+    data === undefined
+      ? Buffer.byteLength(head, 'utf8')
+      : Buffer.byteLength(head, 'utf8') +
+        (head.length > 2 ? 1 : 0) +
+        dataMember(event).length +
+        3 +
+        Buffer.byteLength(data, 'utf8')
+  return entry.size
 }
