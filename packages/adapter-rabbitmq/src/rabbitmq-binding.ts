@@ -24,15 +24,21 @@ export interface OutgoingMessage {
 
 /** The AMQP message for `event`: persistent, `messageId` = event id. */
 export function toAmqp(event: Envelope, mode: 'binary' | 'structured'): OutgoingMessage {
-  const base: Options.Publish = { persistent: true, messageId: event.id, timestamp: Date.now() }
   if (mode === 'structured') {
-    return { content: encodeStructured(event), options: { ...base, contentType: STRUCTURED_CONTENT_TYPE } }
+    return {
+      content: encodeStructured(event),
+      options: {
+        persistent: true,
+        messageId: event.id,
+        timestamp: Date.now(),
+        contentType: STRUCTURED_CONTENT_TYPE,
+      },
+    }
   }
   const { headers, body, contentType } = encodeBinary(event, HEADER_PREFIX)
-  return {
-    content: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-    options: { ...base, headers, ...(contentType !== undefined ? { contentType } : {}) },
-  }
+  const options: Options.Publish = { persistent: true, messageId: event.id, timestamp: Date.now(), headers }
+  if (contentType !== undefined) options.contentType = contentType
+  return { content: Buffer.from(body.buffer, body.byteOffset, body.byteLength), options }
 }
 
 /** AMQP table values arrive typed (numbers, Buffers, booleans, timestamps, nested tables); the decoder wants strings. */
@@ -62,10 +68,13 @@ function deliveryCountOf(message: ConsumeMessage): number {
 /** Decodes a delivery; never throws (what is not a CloudEvent comes back as `malformed`). */
 export function fromAmqp(message: ConsumeMessage): Delivery {
   const headers: Record<string, string | undefined> = {}
-  for (const [name, value] of Object.entries(message.properties.headers ?? {}))
-    headers[name] = headerText(value)
+  const table = message.properties.headers
+  if (table) for (const name in table) headers[name] = headerText(table[name])
   const contentType =
     typeof message.properties.contentType === 'string' ? message.properties.contentType : undefined
   const decoded = decodeMessage({ body: message.content, headers, contentType }, READ_PREFIXES)
-  return { ...decoded, deliveryCount: deliveryCountOf(message) }
+  const deliveryCount = deliveryCountOf(message)
+  return decoded.event
+    ? { event: decoded.event, deliveryCount }
+    : { malformed: decoded.malformed, deliveryCount }
 }

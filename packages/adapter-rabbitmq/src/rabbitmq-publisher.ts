@@ -9,6 +9,10 @@ import type { Provisioner } from './rabbitmq-provisioner.js'
 /** Lost with its channel or connection before the broker said yes or no: safe to send again (at-least-once). */
 class Unconfirmed extends Error {}
 
+/** What became of one message: confirmed, or the reason it was not. */
+const CONFIRMED = Symbol('confirmed')
+type Outcome = typeof CONFIRMED | Error
+
 /**
  * Publishing with publisher confirms on one confirm channel per connection.
  * A publish resolves on the broker's ack and rejects on its nack. When the
@@ -47,18 +51,32 @@ export class Publisher {
         throw failed(channel, pending[0]!.event, error)
       }
       const exchange = channel.kind === 'topic' ? channel.name : ''
-      // All sends first, in order, then all confirmations: one round trip for a batch.
-      const sends = []
-      for (const { event, message } of pending) {
-        const routingKey = channel.kind === 'topic' ? event.type : channel.name
-        sends.push(this.send(confirm, exchange, routingKey, message))
+      // All sends first, in order, then all confirmations: one round trip for a batch,
+      // and one promise for the batch rather than one per message.
+      const outcomes: Outcome[] = new Array(pending.length)
+      let left = pending.length
+      let allSettled!: () => void
+      const settled = new Promise<void>((resolve) => {
+        allSettled = resolve
+      })
+      if (left === 0) allSettled()
+      const settle = (i: number, outcome: Outcome) => {
+        // amqplib may report a message twice (a throw, then the channel's close): the first word counts.
+        if (outcomes[i] !== undefined) return
+        outcomes[i] = outcome
+        if (--left === 0) allSettled()
+      }
+      for (let i = 0; i < pending.length; i++) {
+        const routingKey = channel.kind === 'topic' ? pending[i]!.event.type : channel.name
+        this.send(confirm, exchange, routingKey, pending[i]!.message, (outcome) => settle(i, outcome))
         if (this.drained) await this.drained
       }
-      const results = await Promise.allSettled(sends)
+      await settled
       const retry: typeof pending = []
-      for (const [i, result] of results.entries()) {
-        if (result.status === 'fulfilled') continue
-        if (!(result.reason instanceof Unconfirmed)) throw failed(channel, pending[i]!.event, result.reason)
+      for (let i = 0; i < pending.length; i++) {
+        const outcome = outcomes[i]!
+        if (outcome === CONFIRMED) continue
+        if (!(outcome instanceof Unconfirmed)) throw failed(channel, pending[i]!.event, outcome)
         retry.push(pending[i]!)
       }
       if (retry.length === 0) return
@@ -74,44 +92,38 @@ export class Publisher {
     }
   }
 
+  /** Publishes one message; `done` gets CONFIRMED, an Unconfirmed (safe to send again) or the refusal. */
   private send(
     confirm: ConfirmChannel,
     exchange: string,
     routingKey: string,
     message: ReturnType<typeof toAmqp>,
-  ): Promise<void> {
-    return new Promise((resolve, reject) => {
-      try {
-        const ok = confirm.publish(
-          exchange,
-          routingKey,
-          message.content,
-          message.options,
-          (error: unknown) => {
-            if (!error) resolve()
-            else if (errorMessage(error).includes('nack'))
-              reject(new Error('the broker refused the message (nack)'))
-            else reject(new Unconfirmed(errorMessage(error)))
-          },
-        )
-        if (!ok && !this.drained) {
-          // The socket buffer is full: hold further sends until it drains (or the channel dies).
-          this.drained = new Promise<void>((done) => {
-            const finish = () => {
-              confirm.off('drain', finish)
-              confirm.off('close', finish)
-              this.drained = undefined
-              done()
-            }
-            confirm.on('drain', finish)
-            confirm.on('close', finish)
-          })
-        }
-      } catch (error) {
-        // amqplib throws synchronously on a closed channel, and a RangeError on oversized header tables.
-        reject(error instanceof RangeError ? error : new Unconfirmed(errorMessage(error)))
+    done: (outcome: Outcome) => void,
+  ): void {
+    try {
+      const ok = confirm.publish(exchange, routingKey, message.content, message.options, (error: unknown) => {
+        if (!error) done(CONFIRMED)
+        else if (errorMessage(error).includes('nack'))
+          done(new Error('the broker refused the message (nack)'))
+        else done(new Unconfirmed(errorMessage(error)))
+      })
+      if (!ok && !this.drained) {
+        // The socket buffer is full: hold further sends until it drains (or the channel dies).
+        this.drained = new Promise<void>((resolve) => {
+          const finish = () => {
+            confirm.off('drain', finish)
+            confirm.off('close', finish)
+            this.drained = undefined
+            resolve()
+          }
+          confirm.on('drain', finish)
+          confirm.on('close', finish)
+        })
       }
-    })
+    } catch (error) {
+      // amqplib throws synchronously on a closed channel, and a RangeError on oversized header tables.
+      done(error instanceof RangeError ? error : new Unconfirmed(errorMessage(error)))
+    }
   }
 
   private confirmChannel(model: ChannelModel): Promise<ConfirmChannel> {
