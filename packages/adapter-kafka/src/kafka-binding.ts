@@ -57,7 +57,8 @@ export function recordSize(record: KafkaRecord): number {
 function headerStrings(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {}
   if (!headers) return out
-  for (const [name, raw] of Object.entries(headers)) {
+  for (const name in headers) {
+    const raw = headers[name]
     const value = Array.isArray(raw) ? raw[raw.length - 1] : raw
     if (value === undefined) continue
     out[name] = Buffer.isBuffer(value) ? value.toString('utf8') : String(value)

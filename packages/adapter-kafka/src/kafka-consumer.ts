@@ -77,7 +77,9 @@ export class KafkaSubscriber {
   private committing: Promise<void> = Promise.resolve()
   private readonly slots: Semaphore
   private readonly partitions = new Map<number, PartitionState>()
-  private readonly inFlight = new Set<Promise<void>>()
+  /** Deliveries handed out and not yet settled, and who waits for that to reach 0. */
+  private active = 0
+  private readonly idle: (() => void)[] = []
   /** Deliveries so far of records this member saw rejected, by `partition:offset`. */
   private readonly redelivered = new Map<string, number>()
 
@@ -102,7 +104,7 @@ export class KafkaSubscriber {
     } catch {
       // Not running (never joined, or crashed): nothing to pause.
     }
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight])
+    while (this.active > 0) await new Promise<void>((resolve) => this.idle.push(resolve))
     await this.commit()
     await consumer?.disconnect().catch((error: unknown) => {
       this.spec.logger.warn('consumer did not disconnect cleanly', { reason: errorMessageOf(error) })
@@ -242,18 +244,17 @@ export class KafkaSubscriber {
         // Already in a handler, or acknowledged, from an earlier fetch.
         const handled = state.inFlight.has(offset) || state.done.has(offset)
         if (!handled) {
-          await this.slots.acquire()
-          if (this.closing || !isRunning() || isStale() || consumer !== this.consumer) {
-            this.slots.release()
-            return
+          if (!this.slots.tryAcquire()) {
+            await this.slots.acquire()
+            if (this.closing || !isRunning() || isStale() || consumer !== this.consumer) {
+              this.slots.release()
+              return
+            }
           }
           if (state.failed === offset) state.failed = undefined
           state.inFlight.add(offset)
-          const settled = this.deliver(partition, message).then((ok) =>
-            this.settle(consumer, state, offset, ok),
-          )
-          this.inFlight.add(settled)
-          void settled.then(() => this.inFlight.delete(settled))
+          this.active++
+          void this.handOut(consumer, state, partition, offset, message)
         }
         state.next = Math.max(state.next, offset + 1)
         resolveOffset(message.offset)
@@ -317,16 +318,35 @@ export class KafkaSubscriber {
     return this.committing
   }
 
+  /** Hands one record to the handler and settles it. Never throws. */
+  private async handOut(
+    consumer: Consumer,
+    state: PartitionState,
+    partition: number,
+    offset: number,
+    message: KafkaMessage,
+  ): Promise<void> {
+    const ok = await this.deliver(partition, message)
+    this.settle(consumer, state, offset, ok)
+    if (--this.active === 0) for (const wake of this.idle.splice(0)) wake()
+  }
+
   /** Hands one record to the handler; true when it was acknowledged. Never throws. */
   private async deliver(partition: number, message: KafkaMessage): Promise<boolean> {
-    const id = `${partition}:${message.offset}`
-    const deliveryCount = (this.redelivered.get(id) ?? 0) + 1
+    // Most records are delivered once: look up earlier deliveries only when some were rejected.
+    const id = this.redelivered.size > 0 ? `${partition}:${message.offset}` : undefined
+    const deliveryCount = id === undefined ? 1 : (this.redelivered.get(id) ?? 0) + 1
     try {
-      await this.spec.handler({ ...fromRecord(message), deliveryCount })
-      if (deliveryCount > 1) this.redelivered.delete(id)
+      const decoded = fromRecord(message)
+      await this.spec.handler(
+        decoded.event
+          ? { event: decoded.event, deliveryCount }
+          : { malformed: decoded.malformed, deliveryCount },
+      )
+      if (deliveryCount > 1) this.redelivered.delete(id!)
       return true
     } catch (error) {
-      this.redelivered.set(id, deliveryCount)
+      this.redelivered.set(id ?? `${partition}:${message.offset}`, deliveryCount)
       this.spec.logger.debug('delivery rejected; it will be redelivered', {
         groupId: this.spec.groupId,
         partition,

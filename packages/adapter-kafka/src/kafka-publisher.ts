@@ -3,11 +3,19 @@ import { type ICustomPartitioner, type Message, Partitioners, type Producer } fr
 import { type KafkaRecord, recordSize } from './kafka-binding.js'
 import { errorMessageOf } from './kafka-errors.js'
 
+/** One send() call: its records wait in the lane; it settles once all of them are acknowledged or one failed. */
+interface Call {
+  /** Records of this call not yet acknowledged. */
+  left: number
+  failed: boolean
+  readonly resolve: () => void
+  readonly reject: (error: unknown) => void
+}
+
 interface Pending {
   readonly record: KafkaRecord
   readonly size: number
-  readonly resolve: () => void
-  readonly reject: (error: unknown) => void
+  readonly call: Call
 }
 
 /**
@@ -72,8 +80,11 @@ export class Publisher {
     await this.producer.disconnect()
   }
 
-  /** Resolves when the broker has acknowledged every record (acks=all); rejects when it did not. */
-  send(topic: string, records: readonly KafkaRecord[]): Promise<void> {
+  /**
+   * Resolves when the broker has acknowledged every record (acks=all); rejects when it did not.
+   * `sizes` are the records' recordSize, when the caller has them already.
+   */
+  send(topic: string, records: readonly KafkaRecord[], sizes?: readonly number[]): Promise<void> {
     let queue = this.lanes.get(topic)
     if (!queue) {
       const lane: Pending[] = []
@@ -82,13 +93,16 @@ export class Publisher {
       setImmediate(() => void this.pump(topic, lane))
       queue = lane
     }
-    const all = records.map(
-      (record) =>
-        new Promise<void>((resolve, reject) => {
-          queue.push({ record, size: recordSize(record), resolve, reject })
-        }),
-    )
-    return Promise.all(all).then(() => undefined)
+    const lane = queue
+    // One promise per call, not per record: a batch of 500 is one settlement, not 500.
+    return new Promise<void>((resolve, reject) => {
+      const call: Call = { left: records.length, failed: false, resolve, reject }
+      if (records.length === 0) return resolve()
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i]!
+        lane.push({ record, size: sizes?.[i] ?? recordSize(record), call })
+      }
+    })
   }
 
   private async pump(topic: string, queue: Pending[]): Promise<void> {
@@ -111,9 +125,13 @@ export class Publisher {
           return this.ready
         })
         await producer.send({ topic, messages, acks: -1 })
-        for (const p of chunk) p.resolve()
+        for (const p of chunk) if (--p.call.left === 0 && !p.call.failed) p.call.resolve()
       } catch (error) {
-        for (const p of chunk) p.reject(error)
+        for (const p of chunk) {
+          if (p.call.failed) continue
+          p.call.failed = true
+          p.call.reject(error)
+        }
         this.renew(producer, error)
       }
     }

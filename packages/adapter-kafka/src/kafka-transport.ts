@@ -15,7 +15,7 @@ import {
   type TransportContext,
 } from '@omnibus/core'
 import { type Admin, Kafka, type logCreator, logLevel, type SASLOptions } from 'kafkajs'
-import { recordSize, toRecord } from './kafka-binding.js'
+import { type KafkaRecord, recordSize, toRecord } from './kafka-binding.js'
 import {
   type KafkaLogLevel,
   type KafkaSettings,
@@ -128,18 +128,22 @@ export class KafkaTransport implements Transport {
   async publishBatch(channel: Channel, events: readonly Envelope[]): Promise<void> {
     const { provisioner, publisher } = this.open()
     const topic = topicName(channel.name)
-    const records = events.map((event) => {
+    const records: KafkaRecord[] = new Array(events.length)
+    const sizes: number[] = new Array(events.length)
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!
       const record = toRecord(event, this.settings.mode)
       // Core checked the structured size; binary headers must fit the topic's limit too.
       const size = recordSize(record)
       if (size > this.settings.maxMessageBytes) {
         throw new MessageTooLargeError(KAFKA, this.settings.maxMessageBytes, size, event.id)
       }
-      return record
-    })
+      records[i] = record
+      sizes[i] = size
+    }
     await provisioner.ensureTopic(topic)
     try {
-      await publisher.send(topic, records)
+      await publisher.send(topic, records, sizes)
     } catch (error) {
       throw new OmnibusError(
         'PUBLISH_FAILED',
