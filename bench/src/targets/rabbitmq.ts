@@ -4,7 +4,7 @@ import type { BenchTarget, RawClient } from '../target.js'
 
 const url = process.env.OMNIBUS_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
 
-/** amqplib done well: a confirm channel, persistent messages, one waitForConfirms per batch; manual ack, prefetch 64. */
+/** amqplib done well: a confirm channel, persistent messages, backpressure honoured, one waitForConfirms per batch; manual ack, prefetch 64 (the adapter's prefetch for maxInFlight 64). */
 function raw(): RawClient {
   let connection: amqp.ChannelModel
   let publisher: amqp.ConfirmChannel
@@ -21,7 +21,9 @@ function raw(): RawClient {
     },
     async publish(channel, payloads) {
       for (const body of payloads) {
-        publisher.publish(channel, '', body, { persistent: true, contentType: 'application/json' })
+        const ok = publisher.publish(channel, '', body, { persistent: true, contentType: 'application/json' })
+        // As the adapter does: a full write buffer waits for 'drain' instead of queueing without bound.
+        if (!ok) await new Promise((resolve) => publisher.once('drain', resolve))
       }
       await publisher.waitForConfirms()
     },
