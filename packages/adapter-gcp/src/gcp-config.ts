@@ -23,7 +23,7 @@ export interface GcpTransportOptions {
   provision?: boolean
   /** Publish events with a `partitionkey` under that ordering key, and create ordered subscriptions. Default true. */
   ordering?: boolean
-  /** Topic message retention in seconds (600 to 2678400), which lets new groups replay. Default 86400; 0 turns replay off. */
+  /** Topic message retention in seconds (600 to 2678400), which lets new groups replay. Default 86400, but 0 (no replay) on the emulator; 0 turns replay off. */
   retentionSeconds?: number
   /** Publisher batching: messages per request (default 500), wait in ms (default 5), bytes (default 9 MB). */
   batching?: { maxMessages?: number; maxMilliseconds?: number; maxBytes?: number }
@@ -66,7 +66,11 @@ function positive(
 }
 
 /** Checks the options and fills in defaults; throws ConfigError naming the offending key. */
-export function resolveOptions(options: GcpTransportOptions, key: string): ResolvedGcpOptions {
+export function resolveOptions(
+  options: GcpTransportOptions,
+  key: string,
+  emulator: boolean,
+): ResolvedGcpOptions {
   if (options === null || typeof options !== 'object') throw new ConfigError(key, 'options must be an object')
   for (const name of ['projectId', 'keyFilename', 'apiEndpoint', 'emulatorHost', 'namePrefix'] as const) {
     const value = options[name]
@@ -104,7 +108,10 @@ export function resolveOptions(options: GcpTransportOptions, key: string): Resol
       throw new ConfigError(`${key}.${name}`, `must be true or false, got ${JSON.stringify(options[name])}`)
     }
   }
-  const retention = options.retentionSeconds ?? 86_400
+  // The emulator hands a topic's retained messages to every new subscription
+  // (Pub/Sub starts one at its creation) and cannot seek an ordered one, so
+  // retention there would break `latest`; it stays off unless asked for.
+  const retention = options.retentionSeconds ?? (emulator ? 0 : 86_400)
   if (typeof retention !== 'number' || !(retention === 0 || (retention >= 600 && retention <= 2_678_400))) {
     throw new ConfigError(
       `${key}.retentionSeconds`,

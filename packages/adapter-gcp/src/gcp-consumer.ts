@@ -84,6 +84,9 @@ export class GcpConsumer implements Subscription {
         allowExcessMessages: false,
       },
       maxExtensionTime: Duration.from({ minutes: options.maxExtensionMinutes }),
+      // Pub/Sub sends the next messages only once acks arrive, so acks leave
+      // quickly rather than in the client's default 100 ms batches.
+      batching: { maxMilliseconds: 10 },
       streamingOptions: { maxStreams: options.streams, retryMaxBackoff: Duration.from({ seconds: 5 }) },
     })
     sub.on('message', (message: Message) => this.onMessage(sub, message))

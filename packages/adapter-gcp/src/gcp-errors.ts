@@ -1,5 +1,5 @@
 /** gRPC status codes the transport reacts to. */
-export const Status = { NOT_FOUND: 5, ALREADY_EXISTS: 6, UNAVAILABLE: 14 } as const
+export const Status = { NOT_FOUND: 5, ALREADY_EXISTS: 6, UNIMPLEMENTED: 12, UNAVAILABLE: 14 } as const
 
 /** The gRPC status of a client error, if it carries one. */
 export function statusOf(error: unknown): number | undefined {

@@ -176,46 +176,87 @@ export class GcpProvisioner {
     }
   }
 
-  private async createSubscription(
+  /** Creates the subscription; false when it already existed. */
+  private async create(
     spec: SubscriptionSpec,
     topic: string,
     name: string,
-    from?: StartPosition,
-  ) {
-    let created = true
+    ordered: boolean,
+  ): Promise<boolean> {
     try {
       await this.pubsub.topic(topic).createSubscription(name, {
-        enableMessageOrdering: this.options.ordering,
+        enableMessageOrdering: ordered,
         // Durable groups never expire (Pub/Sub's default is 31 idle days);
         // a temporary one expires a day after its owner vanished without closing.
         expirationPolicy: spec.temporary ? { ttl: { seconds: 86_400 } } : {},
         gaxOpts: this.gax(),
       })
       this.logger.debug('[gcp] subscription created', { channel: spec.channel.name, subscription: name })
+      return true
     } catch (error) {
-      if (statusOf(error) !== Status.ALREADY_EXISTS)
-        throw this.failed(`subscription ${name}`, spec.channel, error)
-      created = false
+      if (statusOf(error) === Status.ALREADY_EXISTS) return false
+      throw this.failed(`subscription ${name}`, spec.channel, error)
     }
-    if (created && from !== undefined && from !== 'latest') await this.seek(spec.channel, name, from)
   }
 
-  private async seek(channel: Channel, name: string, from: 'earliest' | { time: Date }): Promise<void> {
+  private async createSubscription(
+    spec: SubscriptionSpec,
+    topic: string,
+    name: string,
+    from?: StartPosition,
+  ) {
+    const created = await this.create(spec, topic, name, this.options.ordering)
+    // `from` applies to a new group only: an existing one keeps its position.
+    if (!created || from === undefined || from === 'latest') return
     if (this.options.retentionSeconds === 0) {
       this.logger.warn(
         '[gcp] replay asked for, but topic retention is off (retentionSeconds: 0); starting at latest',
         {
-          channel: channel.name,
+          channel: spec.channel.name,
         },
       )
       return
     }
     const time = from === 'earliest' ? new Date(Date.now() - this.options.retentionSeconds * 1000) : from.time
     try {
-      await this.pubsub.subscription(name).seek(time, this.gax())
+      await this.seekTo(name, time)
     } catch (error) {
-      throw this.failed(`seek of subscription ${name} to ${time.toISOString()}`, channel, error)
+      if (statusOf(error) !== Status.UNIMPLEMENTED || !this.options.ordering) {
+        throw this.failed(`seek of subscription ${name} to ${time.toISOString()}`, spec.channel, error)
+      }
+      // The emulator cannot seek an ordered subscription (real Pub/Sub can):
+      // this new, still unused one is made again unordered, then seeks.
+      this.logger.warn(
+        '[gcp] seek on an ordered subscription is unimplemented here (emulator); replaying unordered',
+        {
+          subscription: name,
+        },
+      )
+      await this.pubsub.subscription(name).delete(this.gax())
+      await this.create(spec, topic, name, false)
+      await this.seekTo(name, time).catch((again: unknown) => {
+        throw this.failed(`seek of subscription ${name} to ${time.toISOString()}`, spec.channel, again)
+      })
     }
+  }
+
+  /**
+   * Seeks with the exact time. The client's own seek(Date) (6.3.0) puts
+   * microseconds where nanoseconds belong, which moves the time back to its
+   * whole second and replays up to a second too much.
+   */
+  private seekTo(name: string, time: Date): Promise<void> {
+    const ms = time.getTime()
+    const reqOpts = {
+      subscription: this.pubsub.subscription(name).name,
+      time: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 },
+    }
+    return new Promise((resolve, reject) => {
+      this.pubsub.request(
+        { client: 'SubscriberClient', method: 'seek', reqOpts, gaxOpts: this.gax() },
+        (error) => (error ? reject(error) : resolve()),
+      )
+    })
   }
 
   private failed(what: string, channel: Channel, error: unknown): OmnibusError {

@@ -49,9 +49,9 @@ export class GcpTransport implements Transport {
       service: context?.service ?? '',
       logger: context?.logger ?? silentLogger,
     }
-    this.options = resolveOptions(raw, this.context.key)
+    const emulator = raw?.pubsub ? raw.pubsub.isEmulator : clientConfig(raw ?? {}).emulatorMode === true
+    this.options = resolveOptions(raw, this.context.key, emulator)
     const replay = this.options.retentionSeconds > 0
-    const emulator = raw.pubsub ? raw.pubsub.isEmulator : clientConfig(raw).emulatorMode === true
     this.capabilities = {
       ordering: this.options.ordering,
       replay,
