@@ -68,7 +68,9 @@ export class GcpTransport implements Transport {
         ...(replay
           ? {}
           : {
-              replay: 'topic retention is off (retentionSeconds: 0), so a new subscription cannot seek back',
+              replay: emulator
+                ? 'off against the emulator, which gives retained messages to every new subscription and cannot seek ordered ones (real Pub/Sub replays by default; retentionSeconds turns it on)'
+                : 'topic retention is off (retentionSeconds: 0), so a new subscription cannot seek back',
             }),
         ...(this.options.ordering ? {} : { ordering: 'ordering keys are off (ordering: false)' }),
       },

@@ -5,15 +5,19 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { PubSub } from '@google-cloud/pubsub'
-import type { Channel } from '@omnibus/core'
+import { type Channel, consoleLogger, type LogLevel, silentLogger } from '@omnibus/core'
 import { type GcpTransport, type GcpTransportOptions, gcpTransport } from '../src/index.js'
 
 /** The emulator the tests talk to, and the project they use there. */
 export const EMULATOR = process.env.PUBSUB_EMULATOR_HOST ?? '127.0.0.1:8085'
 export const PROJECT = process.env.OMNIBUS_PUBSUB_PROJECT ?? 'omnibus-test'
 
+/** OMNIBUS_TEST_LOG=debug|info|… shows the transport's log on stderr while debugging a test. */
+const level = process.env.OMNIBUS_TEST_LOG as LogLevel | undefined
+const logger = level ? consoleLogger(level) : silentLogger
+
 export function makeTransport(options: GcpTransportOptions = {}): GcpTransport {
-  return gcpTransport({ projectId: PROJECT, emulatorHost: EMULATOR, ...options })
+  return gcpTransport({ projectId: PROJECT, emulatorHost: EMULATOR, ...options }, { logger })
 }
 
 /** The broker's own client, for looking behind the transport's back. */
