@@ -1,0 +1,115 @@
+import {
+  type Decoded,
+  decodeMessage,
+  type Envelope,
+  encodeBinary,
+  encodeStructured,
+  MessageTooLargeError,
+  OmnibusError,
+  STRUCTURED_CONTENT_TYPE,
+} from '@omnibus/core'
+
+/**
+ * CloudEvents ↔ Pub/Sub messages, after Google's Pub/Sub protocol binding:
+ * binary mode puts every attribute in a `ce-` prefixed message attribute and
+ * the data in the body, `content-type` carrying datacontenttype; structured
+ * mode sends the JSON event with `content-type: application/cloudevents+json`.
+ * The receiver tells the two apart per message.
+ */
+export const ATTRIBUTE_PREFIX = 'ce-'
+
+/** Pub/Sub's documented quotas, checked here so that nothing oversize is sent. */
+export const LIMITS = {
+  attributes: 100,
+  attributeKeyBytes: 256,
+  attributeValueBytes: 1024,
+  orderingKeyBytes: 1024,
+  messageBytes: 10_000_000,
+} as const
+
+/** What the client's `publishMessage` takes. */
+export interface OutgoingMessage {
+  data: Buffer
+  attributes: Record<string, string>
+  orderingKey?: string
+}
+
+function tooBig(event: Envelope, what: string): OmnibusError {
+  return new OmnibusError(
+    'MESSAGE_TOO_LARGE',
+    `[gcp] event ${event.id}: ${what}; nothing was sent. Shorten it, or use mode "structured", ` +
+      'which carries attributes in the body instead of Pub/Sub attributes.',
+  )
+}
+
+function checkAttributes(event: Envelope, attributes: Record<string, string>): void {
+  const keys = Object.keys(attributes)
+  if (keys.length > LIMITS.attributes) {
+    throw tooBig(
+      event,
+      `${keys.length} attributes, over Pub/Sub's limit of ${LIMITS.attributes} attributes per message`,
+    )
+  }
+  for (const key of keys) {
+    const keyBytes = Buffer.byteLength(key)
+    if (keyBytes > LIMITS.attributeKeyBytes) {
+      throw tooBig(
+        event,
+        `attribute key "${key.slice(0, 40)}…" is ${keyBytes} bytes, over Pub/Sub's limit of ${LIMITS.attributeKeyBytes} bytes per attribute key`,
+      )
+    }
+    const valueBytes = Buffer.byteLength(attributes[key]!)
+    if (valueBytes > LIMITS.attributeValueBytes) {
+      throw tooBig(
+        event,
+        `attribute "${key}" is ${valueBytes} bytes, over Pub/Sub's limit of ${LIMITS.attributeValueBytes} bytes per attribute value`,
+      )
+    }
+  }
+}
+
+/** The Pub/Sub message for `event`; throws MESSAGE_TOO_LARGE naming the Pub/Sub limit it would break. */
+export function toPubSubMessage(
+  event: Envelope,
+  mode: 'binary' | 'structured',
+  ordering: boolean,
+): OutgoingMessage {
+  let message: OutgoingMessage
+  if (mode === 'structured') {
+    message = { data: encodeStructured(event), attributes: { 'content-type': STRUCTURED_CONTENT_TYPE } }
+  } else {
+    const binary = encodeBinary(event, ATTRIBUTE_PREFIX)
+    const attributes = binary.headers
+    if (binary.contentType !== undefined) attributes['content-type'] = binary.contentType
+    checkAttributes(event, attributes)
+    message = {
+      data: Buffer.from(binary.body.buffer, binary.body.byteOffset, binary.body.byteLength),
+      attributes,
+    }
+  }
+  let size = message.data.byteLength
+  for (const [key, value] of Object.entries(message.attributes))
+    size += Buffer.byteLength(key) + Buffer.byteLength(value)
+  if (size > LIMITS.messageBytes) throw new MessageTooLargeError('gcp', LIMITS.messageBytes, size, event.id)
+  const key = event.partitionkey
+  if (ordering && typeof key === 'string' && key.length > 0) {
+    const keyBytes = Buffer.byteLength(key)
+    if (keyBytes > LIMITS.orderingKeyBytes) {
+      throw tooBig(
+        event,
+        `partitionkey is ${keyBytes} bytes, over Pub/Sub's limit of ${LIMITS.orderingKeyBytes} bytes per ordering key`,
+      )
+    }
+    message.orderingKey = key
+  }
+  return message
+}
+
+/** A received Pub/Sub message as a CloudEvent, or as malformed input with the reason. Never throws. */
+export function fromPubSubMessage(
+  data: Buffer,
+  attributes: Readonly<Record<string, string>> | undefined,
+): Decoded {
+  const headers = attributes ?? {}
+  return decodeMessage({ body: data, headers, contentType: headers['content-type'] }, [ATTRIBUTE_PREFIX])
+}

@@ -1,0 +1,270 @@
+import { createHash } from 'node:crypto'
+import type { PubSub } from '@google-cloud/pubsub'
+import { type Channel, type Logger, OmnibusError, type StartPosition } from '@omnibus/core'
+import type { ResolvedGcpOptions } from './gcp-config.js'
+import { errorMessage, Status, statusOf } from './gcp-errors.js'
+
+const hash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 8)
+
+/**
+ * A valid Pub/Sub resource name for `parts`, the same every time: names that
+ * are already valid stay readable (`orders`, `orders~billing`); anything
+ * changed to fit (characters outside [A-Za-z0-9._+-], a leading non-letter,
+ * a `goog` start, a length outside 3..255) gets a short hash of the original
+ * appended, so that two different inputs never meet. `~` only ever separates
+ * channel from group, which keeps `a.b`+`c` and `a`+`b.c` apart.
+ */
+export function resourceName(prefix: string, parts: readonly string[]): string {
+  const cleaned = parts.map((part) => part.replace(/[^A-Za-z0-9._+-]/g, '_'))
+  let exact = cleaned.every((part, i) => part === parts[i])
+  let name = prefix + cleaned.join('~')
+  if (!/^[A-Za-z]/.test(name) || name.toLowerCase().startsWith('goog')) {
+    name = `c-${name}`
+    exact = false
+  }
+  if (name.length > 255) {
+    name = name.slice(0, 246)
+    exact = false
+  }
+  if (!exact || name.length < 3) name = `${name}-${hash(parts.join('\u0000'))}`
+  return name
+}
+
+/** The topic of a channel. */
+export function topicNameFor(prefix: string, channel: Channel): string {
+  return resourceName(prefix, [channel.name])
+}
+
+/** A group's subscription; a queue has one, named like its topic (the two namespaces are apart). */
+export function subscriptionNameFor(prefix: string, channel: Channel, group: string): string {
+  if (channel.kind === 'queue') return topicNameFor(prefix, channel)
+  return resourceName(prefix, [channel.name, group])
+}
+
+export interface SubscriptionSpec {
+  readonly channel: Channel
+  readonly group: string
+  readonly temporary: boolean
+}
+
+/**
+ * Creates topics and subscriptions on demand, idempotently (ALREADY_EXISTS is
+ * success), remembering what exists so that the hot path makes no admin calls.
+ * It also remembers every subscription this transport made per topic, so that
+ * after the broker forgot them (an emulator restart) they can be made again.
+ */
+export class GcpProvisioner {
+  private readonly topics = new Map<string, Promise<void>>()
+  private readonly subscriptions = new Map<string, Promise<void>>()
+  private readonly known = new Map<string, Map<string, SubscriptionSpec>>()
+
+  constructor(
+    private readonly pubsub: PubSub,
+    private readonly options: ResolvedGcpOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  topicName(channel: Channel): string {
+    return topicNameFor(this.options.namePrefix, channel)
+  }
+
+  subscriptionName(channel: Channel, group: string): string {
+    return subscriptionNameFor(this.options.namePrefix, channel, group)
+  }
+
+  /** Makes sure the topic exists; for a queue also its subscription, so that messages wait. */
+  async ensureChannel(channel: Channel): Promise<void> {
+    if (channel.kind === 'queue')
+      return this.ensureSubscription({ channel, group: channel.name, temporary: false })
+    return this.ensureTopic(channel)
+  }
+
+  async ensureTopic(channel: Channel): Promise<void> {
+    const name = this.topicName(channel)
+    let pending = this.topics.get(name)
+    if (!pending) {
+      pending = this.createTopic(channel, name)
+      pending.catch(() => this.topics.delete(name))
+      this.topics.set(name, pending)
+    }
+    return pending
+  }
+
+  /** Makes sure the group's subscription exists; a new one starts at `from` (seek on the retained topic). */
+  async ensureSubscription(spec: SubscriptionSpec, from?: StartPosition): Promise<void> {
+    const topic = this.topicName(spec.channel)
+    const name = this.subscriptionName(spec.channel, spec.group)
+    let perTopic = this.known.get(topic)
+    if (!perTopic) {
+      perTopic = new Map()
+      this.known.set(topic, perTopic)
+    }
+    perTopic.set(name, spec)
+    let pending = this.subscriptions.get(name)
+    if (!pending) {
+      pending = this.ensureTopic(spec.channel).then(() => this.createSubscription(spec, topic, name, from))
+      pending.catch(() => this.subscriptions.delete(name))
+      this.subscriptions.set(name, pending)
+    }
+    return pending
+  }
+
+  /**
+   * The broker lost `channel` (NOT_FOUND): forget it and make it again, with
+   * every subscription this transport had made on it, so that messages
+   * published from now on wait for those groups again.
+   */
+  async recreate(channel: Channel): Promise<void> {
+    const topic = this.topicName(channel)
+    this.topics.delete(topic)
+    const specs = [...(this.known.get(topic)?.values() ?? [])]
+    for (const spec of specs) this.subscriptions.delete(this.subscriptionName(spec.channel, spec.group))
+    this.logger.warn('[gcp] topic or subscription vanished (broker restarted?); re-creating', {
+      topic,
+      subscriptions: specs.length,
+    })
+    await this.ensureChannel(channel)
+    await Promise.all(specs.map((spec) => this.ensureSubscription(spec)))
+  }
+
+  /** Removes a temporary channel: its subscription, then its topic. Missing ones are fine. */
+  async remove(channel: Channel, group: string): Promise<void> {
+    const topic = this.topicName(channel)
+    const name = this.subscriptionName(channel, group)
+    this.known.get(topic)?.delete(name)
+    this.subscriptions.delete(name)
+    this.topics.delete(topic)
+    this.known.delete(topic)
+    const ignoreMissing = (error: unknown) => {
+      if (statusOf(error) !== Status.NOT_FOUND) throw error
+    }
+    await this.pubsub.subscription(name).delete(this.gax()).catch(ignoreMissing)
+    await this.pubsub.topic(topic).delete(this.gax()).catch(ignoreMissing)
+  }
+
+  /** Throws CHANNEL_NOT_FOUND when provisioning is off and the subscription does not exist. */
+  async assertSubscription(channel: Channel, group: string): Promise<void> {
+    const name = this.subscriptionName(channel, group)
+    const [exists] = await this.pubsub.subscription(name).exists()
+    if (!exists) throw this.notFound(channel, `subscription ${name}`)
+  }
+
+  notFound(channel: Channel, what: string, cause?: unknown): OmnibusError {
+    return new OmnibusError(
+      'CHANNEL_NOT_FOUND',
+      `[omnibus] [gcp] channel "${channel.name}": ${what} does not exist in project ` +
+        `${this.pubsub.projectId} and provisioning is off (provision: false); create it, or turn provisioning on`,
+      { cause },
+    )
+  }
+
+  private gax() {
+    return { timeout: this.options.publishTimeoutMs }
+  }
+
+  private async createTopic(channel: Channel, name: string): Promise<void> {
+    const metadata: Parameters<PubSub['createTopic']>[0] = { name }
+    // Topic retention is what lets a new subscription seek back in time (replay).
+    if (this.options.retentionSeconds > 0)
+      metadata.messageRetentionDuration = { seconds: this.options.retentionSeconds }
+    try {
+      await this.pubsub.createTopic(metadata, this.gax())
+      this.logger.debug('[gcp] topic created', { channel: channel.name, topic: name })
+    } catch (error) {
+      if (statusOf(error) === Status.ALREADY_EXISTS) return
+      throw this.failed(`topic ${name}`, channel, error)
+    }
+  }
+
+  /** Creates the subscription; false when it already existed. */
+  private async create(
+    spec: SubscriptionSpec,
+    topic: string,
+    name: string,
+    ordered: boolean,
+  ): Promise<boolean> {
+    try {
+      await this.pubsub.topic(topic).createSubscription(name, {
+        enableMessageOrdering: ordered,
+        // Durable groups never expire (Pub/Sub's default is 31 idle days);
+        // a temporary one expires a day after its owner vanished without closing.
+        expirationPolicy: spec.temporary ? { ttl: { seconds: 86_400 } } : {},
+        gaxOpts: this.gax(),
+      })
+      this.logger.debug('[gcp] subscription created', { channel: spec.channel.name, subscription: name })
+      return true
+    } catch (error) {
+      if (statusOf(error) === Status.ALREADY_EXISTS) return false
+      throw this.failed(`subscription ${name}`, spec.channel, error)
+    }
+  }
+
+  private async createSubscription(
+    spec: SubscriptionSpec,
+    topic: string,
+    name: string,
+    from?: StartPosition,
+  ) {
+    const created = await this.create(spec, topic, name, this.options.ordering)
+    // `from` applies to a new group only: an existing one keeps its position.
+    if (!created || from === undefined || from === 'latest') return
+    if (this.options.retentionSeconds === 0) {
+      this.logger.warn(
+        '[gcp] replay asked for, but topic retention is off (retentionSeconds: 0); starting at latest',
+        {
+          channel: spec.channel.name,
+        },
+      )
+      return
+    }
+    const time = from === 'earliest' ? new Date(Date.now() - this.options.retentionSeconds * 1000) : from.time
+    try {
+      await this.seekTo(name, time)
+    } catch (error) {
+      if (statusOf(error) !== Status.UNIMPLEMENTED || !this.options.ordering) {
+        throw this.failed(`seek of subscription ${name} to ${time.toISOString()}`, spec.channel, error)
+      }
+      // The emulator cannot seek an ordered subscription (real Pub/Sub can):
+      // this new, still unused one is made again unordered, then seeks.
+      this.logger.warn(
+        '[gcp] seek on an ordered subscription is unimplemented here (emulator); replaying unordered',
+        {
+          subscription: name,
+        },
+      )
+      await this.pubsub.subscription(name).delete(this.gax())
+      await this.create(spec, topic, name, false)
+      await this.seekTo(name, time).catch((again: unknown) => {
+        throw this.failed(`seek of subscription ${name} to ${time.toISOString()}`, spec.channel, again)
+      })
+    }
+  }
+
+  /**
+   * Seeks with the exact time. The client's own seek(Date) (6.3.0) puts
+   * microseconds where nanoseconds belong, which moves the time back to its
+   * whole second and replays up to a second too much.
+   */
+  private seekTo(name: string, time: Date): Promise<void> {
+    const ms = time.getTime()
+    const reqOpts = {
+      subscription: this.pubsub.subscription(name).name,
+      time: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 },
+    }
+    return new Promise((resolve, reject) => {
+      this.pubsub.request(
+        { client: 'SubscriberClient', method: 'seek', reqOpts, gaxOpts: this.gax() },
+        (error) => (error ? reject(error) : resolve()),
+      )
+    })
+  }
+
+  private failed(what: string, channel: Channel, error: unknown): OmnibusError {
+    return new OmnibusError(
+      'PROVISIONING_FAILED',
+      `[omnibus] [gcp] could not create ${what} for channel "${channel.name}" in project ${this.pubsub.projectId}: ` +
+        `${errorMessage(error)}. Check that Pub/Sub is reachable and the credentials may administer topics and subscriptions (roles/pubsub.editor), or create them yourself and set provision: false`,
+      { cause: error },
+    )
+  }
+}
