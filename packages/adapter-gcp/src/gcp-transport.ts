@@ -142,10 +142,17 @@ export class GcpTransport implements Transport {
    */
   private async send(channel: Channel, messages: OutgoingMessage[]): Promise<void> {
     const provisioner = this.ready()
-    if (this.options.provision) await provisioner.ensureChannel(channel)
+    // A reply queue belongs to its asker: never re-create it for a late answer.
+    if (this.options.provision && !channel.reply) await provisioner.ensureChannel(channel)
     let failed = await this.publishAll(channel, messages)
     if (failed.length === 0) return
     const notFound = failed.find(({ error }) => statusOf(error) === Status.NOT_FOUND)
+    if (notFound && channel.reply) {
+      this.context.logger.debug('reply queue is gone (its asker stopped); reply dropped', {
+        channel: channel.name,
+      })
+      return
+    }
     if (notFound) {
       if (!this.options.provision) {
         throw provisioner.notFound(channel, `topic ${provisioner.topicName(channel)}`, notFound.error)

@@ -99,3 +99,32 @@ describe('the bus', () => {
     expect(ids).toEqual(['kept#2'])
   })
 })
+
+describe('query replies', () => {
+  it('a late answer to an asker that has stopped leaves no reply queue behind', async () => {
+    const broker = new MemoryBroker()
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const answerer = await bus('stock', broker)
+    let asked = false
+    answerer.answer('com.acme.stock.level', async () => {
+      asked = true
+      await gate
+      return { available: 1 }
+    })
+    await answerer.start()
+    const asker = await createBus({ service: 'asker', transports: { m: memoryTransport({ broker }) } })
+    await asker.start()
+    const pending = asker
+      .query({ type: 'com.acme.stock.level' }, { timeoutMs: 5000 })
+      .catch((e: unknown) => e)
+    await until(() => asked, 'the query to reach its answerer')
+    await asker.stop()
+    expect(await pending).toBeInstanceOf(OmnibusError)
+    release()
+    await until(() => answerer.stats().handled === 1, 'the late answer')
+    expect(broker.names().filter((name) => name.startsWith('omnibus.reply.asker'))).toEqual([])
+  })
+})

@@ -320,7 +320,7 @@ export class Bus {
       data: failed ? { message: outcome.error } : outcome.data,
       extensions: { [Ext.replyStatus]: failed ? 'error' : 'ok' },
     })
-    await transport.publish({ name: replyTo, kind: 'queue' }, [reply])
+    await transport.publish({ name: replyTo, kind: 'queue', reply: true }, [reply])
   }
 
   private transport(key: string): GuardedTransport {

@@ -164,6 +164,15 @@ export class MemoryBroker {
     for (const group of state.groups.values()) group.enqueue({ ...message })
   }
 
+  /** The channels that exist now. */
+  names(): string[] {
+    return [...this.channels.keys()]
+  }
+
+  has(name: string): boolean {
+    return this.channels.has(name)
+  }
+
   delete(name: string): void {
     this.channels.delete(name)
   }
@@ -208,6 +217,7 @@ export class MemoryTransport implements Transport {
   }
 
   private store(channel: Channel, event: Envelope): void {
+    if (channel.reply && !this.broker.has(channel.name)) return // the asker is gone
     const body = encodeStructured(event)
     const key = typeof event.partitionkey === 'string' ? event.partitionkey : undefined
     this.broker.inject(channel, body, STRUCTURED_HEADERS, key)

@@ -15,6 +15,12 @@ export type ChannelKind = 'topic' | 'queue'
 export interface Channel {
   readonly name: string
   readonly kind: ChannelKind
+  /**
+   * An asker's query-reply queue, made and removed by that asker. Publishing to
+   * it must not create it: when it is gone, so is the asker, and the reply may be
+   * dropped (resolve) instead of leaving a queue behind that nobody reads.
+   */
+  readonly reply?: boolean
 }
 
 /** What a transport can and cannot do; the conformance suite skips by these, naming the reason. */
