@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   createEvent,
   decodeMessage,
+  type EnvelopeInput,
   encodeBinary,
   encodeStructured,
   STRUCTURED_CONTENT_TYPE,
@@ -47,7 +48,7 @@ describe('CloudEvents binding', () => {
   })
 
   it('counts the structured size without encoding, to the byte', () => {
-    const inputs = [
+    const inputs: (EnvelopeInput & { source: string })[] = [
       { type: 't', source: 's' },
       { type: 't', source: 's', data: { text: '漢字 🚀', n: 1 } },
       { type: 't', source: 's', data: Uint8Array.from([0, 255, 10]) },
