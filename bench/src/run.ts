@@ -14,7 +14,7 @@ import type { SideResult } from './worker.js'
 const run = promisify(execFile)
 const here = dirname(fileURLToPath(import.meta.url))
 const resultsDir = join(here, '..', 'results')
-const ALL = ['memory', 'kafka', 'rabbitmq']
+const ALL = ['memory', 'kafka', 'rabbitmq', 'gcp']
 const ROUNDS = Number(process.env.OMNIBUS_BENCH_ROUNDS ?? 5)
 const COUNT = Number(process.env.OMNIBUS_BENCH_COUNT ?? 20_000)
 
