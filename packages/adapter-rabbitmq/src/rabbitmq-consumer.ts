@@ -13,15 +13,99 @@ import type { Link } from './rabbitmq-connection.js'
 import { errorMessage } from './rabbitmq-errors.js'
 import type { Provisioner } from './rabbitmq-provisioner.js'
 
+/** A delivery on one channel, from hand-out until its settlement has been sent. */
+interface Unsettled {
+  readonly message: ConsumeMessage
+  /** pending: in the handler; ok: handled, ack not sent yet; sent: acked or nacked already. */
+  state: 'pending' | 'ok' | 'sent'
+}
+
+/**
+ * Acknowledgements for one AMQP channel, coalesced. Deliveries are kept in
+ * delivery-tag order; once per turn of the event loop the run of settled
+ * deliveries at the front goes out as one `basic.ack` with `multiple` set, up to
+ * the last of them not yet acknowledged. That frame covers only tags at or below
+ * it, and every one of those has settled (nothing unsettled is ever acknowledged).
+ * A delivery handled while an earlier one is still in its handler is acknowledged
+ * on its own, so a slow handler never holds back the prefetch credit of the
+ * others. Rejections are sent at once (nack + requeue, single).
+ */
+class Acks {
+  private readonly queue: Unsettled[] = []
+  private head = 0
+  private scheduled = false
+  closed = false
+
+  constructor(
+    private readonly channel: AmqpChannel,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  add(message: ConsumeMessage): Unsettled {
+    const entry: Unsettled = { message, state: 'pending' }
+    this.queue.push(entry)
+    return entry
+  }
+
+  ok(entry: Unsettled): void {
+    entry.state = 'ok'
+    if (this.scheduled) return
+    this.scheduled = true
+    setImmediate(() => this.flush())
+  }
+
+  reject(entry: Unsettled): void {
+    entry.state = 'sent'
+    if (this.closed) return
+    try {
+      this.channel.nack(entry.message, false, true)
+    } catch (error) {
+      this.onError(error)
+    }
+  }
+
+  /** Sends what has settled: one multiple-ack for the settled front, single acks behind an unsettled one. */
+  flush(): void {
+    this.scheduled = false
+    const queue = this.queue
+    let last: Unsettled | undefined
+    let i = this.head
+    for (; i < queue.length && queue[i]!.state !== 'pending'; i++)
+      if (queue[i]!.state === 'ok') last = queue[i]
+    if (i >= 1024 || i === queue.length) {
+      queue.splice(0, i)
+      i = 0
+    }
+    this.head = i
+    if (this.closed) return
+    try {
+      if (last) {
+        last.state = 'sent'
+        this.channel.ack(last.message, true)
+      }
+      for (let j = i; j < queue.length; j++) {
+        const entry = queue[j]!
+        if (entry.state !== 'ok') continue
+        entry.state = 'sent'
+        this.channel.ack(entry.message)
+      }
+    } catch (error) {
+      this.onError(error)
+    }
+  }
+}
+
 /**
  * One member of a group: its own AMQP channel with prefetch = maxInFlight,
- * manual acks (ack when the handler resolved, nack + requeue when it rejected).
+ * manual acks (ack when the handler resolved, nack + requeue when it rejected;
+ * acks of consecutive deliveries coalesced, see `Acks`).
  * After a lost channel or connection it declares its queue again and resumes;
  * the broker requeues whatever was unacknowledged on the old channel, so acks
  * for those (settled too late) are dropped rather than sent on a dead channel.
  */
 export class Consumer implements Subscription {
   private channel: AmqpChannel | undefined
+  private acks: Acks | undefined
   private consumerTag: string | undefined
   private queue: string | undefined
   private inFlight = 0
@@ -59,6 +143,8 @@ export class Consumer implements Subscription {
     const channel = this.channel
     if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined)
     while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve))
+    // Everything has settled: send the acks still waiting for their turn.
+    if (channel && this.acks) this.acks.flush()
     const model = this.link.current
     if (this.options.temporary && this.queue && model) {
       await this.provisioner.remove(model, this.queue).catch((error: unknown) => {
@@ -76,10 +162,18 @@ export class Consumer implements Subscription {
     this.queue = await this.provisioner.forConsume(model, this.target, this.group, this.options.temporary)
     const channel = await model.createChannel()
     this.channel = channel
+    const acks = new Acks(channel, (error) =>
+      this.logger.debug('rabbitmq could not settle a delivery; the broker will redeliver it', {
+        error: errorMessage(error),
+      }),
+    )
+    this.acks = acks
     channel.on('error', (error: Error) =>
       this.logger.warn('rabbitmq consumer channel error', { error: error.message }),
     )
     channel.on('close', () => {
+      // The broker requeues what was unacknowledged; acks for it must not go out on another channel.
+      acks.closed = true
       if (this.channel !== channel) return
       this.channel = undefined
       this.consumerTag = undefined
@@ -92,7 +186,7 @@ export class Consumer implements Subscription {
     await channel.prefetch(Math.max(1, Math.min(this.settings.prefetch, this.options.maxInFlight)))
     const { consumerTag } = await channel.consume(
       this.queue,
-      (message) => this.deliver(channel, model, message),
+      (message) => this.deliver(channel, acks, model, message),
       {
         noAck: false,
       },
@@ -126,7 +220,12 @@ export class Consumer implements Subscription {
     }
   }
 
-  private deliver(channel: AmqpChannel, model: ChannelModel, message: ConsumeMessage | null): void {
+  private deliver(
+    channel: AmqpChannel,
+    acks: Acks,
+    model: ChannelModel,
+    message: ConsumeMessage | null,
+  ): void {
     if (message === null) {
       // The broker cancelled us (queue deleted): declare it again and resume, unless we are stopping.
       if (this.channel === channel) this.channel = undefined
@@ -135,6 +234,7 @@ export class Consumer implements Subscription {
       return
     }
     this.inFlight++
+    const entry = acks.add(message)
     let delivery: Delivery
     try {
       delivery = fromAmqp(message)
@@ -155,23 +255,16 @@ export class Consumer implements Subscription {
       handled = Promise.reject(error)
     }
     handled.then(
-      () => this.settle(channel, message, true),
-      () => this.settle(channel, message, false),
+      () => this.settle(channel, acks, entry, true),
+      () => this.settle(channel, acks, entry, false),
     )
   }
 
-  private settle(channel: AmqpChannel, message: ConsumeMessage, ok: boolean): void {
-    try {
-      // On a channel that has since closed the broker has requeued the message already.
-      if (this.channel === channel || this.stopping) {
-        if (ok) channel.ack(message)
-        else channel.nack(message, false, true)
-      }
-    } catch (error) {
-      this.logger.debug('rabbitmq could not settle a delivery; the broker will redeliver it', {
-        error: errorMessage(error),
-      })
-    }
+  private settle(channel: AmqpChannel, acks: Acks, entry: Unsettled, ok: boolean): void {
+    // On a channel that has since closed the broker has requeued the message already.
+    if (this.channel !== channel && !this.stopping) acks.closed = true
+    if (ok) acks.ok(entry)
+    else acks.reject(entry)
     this.inFlight--
     if (this.inFlight === 0) for (const wake of this.idle.splice(0)) wake()
   }
