@@ -167,6 +167,41 @@ describe('rabbitmq delivery', () => {
     expect(peak).toBe(3)
   })
 
+  test('coalesced acks: deliveries settled out of order and some rejected are each acked once, nothing else comes back', async () => {
+    const t = await transport()
+    const channel = { name: unique('acks'), kind: 'queue' as const }
+    const total = 300
+    const rejectOnce = (i: number) => i % 17 === 5
+    const ok = new Map<number, number>()
+    const redelivered: number[] = []
+    const sub = await t.subscribe(
+      channel,
+      channel.name,
+      async (d) => {
+        const { i } = d.event!.data as { i: number }
+        if (d.deliveryCount > 1) redelivered.push(i)
+        // Mixed handler times, so later deliveries often settle before earlier ones.
+        const wait = (i * 7) % 5
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+        if (rejectOnce(i) && d.deliveryCount === 1) throw new Error('first attempt fails')
+        ok.set(i, (ok.get(i) ?? 0) + 1)
+      },
+      { maxInFlight: 16 },
+    )
+    await t.publishBatch(
+      channel,
+      Array.from({ length: total }, (_, i) => event({ i })),
+    )
+    await waitFor(() => ok.size === total, 20_000, 'every delivery handled')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await sub.close()
+    // A wrong multiple-ack would fail the channel and the broker would redeliver what it held.
+    const expected = Array.from({ length: total }, (_, i) => i).filter(rejectOnce)
+    expect(redelivered.sort((a, b) => a - b)).toEqual(expected)
+    expect([...ok.values()].every((n) => n === 1)).toBe(true)
+    expect(await queueDepth(channel.name)).toBe(0)
+  })
+
   test('per-key order with singleActiveConsumer: 16 keys, three members of one group', async () => {
     const type = unique('com.example.order')
     const group = unique('order')
