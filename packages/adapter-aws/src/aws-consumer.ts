@@ -9,6 +9,34 @@ import { AwsSettler } from './aws-settler.js'
 const MAX_RECEIVE = 10
 const BACKOFF_MIN_MS = 100
 const BACKOFF_MAX_MS = 3000
+/** With short polling (waitTimeSeconds 0), how long to wait after an empty receive, at most. */
+const IDLE_MAX_MS = 500
+
+/**
+ * FIFO queues: one receive at a time per queue in this process. SQS itself never hands a
+ * message group to two receivers at once, but emulators do not all get that right under
+ * concurrent receives (moto checks the group locks against a snapshot taken when the call
+ * began); taking turns keeps per-key order there too, at little cost, since a FIFO queue
+ * hands out a group's messages to one receiver at a time anyway.
+ */
+const fifoTurns = new Map<string, Promise<void>>()
+
+async function inTurn<T>(queueUrl: string, receive: () => Promise<T>): Promise<T> {
+  const previous = fifoTurns.get(queueUrl) ?? Promise.resolve()
+  let release!: () => void
+  const mine = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  const tail = previous.then(() => mine)
+  fifoTurns.set(queueUrl, tail)
+  await previous
+  try {
+    return await receive()
+  } finally {
+    release()
+    if (fifoTurns.get(queueUrl) === tail) fifoTurns.delete(queueUrl)
+  }
+}
 
 interface Held {
   readonly receiptHandle: string
@@ -30,6 +58,7 @@ export class AwsConsumer implements Subscription {
   private extender: NodeJS.Timeout | undefined
   private wake: (() => void) | undefined
   private closing: Promise<void> | undefined
+  private readonly fifo: boolean
 
   constructor(
     private readonly sqs: SQSClient,
@@ -42,6 +71,7 @@ export class AwsConsumer implements Subscription {
     private readonly logger: Logger,
   ) {
     this.settler = new AwsSettler(sqs, () => this.queueUrl(), logger)
+    this.fifo = provisioner.fifo(channel)
   }
 
   /** Makes the queue exist (so errors such as CHANNEL_NOT_FOUND surface at subscribe), then starts receiving. */
@@ -79,6 +109,7 @@ export class AwsConsumer implements Subscription {
   private async receiveLoop(): Promise<void> {
     const signal = this.stopping.signal
     let backoff = 0
+    let idle = 0
     let outage: string | undefined
     while (!signal.aborted) {
       const room = Math.min(MAX_RECEIVE, this.subscribe.maxInFlight - this.held.size)
@@ -88,16 +119,24 @@ export class AwsConsumer implements Subscription {
       }
       let messages: Message[]
       try {
-        const result = await this.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: await this.queueUrl(),
-            MaxNumberOfMessages: room,
-            WaitTimeSeconds: this.options.waitTimeSeconds,
-            VisibilityTimeout: this.options.visibilityTimeout,
-            MessageAttributeNames: ['All'],
-            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-          }),
-        )
+        const QueueUrl = await this.queueUrl()
+        const receive = () =>
+          this.sqs.send(
+            new ReceiveMessageCommand({
+              QueueUrl,
+              MaxNumberOfMessages: room,
+              WaitTimeSeconds: this.options.waitTimeSeconds,
+              VisibilityTimeout: this.options.visibilityTimeout,
+              MessageAttributeNames: ['All'],
+              MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+            }),
+          )
+        let result: Awaited<ReturnType<typeof receive>>
+        if (this.fifo) {
+          // Settle first: a group stays locked until its received messages are deleted.
+          await this.settler.flush()
+          result = await inTurn(QueueUrl, receive)
+        } else result = await receive()
         messages = result.Messages ?? []
       } catch (error) {
         if (isQueueMissing(error)) {
@@ -125,6 +164,10 @@ export class AwsConsumer implements Subscription {
         outage = undefined
       }
       backoff = 0
+      if (messages.length === 0 && this.options.waitTimeSeconds === 0) {
+        idle = Math.min(IDLE_MAX_MS, Math.max(25, idle * 2))
+        await pause(idle, signal)
+      } else idle = 0
       for (const message of messages) {
         if (signal.aborted) this.settler.changeVisibility(message.ReceiptHandle!, 0)
         else this.dispatch(message)
