@@ -1,7 +1,7 @@
 /** @omnibus/core: CloudEvents envelopes, the bus, routing, config, delivery policy and the in-memory transport. */
 export { Bus, type HandlerOptions } from './bus/bus.js'
-export type { Handler, HandlerContext, QueryOptions } from './bus/context.js'
 export type { ConsumerStats } from './bus/consumer.js'
+export type { Handler, HandlerContext, QueryOptions } from './bus/context.js'
 export { DeadLetterExt, deadLetterChannel, MALFORMED_TYPE } from './bus/dead-letter.js'
 export { backoffDelay, defaultRetry, type RetryPolicy } from './bus/retry.js'
 export { registerAdapter, resolveAdapter } from './config/adapters.js'

@@ -15,7 +15,7 @@ import type { GuardedTransport } from '../transport/guarded.js'
 import type { Channel, StartPosition } from '../transport/transport.js'
 import { within } from '../util/async.js'
 import { Consumer, type ConsumerHost, type ConsumerPlan, type ConsumerStats } from './consumer.js'
-import { type Handler, type HandlerContext, followUp, type QueryOptions } from './context.js'
+import type { Handler, QueryOptions } from './context.js'
 import { deadLetterChannel } from './dead-letter.js'
 import { Replies } from './replies.js'
 import type { RetryPolicy } from './retry.js'
@@ -76,7 +76,11 @@ export class Bus {
   }
 
   /** Handles commands of `type`; instances of any service handling it share the commands. Before start(). */
-  handle<T = unknown>(type: string, handler: Handler<T>, options: Omit<HandlerOptions, 'group' | 'from'> = {}): this {
+  handle<T = unknown>(
+    type: string,
+    handler: Handler<T>,
+    options: Omit<HandlerOptions, 'group' | 'from'> = {},
+  ): this {
     return this.register('command', type, handler as Handler, options)
   }
 
@@ -94,7 +98,11 @@ export class Bus {
    * type): every letter whatever its type, with `dlreason`, `dlattempts`,
    * `dlchannel` attached. Before start().
    */
-  onDeadLetter(channel: string, handler: Handler, options: { transport?: string; maxInFlight?: number } = {}): this {
+  onDeadLetter(
+    channel: string,
+    handler: Handler,
+    options: { transport?: string; maxInFlight?: number } = {},
+  ): this {
     this.assertState('new', 'register a handler')
     const transportKey = options.transport ?? this.settings.router.resolve(channel, 'event').transport
     const dlq = deadLetterChannel(channel)
@@ -107,21 +115,32 @@ export class Bus {
   private register(kind: MessageKind, type: string, handler: Handler, options: HandlerOptions): this {
     this.assertState('new', 'register a handler')
     if (typeof type !== 'string' || type.length === 0) {
-      throw new OmnibusError('BUS_STATE', `a ${kind} handler needs a message type, got ${JSON.stringify(type)}`)
+      throw new OmnibusError(
+        'BUS_STATE',
+        `a ${kind} handler needs a message type, got ${JSON.stringify(type)}`,
+      )
     }
     const { transport, channel } = this.settings.router.resolve(type, kind)
     // A queue has one line of messages, so its group is the channel itself.
     const group = channel.kind === 'queue' ? channel.name : (options.group ?? this.settings.service)
     const plan = this.plan(transport, channel, group, options.maxInFlight)
     if (plan.handlers.has(type)) {
-      throw new OmnibusError('BUS_STATE', `${type} already has a ${kind} handler in group ${group} on this bus`)
+      throw new OmnibusError(
+        'BUS_STATE',
+        `${type} already has a ${kind} handler in group ${group} on this bus`,
+      )
     }
     plan.handlers.set(type, { kind, handler })
     if (options.from) plan.from = options.from
     return this
   }
 
-  private plan(transportKey: string, channel: Channel, group: string, maxInFlight?: number): ConsumerPlan & {
+  private plan(
+    transportKey: string,
+    channel: Channel,
+    group: string,
+    maxInFlight?: number,
+  ): ConsumerPlan & {
     handlers: ConsumerPlan['handlers']
   } {
     const key = `${transportKey}\u0000${channel.kind}\u0000${channel.name}\u0000${group}`
@@ -152,7 +171,10 @@ export class Bus {
       for (const plan of this.plans.values()) this.consumers.push(new Consumer(plan, host))
       await Promise.all(this.consumers.map((c) => c.start()))
       this.state = 'started'
-      this.settings.logger.info('bus started', { service: this.service, subscriptions: this.consumers.length })
+      this.settings.logger.info('bus started', {
+        service: this.service,
+        subscriptions: this.consumers.length,
+      })
     } catch (error) {
       await this.stop().catch(() => undefined)
       throw error
@@ -173,9 +195,12 @@ export class Bus {
       Promise.allSettled(this.consumers.map((c) => c.stop())),
     )
     if (!drained) {
-      this.settings.logger.warn('handlers still running at the stop timeout; their messages will be redelivered', {
-        stopTimeoutMs: this.settings.stopTimeoutMs,
-      })
+      this.settings.logger.warn(
+        'handlers still running at the stop timeout; their messages will be redelivered',
+        {
+          stopTimeoutMs: this.settings.stopTimeoutMs,
+        },
+      )
     }
     await this.replies.close()
     await Promise.allSettled([...this.settings.transports.values()].map((t) => t.close()))
@@ -186,7 +211,8 @@ export class Bus {
   /** Counts per subscription (handled, retried, dead-lettered, malformed, skipped) since start. */
   stats(): ConsumerStats {
     const total: ConsumerStats = { handled: 0, retried: 0, deadLettered: 0, malformed: 0, skipped: 0 }
-    for (const c of this.consumers) for (const k of Object.keys(total) as (keyof ConsumerStats)[]) total[k] += c.stats[k]
+    for (const c of this.consumers)
+      for (const k of Object.keys(total) as (keyof ConsumerStats)[]) total[k] += c.stats[k]
     return total
   }
 
@@ -213,11 +239,13 @@ export class Bus {
       [Ext.deadline]: new Date(Date.now() + timeoutMs).toISOString(),
     })
     const answer = this.replies.expect(query, timeoutMs)
+    // The answer may arrive, and reject, before the broker has confirmed the query;
+    // it is awaited below, so it must not count as unhandled meanwhile.
+    answer.catch(() => undefined)
     try {
       await guarded.publish(channel, [query])
     } catch (error) {
       this.replies.cancel(query.id)
-      answer.catch(() => undefined)
       throw error
     }
     return (await answer) as R
@@ -226,23 +254,40 @@ export class Bus {
   private async dispatch<T>(kind: MessageKind, input: Input<T> | readonly Input<T>[]): Promise<void> {
     this.assertSending()
     const inputs = Array.isArray(input) ? (input as readonly Input<T>[]) : [input as Input<T>]
-    const batches = new Map<string, { transport: GuardedTransport; channel: Channel; events: Envelope[] }>()
+    // Most batches go to one channel: group only when a destination differs from the first.
+    let first: { transport: GuardedTransport; channel: Channel; events: Envelope[] } | undefined
+    let firstKey: { transport: string; channel: Channel } | undefined
+    let others: Map<string, { transport: GuardedTransport; channel: Channel; events: Envelope[] }> | undefined
     for (const one of inputs) {
       const envelope = toEnvelope(kind, one, this.settings.source)
-      const { transport, channel } = this.settings.router.resolve(envelope.type, kind)
-      const key = `${transport}\u0000${channel.name}`
-      let batch = batches.get(key)
-      if (!batch) {
-        batch = { transport: this.transport(transport), channel, events: [] }
-        batches.set(key, batch)
+      const destination = this.settings.router.resolve(envelope.type, kind)
+      if (!first || !firstKey) {
+        firstKey = destination
+        first = {
+          transport: this.transport(destination.transport),
+          channel: destination.channel,
+          events: [envelope],
+        }
+      } else if (destination.transport === firstKey.transport && destination.channel === firstKey.channel) {
+        first.events.push(envelope)
+      } else {
+        others ??= new Map()
+        const key = `${destination.transport}\u0000${destination.channel.name}`
+        let batch = others.get(key)
+        if (!batch) {
+          batch = {
+            transport: this.transport(destination.transport),
+            channel: destination.channel,
+            events: [],
+          }
+          others.set(key, batch)
+        }
+        batch.events.push(envelope)
       }
-      batch.events.push(envelope)
     }
-    if (batches.size === 1) {
-      const only = batches.values().next().value!
-      return only.transport.publish(only.channel, only.events)
-    }
-    await Promise.all([...batches.values()].map((b) => b.transport.publish(b.channel, b.events)))
+    if (!first) return
+    if (!others) return first.transport.publish(first.channel, first.events)
+    await Promise.all([first, ...others.values()].map((b) => b.transport.publish(b.channel, b.events)))
   }
 
   private host(): ConsumerHost {
@@ -251,17 +296,8 @@ export class Bus {
       retry: this.settings.retry,
       middleware: this.middleware,
       signal: this.abort.signal,
-      contextFor: (base, event) => this.contextFor(base, event),
+      sender: this,
       reply: (transport, query, outcome) => this.reply(transport, query, outcome),
-    }
-  }
-
-  private contextFor(base: Omit<HandlerContext, 'publish' | 'send' | 'query'>, cause: Envelope): HandlerContext {
-    return {
-      ...base,
-      publish: (input) => this.publish(followUp(cause, input)),
-      send: (input) => this.send(followUp(cause, input)),
-      query: (input, options) => this.query(followUp(cause, input), options),
     }
   }
 

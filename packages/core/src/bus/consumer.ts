@@ -7,7 +7,7 @@ import { compose } from '../middleware/middleware.js'
 import type { GuardedTransport } from '../transport/guarded.js'
 import type { Channel, Delivery, StartPosition, Subscription } from '../transport/transport.js'
 import { Semaphore, sleep } from '../util/async.js'
-import type { Handler, HandlerContext } from './context.js'
+import { DeliveryContext, type Handler, type HandlerContext, type Origin, type Sender } from './context.js'
 import { deadLetterChannel, deadLetterOf, deadLetterOfMalformed } from './dead-letter.js'
 import { backoffDelay, type RetryPolicy } from './retry.js'
 
@@ -33,8 +33,12 @@ export interface ConsumerHost {
   readonly retry: RetryPolicy
   readonly middleware: readonly Middleware[]
   readonly signal: AbortSignal
-  contextFor(base: Omit<HandlerContext, 'publish' | 'send' | 'query'>, event: Envelope): HandlerContext
-  reply(transport: GuardedTransport, query: Envelope, outcome: { data: unknown } | { error: string }): Promise<void>
+  readonly sender: Sender
+  reply(
+    transport: GuardedTransport,
+    query: Envelope,
+    outcome: { data: unknown } | { error: string },
+  ): Promise<void>
 }
 
 export interface ConsumerStats {
@@ -57,6 +61,7 @@ export class Consumer {
   private readonly logger: Logger
   private readonly run: (event: Envelope, context: HandlerContext) => Promise<unknown>
   private subscription: Subscription | undefined
+  private readonly origin: Origin
 
   constructor(
     private readonly plan: ConsumerPlan,
@@ -68,6 +73,13 @@ export class Consumer {
       channel: plan.channel.name,
       group: plan.group,
     })
+    this.origin = {
+      transport: plan.transportKey,
+      channel: plan.channel.name,
+      group: plan.group,
+      logger: this.logger,
+      signal: host.signal,
+    }
     this.run = compose(host.middleware, (event, context) => {
       const registration = plan.handlers.get(event.type)!
       return Promise.resolve(registration.handler(event, context))
@@ -95,7 +107,10 @@ export class Consumer {
       this.stats.malformed++
       this.logger.warn('malformed message dead-lettered', { reason: delivery.malformed.reason })
       await this.deadLetter(
-        deadLetterOfMalformed(delivery.malformed, this.death(delivery.malformed.reason, delivery.deliveryCount)),
+        deadLetterOfMalformed(
+          delivery.malformed,
+          this.death(delivery.malformed.reason, delivery.deliveryCount),
+        ),
       )
       return
     }
@@ -124,7 +139,7 @@ export class Consumer {
   }
 
   private async withSlot(event: Envelope, registration: Registration, deliveryCount: number): Promise<void> {
-    await this.slots.acquire()
+    if (!this.slots.tryAcquire()) await this.slots.acquire()
     try {
       await this.attempt(event, registration, deliveryCount)
     } finally {
@@ -149,7 +164,12 @@ export class Consumer {
       } catch (error) {
         const reason = errorMessage(error)
         if (attempt >= retry.maxAttempts) {
-          this.logger.error('handler failed; dead-lettering', { id: event.id, type: event.type, attempt, reason })
+          this.logger.error('handler failed; dead-lettering', {
+            id: event.id,
+            type: event.type,
+            attempt,
+            reason,
+          })
           await this.deadLetter(deadLetterOf(event, this.death(reason, attempt)))
           return
         }
@@ -180,18 +200,7 @@ export class Consumer {
   }
 
   private context(event: Envelope, attempt: number, deliveryCount: number): HandlerContext {
-    return this.host.contextFor(
-      {
-        attempt,
-        deliveryCount,
-        transport: this.plan.transportKey,
-        channel: this.plan.channel.name,
-        group: this.plan.group,
-        logger: this.logger,
-        signal: this.host.signal,
-      },
-      event,
-    )
+    return new DeliveryContext(this.host.sender, event, this.origin, attempt, deliveryCount)
   }
 
   private death(reason: string, attempts: number) {

@@ -27,13 +27,71 @@ export interface HandlerContext {
   query<R = unknown, T = unknown>(input: EnvelopeInput<T>, options?: QueryOptions): Promise<R>
 }
 
-export type Handler<T = unknown, R = unknown> = (event: Envelope<T>, context: HandlerContext) => R | Promise<R>
+export type Handler<T = unknown, R = unknown> = (
+  event: Envelope<T>,
+  context: HandlerContext,
+) => R | Promise<R>
 
 /** The correlation attributes a follow-up of `cause` carries. */
 export function followUp<T>(cause: Envelope, input: EnvelopeInput<T>): EnvelopeInput<T> {
   const correlation = typeof cause.correlationid === 'string' ? cause.correlationid : cause.id
   const traced: Partial<EnvelopeInput<T>> = {}
-  if (typeof cause.traceparent === 'string' && input.traceparent === undefined) traced.traceparent = cause.traceparent
-  if (typeof cause.tracestate === 'string' && input.tracestate === undefined) traced.tracestate = cause.tracestate
+  if (typeof cause.traceparent === 'string' && input.traceparent === undefined)
+    traced.traceparent = cause.traceparent
+  if (typeof cause.tracestate === 'string' && input.tracestate === undefined)
+    traced.tracestate = cause.tracestate
   return { correlationid: correlation, causationid: cause.id, ...traced, ...input }
+}
+
+/** What a context sends follow-ups through: the bus. */
+export interface Sender {
+  publish<T>(input: EnvelopeInput<T>): Promise<void>
+  send<T>(input: EnvelopeInput<T>): Promise<void>
+  query<R, T>(input: EnvelopeInput<T>, options?: QueryOptions): Promise<R>
+}
+
+/** Where a delivery came from; the same for every delivery of one subscription. */
+export interface Origin {
+  readonly transport: string
+  readonly channel: string
+  readonly group: string
+  readonly logger: Logger
+  readonly signal: AbortSignal
+}
+
+/** One per handler call; a class so that the hot path allocates one small object. */
+export class DeliveryContext implements HandlerContext {
+  constructor(
+    private readonly sender: Sender,
+    private readonly cause: Envelope,
+    private readonly origin: Origin,
+    readonly attempt: number,
+    readonly deliveryCount: number,
+  ) {}
+
+  get transport(): string {
+    return this.origin.transport
+  }
+  get channel(): string {
+    return this.origin.channel
+  }
+  get group(): string {
+    return this.origin.group
+  }
+  get logger(): Logger {
+    return this.origin.logger
+  }
+  get signal(): AbortSignal {
+    return this.origin.signal
+  }
+
+  publish<T>(input: EnvelopeInput<T>): Promise<void> {
+    return this.sender.publish(followUp(this.cause, input))
+  }
+  send<T>(input: EnvelopeInput<T>): Promise<void> {
+    return this.sender.send(followUp(this.cause, input))
+  }
+  query<R = unknown, T = unknown>(input: EnvelopeInput<T>, options?: QueryOptions): Promise<R> {
+    return this.sender.query<R, T>(followUp(this.cause, input), options)
+  }
 }

@@ -1,4 +1,4 @@
-import { Ext, type Envelope } from '../envelope/envelope.js'
+import { type Envelope, Ext } from '../envelope/envelope.js'
 import { OmnibusError, QueryFailedError, QueryTimeoutError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { GuardedTransport } from '../transport/guarded.js'
@@ -71,7 +71,9 @@ export class Replies {
     clearTimeout(pending.timer)
     if (reply[Ext.replyStatus] === 'error') {
       const data = reply.data as { message?: unknown } | undefined
-      pending.reject(new QueryFailedError(pending.type, String(data?.message ?? 'the answering handler failed')))
+      pending.reject(
+        new QueryFailedError(pending.type, String(data?.message ?? 'the answering handler failed')),
+      )
     } else {
       pending.resolve(reply.data)
     }

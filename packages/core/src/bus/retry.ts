@@ -10,14 +10,23 @@ export interface RetryPolicy {
   factor: number
 }
 
-export const defaultRetry: RetryPolicy = { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 10_000, factor: 2 }
+export const defaultRetry: RetryPolicy = {
+  maxAttempts: 3,
+  initialDelayMs: 100,
+  maxDelayMs: 10_000,
+  factor: 2,
+}
 
 /**
  * The wait after failed attempt `attempt` (1-based): exponential, capped, with
  * "equal jitter" (half fixed, half random) so that a burst of failures does not
  * retry in lockstep yet never retries immediately.
  */
-export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  policy: RetryPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
   const exp = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.factor ** (attempt - 1))
   return Math.round(exp / 2 + random() * (exp / 2))
 }

@@ -45,7 +45,8 @@ export interface BusConfig {
 }
 
 const KINDS: readonly MessageKind[] = ['event', 'command', 'query']
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v)
 
 export function isTransport(value: unknown): value is Transport {
   return (
@@ -76,13 +77,20 @@ export function validateConfig(config: unknown): asserts config is BusConfig {
     throw new ConfigError('source', 'must be a non-empty string (a URI reference)')
   }
   if (!isObject(config.transports) || Object.keys(config.transports).length === 0) {
-    throw new ConfigError('transports', 'must name at least one transport, e.g. { "main": { "adapter": "memory" } }')
+    throw new ConfigError(
+      'transports',
+      'must name at least one transport, e.g. { "main": { "adapter": "memory" } }',
+    )
   }
   for (const [name, spec] of Object.entries(config.transports)) {
     if (isTransport(spec)) continue
-    if (!isObject(spec)) throw new ConfigError(`transports.${name}`, 'must be an object with an "adapter" key')
+    if (!isObject(spec))
+      throw new ConfigError(`transports.${name}`, 'must be an object with an "adapter" key')
     if (typeof spec.adapter !== 'string' || spec.adapter === '') {
-      throw new ConfigError(`transports.${name}.adapter`, 'is missing: name the adapter (memory, kafka, rabbitmq, aws, gcp)')
+      throw new ConfigError(
+        `transports.${name}.adapter`,
+        'is missing: name the adapter (memory, kafka, rabbitmq, aws, gcp)',
+      )
     }
   }
   const names = Object.keys(config.transports)
@@ -93,7 +101,10 @@ export function validateConfig(config: unknown): asserts config is BusConfig {
   }
   if (config.defaultTransport !== undefined) known('defaultTransport', config.defaultTransport)
   else if (names.length > 1) {
-    throw new ConfigError('defaultTransport', `is required with several transports; one of ${names.join(', ')}`)
+    throw new ConfigError(
+      'defaultTransport',
+      `is required with several transports; one of ${names.join(', ')}`,
+    )
   }
   if (config.routes !== undefined) {
     if (!Array.isArray(config.routes)) throw new ConfigError('routes', 'must be a list of routes')
@@ -108,7 +119,10 @@ export function validateConfig(config: unknown): asserts config is BusConfig {
         throw new ConfigError(`${key}.match`, 'must be a message type or a pattern like com.acme.order.*')
       }
       if (route.kind !== undefined && !KINDS.includes(route.kind as MessageKind)) {
-        throw new ConfigError(`${key}.kind`, `must be one of ${KINDS.join(', ')}, got ${JSON.stringify(route.kind)}`)
+        throw new ConfigError(
+          `${key}.kind`,
+          `must be one of ${KINDS.join(', ')}, got ${JSON.stringify(route.kind)}`,
+        )
       }
       if (route.channel !== undefined && (typeof route.channel !== 'string' || route.channel === '')) {
         throw new ConfigError(`${key}.channel`, 'must be a non-empty channel name')
@@ -171,7 +185,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Record<stri
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith('OMNIBUS_') || name === 'OMNIBUS_CONFIG' || raw === undefined) continue
     const path = name.slice('OMNIBUS_'.length).split('__').map(camel)
-    if (!['service', 'source', 'transports', 'routes', 'defaultTransport', 'delivery'].includes(path[0]!)) continue
+    if (!['service', 'source', 'transports', 'routes', 'defaultTransport', 'delivery'].includes(path[0]!))
+      continue
     config ??= {}
     let node = config
     for (const segment of path.slice(0, -1)) {

@@ -1,12 +1,12 @@
 import { Bus } from '../bus/bus.js'
 import { defaultRetry } from '../bus/retry.js'
+import { ConfigError } from '../errors.js'
 import { silentLogger } from '../logger.js'
 import { Router } from '../routing/router.js'
 import { GuardedTransport } from '../transport/guarded.js'
 import type { Transport } from '../transport/transport.js'
 import { resolveAdapter } from './adapters.js'
 import { type BusConfig, configFromEnv, isTransport, readConfigFile, validateConfig } from './config.js'
-import { ConfigError } from '../errors.js'
 
 /**
  * Builds a bus from a config object, a JSON file path, or (with no argument)
@@ -18,7 +18,10 @@ export async function createBus(config?: BusConfig | string): Promise<Bus> {
   const raw: unknown =
     typeof config === 'string' ? readConfigFile(config) : config === undefined ? configFromEnv() : config
   if (raw === undefined) {
-    throw new ConfigError('(root)', 'no config given: pass one to createBus, or set OMNIBUS_CONFIG to a JSON file')
+    throw new ConfigError(
+      '(root)',
+      'no config given: pass one to createBus, or set OMNIBUS_CONFIG to a JSON file',
+    )
   }
   validateConfig(raw)
   const logger = raw.logger ?? silentLogger

@@ -1,11 +1,15 @@
-import type { Envelope } from '../envelope/envelope.js'
 import type { HandlerContext } from '../bus/context.js'
+import type { Envelope } from '../envelope/envelope.js'
 
 /**
  * Wraps every handler call of a bus. Call `next()` to go on (and return what it
  * returns), skip it to resolve the delivery without handling, throw to fail the attempt.
  */
-export type Middleware = (event: Envelope, context: HandlerContext, next: () => Promise<unknown>) => Promise<unknown>
+export type Middleware = (
+  event: Envelope,
+  context: HandlerContext,
+  next: () => Promise<unknown>,
+) => Promise<unknown>
 
 /** Runs `middleware` in order around `last`. */
 export function compose(

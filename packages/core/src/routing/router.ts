@@ -34,7 +34,11 @@ function compile(pattern: string): (type: string) => boolean {
 /** Resolves a message type and kind to a transport and channel. First matching route wins. */
 export class Router {
   private readonly rules: { route: Route; matches: (type: string) => boolean }[]
-  private readonly cache = new Map<string, Destination>()
+  private readonly cache: Record<MessageKind, Map<string, Destination>> = {
+    event: new Map(),
+    command: new Map(),
+    query: new Map(),
+  }
 
   constructor(
     routes: readonly Route[],
@@ -44,15 +48,16 @@ export class Router {
   }
 
   resolve(type: string, kind: MessageKind): Destination {
-    const cacheKey = `${kind}\u0000${type}`
-    const hit = this.cache.get(cacheKey)
+    const hit = this.cache[kind].get(type)
     if (hit) return hit
-    const rule = this.rules.find((r) => (r.route.kind === undefined || r.route.kind === kind) && r.matches(type))
+    const rule = this.rules.find(
+      (r) => (r.route.kind === undefined || r.route.kind === kind) && r.matches(type),
+    )
     const destination: Destination = {
       transport: rule?.route.transport ?? this.defaultTransport,
       channel: { name: rule?.route.channel ?? type, kind: channelKindOf(kind) },
     }
-    this.cache.set(cacheKey, destination)
+    this.cache[kind].set(type, destination)
     return destination
   }
 }

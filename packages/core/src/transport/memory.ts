@@ -36,7 +36,9 @@ interface Member {
 }
 
 class Group {
-  readonly pending: Stored[] = []
+  /** Waiting messages in sequence order; delivered slots become holes until `head` passes them. */
+  private pending: (Stored | undefined)[] = []
+  private head = 0
   readonly members: Member[] = []
   readonly busyKeys = new Set<string>()
   private next = 0
@@ -57,16 +59,24 @@ class Group {
   }
 
   private pump(): void {
-    for (let i = 0; i < this.pending.length; ) {
-      const message = this.pending[i]!
-      if (message.key !== undefined && this.busyKeys.has(message.key)) {
-        i++
+    const pending = this.pending
+    for (let i = this.head; i < pending.length; i++) {
+      const message = pending[i]
+      if (message === undefined) {
+        if (i === this.head) this.head++
         continue
       }
+      // A key with an unsettled message waits; later keys may overtake it.
+      if (message.key !== undefined && this.busyKeys.has(message.key)) continue
       const member = this.pick()
-      if (!member) return
-      this.pending.splice(i, 1)
+      if (!member) break
+      pending[i] = undefined
+      if (i === this.head) this.head++
       this.deliver(member, message)
+    }
+    if (this.head > 1024 && this.head * 2 > pending.length) {
+      this.pending = pending.slice(this.head)
+      this.head = 0
     }
   }
 
@@ -101,9 +111,11 @@ class Group {
 
   /** A rejected message goes back in sequence order, ahead of anything newer. */
   private requeue(message: Stored): void {
-    let i = 0
-    while (i < this.pending.length && this.pending[i]!.seq < message.seq) i++
-    this.pending.splice(i, 0, message)
+    let i = this.head
+    while (i < this.pending.length && (this.pending[i] === undefined || this.pending[i]!.seq < message.seq))
+      i++
+    if (i > this.head && this.pending[i - 1] === undefined) this.pending[i - 1] = message
+    else this.pending.splice(i, 0, message)
   }
 }
 
@@ -121,7 +133,7 @@ class ChannelState {
       this.groups.set(key, group)
       if (this.kind === 'topic' && from !== 'latest') {
         const since = from === 'earliest' ? Number.NEGATIVE_INFINITY : from.time.getTime()
-        for (const m of this.log) if (m.at >= since) group.pending.push({ ...m, deliveries: 0 })
+        for (const m of this.log) if (m.at >= since) group.enqueue({ ...m, deliveries: 0 })
       }
     }
     return group
@@ -211,7 +223,12 @@ export class MemoryTransport implements Transport {
   ): Promise<Subscription> {
     this.assertOpen()
     const state = this.broker.channel(channel).group(group, options.from)
-    const member: Member = { handler, maxInFlight: Math.max(1, options.maxInFlight), inFlight: 0, active: true }
+    const member: Member = {
+      handler,
+      maxInFlight: Math.max(1, options.maxInFlight),
+      inFlight: 0,
+      active: true,
+    }
     state.members.push(member)
     state.schedule()
     return {

@@ -102,7 +102,12 @@ export interface Transport {
    */
   provision?(channel: Channel, group: string, from?: StartPosition): Promise<void>
   /** Starts consuming `channel` as a member of `group`. */
-  subscribe(channel: Channel, group: string, handler: DeliveryHandler, options: SubscribeOptions): Promise<Subscription>
+  subscribe(
+    channel: Channel,
+    group: string,
+    handler: DeliveryHandler,
+    options: SubscribeOptions,
+  ): Promise<Subscription>
   /** Closes every subscription and connection. Core calls it at most once. */
   close(): Promise<void>
 }

@@ -9,6 +9,13 @@ export class Semaphore {
     return this.active
   }
 
+  /** Takes a slot if one is free, without waiting. */
+  tryAcquire(): boolean {
+    if (this.active >= this.limit) return false
+    this.active++
+    return true
+  }
+
   async acquire(): Promise<void> {
     if (this.active < this.limit) {
       this.active++

@@ -1,0 +1,140 @@
+// npm run bench -- [transport...]: Omnibus against each broker's own client, side by side.
+// Each round runs the Omnibus side and the raw side in fresh processes, one after
+// the other (A B A B …), so machine noise hits both alike; medians are reported.
+import { execFile } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { chart } from './chart.js'
+import type { BenchTarget } from './target.js'
+import type { SideResult } from './worker.js'
+
+const run = promisify(execFile)
+const here = dirname(fileURLToPath(import.meta.url))
+const resultsDir = join(here, '..', 'results')
+const ALL = ['memory', 'kafka', 'rabbitmq', 'aws', 'gcp']
+const ROUNDS = Number(process.env.OMNIBUS_BENCH_ROUNDS ?? 5)
+const COUNT = Number(process.env.OMNIBUS_BENCH_COUNT ?? 20_000)
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+
+async function side(target: string, which: string, count = COUNT): Promise<SideResult> {
+  const { stdout } = await run(process.execPath, [join(here, 'worker.js'), target, which, String(count)], {
+    maxBuffer: 1 << 20,
+    timeout: 900_000,
+  })
+  return JSON.parse(stdout.trim().split('\n').pop()!) as SideResult
+}
+
+function summarise(results: SideResult[]) {
+  const pick = (k: keyof SideResult) => median(results.map((r) => r[k] ?? 0))
+  return {
+    publishPerSec: pick('publishPerSec'),
+    e2ePerSec: pick('e2ePerSec'),
+    p50Ms: pick('p50Ms'),
+    p99Ms: pick('p99Ms'),
+    maxRssMb: pick('maxRssMb'),
+  }
+}
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+
+const wanted = process.argv.slice(2).length ? process.argv.slice(2) : ALL
+const report: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+  rounds: ROUNDS,
+  events: COUNT,
+  transports: {},
+}
+const rows: string[][] = [['transport', 'side', 'publish/s', 'e2e/s', 'p50 ms', 'p99 ms', 'peak RSS MB']]
+const ratios: { name: string; publish: number; e2e: number }[] = []
+
+for (const name of wanted) {
+  if (!ALL.includes(name)) {
+    console.error(`unknown transport "${name}"; one of ${ALL.join(', ')}`)
+    process.exit(2)
+  }
+  const target = ((await import(`./targets/${name}.js`)) as Record<string, BenchTarget>)[name]!
+  const reason = await target.unavailable?.()
+  if (reason) {
+    console.log(`${name}: left out (${reason})`)
+    continue
+  }
+  const omnibus: SideResult[] = []
+  const raw: SideResult[] = []
+  for (let round = 1; round <= ROUNDS; round++) {
+    process.stderr.write(`${name}: round ${round}/${ROUNDS}\r`)
+    omnibus.push(await side(name, 'omnibus'))
+    if (target.raw) raw.push(await side(name, 'raw'))
+  }
+  const o = summarise(omnibus)
+  rows.push([
+    name,
+    'omnibus',
+    fmt(o.publishPerSec),
+    fmt(o.e2ePerSec),
+    fmt(o.p50Ms, 2),
+    fmt(o.p99Ms, 2),
+    fmt(o.maxRssMb),
+  ])
+  const entry: Record<string, unknown> = { omnibus: o, rounds: { omnibus } }
+  if (raw.length) {
+    const r = summarise(raw)
+    rows.push([
+      name,
+      'raw client',
+      fmt(r.publishPerSec),
+      fmt(r.e2ePerSec),
+      fmt(r.p50Ms, 2),
+      fmt(r.p99Ms, 2),
+      fmt(r.maxRssMb),
+    ])
+    const ratio = {
+      publish: o.publishPerSec / r.publishPerSec,
+      e2e: o.e2ePerSec / r.e2ePerSec,
+      addedP99Ms: o.p99Ms - r.p99Ms,
+      memory: o.maxRssMb / r.maxRssMb,
+    }
+    rows.push([
+      name,
+      'omnibus/raw',
+      `${fmt(ratio.publish, 2)}×`,
+      `${fmt(ratio.e2e, 2)}×`,
+      '',
+      `${ratio.addedP99Ms >= 0 ? '+' : ''}${fmt(ratio.addedP99Ms, 2)}`,
+      `${fmt(ratio.memory, 2)}×`,
+    ])
+    Object.assign(entry, { raw: r, ratio, rounds: { omnibus, raw } })
+    ratios.push({ name, publish: ratio.publish, e2e: ratio.e2e })
+  }
+  if (name === 'memory') {
+    const codec = await side('memory', 'codec')
+    rows.push([
+      'core',
+      'encode+decode/s',
+      fmt(codec.codecPerSec ?? 0),
+      `small: ${fmt(codec.codecSmallPerSec ?? 0)}`,
+      '',
+      '',
+      '',
+    ])
+    entry.codec = { oneKiBPerSec: codec.codecPerSec, smallPerSec: codec.codecSmallPerSec }
+  }
+  ;(report.transports as Record<string, unknown>)[name] = entry
+}
+
+const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+console.log(`\n${report.machine}; ${COUNT} events of 1 KiB, median of ${ROUNDS} rounds\n`)
+for (const row of rows)
+  console.log(row.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '))
+mkdirSync(resultsDir, { recursive: true })
+writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
+if (ratios.length) writeFileSync(join(resultsDir, 'ratios.svg'), chart(ratios))
+console.log(`\nwrote bench/results/latest.json${ratios.length ? ' and bench/results/ratios.svg' : ''}`)

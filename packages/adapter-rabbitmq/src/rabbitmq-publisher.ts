@@ -1,0 +1,152 @@
+import { type Channel, type Envelope, type Logger, OmnibusError } from '@omnibus/core'
+import type { ChannelModel, ConfirmChannel } from 'amqplib'
+import { toAmqp } from './rabbitmq-binding.js'
+import type { RabbitMQSettings } from './rabbitmq-config.js'
+import type { Link } from './rabbitmq-connection.js'
+import { errorMessage } from './rabbitmq-errors.js'
+import type { Provisioner } from './rabbitmq-provisioner.js'
+
+/** Lost with its channel or connection before the broker said yes or no: safe to send again (at-least-once). */
+class Unconfirmed extends Error {}
+
+/**
+ * Publishing with publisher confirms on one confirm channel per connection.
+ * A publish resolves on the broker's ack and rejects on its nack. When the
+ * channel or connection goes away before the answer, the message is sent again
+ * once the connection is back (a possible duplicate, never a loss), until
+ * `publishTimeoutMs` has passed; then it rejects.
+ */
+export class Publisher {
+  private channel: Promise<ConfirmChannel> | undefined
+  private channelOf: ChannelModel | undefined
+  private drained: Promise<void> | undefined
+
+  constructor(
+    private readonly link: Link,
+    private readonly provisioner: Provisioner,
+    private readonly settings: RabbitMQSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  async publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
+    const deadline = Date.now() + this.settings.publishTimeoutMs
+    let pending = events.map((event) => ({ event, message: toAmqp(event, this.settings.mode) }))
+    for (;;) {
+      let model: ChannelModel
+      try {
+        model = await this.link.ready(deadline)
+      } catch (error) {
+        throw failed(channel, pending[0]!.event, error)
+      }
+      let confirm: ConfirmChannel
+      try {
+        await this.provisioner.forPublish(model, channel)
+        confirm = await this.confirmChannel(model)
+      } catch (error) {
+        if (this.link.current !== model) continue // the connection dropped meanwhile: wait for the next one
+        throw failed(channel, pending[0]!.event, error)
+      }
+      const exchange = channel.kind === 'topic' ? channel.name : ''
+      // All sends first, in order, then all confirmations: one round trip for a batch.
+      const sends = []
+      for (const { event, message } of pending) {
+        const routingKey = channel.kind === 'topic' ? event.type : channel.name
+        sends.push(this.send(confirm, exchange, routingKey, message))
+        if (this.drained) await this.drained
+      }
+      const results = await Promise.allSettled(sends)
+      const retry: typeof pending = []
+      for (const [i, result] of results.entries()) {
+        if (result.status === 'fulfilled') continue
+        if (!(result.reason instanceof Unconfirmed)) throw failed(channel, pending[i]!.event, result.reason)
+        retry.push(pending[i]!)
+      }
+      if (retry.length === 0) return
+      if (Date.now() >= deadline)
+        throw failed(channel, retry[0]!.event, new Error('channel closed before confirm'))
+      this.logger.debug('rabbitmq publish not confirmed before the channel closed; sending again', {
+        channel: channel.name,
+        count: retry.length,
+      })
+      pending = retry
+      // A channel-level failure (not a lost connection) would repeat itself: let topology be declared again.
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+
+  private send(
+    confirm: ConfirmChannel,
+    exchange: string,
+    routingKey: string,
+    message: ReturnType<typeof toAmqp>,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      try {
+        const ok = confirm.publish(
+          exchange,
+          routingKey,
+          message.content,
+          message.options,
+          (error: unknown) => {
+            if (!error) resolve()
+            else if (errorMessage(error).includes('nack'))
+              reject(new Error('the broker refused the message (nack)'))
+            else reject(new Unconfirmed(errorMessage(error)))
+          },
+        )
+        if (!ok && !this.drained) {
+          // The socket buffer is full: hold further sends until it drains (or the channel dies).
+          this.drained = new Promise<void>((done) => {
+            const finish = () => {
+              confirm.off('drain', finish)
+              confirm.off('close', finish)
+              this.drained = undefined
+              done()
+            }
+            confirm.on('drain', finish)
+            confirm.on('close', finish)
+          })
+        }
+      } catch (error) {
+        // amqplib throws synchronously on a closed channel, and a RangeError on oversized header tables.
+        reject(error instanceof RangeError ? error : new Unconfirmed(errorMessage(error)))
+      }
+    })
+  }
+
+  private confirmChannel(model: ChannelModel): Promise<ConfirmChannel> {
+    if (this.channel && this.channelOf === model) return this.channel
+    this.channelOf = model
+    const opening = model.createConfirmChannel().then((ch) => {
+      ch.on('error', (error: Error) => {
+        // E.g. an exchange deleted behind our back (404): declare again before the resend.
+        this.provisioner.forget()
+        this.logger.warn('rabbitmq publish channel error', { error: error.message })
+      })
+      ch.on('close', () => {
+        if (this.channel === opening) this.channel = undefined
+      })
+      return ch
+    })
+    opening.catch(() => {
+      if (this.channel === opening) this.channel = undefined
+    })
+    this.channel = opening
+    return opening
+  }
+
+  async close(): Promise<void> {
+    const channel = this.channel
+    this.channel = undefined
+    if (channel) await (await channel.catch(() => undefined))?.close().catch(() => undefined)
+  }
+}
+
+function failed(channel: Channel, event: Envelope, cause: unknown): OmnibusError {
+  if (cause instanceof OmnibusError && cause.code !== 'TRANSPORT_UNAVAILABLE') return cause
+  return new OmnibusError(
+    'PUBLISH_FAILED',
+    `[omnibus] [rabbitmq] event ${event.id} to "${channel.name}" was not confirmed by the broker: ${errorMessage(cause)}`,
+    { cause },
+  )
+}

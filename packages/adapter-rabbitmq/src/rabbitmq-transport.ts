@@ -1,0 +1,114 @@
+import {
+  type Capabilities,
+  type Channel,
+  type DeliveryHandler,
+  type Envelope,
+  type StartPosition,
+  type SubscribeOptions,
+  type Subscription,
+  silentLogger,
+  type Transport,
+  type TransportAdapter,
+  type TransportContext,
+} from '@omnibus/core'
+import { type RabbitMQSettings, type RabbitMQTransportOptions, resolveSettings } from './rabbitmq-config.js'
+import { Link } from './rabbitmq-connection.js'
+import { Consumer } from './rabbitmq-consumer.js'
+import { Provisioner } from './rabbitmq-provisioner.js'
+import { Publisher } from './rabbitmq-publisher.js'
+
+export const RABBITMQ = 'rabbitmq'
+
+const NO_ORDERING =
+  'members of a group share one queue round robin, so two events with the same key can be handled at once ' +
+  'by two members; set singleActiveConsumer: true for per-key order (one active member per group)'
+
+/** Omnibus over RabbitMQ (AMQP 0-9-1): topic exchanges for events, durable queues for groups and commands. */
+export class RabbitMQTransport implements Transport {
+  readonly name = RABBITMQ
+  readonly capabilities: Capabilities
+  readonly settings: RabbitMQSettings
+  private readonly link: Link
+  private readonly provisioner: Provisioner
+  private readonly publisher: Publisher
+  private readonly consumers = new Set<Consumer>()
+  private readonly logger
+
+  constructor(options: RabbitMQTransportOptions = {}, context?: TransportContext) {
+    this.settings = resolveSettings(options, context?.key ?? 'transports.rabbitmq')
+    this.logger = options.logger ?? context?.logger ?? silentLogger
+    this.link = new Link(this.settings, this.logger)
+    this.provisioner = new Provisioner(this.link, this.settings)
+    this.publisher = new Publisher(this.link, this.provisioner, this.settings, this.logger)
+    this.capabilities = {
+      ordering: this.settings.singleActiveConsumer,
+      replay: false,
+      maxMessageBytes: this.settings.maxMessageBytes,
+      durableAcrossRestart: true,
+      notes: {
+        replay: 'RabbitMQ queues cannot rewind: a new group gets what is published after its queue exists',
+        ...(this.settings.singleActiveConsumer ? {} : { ordering: NO_ORDERING }),
+      },
+    }
+  }
+
+  connect(): Promise<void> {
+    return this.link.connect()
+  }
+
+  publish(channel: Channel, event: Envelope): Promise<void> {
+    return this.publisher.publish(channel, [event])
+  }
+
+  publishBatch(channel: Channel, events: readonly Envelope[]): Promise<void> {
+    return this.publisher.publish(channel, events)
+  }
+
+  async provision(channel: Channel, group: string, _from?: StartPosition): Promise<void> {
+    const model = await this.link.ready(Date.now() + this.settings.publishTimeoutMs)
+    await this.provisioner.forConsume(model, channel, group)
+  }
+
+  async subscribe(
+    channel: Channel,
+    group: string,
+    handler: DeliveryHandler,
+    options: SubscribeOptions,
+  ): Promise<Subscription> {
+    const consumer = new Consumer(
+      this.link,
+      this.provisioner,
+      this.settings,
+      this.logger,
+      channel,
+      group,
+      handler,
+      options,
+    )
+    await consumer.start()
+    this.consumers.add(consumer)
+    return {
+      close: async () => {
+        await consumer.close()
+        this.consumers.delete(consumer)
+      },
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.consumers].map((c) => c.close()))
+    await this.publisher.close()
+    await this.link.close()
+  }
+}
+
+/** A RabbitMQ transport, e.g. `rabbitmqTransport({ url: 'amqp://localhost' })`. */
+export function rabbitmqTransport(options: RabbitMQTransportOptions = {}): RabbitMQTransport {
+  return new RabbitMQTransport(options)
+}
+
+/** What configs name as `"adapter": "rabbitmq"`. */
+export const adapter: TransportAdapter<RabbitMQTransportOptions> = {
+  name: RABBITMQ,
+  create: (options, context) => new RabbitMQTransport(options, context),
+}

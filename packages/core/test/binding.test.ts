@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest'
+import {
+  createEvent,
+  decodeMessage,
+  encodeBinary,
+  encodeStructured,
+  STRUCTURED_CONTENT_TYPE,
+  TYPES_HEADER,
+} from '../src/index.js'
+
+const event = createEvent({
+  type: 'com.acme.thing',
+  source: 'urn:test',
+  subject: 'ünï',
+  data: { text: '漢字 🚀', n: 1 },
+  extensions: { retries: 3, urgent: false, tenant: '042' },
+})
+
+describe('CloudEvents binding', () => {
+  it('round-trips structured mode, bytes included', () => {
+    const bytes = createEvent({ type: 't', source: 's', data: Uint8Array.from([0, 255, 10]) })
+    for (const e of [event, bytes]) {
+      const decoded = decodeMessage(
+        { body: encodeStructured(e), headers: { 'content-type': STRUCTURED_CONTENT_TYPE } },
+        [],
+      )
+      expect(decoded.malformed).toBeUndefined()
+      expect(decoded.event!.id).toBe(e.id)
+      expect(decoded.event!.data).toEqual(e.data instanceof Uint8Array ? Buffer.from(e.data) : e.data)
+    }
+  })
+
+  it('round-trips binary mode with typed extensions and a case-insensitive prefix', () => {
+    const { headers, body, contentType } = encodeBinary(event, 'cloudEvents_')
+    expect(headers.cloudEvents_type).toBe('com.acme.thing')
+    expect(headers[TYPES_HEADER]).toBe('retries=i,urgent=b')
+    const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]))
+    const decoded = decodeMessage({ body, headers: lower, contentType }, ['cloudEvents_'])
+    const e = decoded.event!
+    expect(e.retries).toBe(3)
+    expect(e.urgent).toBe(false)
+    expect(e.tenant).toBe('042')
+    expect(e.subject).toBe('ünï')
+    expect(e.data).toEqual({ text: '漢字 🚀', n: 1 })
+    expect(e.datacontenttype).toBe('application/json')
+  })
+
+  it('detects structured mode without a content type when the body is a JSON object', () => {
+    const decoded = decodeMessage({ body: encodeStructured(event), headers: {} }, ['ce_'])
+    expect(decoded.event?.id).toBe(event.id)
+  })
+
+  it.each([
+    ['bytes that are nobody’s CloudEvent', Buffer.from([0, 1, 2]), {}, /neither a structured/],
+    ['broken JSON', Buffer.from('{"id":'), { 'content-type': STRUCTURED_CONTENT_TYPE }, /not JSON/],
+    [
+      'a missing id',
+      Buffer.from(JSON.stringify({ specversion: '1.0', type: 't', source: 's' })),
+      { 'content-type': STRUCTURED_CONTENT_TYPE },
+      /"id"/,
+    ],
+    [
+      'a binary message without source',
+      Buffer.from(''),
+      { ce_specversion: '1.0', ce_id: '1', ce_type: 't' },
+      /"source"/,
+    ],
+    [
+      'JSON data that does not parse',
+      Buffer.from('{oops'),
+      { ce_specversion: '1.0', ce_id: '1', ce_type: 't', ce_source: 's', 'content-type': 'application/json' },
+      /content type/,
+    ],
+  ])('reports %s as malformed, keeping the bytes', (_label, body, headers, reason) => {
+    const decoded = decodeMessage({ body, headers }, ['ce_'])
+    expect(decoded.event).toBeUndefined()
+    expect(decoded.malformed!.reason).toMatch(reason)
+    expect(Buffer.from(decoded.malformed!.body).equals(body)).toBe(true)
+  })
+})

@@ -1,0 +1,101 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  type Bus,
+  createBus,
+  type Envelope,
+  MemoryBroker,
+  memoryTransport,
+  OmnibusError,
+} from '../src/index.js'
+
+const buses: Bus[] = []
+afterEach(async () => {
+  await Promise.all(buses.splice(0).map((b) => b.stop()))
+})
+
+async function bus(
+  service: string,
+  broker: MemoryBroker,
+  routes = [] as { match: string; transport: string; channel: string }[],
+) {
+  const b = await createBus({ service, transports: { m: memoryTransport({ broker }) }, routes })
+  buses.push(b)
+  return b
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+describe('the bus', () => {
+  it('gives follow-ups the correlation id of the conversation and the cause', async () => {
+    const broker = new MemoryBroker()
+    const seen: Envelope[] = []
+    const b = await bus('svc', broker)
+    b.on('com.acme.order.placed', async (_e, ctx) => ctx.send({ type: 'com.acme.stock.reserve', data: {} }))
+    b.handle('com.acme.stock.reserve', async (c) => void seen.push(c))
+    await b.start()
+    await b.publish({ type: 'com.acme.order.placed', id: 'order-1', correlationid: 'conv-9' })
+    await until(() => seen.length === 1, 'the follow-up command')
+    expect(seen[0]).toMatchObject({ correlationid: 'conv-9', causationid: 'order-1', messagekind: 'command' })
+    expect(seen[0]!.source).toBe('urn:omnibus:svc')
+  })
+
+  it('acknowledges and counts types it has no handler for on a shared channel', async () => {
+    const broker = new MemoryBroker()
+    const routes = [{ match: 'com.acme.order.*', transport: 'm', channel: 'orders' }]
+    const handled: string[] = []
+    const b = await bus('svc', broker, routes)
+    b.on('com.acme.order.placed', async (e) => void handled.push(e.type))
+    await b.start()
+    await b.publish([{ type: 'com.acme.order.cancelled' }, { type: 'com.acme.order.placed' }])
+    await until(() => handled.length === 1 && b.stats().skipped === 1, 'one handled, one skipped')
+    expect(handled).toEqual(['com.acme.order.placed'])
+  })
+
+  it('refuses handlers after start and sending after stop, with BUS_STATE', async () => {
+    const b = await bus('svc', new MemoryBroker())
+    await b.start()
+    expect(() => b.on('t', async () => {})).toThrow(/before start/)
+    await b.stop()
+    const error = await b.publish({ type: 't' }).catch((e) => e)
+    expect(error).toBeInstanceOf(OmnibusError)
+    expect(error.code).toBe('BUS_STATE')
+  })
+
+  it('refuses two handlers for one type in one group', async () => {
+    const b = await bus('svc', new MemoryBroker())
+    b.on('t', async () => {})
+    expect(() => b.on('t', async () => {})).toThrow(/already has a event handler/)
+  })
+
+  it('stop() gives a message waiting for its retry back to the broker for the next consumer', async () => {
+    const broker = new MemoryBroker()
+    const first = await createBus({
+      service: 'svc',
+      transports: { m: memoryTransport({ broker }) },
+      delivery: { initialDelayMs: 60_000, maxDelayMs: 60_000, maxAttempts: 5 },
+    })
+    let attempts = 0
+    first.on('t', async () => {
+      attempts++
+      throw new Error('fails; its retry is a minute away')
+    })
+    await first.start()
+    await first.publish({ type: 't', id: 'kept' })
+    await until(() => attempts === 1, 'the first attempt')
+    const stopped = Date.now()
+    await first.stop()
+    expect(Date.now() - stopped).toBeLessThan(2000)
+    const ids: string[] = []
+    const second = await bus('svc', broker)
+    second.on('t', async (e, ctx) => void ids.push(`${e.id}#${ctx.deliveryCount}`))
+    await second.start()
+    await until(() => ids.length === 1, 'redelivery to the next consumer')
+    expect(ids).toEqual(['kept#2'])
+  })
+})

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest'
+import {
+  type Channel,
+  createEvent,
+  type Envelope,
+  GuardedTransport,
+  MessageTooLargeError,
+  OmnibusError,
+  type Transport,
+} from '../src/index.js'
+
+/** A fake transport that records calls: enough to test the wrapper, never a stand-in for a broker. */
+function fake(batch: boolean) {
+  const calls: string[] = []
+  const transport: Transport = {
+    name: 'fake',
+    capabilities: { ordering: true, replay: false, maxMessageBytes: 500, durableAcrossRestart: true },
+    connect: async () => void calls.push('connect'),
+    publish: async (_c: Channel, e: Envelope) => void calls.push(`publish ${e.id}`),
+    subscribe: async () => ({ close: async () => void calls.push('unsubscribe') }),
+    close: async () => void calls.push('close'),
+    ...(batch
+      ? {
+          publishBatch: async (_c: Channel, es: readonly Envelope[]) => void calls.push(`batch ${es.length}`),
+        }
+      : {}),
+  }
+  return { calls, guarded: new GuardedTransport(transport, 'main') }
+}
+
+const channel: Channel = { name: 'c', kind: 'topic' }
+const ev = (id: string, extra = {}) => createEvent({ type: 't', source: 's', id, ...extra })
+
+describe('the transport wrapper', () => {
+  it('connects once, however many callers', async () => {
+    const { calls, guarded } = fake(true)
+    await Promise.all([guarded.connect(), guarded.connect(), guarded.publish(channel, [ev('1')])])
+    expect(calls.filter((c) => c === 'connect')).toHaveLength(1)
+  })
+
+  it('uses the batch call when there is one, and publishes one by one otherwise, in order', async () => {
+    const batched = fake(true)
+    await batched.guarded.publish(channel, [ev('1'), ev('2')])
+    expect(batched.calls).toContain('batch 2')
+    const single = fake(false)
+    await single.guarded.publish(channel, [ev('1', { partitionkey: 'k' }), ev('2', { partitionkey: 'k' })])
+    expect(single.calls).toEqual(['connect', 'publish 1', 'publish 2'])
+  })
+
+  it('rejects oversize events before anything is sent, naming the limit', async () => {
+    const { calls, guarded } = fake(true)
+    const error = await guarded
+      .publish(channel, [ev('ok'), ev('big', { data: 'x'.repeat(600) })])
+      .catch((e) => e)
+    expect(error).toBeInstanceOf(MessageTooLargeError)
+    expect(error.message).toContain('500')
+    expect(calls).toEqual([])
+  })
+
+  it('closes subscriptions, then the transport, once; afterwards every call fails clearly', async () => {
+    const { calls, guarded } = fake(true)
+    await guarded.subscribe(channel, 'g', async () => {}, { maxInFlight: 1 })
+    await Promise.all([guarded.close(), guarded.close()])
+    expect(calls).toEqual(['connect', 'unsubscribe', 'close'])
+    const error = await guarded.publish(channel, [ev('late')]).catch((e) => e)
+    expect(error).toBeInstanceOf(OmnibusError)
+    expect(error.code).toBe('TRANSPORT_CLOSED')
+    expect(error.message).toMatch(/transport "main" is closed/)
+  })
+
+  it('does not close a transport that never connected', async () => {
+    const { calls, guarded } = fake(true)
+    await guarded.close()
+    expect(calls).toEqual([])
+  })
+})

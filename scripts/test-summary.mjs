@@ -1,0 +1,50 @@
+// Adds up the vitest JSON reports of every workspace into one closing line:
+// `tests: N passed, N failed, N skipped`. A workspace with a test script but
+// no report (its run crashed) counts as one failure, so nothing is hidden.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+const memoryOnly = process.argv.includes('--filter=!@omnibus/adapter-*')
+const root = new URL('..', import.meta.url).pathname
+const workspaces = ['packages', 'examples'].flatMap((dir) =>
+  dir === 'examples' ? ['examples'] : readdirSync(join(root, dir)).map((name) => join(dir, name)),
+)
+let passed = 0
+let failed = 0
+let skipped = 0
+const lines = []
+for (const ws of workspaces) {
+  const pkgFile = join(root, ws, 'package.json')
+  if (!existsSync(pkgFile)) continue
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'))
+  if (!pkg.scripts?.test) continue
+  if (memoryOnly && ws.includes('adapter-')) continue
+  const report = join(root, ws, '.results', 'vitest.json')
+  if (!existsSync(report)) {
+    lines.push(`${pkg.name}: no test report (the run crashed or did not start)`)
+    failed++
+    continue
+  }
+  const r = JSON.parse(readFileSync(report, 'utf8'))
+  const p = r.numPassedTests ?? 0
+  // A file that failed to load has no failed tests of its own; count the file.
+  const f = (r.numFailedTests ?? 0) || (r.numFailedTestSuites ?? 0)
+  const s = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0)
+  passed += p
+  failed += f
+  skipped += s
+  lines.push(`${pkg.name}: ${p} passed, ${f} failed, ${s} skipped`)
+  const resultsDir = join(root, ws, '.results')
+  for (const file of readdirSync(resultsDir)
+    .filter((f) => f.startsWith('conformance-'))
+    .sort()) {
+    lines.push(`  ${readFileSync(join(resultsDir, file), 'utf8').trim()}`)
+  }
+}
+console.log('')
+for (const line of lines) console.log(line)
+const closing = `tests: ${passed} passed, ${failed} failed, ${skipped} skipped`
+console.log(closing)
+mkdirSync(join(root, '.results'), { recursive: true })
+writeFileSync(join(root, '.results', 'summary.txt'), `${lines.join('\n')}\n${closing}\n`)
+process.exit(failed > 0 ? 1 : 0)
