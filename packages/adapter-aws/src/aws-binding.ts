@@ -13,9 +13,17 @@ import {
  * SNS/SQS, and a message carries at most 10 attributes, so Omnibus writes
  * structured mode only: the event as `application/cloudevents+json` in the body,
  * plus one `content-type` message attribute. It reads binary mode too (attributes
- * prefixed `ce_` or `ce-`, data in the body) from other producers.
+ * prefixed `ce_` or `ce-`, data in the body) from other producers, and SNS
+ * notifications that were not sent with raw delivery.
  */
 export const BINARY_PREFIXES = ['ce_', 'ce-'] as const
+
+/**
+ * SNS and SQS bodies are Unicode text (no NUL, no invalid UTF-8), so a producer whose
+ * payload is arbitrary bytes can put them in a Binary message attribute of this name;
+ * the text body is then a placeholder, and the decoder reads the bytes from here.
+ */
+export const BINARY_BODY_ATTRIBUTE = 'body'
 
 /** SNS and SQS both cap a message, body and attributes together, at 256 KiB. */
 export const MAX_MESSAGE_BYTES = 256 * 1024
@@ -102,18 +110,22 @@ function unwrapSns(body: string): SnsEnvelope | undefined {
 
 /** Never throws: what is not a CloudEvent comes back as `malformed`, for core to dead-letter. */
 export function decodeSqsMessage(message: Message): Delivery {
-  let body = message.Body ?? ''
+  let body: Uint8Array = Buffer.from(message.Body ?? '', 'utf8')
   const headers: Record<string, string> = {}
   for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
-    if (value.StringValue !== undefined) headers[name] = value.StringValue
+    if (name === BINARY_BODY_ATTRIBUTE && value.BinaryValue !== undefined) body = value.BinaryValue
+    else if (value.StringValue !== undefined) headers[name] = value.StringValue
     else if (value.BinaryValue !== undefined) headers[name] = Buffer.from(value.BinaryValue).toString('utf8')
   }
-  const sns = unwrapSns(body)
+  const sns = unwrapSns(message.Body ?? '')
   if (sns) {
-    body = sns.Message
-    for (const [name, value] of Object.entries(sns.MessageAttributes ?? {})) headers[name] = value.Value
+    body = Buffer.from(sns.Message, 'utf8')
+    for (const [name, value] of Object.entries(sns.MessageAttributes ?? {})) {
+      if (name === BINARY_BODY_ATTRIBUTE && value.Type === 'Binary') body = Buffer.from(value.Value, 'base64')
+      else headers[name] = value.Value
+    }
   }
   const count = Number(message.Attributes?.ApproximateReceiveCount)
-  const decoded = decodeMessage({ body: Buffer.from(body, 'utf8'), headers }, BINARY_PREFIXES)
+  const decoded = decodeMessage({ body, headers }, BINARY_PREFIXES)
   return { ...decoded, deliveryCount: Number.isInteger(count) && count > 0 ? count : 1 }
 }

@@ -90,7 +90,8 @@ export class AwsPublisher {
       line.running++
       void this.sendBatch(channel, batch).finally(() => {
         line.running--
-        if (line.running === 0 && line.queue.length === 0) this.lines.delete(`${channel.kind}:${channel.name}`)
+        if (line.running === 0 && line.queue.length === 0)
+          this.lines.delete(`${channel.kind}:${channel.name}`)
         else this.pump(channel, fifo, line)
       })
     }

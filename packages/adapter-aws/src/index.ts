@@ -1,6 +1,7 @@
 /** @omnibus/adapter-aws: the Omnibus transport for AWS SNS + SQS. */
 export {
   type AttributeValue,
+  BINARY_BODY_ATTRIBUTE,
   BINARY_PREFIXES,
   decodeSqsMessage,
   encodeEvent,

@@ -1,5 +1,5 @@
 import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs'
-import { createEvent, encodeBinary, type Envelope } from '@omnibus/core'
+import { createEvent, type Envelope, encodeBinary } from '@omnibus/core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { awsTransport, BINARY_PREFIXES, resourceName } from '../src/index.js'
 import { collector, newSqs, testOptions, uid, waitFor } from './helpers.js'
@@ -40,7 +40,16 @@ describe('aws binding through moto', () => {
       const d = byId.get(sent.id)!
       expect(d.deliveryCount).toBe(1)
       const e = d.event!
-      for (const key of ['id', 'source', 'type', 'subject', 'time', 'datacontenttype', 'dataschema', 'strext']) {
+      for (const key of [
+        'id',
+        'source',
+        'type',
+        'subject',
+        'time',
+        'datacontenttype',
+        'dataschema',
+        'strext',
+      ]) {
         expect(e[key as keyof Envelope]).toEqual(sent[key as keyof Envelope])
       }
       expect(e.intext).toBe(42)
@@ -52,8 +61,18 @@ describe('aws binding through moto', () => {
   it('round-trips binary data and non-ASCII text through an SQS queue channel', async () => {
     const channel = { name: uid('binding.queue'), kind: 'queue' as const }
     const bytes = Uint8Array.from([0, 1, 2, 253, 254, 255, 0xef, 0xbf, 0xbe])
-    const binary = createEvent({ type: 't.bin', source: 'urn:test', datacontenttype: 'application/octet-stream', data: bytes })
-    const text = createEvent({ type: 't.txt', source: 'urn:test', datacontenttype: 'text/plain', data: 'Ωmega \uFFFE\uFFFF end' })
+    const binary = createEvent({
+      type: 't.bin',
+      source: 'urn:test',
+      datacontenttype: 'application/octet-stream',
+      data: bytes,
+    })
+    const text = createEvent({
+      type: 't.txt',
+      source: 'urn:test',
+      datacontenttype: 'text/plain',
+      data: 'Ωmega \uFFFE\uFFFF end',
+    })
     // Published before anyone subscribes: a queue channel keeps it.
     await transport.publish(channel, binary)
     await transport.publish(channel, text)
@@ -82,7 +101,11 @@ describe('aws binding through moto', () => {
     for (const [k, v] of Object.entries(bin.headers)) attributes[k] = { DataType: 'String', StringValue: v }
     attributes['content-type'] = { DataType: 'String', StringValue: 'application/json' }
     await sqs.send(
-      new SendMessageCommand({ QueueUrl: url, MessageBody: Buffer.from(bin.body).toString('utf8'), MessageAttributes: attributes }),
+      new SendMessageCommand({
+        QueueUrl: url,
+        MessageBody: Buffer.from(bin.body).toString('utf8'),
+        MessageAttributes: attributes,
+      }),
     )
     const plain = createEvent({ type: 't.plain', source: 'urn:other', data: { b: 2 } })
     await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify(plain) }))

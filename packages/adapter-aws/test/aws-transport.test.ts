@@ -25,7 +25,9 @@ describe('aws transport on moto', () => {
     const noop = async () => {}
     await expect(lookOnly.publish(topic, event(1))).rejects.toMatchObject({ code: 'CHANNEL_NOT_FOUND' })
     await expect(lookOnly.publish(queue, event(1))).rejects.toMatchObject({ code: 'CHANNEL_NOT_FOUND' })
-    const error = await lookOnly.subscribe(queue, queue.name, noop, { maxInFlight: 1 }).catch((e: unknown) => e)
+    const error = await lookOnly
+      .subscribe(queue, queue.name, noop, { maxInFlight: 1 })
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(OmnibusError)
     expect((error as OmnibusError).code).toBe('CHANNEL_NOT_FOUND')
     expect((error as OmnibusError).message).toMatch(/^\[omnibus\] \[aws\] .*provision: false/)
@@ -47,7 +49,11 @@ describe('aws transport on moto', () => {
   it('rejects an oversize event before sending, naming the limit, and carries one just under it', async () => {
     const guarded = new GuardedTransport(transport, 'main')
     const channel = { name: uid('size'), kind: 'queue' as const }
-    const big = createEvent({ type: 't.e', source: 'urn:test', data: { blob: 'x'.repeat(MAX_MESSAGE_BYTES) } })
+    const big = createEvent({
+      type: 't.e',
+      source: 'urn:test',
+      data: { blob: 'x'.repeat(MAX_MESSAGE_BYTES) },
+    })
     const error = await guarded.publish(channel, [big]).catch((e: unknown) => e)
     expect((error as OmnibusError).code).toBe('MESSAGE_TOO_LARGE')
     expect((error as Error).message).toContain('262144')
@@ -57,7 +63,12 @@ describe('aws transport on moto', () => {
     // Just under the limit: body plus the content-type attribute would be over it, so the attribute is left off.
     const id = uid('edge')
     const overhead = structuredSize(createEvent({ id, type: 't.e', source: 'urn:test', data: { blob: '' } }))
-    const edge = createEvent({ id, type: 't.e', source: 'urn:test', data: { blob: 'y'.repeat(MAX_MESSAGE_BYTES - overhead - 10) } })
+    const edge = createEvent({
+      id,
+      type: 't.e',
+      source: 'urn:test',
+      data: { blob: 'y'.repeat(MAX_MESSAGE_BYTES - overhead - 10) },
+    })
     await guarded.publish(channel, [edge, event(2)])
     const { got, handler } = collector()
     const sub = await transport.subscribe(channel, channel.name, handler, { maxInFlight: 2 })
@@ -113,7 +124,10 @@ describe('aws transport on moto', () => {
 
   it('never has more than maxInFlight deliveries unsettled', async () => {
     const channel = { name: uid('flow'), kind: 'queue' as const }
-    await transport.publishBatch(channel, Array.from({ length: 60 }, (_, i) => event(i)))
+    await transport.publishBatch(
+      channel,
+      Array.from({ length: 60 }, (_, i) => event(i)),
+    )
     let running = 0
     let peak = 0
     let handled = 0
