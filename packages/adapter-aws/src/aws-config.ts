@@ -23,6 +23,8 @@ export interface AwsTransportOptions {
   visibilityTimeout?: number
   /** Long-poll wait of each ReceiveMessage, 0–20 s; also the longest a subscription's close() waits. Default 2. */
   waitTimeSeconds?: number
+  /** Batch publish calls in flight at once per channel (FIFO channels: always 1, to keep order). Default 4. */
+  publishConcurrency?: number
   /** An SNS client to use instead of building one (region, endpoint and credentials are then ignored for SNS). */
   snsClient?: SNSClient
   /** An SQS client to use instead of building one (region, endpoint and credentials are then ignored for SQS). */
@@ -43,6 +45,7 @@ export interface ResolvedAwsOptions {
   readonly provision: boolean
   readonly visibilityTimeout: number
   readonly waitTimeSeconds: number
+  readonly publishConcurrency: number
   readonly snsClient: SNSClient | undefined
   readonly sqsClient: SQSClient | undefined
 }
@@ -91,6 +94,10 @@ export function resolveOptions(options: AwsTransportOptions, key: string): Resol
   if (!Number.isInteger(waitTimeSeconds) || waitTimeSeconds < 0 || waitTimeSeconds > 20) {
     throw bad('waitTimeSeconds', 'must be a whole number of seconds from 0 to 20 (SQS long polling)')
   }
+  const publishConcurrency = options.publishConcurrency ?? 4
+  if (!Number.isInteger(publishConcurrency) || publishConcurrency < 1 || publishConcurrency > 64) {
+    throw bad('publishConcurrency', 'must be a whole number from 1 to 64')
+  }
   let isFifo: (channel: string) => boolean
   if (typeof fifo === 'boolean') isFifo = () => fifo
   else if (typeof fifo === 'function') isFifo = fifo
@@ -117,6 +124,7 @@ export function resolveOptions(options: AwsTransportOptions, key: string): Resol
     provision,
     visibilityTimeout,
     waitTimeSeconds,
+    publishConcurrency,
     snsClient: options.snsClient,
     sqsClient: options.sqsClient,
   }

@@ -9,8 +9,6 @@ import type { AwsProvisioner } from './aws-provisioner.js'
 const MAX_BATCH = 10
 /** Tries for entries a batch call reported as failed (throttling, internal errors) before giving up. */
 const ENTRY_ATTEMPTS = 3
-/** Batch calls in flight at once per channel; FIFO channels send one at a time so that order holds. */
-const PARALLEL_BATCHES = 4
 
 interface Pending {
   readonly message: OutgoingMessage
@@ -37,6 +35,8 @@ export class AwsPublisher {
     private readonly sqs: SQSClient,
     private readonly provisioner: AwsProvisioner,
     private readonly logger: Logger,
+    /** Batch calls in flight at once per channel; FIFO channels send one at a time so that order holds. */
+    private readonly concurrency: number,
   ) {}
 
   /** Resolves when every event was accepted; otherwise rejects naming the events that were not. */
@@ -77,7 +77,7 @@ export class AwsPublisher {
   }
 
   private pump(channel: Channel, fifo: boolean, line: { queue: Pending[]; running: number }): void {
-    const parallel = fifo ? 1 : PARALLEL_BATCHES
+    const parallel = fifo ? 1 : this.concurrency
     while (line.running < parallel && line.queue.length > 0) {
       const batch: Pending[] = []
       let bytes = 0

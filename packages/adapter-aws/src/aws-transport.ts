@@ -59,7 +59,13 @@ export class AwsTransport implements Transport {
     this.sns = this.options.snsClient ?? new SNSClient(config)
     this.sqs = this.options.sqsClient ?? new SQSClient(config)
     this.provisioner = new AwsProvisioner(this.sns, this.sqs, this.options)
-    this.publisher = new AwsPublisher(this.sns, this.sqs, this.provisioner, this.logger)
+    this.publisher = new AwsPublisher(
+      this.sns,
+      this.sqs,
+      this.provisioner,
+      this.logger,
+      this.options.publishConcurrency,
+    )
     this.capabilities = {
       ordering: this.options.allFifo,
       replay: false,
