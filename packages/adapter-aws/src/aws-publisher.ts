@@ -109,6 +109,7 @@ export class AwsPublisher {
           remaining.map((p) => p.message),
         )
       } catch (error) {
+        let failure = error
         // The broker lost the channel (a restart of an emulator, or someone deleted it): make it again, once.
         if (!remade && this.provisioner.provisioning && (isTopicMissing(error) || isQueueMissing(error))) {
           remade = true
@@ -118,10 +119,10 @@ export class AwsPublisher {
             attempt--
             continue
           } catch (remakeError) {
-            error = remakeError
+            failure = remakeError
           }
         }
-        for (const p of remaining) p.reject(error)
+        for (const p of remaining) p.reject(failure)
         return
       }
       const failedIds = new Map(outcome.failed.map((f) => [f.id, f]))
