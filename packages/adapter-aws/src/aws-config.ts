@@ -23,7 +23,10 @@ export interface AwsTransportOptions {
   visibilityTimeout?: number
   /** Long-poll wait of each ReceiveMessage, 0–20 s; also the longest a subscription's close() waits. Default 2. */
   waitTimeSeconds?: number
-  /** Batch publish calls in flight at once per channel (FIFO channels: always 1, to keep order). Default 4. */
+  /**
+   * Batch publish calls in flight at once, shared by every transport of this process with the same endpoint and
+   * region (a FIFO channel: one at a time, to keep order). Default 8.
+   */
   publishConcurrency?: number
   /** An SNS client to use instead of building one (region, endpoint and credentials are then ignored for SNS). */
   snsClient?: SNSClient
@@ -94,7 +97,7 @@ export function resolveOptions(options: AwsTransportOptions, key: string): Resol
   if (!Number.isInteger(waitTimeSeconds) || waitTimeSeconds < 0 || waitTimeSeconds > 20) {
     throw bad('waitTimeSeconds', 'must be a whole number of seconds from 0 to 20 (SQS long polling)')
   }
-  const publishConcurrency = options.publishConcurrency ?? 4
+  const publishConcurrency = options.publishConcurrency ?? 8
   if (!Number.isInteger(publishConcurrency) || publishConcurrency < 1 || publishConcurrency > 64) {
     throw bad('publishConcurrency', 'must be a whole number from 1 to 64')
   }

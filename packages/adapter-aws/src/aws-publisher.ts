@@ -1,6 +1,6 @@
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns'
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs'
-import { type Channel, type Envelope, type Logger, OmnibusError, sleep } from '@omnibus/core'
+import { type Channel, type Envelope, type Logger, OmnibusError, Semaphore, sleep } from '@omnibus/core'
 import { encodeEvent, MAX_MESSAGE_BYTES, type OutgoingMessage } from './aws-binding.js'
 import { awsError, isQueueMissing, isTopicMissing, isUnreachable } from './aws-errors.js'
 import type { AwsProvisioner } from './aws-provisioner.js'
@@ -9,6 +9,24 @@ import type { AwsProvisioner } from './aws-provisioner.js'
 const MAX_BATCH = 10
 /** Tries for entries a batch call reported as failed (throttling, internal errors) before giving up. */
 const ENTRY_ATTEMPTS = 3
+
+/**
+ * Batch calls in flight, shared by every transport of this process that talks to the same
+ * endpoint: many buses in one process (tests, or one per tenant) then cannot flood the
+ * service with publishes while their consumers wait their turn; an emulator such as moto,
+ * whose cost per message grows with queue depth, depends on consumers keeping up.
+ */
+const sharedLimits = new Map<string, Semaphore>()
+
+function sharedLimit(key: string, limit: number): Semaphore {
+  const full = `${key}|${limit}`
+  let semaphore = sharedLimits.get(full)
+  if (!semaphore) {
+    semaphore = new Semaphore(limit)
+    sharedLimits.set(full, semaphore)
+  }
+  return semaphore
+}
 
 interface Pending {
   readonly message: OutgoingMessage
@@ -29,15 +47,20 @@ interface Outcome {
  */
 export class AwsPublisher {
   private readonly lines = new Map<string, { queue: Pending[]; running: number }>()
+  private readonly slots: Semaphore
 
   constructor(
     private readonly sns: SNSClient,
     private readonly sqs: SQSClient,
     private readonly provisioner: AwsProvisioner,
     private readonly logger: Logger,
-    /** Batch calls in flight at once per channel; FIFO channels send one at a time so that order holds. */
+    /** Batch calls in flight at once (FIFO channels: one per channel, so that order holds). */
     private readonly concurrency: number,
-  ) {}
+    /** Who shares the limit: transports of this process with the same endpoint and region. */
+    endpointKey: string,
+  ) {
+    this.slots = sharedLimit(endpointKey, concurrency)
+  }
 
   /** Resolves when every event was accepted; otherwise rejects naming the events that were not. */
   async publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
@@ -104,10 +127,15 @@ export class AwsPublisher {
     for (let attempt = 1; remaining.length > 0; attempt++) {
       let outcome: Outcome
       try {
-        outcome = await this.send(
-          channel,
-          remaining.map((p) => p.message),
-        )
+        await this.slots.acquire()
+        try {
+          outcome = await this.send(
+            channel,
+            remaining.map((p) => p.message),
+          )
+        } finally {
+          this.slots.release()
+        }
       } catch (error) {
         let failure = error
         // The broker lost the channel (a restart of an emulator, or someone deleted it): make it again, once.

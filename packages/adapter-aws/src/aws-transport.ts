@@ -65,6 +65,7 @@ export class AwsTransport implements Transport {
       this.provisioner,
       this.logger,
       this.options.publishConcurrency,
+      `${endpoint ?? 'aws'}|${config.region ?? ''}`,
     )
     this.capabilities = {
       ordering: this.options.allFifo,

@@ -17,7 +17,7 @@ import { injectRaw, restartBroker, testOptions } from './helpers.js'
 const options = testOptions({
   fifo: (channel) => channel.startsWith('com.omnibus.test.order.'),
   waitTimeSeconds: 0,
-  publishConcurrency: 1,
+  publishConcurrency: 2,
 })
 const capabilities = awsTransport(options).capabilities
 
