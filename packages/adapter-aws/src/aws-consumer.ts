@@ -7,6 +7,8 @@ import type { AwsProvisioner } from './aws-provisioner.js'
 import { AwsSettler } from './aws-settler.js'
 
 const MAX_RECEIVE = 10
+/** Receives in flight at once per subscription, when maxInFlight leaves room for more than one. */
+const MAX_LOOPS = 3
 const BACKOFF_MIN_MS = 100
 const BACKOFF_MAX_MS = 3000
 /** With short polling (waitTimeSeconds 0), how long to wait after an empty receive, at most. */
@@ -54,9 +56,11 @@ export class AwsConsumer implements Subscription {
   private readonly held = new Map<string, Held>()
   private readonly settler: AwsSettler
   private readonly stopping = new AbortController()
-  private loop: Promise<void> | undefined
+  private loops: Promise<void>[] = []
+  /** Messages asked for by receives in flight: counted against maxInFlight like held ones. */
+  private reserved = 0
+  private waiters: (() => void)[] = []
   private extender: NodeJS.Timeout | undefined
-  private wake: (() => void) | undefined
   private closing: Promise<void> | undefined
   private readonly fifo: boolean
 
@@ -77,7 +81,9 @@ export class AwsConsumer implements Subscription {
   /** Makes the queue exist (so errors such as CHANNEL_NOT_FOUND surface at subscribe), then starts receiving. */
   async start(): Promise<void> {
     await this.queueUrl()
-    this.loop = this.receiveLoop()
+    // A FIFO queue's receives take turns anyway; elsewhere parallel receives keep a wide subscription fed.
+    const loops = this.fifo ? 1 : Math.min(MAX_LOOPS, Math.ceil(this.subscribe.maxInFlight / MAX_RECEIVE))
+    for (let i = 0; i < loops; i++) this.loops.push(this.receiveLoop())
     const every = (this.options.visibilityTimeout * 1000) / 3
     this.extender = setInterval(() => this.extend(every), every)
     this.extender.unref()
@@ -86,11 +92,11 @@ export class AwsConsumer implements Subscription {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.stopping.abort()
-      this.wake?.()
+      this.wakeAll()
       // The receive in flight is not aborted (its messages would stay invisible for the whole
       // timeout); it returns within waitTimeSeconds and what it brought is released at once.
-      await this.loop
-      while (this.held.size > 0) await new Promise<void>((resolve) => (this.wake = resolve))
+      await Promise.all(this.loops)
+      while (this.held.size > 0) await this.settled()
       clearInterval(this.extender)
       await this.settler.flush()
       if (this.subscribe.temporary) {
@@ -112,12 +118,13 @@ export class AwsConsumer implements Subscription {
     let idle = 0
     let outage: string | undefined
     while (!signal.aborted) {
-      const room = Math.min(MAX_RECEIVE, this.subscribe.maxInFlight - this.held.size)
+      const room = Math.min(MAX_RECEIVE, this.subscribe.maxInFlight - this.held.size - this.reserved)
       if (room <= 0) {
-        await new Promise<void>((resolve) => (this.wake = resolve))
+        await this.settled()
         continue
       }
       let messages: Message[]
+      this.reserved += room
       try {
         const QueueUrl = await this.queueUrl()
         const receive = () =>
@@ -138,7 +145,9 @@ export class AwsConsumer implements Subscription {
           result = await inTurn(QueueUrl, receive)
         } else result = await receive()
         messages = result.Messages ?? []
+        this.reserved -= room
       } catch (error) {
+        this.reserved -= room
         if (isQueueMissing(error)) {
           // Lost with a broker restart, or deleted: make it (and its subscription) again.
           this.logger.warn('[aws] queue vanished; provisioning it again', {
@@ -183,7 +192,7 @@ export class AwsConsumer implements Subscription {
       this.held.delete(key)
       if (ok) this.settler.delete(receiptHandle)
       else this.settler.changeVisibility(receiptHandle, 0)
-      this.wake?.()
+      this.wakeAll()
     }
     let delivery: ReturnType<typeof decodeSqsMessage>
     try {
@@ -197,6 +206,15 @@ export class AwsConsumer implements Subscription {
       () => settle(true),
       () => settle(false),
     )
+  }
+
+  /** Resolves at the next settle (or close). */
+  private settled(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve))
+  }
+
+  private wakeAll(): void {
+    for (const wake of this.waiters.splice(0)) wake()
   }
 
   /** Pushes back the visibility timeout of messages whose handlers are still running. */

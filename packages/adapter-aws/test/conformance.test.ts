@@ -5,8 +5,8 @@ import { injectRaw, restartBroker, testOptions } from './helpers.js'
 /**
  * moto's cost of every SQS message it takes in grows with the depth of the queue it lands in
  * (each send recomputes the queue's approximate counts over all its messages), so the suite
- * runs with one batch call in flight per channel and publisher, which keeps queues shallow,
- * and with more patience than a real broker needs.
+ * runs with two batch calls in flight in the whole process (the 20 publishing buses of case 3
+ * share them), which keeps queues shallow, and with more patience than a real broker needs.
  *
  * FIFO only where it differs: the per-key order case's channels (`com.omnibus.test.order.*`)
  * use FIFO topics and queues, everything else standard ones. A FIFO channel deduplicates by
