@@ -1,0 +1,242 @@
+import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs'
+import type { Channel, DeliveryHandler, Logger, SubscribeOptions, Subscription } from '@omnibus/core'
+import { decodeSqsMessage } from './aws-binding.js'
+import type { ResolvedAwsOptions } from './aws-config.js'
+import { errorMessage, isQueueMissing, isUnreachable } from './aws-errors.js'
+import type { AwsProvisioner } from './aws-provisioner.js'
+import { AwsSettler } from './aws-settler.js'
+
+const MAX_RECEIVE = 10
+/** Receives in flight at once per subscription, when maxInFlight leaves room for more than one. */
+const MAX_LOOPS = 3
+const BACKOFF_MIN_MS = 100
+const BACKOFF_MAX_MS = 3000
+/** With short polling (waitTimeSeconds 0), how long to wait after an empty receive, at most. */
+const IDLE_MAX_MS = 500
+
+/**
+ * FIFO queues: one receive at a time per queue in this process. SQS itself never hands a
+ * message group to two receivers at once, but emulators do not all get that right under
+ * concurrent receives (moto checks the group locks against a snapshot taken when the call
+ * began); taking turns keeps per-key order there too, at little cost, since a FIFO queue
+ * hands out a group's messages to one receiver at a time anyway.
+ */
+const fifoTurns = new Map<string, Promise<void>>()
+
+async function inTurn<T>(queueUrl: string, receive: () => Promise<T>): Promise<T> {
+  const previous = fifoTurns.get(queueUrl) ?? Promise.resolve()
+  let release!: () => void
+  const mine = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  const tail = previous.then(() => mine)
+  fifoTurns.set(queueUrl, tail)
+  await previous
+  try {
+    return await receive()
+  } finally {
+    release()
+    if (fifoTurns.get(queueUrl) === tail) fifoTurns.delete(queueUrl)
+  }
+}
+
+interface Held {
+  readonly receiptHandle: string
+  extendedAt: number
+}
+
+/**
+ * One member of a group: a long-polling receive loop on the group's queue that
+ * asks only for as many messages as it has room for (`maxInFlight`), hands each
+ * to the handler in the order received, deletes it once the handler resolved,
+ * makes it visible again at once when the handler rejected, and keeps extending
+ * the visibility of messages whose handlers are still running.
+ */
+export class AwsConsumer implements Subscription {
+  private readonly held = new Map<string, Held>()
+  private readonly settler: AwsSettler
+  private readonly stopping = new AbortController()
+  private loops: Promise<void>[] = []
+  /** Messages asked for by receives in flight: counted against maxInFlight like held ones. */
+  private reserved = 0
+  private waiters: (() => void)[] = []
+  private extender: NodeJS.Timeout | undefined
+  private closing: Promise<void> | undefined
+  private readonly fifo: boolean
+
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly provisioner: AwsProvisioner,
+    private readonly channel: Channel,
+    private readonly group: string,
+    private readonly handler: DeliveryHandler,
+    private readonly subscribe: SubscribeOptions,
+    private readonly options: ResolvedAwsOptions,
+    private readonly logger: Logger,
+  ) {
+    this.settler = new AwsSettler(sqs, () => this.queueUrl(), logger)
+    this.fifo = provisioner.fifo(channel)
+  }
+
+  /** Makes the queue exist (so errors such as CHANNEL_NOT_FOUND surface at subscribe), then starts receiving. */
+  async start(): Promise<void> {
+    await this.queueUrl()
+    // A FIFO queue's receives take turns anyway; elsewhere parallel receives keep a wide subscription fed.
+    const loops = this.fifo ? 1 : Math.min(MAX_LOOPS, Math.ceil(this.subscribe.maxInFlight / MAX_RECEIVE))
+    for (let i = 0; i < loops; i++) this.loops.push(this.receiveLoop())
+    const every = (this.options.visibilityTimeout * 1000) / 3
+    this.extender = setInterval(() => this.extend(every), every)
+    this.extender.unref()
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.stopping.abort()
+      this.wakeAll()
+      // The receive in flight is not aborted (its messages would stay invisible for the whole
+      // timeout); it returns within waitTimeSeconds and what it brought is released at once.
+      await Promise.all(this.loops)
+      while (this.held.size > 0) await this.settled()
+      clearInterval(this.extender)
+      await this.settler.flush()
+      if (this.subscribe.temporary) {
+        await this.provisioner.remove(this.channel, this.group).catch((error: unknown) => {
+          this.logger.warn('[aws] could not remove a temporary queue', { error: errorMessage(error) })
+        })
+      }
+    })()
+    return this.closing
+  }
+
+  private async queueUrl(): Promise<string> {
+    return (await this.provisioner.groupQueue(this.channel, this.group)).url
+  }
+
+  private async receiveLoop(): Promise<void> {
+    const signal = this.stopping.signal
+    let backoff = 0
+    let idle = 0
+    let outage: string | undefined
+    while (!signal.aborted) {
+      const room = Math.min(MAX_RECEIVE, this.subscribe.maxInFlight - this.held.size - this.reserved)
+      if (room <= 0) {
+        await this.settled()
+        continue
+      }
+      let messages: Message[]
+      this.reserved += room
+      try {
+        const QueueUrl = await this.queueUrl()
+        const receive = () =>
+          this.sqs.send(
+            new ReceiveMessageCommand({
+              QueueUrl,
+              MaxNumberOfMessages: room,
+              WaitTimeSeconds: this.options.waitTimeSeconds,
+              VisibilityTimeout: this.options.visibilityTimeout,
+              MessageAttributeNames: ['All'],
+              MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+            }),
+          )
+        let result: Awaited<ReturnType<typeof receive>>
+        if (this.fifo) {
+          // Settle first: a group stays locked until its received messages are deleted.
+          await this.settler.flush()
+          result = await inTurn(QueueUrl, receive)
+        } else result = await receive()
+        messages = result.Messages ?? []
+        this.reserved -= room
+      } catch (error) {
+        this.reserved -= room
+        if (isQueueMissing(error)) {
+          // Lost with a broker restart, or deleted: make it (and its subscription) again.
+          this.logger.warn('[aws] queue vanished; provisioning it again', {
+            channel: this.channel.name,
+            group: this.group,
+          })
+          this.provisioner.forgetGroup(this.channel, this.group)
+        } else if (outage === undefined) {
+          outage = errorMessage(error)
+          const what = isUnreachable(error) ? 'SNS/SQS unreachable' : 'receive failed'
+          this.logger.warn(`[aws] ${what}; retrying with backoff`, {
+            channel: this.channel.name,
+            group: this.group,
+            error: outage,
+          })
+        }
+        backoff = Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, backoff * 2))
+        await pause(backoff, signal)
+        continue
+      }
+      if (outage !== undefined) {
+        this.logger.info('[aws] receiving again', { channel: this.channel.name, group: this.group })
+        outage = undefined
+      }
+      backoff = 0
+      if (messages.length === 0 && this.options.waitTimeSeconds === 0) {
+        idle = Math.min(IDLE_MAX_MS, Math.max(25, idle * 2))
+        await pause(idle, signal)
+      } else idle = 0
+      for (const message of messages) {
+        if (signal.aborted) this.settler.changeVisibility(message.ReceiptHandle!, 0)
+        else this.dispatch(message)
+      }
+    }
+  }
+
+  private dispatch(message: Message): void {
+    const receiptHandle = message.ReceiptHandle!
+    const key = message.MessageId ?? receiptHandle
+    this.held.set(key, { receiptHandle, extendedAt: Date.now() })
+    const settle = (ok: boolean) => {
+      this.held.delete(key)
+      if (ok) this.settler.delete(receiptHandle)
+      else this.settler.changeVisibility(receiptHandle, 0)
+      this.wakeAll()
+    }
+    let delivery: ReturnType<typeof decodeSqsMessage>
+    try {
+      delivery = decodeSqsMessage(message)
+    } catch {
+      // decodeSqsMessage does not throw; if it ever did, leave the message to the broker.
+      settle(false)
+      return
+    }
+    this.handler(delivery).then(
+      () => settle(true),
+      () => settle(false),
+    )
+  }
+
+  /** Resolves at the next settle (or close). */
+  private settled(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve))
+  }
+
+  private wakeAll(): void {
+    for (const wake of this.waiters.splice(0)) wake()
+  }
+
+  /** Pushes back the visibility timeout of messages whose handlers are still running. */
+  private extend(every: number): void {
+    const due = Date.now() - every
+    for (const held of this.held.values()) {
+      if (held.extendedAt > due) continue
+      held.extendedAt = Date.now()
+      this.settler.changeVisibility(held.receiptHandle, this.options.visibilityTimeout)
+    }
+  }
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve()
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, { once: true })
+  })
+}

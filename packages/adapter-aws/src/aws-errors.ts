@@ -1,0 +1,51 @@
+import { OmnibusError } from '@omnibus/core'
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** What the SDK's errors carry that we look at. */
+interface AwsLikeError {
+  name?: string
+  code?: string
+  Code?: string
+  $metadata?: { httpStatusCode?: number }
+}
+
+function fields(error: unknown): AwsLikeError {
+  return typeof error === 'object' && error !== null ? (error as AwsLikeError) : {}
+}
+
+/** The queue is not there (never made, deleted, or the broker lost it in a restart). */
+export function isQueueMissing(error: unknown): boolean {
+  const { name, Code } = fields(error)
+  return (
+    name === 'QueueDoesNotExist' ||
+    name === 'AWS.SimpleQueueService.NonExistentQueue' ||
+    Code === 'AWS.SimpleQueueService.NonExistentQueue'
+  )
+}
+
+/** The topic is not there. */
+export function isTopicMissing(error: unknown): boolean {
+  const { name, Code } = fields(error)
+  return name === 'NotFoundException' || name === 'NotFound' || Code === 'NotFound'
+}
+
+/** The broker could not be reached at all (down, restarting, network): worth waiting and trying again. */
+export function isUnreachable(error: unknown): boolean {
+  const { name, code } = fields(error)
+  if (code && /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN)$/.test(code))
+    return true
+  return name === 'TimeoutError' || /ECONNREFUSED|ECONNRESET|socket hang up/.test(errorMessage(error))
+}
+
+/** An OmnibusError with the adapter prefix and the broker's error as cause. */
+export function awsError(code: OmnibusError['code'], message: string, cause?: unknown): OmnibusError {
+  const detail = cause === undefined ? '' : ` (${errorMessage(cause)})`
+  return new OmnibusError(
+    code,
+    `[omnibus] [aws] ${message}${detail}`,
+    cause === undefined ? undefined : { cause },
+  )
+}

@@ -1,0 +1,160 @@
+import { SNSClient } from '@aws-sdk/client-sns'
+import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs'
+import {
+  type Capabilities,
+  type Channel,
+  type DeliveryHandler,
+  type Envelope,
+  type Logger,
+  type SubscribeOptions,
+  type Subscription,
+  silentLogger,
+  type Transport,
+  type TransportAdapter,
+  type TransportContext,
+} from '@omnibus/core'
+import { MAX_MESSAGE_BYTES } from './aws-binding.js'
+import { type AwsTransportOptions, type ResolvedAwsOptions, resolveOptions } from './aws-config.js'
+import { AwsConsumer } from './aws-consumer.js'
+import { awsError, errorMessage, isUnreachable } from './aws-errors.js'
+import { AwsProvisioner } from './aws-provisioner.js'
+import { AwsPublisher } from './aws-publisher.js'
+
+export const AWS = 'aws'
+
+/** Enough sockets that long polls of many subscriptions never starve publishes (the SDK default is 50). */
+const MAX_SOCKETS = 256
+
+/**
+ * Omnibus over SNS + SQS: a topic channel is an SNS topic and each of its groups
+ * an SQS queue subscribed to it (raw delivery); a queue channel is an SQS queue.
+ */
+export class AwsTransport implements Transport {
+  readonly name = AWS
+  readonly capabilities: Capabilities
+  private readonly options: ResolvedAwsOptions
+  private readonly logger: Logger
+  private readonly sns: SNSClient
+  private readonly sqs: SQSClient
+  private readonly provisioner: AwsProvisioner
+  private readonly publisher: AwsPublisher
+  private readonly consumers = new Set<AwsConsumer>()
+
+  constructor(options: AwsTransportOptions = {}, context?: TransportContext) {
+    this.options = resolveOptions(options, context?.key ?? 'transports.aws')
+    this.logger = options.logger ?? context?.logger ?? silentLogger
+    const { region, endpoint, credentials, waitTimeSeconds } = this.options
+    const config = {
+      region: region ?? (endpoint ? 'us-east-1' : undefined),
+      ...(endpoint ? { endpoint } : {}),
+      ...(credentials ? { credentials } : {}),
+      requestHandler: {
+        connectionTimeout: 5000,
+        // Long enough for a long poll to come back on its own.
+        requestTimeout: (waitTimeSeconds + 15) * 1000,
+        httpAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
+        httpsAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
+      },
+    }
+    this.sns = this.options.snsClient ?? new SNSClient(config)
+    this.sqs = this.options.sqsClient ?? new SQSClient(config)
+    this.provisioner = new AwsProvisioner(this.sns, this.sqs, this.options)
+    this.publisher = new AwsPublisher(
+      this.sns,
+      this.sqs,
+      this.provisioner,
+      this.logger,
+      this.options.publishConcurrency,
+      `${endpoint ?? 'aws'}|${config.region ?? ''}`,
+    )
+    this.capabilities = {
+      ordering: this.options.allFifo,
+      replay: false,
+      maxMessageBytes: MAX_MESSAGE_BYTES,
+      // AWS itself keeps everything but cannot be restarted; the emulators it is tested on forget everything.
+      durableAcrossRestart: false,
+      notes: {
+        replay: 'SQS deletes what it delivered and SNS keeps nothing, so a new group cannot read the past',
+        ...(this.options.allFifo
+          ? {}
+          : {
+              ordering: 'per-key order needs FIFO topics and queues: set fifo: true (standard SQS reorders)',
+            }),
+        restart:
+          'moto forgets every topic, queue and message when it restarts; the transport makes them again',
+      },
+    }
+  }
+
+  /** Checks that SQS answers, so a wrong endpoint or missing credentials fail at start and not at first use. */
+  async connect(): Promise<void> {
+    try {
+      await this.sqs.send(new ListQueuesCommand({ MaxResults: 1 }))
+    } catch (error) {
+      if (isUnreachable(error) || (error as { name?: string }).name === 'CredentialsProviderError') {
+        throw awsError(
+          'TRANSPORT_UNAVAILABLE',
+          'cannot reach SQS; check region, endpoint and credentials (or the SDK default credential chain)',
+          error,
+        )
+      }
+      // Anything else (say, no permission to list queues) does not stop publishing or consuming.
+      this.logger.debug('[aws] ListQueues check failed; carrying on', { error: errorMessage(error) })
+    }
+  }
+
+  publish(channel: Channel, event: Envelope): Promise<void> {
+    return this.publisher.publish(channel, [event])
+  }
+
+  publishBatch(channel: Channel, events: readonly Envelope[]): Promise<void> {
+    return this.publisher.publish(channel, events)
+  }
+
+  async provision(channel: Channel, group: string): Promise<void> {
+    await this.provisioner.groupQueue(channel, channel.kind === 'queue' ? channel.name : group)
+  }
+
+  async subscribe(
+    channel: Channel,
+    group: string,
+    handler: DeliveryHandler,
+    options: SubscribeOptions,
+  ): Promise<Subscription> {
+    const consumer = new AwsConsumer(
+      this.sqs,
+      this.provisioner,
+      channel,
+      channel.kind === 'queue' ? channel.name : group,
+      handler,
+      { ...options, maxInFlight: Math.max(1, options.maxInFlight) },
+      this.options,
+      this.logger,
+    )
+    await consumer.start()
+    this.consumers.add(consumer)
+    return {
+      close: async () => {
+        await consumer.close()
+        this.consumers.delete(consumer)
+      },
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.consumers].map((c) => c.close()))
+    // Only the clients this transport built; ones passed in belong to the caller.
+    if (!this.options.snsClient) this.sns.destroy()
+    if (!this.options.sqsClient) this.sqs.destroy()
+  }
+}
+
+/** Builds the AWS transport from options (for code; configs name the adapter `aws`). */
+export function awsTransport(options: AwsTransportOptions = {}, context?: TransportContext): AwsTransport {
+  return new AwsTransport(options, context)
+}
+
+export const adapter: TransportAdapter<AwsTransportOptions> = {
+  name: AWS,
+  create: (options, context) => new AwsTransport(options, context),
+}

@@ -1,0 +1,32 @@
+import { conformance } from '@omnibus/conformance'
+import { awsTransport } from '../src/index.js'
+import { injectRaw, restartBroker, testOptions } from './helpers.js'
+
+/**
+ * moto's cost of every SQS message it takes in grows with the depth of the queue it lands in
+ * (each send recomputes the queue's approximate counts over all its messages), so the suite
+ * runs with two batch calls in flight in the whole process (the 20 publishing buses of case 3
+ * share them), which keeps queues shallow, and with more patience than a real broker needs.
+ *
+ * FIFO only where it differs: the per-key order case's channels (`com.omnibus.test.order.*`)
+ * use FIFO topics and queues, everything else standard ones. A FIFO channel deduplicates by
+ * event id, which case 16 (the same event published twice must arrive twice) rules out for
+ * all channels. Short polling: moto's long poll checks FIFO group locks against a snapshot
+ * taken when the call began, so it would sit on messages whose group was freed meanwhile.
+ */
+const options = testOptions({
+  fifo: (channel) => channel.startsWith('com.omnibus.test.order.'),
+  waitTimeSeconds: 0,
+  publishConcurrency: 2,
+})
+const capabilities = awsTransport(options).capabilities
+
+conformance({
+  name: 'aws',
+  createTransport: () => awsTransport(options),
+  // Per-key order holds on the FIFO channels, which are the only ones case 14 uses.
+  capabilities: { ...capabilities, ordering: true },
+  injectRaw: (channel, body) => injectRaw(channel, body),
+  restartBroker,
+  patience: 3,
+})
