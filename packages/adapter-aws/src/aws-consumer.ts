@@ -46,10 +46,10 @@ interface Held {
 }
 
 /**
- * One member of a group: a long-polling receive loop on the group's queue that
- * asks only for as many messages as it has room for (`maxInFlight`), hands each
- * to the handler in the order received, deletes it once the handler resolved,
- * makes it visible again at once when the handler rejected, and keeps extending
+ * One member of a group: long-polling receive loops on the group's queue that
+ * ask only for as many messages as there is room for (`maxInFlight`), hand each
+ * to the handler in the order received, delete it once the handler resolved,
+ * make it visible again at once when the handler rejected, and keep extending
  * the visibility of messages whose handlers are still running.
  */
 export class AwsConsumer implements Subscription {
