@@ -7,8 +7,12 @@ import type { AwsProvisioner } from './aws-provisioner.js'
 import { AwsSettler } from './aws-settler.js'
 
 const MAX_RECEIVE = 10
-/** Receives in flight at once per subscription, when maxInFlight leaves room for more than one. */
+/**
+ * Receives in flight at once per subscription: one per 4 of maxInFlight, at most 3. A single
+ * loop leaves a subscription idle for a round trip after every batch; parallel ones keep it fed.
+ */
 const MAX_LOOPS = 3
+const LOOP_PER_IN_FLIGHT = 4
 const BACKOFF_MIN_MS = 100
 const BACKOFF_MAX_MS = 3000
 /** With short polling (waitTimeSeconds 0), how long to wait after an empty receive, at most. */
@@ -46,10 +50,10 @@ interface Held {
 }
 
 /**
- * One member of a group: a long-polling receive loop on the group's queue that
- * asks only for as many messages as it has room for (`maxInFlight`), hands each
- * to the handler in the order received, deletes it once the handler resolved,
- * makes it visible again at once when the handler rejected, and keeps extending
+ * One member of a group: long-polling receive loops on the group's queue that
+ * ask only for as many messages as there is room for (`maxInFlight`), hand each
+ * to the handler in the order received, delete it once the handler resolved,
+ * make it visible again at once when the handler rejected, and keep extending
  * the visibility of messages whose handlers are still running.
  */
 export class AwsConsumer implements Subscription {
@@ -82,7 +86,9 @@ export class AwsConsumer implements Subscription {
   async start(): Promise<void> {
     await this.queueUrl()
     // A FIFO queue's receives take turns anyway; elsewhere parallel receives keep a wide subscription fed.
-    const loops = this.fifo ? 1 : Math.min(MAX_LOOPS, Math.ceil(this.subscribe.maxInFlight / MAX_RECEIVE))
+    const loops = this.fifo
+      ? 1
+      : Math.min(MAX_LOOPS, Math.ceil(this.subscribe.maxInFlight / LOOP_PER_IN_FLIGHT))
     for (let i = 0; i < loops; i++) this.loops.push(this.receiveLoop())
     const every = (this.options.visibilityTimeout * 1000) / 3
     this.extender = setInterval(() => this.extend(every), every)
