@@ -159,8 +159,10 @@ export const deliveryCases: Case[] = [
       const groups = [h.group('g1'), h.group('g2')]
       const members = groups.map((group, g) => range(2).map(() => ({ group, g, recorder: new Recorder() })))
       for (const member of members.flat()) {
+        // A few milliseconds of work per event, as real handlers have: sharing shows under load.
+        const work = () => new Promise<void>((resolve) => setTimeout(resolve, 3))
         await h.started(`groups-${member.g}`, (bus) =>
-          bus.on(type, member.recorder.handler(), { group: member.group }),
+          bus.on(type, member.recorder.handler(work), { group: member.group }),
         )
       }
       const producer = await h.started('groups-producer', () => {})
@@ -187,12 +189,12 @@ export const deliveryCases: Case[] = [
     async run(h) {
       const type = h.type('command')
       const counts = new Map<string, number>()
-      const perInstance = [0, 0, 0]
+      const redelivered = new Set<string>()
       for (const i of range(3)) {
         await h.started(`cmd-${i}`, (bus) =>
-          bus.handle(type, async (c) => {
+          bus.handle(type, async (c, ctx) => {
             counts.set(c.id, (counts.get(c.id) ?? 0) + 1)
-            perInstance[i]!++
+            if (ctx.deliveryCount > 1) redelivered.add(c.id)
           }),
         )
       }
@@ -200,8 +202,13 @@ export const deliveryCases: Case[] = [
       const commands = range(h.sizes.commands).map((i) => ({ type, id: `c-${i}`, data: { i } }))
       for (const batch of chunks(commands, 10)) await sender.send(batch)
       await h.until('every command handled', () => commands.every((c) => counts.has(c.id)), 60_000)
-      expect([...counts.values()].every((n) => n === 1)).toBe(true)
-      expect(perInstance.reduce((a, b) => a + b, 0)).toBe(commands.length)
+      // Handled once, unless the broker itself said it delivered the command again
+      // (at-least-once: a lost ack, an expired visibility timeout); counted, never silent.
+      const twice = [...counts].filter(([, n]) => n > 1).map(([id]) => id)
+      if (twice.length)
+        console.info(`[conformance ${h.options.name}] case 5: redelivered ${twice.join(', ')}`)
+      expect(twice.filter((id) => !redelivered.has(id))).toEqual([])
+      expect(twice.length).toBeLessThanOrEqual(Math.ceil(commands.length * 0.05))
     },
   },
   {
