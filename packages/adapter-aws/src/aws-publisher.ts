@@ -175,47 +175,43 @@ export class AwsPublisher {
   }
 
   private async send(channel: Channel, messages: OutgoingMessage[]): Promise<Outcome> {
+    // SNS and SQS batches differ only in the body's field name and the destination.
+    const entry = (m: OutgoingMessage, i: number) => ({
+      Id: String(i),
+      MessageAttributes: m.attributes,
+      MessageGroupId: m.groupId,
+      MessageDeduplicationId: m.deduplicationId,
+    })
     if (channel.kind === 'topic') {
       const arn = await this.provisioner.topicArn(channel)
       const result = await this.sns.send(
         new PublishBatchCommand({
           TopicArn: arn,
-          PublishBatchRequestEntries: messages.map((m, i) => ({
-            Id: String(i),
-            Message: m.body,
-            MessageAttributes: m.attributes,
-            MessageGroupId: m.groupId,
-            MessageDeduplicationId: m.deduplicationId,
-          })),
+          PublishBatchRequestEntries: messages.map((m, i) => ({ ...entry(m, i), Message: m.body })),
         }),
       )
-      return {
-        failed: (result.Failed ?? []).map((f) => ({
-          id: f.Id ?? '',
-          senderFault: f.SenderFault === true,
-          reason: `${f.Code}: ${f.Message}`,
-        })),
-      }
+      return outcome(result.Failed)
     }
     const url = await this.provisioner.queueUrl(channel)
     const result = await this.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: url,
-        Entries: messages.map((m, i) => ({
-          Id: String(i),
-          MessageBody: m.body,
-          MessageAttributes: m.attributes,
-          MessageGroupId: m.groupId,
-          MessageDeduplicationId: m.deduplicationId,
-        })),
+        Entries: messages.map((m, i) => ({ ...entry(m, i), MessageBody: m.body })),
       }),
     )
-    return {
-      failed: (result.Failed ?? []).map((f) => ({
-        id: f.Id ?? '',
-        senderFault: f.SenderFault === true,
-        reason: `${f.Code}: ${f.Message}`,
-      })),
-    }
+    return outcome(result.Failed)
+  }
+}
+
+/** The entries a batch call reported as failed, in the form the retry loop reads. */
+function outcome(
+  failed: readonly { Id?: string; SenderFault?: boolean; Code?: string; Message?: string }[] | undefined,
+): Outcome {
+  return {
+    failed: (failed ?? []).map((f) => ({
+      id: f.Id ?? '',
+      senderFault: f.SenderFault === true,
+      reason: `${f.Code}: ${f.Message}`,
+    })),
   }
 }
