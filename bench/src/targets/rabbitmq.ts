@@ -4,20 +4,29 @@ import type { BenchTarget, RawClient } from '../target.js'
 
 const url = process.env.OMNIBUS_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
 
-/** amqplib done well: a confirm channel, persistent messages, backpressure honoured, one waitForConfirms per batch; manual ack, prefetch 64 (the adapter's prefetch for maxInFlight 64). */
+/**
+ * amqplib done well: a confirm channel, persistent messages, backpressure honoured, one waitForConfirms per
+ * batch; manual acks after handling with prefetch 64 (the adapter's prefetch for maxInFlight 64), coalesced
+ * into one `multiple` ack per turn of the event loop as the adapter does.
+ *
+ * Topology matches what the Omnibus side has: a topic exchange per channel, and a group's queue only once
+ * someone consumes. Omnibus's publish phase has no subscriber, so RabbitMQ drops those messages as
+ * unroutable; a raw side that routed them into a durable queue would pay for persisting them and compare
+ * unlike with like.
+ */
 function raw(): RawClient {
   let connection: amqp.ChannelModel
   let publisher: amqp.ConfirmChannel
+  const made = { exchanges: new Set<string>(), queues: new Set<string>() }
   const queueOf = (channel: string, group: string) => `${channel}.${group}`
   return {
     async connect() {
       connection = await amqp.connect(url)
       publisher = await connection.createConfirmChannel()
     },
-    async prepare(channel, group) {
+    async prepare(channel) {
       await publisher.assertExchange(channel, 'topic', { durable: true })
-      await publisher.assertQueue(queueOf(channel, group), { durable: true })
-      await publisher.bindQueue(queueOf(channel, group), channel, '#')
+      made.exchanges.add(channel)
     },
     async publish(channel, payloads) {
       for (const body of payloads) {
@@ -28,16 +37,40 @@ function raw(): RawClient {
       await publisher.waitForConfirms()
     },
     async consume(channel, group, onMessage) {
+      const queue = queueOf(channel, group)
+      await publisher.assertQueue(queue, { durable: true })
+      await publisher.bindQueue(queue, channel, '#')
+      made.queues.add(queue)
       const ch = await connection.createChannel()
       await ch.prefetch(64)
-      await ch.consume(queueOf(channel, group), (msg) => {
+      // Handled in delivery order and synchronously, so the newest handled message acks everything before it.
+      let last: amqp.ConsumeMessage | undefined
+      let scheduled = false
+      const flush = () => {
+        scheduled = false
+        if (last) ch.ack(last, true)
+        last = undefined
+      }
+      await ch.consume(queue, (msg) => {
         if (!msg) return
         onMessage(msg.content)
-        ch.ack(msg)
+        last = msg
+        if (!scheduled) {
+          scheduled = true
+          setImmediate(flush)
+        }
       })
-      return { close: () => ch.close() }
+      return {
+        async close() {
+          flush()
+          await ch.close()
+        },
+      }
     },
     async close() {
+      // Untimed: leave the shared broker as it was found (20,000 persistent messages per round add up).
+      for (const queue of made.queues) await publisher.deleteQueue(queue)
+      for (const exchange of made.exchanges) await publisher.deleteExchange(exchange)
       await connection.close()
     },
   }
