@@ -1,6 +1,6 @@
 import { type Channel, type Envelope, type Logger, OmnibusError } from '@omnibus/core'
-import type { ChannelModel, ConfirmChannel } from 'amqplib'
-import { toAmqp } from './rabbitmq-binding.js'
+import type { ChannelModel, ConfirmChannel, Message } from 'amqplib'
+import { type OutgoingMessage, toAmqp } from './rabbitmq-binding.js'
 import type { RabbitMQSettings } from './rabbitmq-config.js'
 import type { Link } from './rabbitmq-connection.js'
 import { errorMessage } from './rabbitmq-errors.js'
@@ -44,7 +44,8 @@ export class Publisher {
       }
       let confirm: ConfirmChannel
       try {
-        await this.provisioner.forPublish(model, channel)
+        // A reply queue belongs to its asker: never declare it again for a late answer (see `send`).
+        if (!channel.reply) await this.provisioner.forPublish(model, channel)
         confirm = await this.confirmChannel(model)
       } catch (error) {
         if (this.link.current !== model) continue // the connection dropped meanwhile: wait for the next one
@@ -68,7 +69,8 @@ export class Publisher {
       }
       for (let i = 0; i < pending.length; i++) {
         const routingKey = channel.kind === 'topic' ? pending[i]!.event.type : channel.name
-        this.send(confirm, exchange, routingKey, pending[i]!.message, (outcome) => settle(i, outcome))
+        const message = channel.reply ? mandatory(pending[i]!.message) : pending[i]!.message
+        this.send(confirm, exchange, routingKey, message, (outcome) => settle(i, outcome))
         if (this.drained) await this.drained
       }
       await settled
@@ -97,7 +99,7 @@ export class Publisher {
     confirm: ConfirmChannel,
     exchange: string,
     routingKey: string,
-    message: ReturnType<typeof toAmqp>,
+    message: OutgoingMessage,
     done: (outcome: Outcome) => void,
   ): void {
     try {
@@ -138,6 +140,14 @@ export class Publisher {
       ch.on('close', () => {
         if (this.channel === opening) this.channel = undefined
       })
+      // Only replies are mandatory: one comes back when its asker's queue is gone. The broker still
+      // confirms it (a return precedes the ack), so the publish resolves: the reply is dropped, not lost.
+      ch.on('return', (returned: Message) =>
+        this.logger.debug('rabbitmq reply queue is gone (its asker stopped); reply dropped', {
+          queue: returned.fields.routingKey,
+          id: returned.properties.messageId,
+        }),
+      )
       return ch
     })
     opening.catch(() => {
@@ -152,6 +162,11 @@ export class Publisher {
     this.channel = undefined
     if (channel) await (await channel.catch(() => undefined))?.close().catch(() => undefined)
   }
+}
+
+/** A reply is published `mandatory`: the broker returns it when no queue takes it instead of dropping it unseen. */
+function mandatory(message: OutgoingMessage): OutgoingMessage {
+  return { content: message.content, options: { ...message.options, mandatory: true } }
 }
 
 function failed(channel: Channel, event: Envelope, cause: unknown): OmnibusError {

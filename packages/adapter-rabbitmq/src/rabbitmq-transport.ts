@@ -31,7 +31,6 @@ export class RabbitMQTransport implements Transport {
   private readonly link: Link
   private readonly provisioner: Provisioner
   private readonly publisher: Publisher
-  private readonly consumers = new Set<Consumer>()
   private readonly logger
 
   constructor(options: RabbitMQTransportOptions = {}, context?: TransportContext) {
@@ -86,17 +85,14 @@ export class RabbitMQTransport implements Transport {
       options,
     )
     await consumer.start()
-    this.consumers.add(consumer)
-    return {
-      close: async () => {
-        await consumer.close()
-        this.consumers.delete(consumer)
-      },
-    }
+    return consumer
   }
 
+  /**
+   * Core's wrapper closes every subscription (settling and acking what is in flight) before this; what a
+   * caller left open dies with the connection, and the broker requeues its unacknowledged deliveries.
+   */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.consumers].map((c) => c.close()))
     await this.publisher.close()
     await this.link.close()
   }

@@ -92,6 +92,49 @@ describe('rabbitmq provisioning', () => {
   })
 })
 
+describe('rabbitmq query replies', () => {
+  const exists = (queue: string) =>
+    withRaw((ch) =>
+      ch.checkQueue(queue).then(
+        () => true,
+        () => false,
+      ),
+    )
+
+  test('a reply reaches its asker, and one to a queue that is gone is dropped without re-creating it', async () => {
+    const logged: { message: string; fields?: Record<string, unknown> }[] = []
+    const record = (message: string, fields?: Record<string, unknown>) => logged.push({ message, fields })
+    const answerer = await transport()
+    // Another instance answers late: it has never seen the queue, so nothing remembered stops a declaration.
+    const lateAnswerer = await transport({
+      logger: { debug: record, info: record, warn: record, error: record },
+    })
+    const asker = await transport()
+    const replies = { name: unique('replies'), kind: 'queue' as const, reply: true }
+    const sink = collector()
+    const sub = await asker.subscribe(replies, replies.name, sink.handler, {
+      maxInFlight: 4,
+      temporary: true,
+    })
+    const first = event({ n: 1 })
+    await answerer.publish(replies, first)
+    await waitFor(() => sink.got.length === 1, 10_000, 'the reply')
+    expect(sink.events()[0]?.id).toBe(first.id)
+    await sub.close()
+    expect(await exists(replies.name)).toBe(false)
+    // The asker has gone: the late reply resolves (dropped), leaves no queue behind and says so at debug level.
+    const late = event({ n: 2 })
+    await lateAnswerer.publish(replies, late)
+    expect(await exists(replies.name)).toBe(false)
+    await waitFor(
+      () => logged.some((l) => l.message.includes('reply dropped') && l.fields?.id === late.id),
+      4_000,
+      'the dropped-reply log line',
+    )
+    expect(logged.find((l) => l.message.includes('reply dropped'))?.fields?.queue).toBe(replies.name)
+  })
+})
+
 describe('rabbitmq limits and failures', () => {
   test('an event over maxMessageBytes rejects before sending, naming the limit', async () => {
     const t = rabbitmqTransport({ url: RABBITMQ_URL, maxMessageBytes: 2000 })
