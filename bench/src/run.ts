@@ -2,7 +2,7 @@
 // Each round runs the Omnibus side and the raw side in fresh processes, one after
 // the other (A B A B …), so machine noise hits both alike; medians are reported.
 import { execFile } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,7 +14,11 @@ import type { SideResult } from './worker.js'
 const run = promisify(execFile)
 const here = dirname(fileURLToPath(import.meta.url))
 const resultsDir = join(here, '..', 'results')
-const ALL = ['memory', 'kafka', 'rabbitmq', 'gcp']
+// Every file in targets/ is a transport to measure; memory first, as the baseline for the rest.
+const ALL = readdirSync(join(here, 'targets'))
+  .filter((f) => f.endsWith('.js'))
+  .map((f) => f.slice(0, -3))
+  .sort((a, b) => Number(b === 'memory') - Number(a === 'memory') || a.localeCompare(b))
 const ROUNDS = Number(process.env.OMNIBUS_BENCH_ROUNDS ?? 5)
 const COUNT = Number(process.env.OMNIBUS_BENCH_COUNT ?? 20_000)
 
@@ -38,6 +42,8 @@ function summarise(results: SideResult[]) {
     e2ePerSec: pick('e2ePerSec'),
     p50Ms: pick('p50Ms'),
     p99Ms: pick('p99Ms'),
+    saturatedP50Ms: pick('saturatedP50Ms'),
+    saturatedP99Ms: pick('saturatedP99Ms'),
     maxRssMb: pick('maxRssMb'),
   }
 }
@@ -53,7 +59,9 @@ const report: Record<string, unknown> = {
   events: COUNT,
   transports: {},
 }
-const rows: string[][] = [['transport', 'side', 'publish/s', 'e2e/s', 'p50 ms', 'p99 ms', 'peak RSS MB']]
+const rows: string[][] = [
+  ['transport', 'side', 'publish/s', 'e2e/s', 'paced p50 ms', 'paced p99 ms', 'peak RSS MB'],
+]
 const ratios: { name: string; publish: number; e2e: number }[] = []
 
 for (const name of wanted) {
@@ -67,6 +75,8 @@ for (const name of wanted) {
     console.log(`${name}: left out (${reason})`)
     continue
   }
+  // A broker whose cost per message grows with queue depth (moto) runs fewer events per round.
+  const count = target.events ?? COUNT
   const omnibus: SideResult[] = []
   const raw: SideResult[] = []
   let failure: string | undefined
@@ -74,8 +84,8 @@ for (const name of wanted) {
     process.stderr.write(`${name}: round ${round}/${ROUNDS}\r`)
     try {
       // Both sides of a round, or neither: medians compare like with like.
-      const o = await side(name, 'omnibus')
-      const r = target.raw ? await side(name, 'raw') : undefined
+      const o = await side(name, 'omnibus', count)
+      const r = target.raw ? await side(name, 'raw', count) : undefined
       omnibus.push(o)
       if (r) raw.push(r)
     } catch (error) {
@@ -98,7 +108,7 @@ for (const name of wanted) {
     fmt(o.p99Ms, 2),
     fmt(o.maxRssMb),
   ])
-  const entry: Record<string, unknown> = { omnibus: o, rounds: { omnibus } }
+  const entry: Record<string, unknown> = { events: count, omnibus: o, rounds: { omnibus } }
   if (raw.length) {
     const r = summarise(raw)
     rows.push([
@@ -145,7 +155,10 @@ for (const name of wanted) {
 }
 
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-console.log(`\n${report.machine}; ${COUNT} events of 1 KiB, median of ${ROUNDS} rounds\n`)
+console.log(
+  `\n${report.machine}; ${COUNT} events of 1 KiB unless a target says otherwise, median of ${ROUNDS} rounds;` +
+    ` latency from publish to handler start at a steady 1,000 events/s\n`,
+)
 for (const row of rows)
   console.log(row.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '))
 mkdirSync(resultsDir, { recursive: true })

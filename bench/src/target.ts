@@ -19,6 +19,8 @@ export interface RawClient {
 /** One transport to benchmark: the Omnibus side and, for brokers, the raw side. */
 export interface BenchTarget {
   readonly name: string
+  /** Events per side and round when the default (20,000) would measure the broker's limits, not the clients. */
+  readonly events?: number
   transport(): Transport
   raw?(): RawClient
   /** Checks the broker answers; the reason when it does not (the target is then left out). */

@@ -12,19 +12,44 @@ import type { BenchTarget } from './target.js'
 export interface SideResult {
   publishPerSec: number
   e2ePerSec: number
+  /** Publish to handler start while publishing at a steady 1,000 events/s: the cost per message. */
   p50Ms: number
   p99Ms: number
+  /** The same during the end-to-end run, where it is mostly time spent queueing. */
+  saturatedP50Ms: number
+  saturatedP99Ms: number
   maxRssMb: number
   codecPerSec?: number
   codecSmallPerSec?: number
+}
+
+type Figures = Omit<SideResult, 'maxRssMb'>
+interface Payload {
+  sentAt: number
+  pad: string
+}
+
+/** What a side does, the same for both: the flow in `measure` is shared so both sides run it alike. */
+interface Driver {
+  /** Publishes to the publish-only channel or the consumed one, resolving once the broker confirmed. */
+  publish(channel: 'publish' | 'e2e', payloads: Payload[]): Promise<void>
+  /** Starts (or lets through) the consumer of the e2e channel; `received` gets each handled payload's sentAt. */
+  consume(received: (sentAt: number) => void): Promise<void>
+  close(): Promise<void>
 }
 
 const [targetName = 'memory', side = 'omnibus', countArg = '20000'] = process.argv.slice(2)
 const N = Number(countArg)
 const BATCH = 500
 const PAD = 'x'.repeat(960) // with sentAt and the JSON around it, 1 KiB of data
+// The latency phase: batches of 10 every 10 ms, a load every broker here takes without queueing.
+const PACED_EVENTS = Number(process.env.OMNIBUS_BENCH_PACED_EVENTS ?? 3000)
+const PACED_BATCH = 10
+const PACED_INTERVAL_MS = 10
 const now = () => performance.timeOrigin + performance.now()
 const unique = () => Math.random().toString(36).slice(2, 10)
+const payload = (): Payload => ({ sentAt: now(), pad: PAD })
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0
@@ -34,81 +59,95 @@ async function until(done: () => boolean, what: string, timeoutMs = 300_000): Pr
   const deadline = Date.now() + timeoutMs
   while (!done()) {
     if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 2))
+    await sleep(2)
   }
 }
 
-async function omnibusSide(target: BenchTarget): Promise<Omit<SideResult, 'maxRssMb'>> {
+async function measure(driver: Driver): Promise<Figures> {
+  await driver.publish('publish', [payload()]) // creates the channel, untimed
+  let started = now()
+  for (let i = 0; i < N; i += BATCH) {
+    await driver.publish('publish', Array.from({ length: Math.min(BATCH, N - i) }, payload))
+  }
+  const publishPerSec = (N / (now() - started)) * 1000
+
+  let latencies: number[] = []
+  await driver.consume((sentAt) => latencies.push(now() - sentAt))
+  started = now()
+  for (let i = 0; i < N; i += BATCH) {
+    await driver.publish('e2e', Array.from({ length: Math.min(BATCH, N - i) }, payload))
+  }
+  await until(() => latencies.length >= N, 'the consumer')
+  const e2ePerSec = (N / (now() - started)) * 1000
+  const saturated = latencies.sort((a, b) => a - b)
+
+  // Paced: a batch every interval, or right after the previous one was confirmed if that took longer.
+  latencies = []
+  let next = now()
+  for (let i = 0; i < PACED_EVENTS; i += PACED_BATCH) {
+    const wait = next - now()
+    if (wait > 0) await sleep(wait)
+    next = Math.max(next + PACED_INTERVAL_MS, now())
+    await driver.publish('e2e', Array.from({ length: PACED_BATCH }, payload))
+  }
+  await until(() => latencies.length >= PACED_EVENTS, 'the consumer (paced)')
+  const paced = latencies.sort((a, b) => a - b)
+  await driver.close()
+  return {
+    publishPerSec,
+    e2ePerSec,
+    p50Ms: percentile(paced, 0.5),
+    p99Ms: percentile(paced, 0.99),
+    saturatedP50Ms: percentile(saturated, 0.5),
+    saturatedP99Ms: percentile(saturated, 0.99),
+  }
+}
+
+async function omnibusDriver(target: BenchTarget): Promise<Driver> {
   const bus = await createBus({
     service: 'bench',
     transports: { t: target.transport() },
     delivery: { maxInFlight: 64 },
   })
-  const pubType = `bench.publish.${unique()}`
-  const e2eType = `bench.e2e.${unique()}`
-  const latencies: number[] = []
-  bus.on<{ sentAt: number }>(e2eType, (event) => {
-    latencies.push(now() - event.data!.sentAt)
-  })
+  const types = { publish: `bench.publish.${unique()}`, e2e: `bench.e2e.${unique()}` }
+  let received: (sentAt: number) => void = () => {
+    throw new Error('bench: the e2e channel got an event before the e2e phase')
+  }
+  bus.on<Payload>(types.e2e, (event) => received(event.data!.sentAt))
   await bus.start()
-  await bus.publish({ type: pubType, data: { sentAt: now(), pad: PAD } }) // creates the channel, untimed
-  let started = now()
-  for (let i = 0; i < N; i += BATCH) {
-    const batch = []
-    for (let j = i; j < Math.min(N, i + BATCH); j++)
-      batch.push({ type: pubType, data: { sentAt: now(), pad: PAD } })
-    await bus.publish(batch)
+  return {
+    publish: (channel, payloads) => bus.publish(payloads.map((data) => ({ type: types[channel], data }))),
+    consume: async (onReceived) => {
+      received = onReceived
+    },
+    close: () => bus.stop(),
   }
-  const publishPerSec = (N / (now() - started)) * 1000
-  started = now()
-  for (let i = 0; i < N; i += BATCH) {
-    const batch = []
-    for (let j = i; j < Math.min(N, i + BATCH); j++)
-      batch.push({ type: e2eType, data: { sentAt: now(), pad: PAD } })
-    await bus.publish(batch)
-  }
-  await until(() => latencies.length >= N, 'the omnibus consumer')
-  const e2ePerSec = (N / (now() - started)) * 1000
-  await bus.stop()
-  latencies.sort((a, b) => a - b)
-  return { publishPerSec, e2ePerSec, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99) }
 }
 
-async function rawSide(target: BenchTarget): Promise<Omit<SideResult, 'maxRssMb'>> {
+async function rawDriver(target: BenchTarget): Promise<Driver> {
   const raw = target.raw!()
   await raw.connect()
-  const [pubChannel, e2eChannel, group] = [
-    `bench.raw.publish.${unique()}`,
-    `bench.raw.e2e.${unique()}`,
-    `bench-${unique()}`,
-  ]
-  await raw.prepare(pubChannel, group)
-  await raw.prepare(e2eChannel, group)
-  const payload = () => Buffer.from(JSON.stringify({ sentAt: now(), pad: PAD }))
-  await raw.publish(pubChannel, [payload()])
-  let started = now()
-  for (let i = 0; i < N; i += BATCH) {
-    const batch = []
-    for (let j = i; j < Math.min(N, i + BATCH); j++) batch.push(payload())
-    await raw.publish(pubChannel, batch)
+  const group = `bench-${unique()}`
+  const channels = { publish: `bench.raw.publish.${unique()}`, e2e: `bench.raw.e2e.${unique()}` }
+  await raw.prepare(channels.publish, group)
+  await raw.prepare(channels.e2e, group)
+  let consumer: { close(): Promise<void> } | undefined
+  return {
+    publish: (channel, payloads) =>
+      raw.publish(
+        channels[channel],
+        payloads.map((p) => Buffer.from(JSON.stringify(p))),
+      ),
+    consume: async (received) => {
+      consumer = await raw.consume(channels.e2e, group, (body) => {
+        received((JSON.parse(body.toString('utf8')) as Payload).sentAt)
+      })
+    },
+    close: async () => {
+      await consumer?.close()
+      await raw.close()
+    },
   }
-  const publishPerSec = (N / (now() - started)) * 1000
-  const latencies: number[] = []
-  const consumer = await raw.consume(e2eChannel, group, (body) => {
-    latencies.push(now() - (JSON.parse(body.toString('utf8')) as { sentAt: number }).sentAt)
-  })
-  started = now()
-  for (let i = 0; i < N; i += BATCH) {
-    const batch = []
-    for (let j = i; j < Math.min(N, i + BATCH); j++) batch.push(payload())
-    await raw.publish(e2eChannel, batch)
-  }
-  await until(() => latencies.length >= N, 'the raw consumer')
-  const e2ePerSec = (N / (now() - started)) * 1000
-  await consumer.close()
-  await raw.close()
-  latencies.sort((a, b) => a - b)
-  return { publishPerSec, e2ePerSec, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99) }
 }
 
 /** Envelope encode + decode per second, on envelopes made beforehand (1 KiB and small data). */
@@ -124,16 +163,21 @@ function codec(data: unknown): number {
 }
 
 const target = ((await import(`./targets/${targetName}.js`)) as Record<string, BenchTarget>)[targetName]!
-const result: Omit<SideResult, 'maxRssMb'> =
-  side === 'raw'
-    ? await rawSide(target)
-    : side === 'codec'
-      ? { publishPerSec: 0, e2ePerSec: 0, p50Ms: 0, p99Ms: 0 }
-      : await omnibusSide(target)
+let result: Figures
 if (side === 'codec') {
   codec({ pad: PAD }) // warm-up
-  result.codecPerSec = codec({ sentAt: now(), pad: PAD })
-  result.codecSmallPerSec = codec({ orderId: 'o-123', sku: 'kettle', quantity: 2 })
+  result = {
+    publishPerSec: 0,
+    e2ePerSec: 0,
+    p50Ms: 0,
+    p99Ms: 0,
+    saturatedP50Ms: 0,
+    saturatedP99Ms: 0,
+    codecPerSec: codec({ sentAt: now(), pad: PAD }),
+    codecSmallPerSec: codec({ orderId: 'o-123', sku: 'kettle', quantity: 2 }),
+  }
+} else {
+  result = await measure(await (side === 'raw' ? rawDriver(target) : omnibusDriver(target)))
 }
 const out: SideResult = { ...result, maxRssMb: process.resourceUsage().maxRSS / 1024 }
 process.stdout.write(`${JSON.stringify(out)}\n`)
