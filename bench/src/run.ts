@@ -1,5 +1,5 @@
 // npm run bench -- [transport...]: Omnibus against each broker's own client, side by side.
-// Each round runs the Omnibus side and the raw side in fresh processes, one after
+// Each round runs the Omnibus side and the raw sides in fresh processes, one after
 // the other (A B A B …), so machine noise hits both alike; medians are reported.
 import { execFile } from 'node:child_process'
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
@@ -7,7 +7,7 @@ import { cpus, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { chart } from './chart.js'
+import { chart, type Ratios } from './chart.js'
 import type { BenchTarget } from './target.js'
 import type { SideResult } from './worker.js'
 
@@ -48,6 +48,12 @@ function summarise(results: SideResult[]) {
   }
 }
 
+const LABELS: Record<'omnibus' | 'raw' | 'raw-data', string> = {
+  omnibus: 'omnibus',
+  raw: 'raw, same bytes',
+  'raw-data': 'raw, data only',
+}
+
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
@@ -62,7 +68,7 @@ const report: Record<string, unknown> = {
 const rows: string[][] = [
   ['transport', 'side', 'publish/s', 'e2e/s', 'paced p50 ms', 'paced p99 ms', 'peak RSS MB'],
 ]
-const ratios: { name: string; publish: number; e2e: number }[] = []
+const ratios: Ratios[] = []
 
 for (const name of wanted) {
   if (!ALL.includes(name)) {
@@ -77,17 +83,16 @@ for (const name of wanted) {
   }
   // A broker whose cost per message grows with queue depth (moto) runs fewer events per round.
   const count = target.events ?? COUNT
-  const omnibus: SideResult[] = []
-  const raw: SideResult[] = []
+  const sides = target.raw ? (['omnibus', 'raw', 'raw-data'] as const) : (['omnibus'] as const)
+  const results: Record<string, SideResult[]> = Object.fromEntries(sides.map((s) => [s, []]))
   let failure: string | undefined
   for (let round = 1; round <= ROUNDS && !failure; round++) {
     process.stderr.write(`${name}: round ${round}/${ROUNDS}\r`)
     try {
-      // Both sides of a round, or neither: medians compare like with like.
-      const o = await side(name, 'omnibus', count)
-      const r = target.raw ? await side(name, 'raw', count) : undefined
-      omnibus.push(o)
-      if (r) raw.push(r)
+      // Every side of a round, or none: medians compare like with like.
+      const got: SideResult[] = []
+      for (const s of sides) got.push(await side(name, s, count))
+      for (const [i, s] of sides.entries()) results[s]!.push(got[i]!)
     } catch (error) {
       failure = `round ${round} failed: ${(error as Error).message.split('\n')[0]}`
     }
@@ -98,28 +103,23 @@ for (const name of wanted) {
     ;(report.transports as Record<string, unknown>)[name] = { failed: failure }
     continue
   }
-  const o = summarise(omnibus)
-  rows.push([
-    name,
-    'omnibus',
-    fmt(o.publishPerSec),
-    fmt(o.e2ePerSec),
-    fmt(o.p50Ms, 2),
-    fmt(o.p99Ms, 2),
-    fmt(o.maxRssMb),
-  ])
-  const entry: Record<string, unknown> = { events: count, omnibus: o, rounds: { omnibus } }
-  if (raw.length) {
-    const r = summarise(raw)
+  const medians = Object.fromEntries(sides.map((s) => [s, summarise(results[s]!)]))
+  const o = medians.omnibus!
+  const entry: Record<string, unknown> = { events: count, ...medians, rounds: results }
+  for (const s of sides) {
+    const m = medians[s]!
     rows.push([
       name,
-      'raw client',
-      fmt(r.publishPerSec),
-      fmt(r.e2ePerSec),
-      fmt(r.p50Ms, 2),
-      fmt(r.p99Ms, 2),
-      fmt(r.maxRssMb),
+      LABELS[s],
+      fmt(m.publishPerSec),
+      fmt(m.e2ePerSec),
+      fmt(m.p50Ms, 2),
+      fmt(m.p99Ms, 2),
+      fmt(m.maxRssMb),
     ])
+  }
+  for (const s of sides.slice(1)) {
+    const r = medians[s]!
     const ratio = {
       publish: o.publishPerSec / r.publishPerSec,
       e2e: o.e2ePerSec / r.e2ePerSec,
@@ -128,15 +128,19 @@ for (const name of wanted) {
     }
     rows.push([
       name,
-      'omnibus/raw',
+      `omnibus / ${LABELS[s]}`,
       `${fmt(ratio.publish, 2)}×`,
       `${fmt(ratio.e2e, 2)}×`,
       '',
       `${ratio.addedP99Ms >= 0 ? '+' : ''}${fmt(ratio.addedP99Ms, 2)}`,
       `${fmt(ratio.memory, 2)}×`,
     ])
-    Object.assign(entry, { raw: r, ratio, rounds: { omnibus, raw } })
-    ratios.push({ name, publish: ratio.publish, e2e: ratio.e2e })
+    entry[s === 'raw' ? 'ratio' : 'ratioToDataOnly'] = ratio
+  }
+  if (target.raw) {
+    const ratio = entry.ratio as { publish: number; e2e: number }
+    const dataOnly = entry.ratioToDataOnly as { publish: number; e2e: number }
+    ratios.push({ name, publish: ratio.publish, e2e: ratio.e2e, dataOnly })
   }
   if (name === 'memory') {
     const codec = await side('memory', 'codec')

@@ -5,8 +5,8 @@ export interface RawClient {
   connect(): Promise<void>
   /** Creates what `publish` and `consume` need (topic, queue, subscription) for a fresh channel and group. */
   prepare(channel: string, group: string): Promise<void>
-  /** Publishes the payloads, resolving once the broker confirmed all of them. */
-  publish(channel: string, payloads: readonly Buffer[]): Promise<void>
+  /** Publishes the messages in the adapter's default content mode, resolving once the broker confirmed all. */
+  publish(channel: string, messages: readonly RawMessage[]): Promise<void>
   /** Consumes the group with the same acknowledgement discipline as the adapter (ack after handling). */
   consume(
     channel: string,
@@ -15,6 +15,35 @@ export interface RawClient {
   ): Promise<{ close(): Promise<void> }>
   close(): Promise<void>
 }
+
+/**
+ * One message for the raw side: its data, and the CloudEvents attributes that Omnibus puts on the wire
+ * beside it, so that both sides send the same bytes. The data-only variant leaves the attributes out:
+ * what a user who sends bare JSON pays.
+ */
+export interface RawMessage {
+  data: unknown
+  attributes?: Readonly<Record<string, string>>
+}
+
+/** The data as JSON: the body in binary mode and in the data-only variant. */
+export const dataBytes = (message: RawMessage): Buffer => Buffer.from(JSON.stringify(message.data))
+
+/** Binary mode as a hand-written CloudEvents sender sets it: each attribute under `prefix`, and the content type. */
+export function binaryHeaders(message: RawMessage, prefix: string): Record<string, string> | undefined {
+  if (!message.attributes) return undefined
+  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  for (const name in message.attributes) headers[prefix + name] = message.attributes[name]!
+  return headers
+}
+
+/** Structured mode: the whole event as one JSON document (data-only: the data alone). */
+export const structuredBody = (message: RawMessage): Buffer =>
+  message.attributes
+    ? Buffer.from(
+        JSON.stringify({ ...message.attributes, datacontenttype: 'application/json', data: message.data }),
+      )
+    : dataBytes(message)
 
 /** One transport to benchmark: the Omnibus side and, for brokers, the raw side. */
 export interface BenchTarget {

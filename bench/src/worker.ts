@@ -124,7 +124,18 @@ async function omnibusDriver(target: BenchTarget): Promise<Driver> {
   }
 }
 
-async function rawDriver(target: BenchTarget): Promise<Driver> {
+/** The attributes Omnibus sends with each event, made per message as a hand-written sender would. */
+const attributesFor = (type: string): Record<string, string> => ({
+  specversion: '1.0',
+  id: crypto.randomUUID(),
+  source: 'urn:omnibus:bench',
+  type,
+  time: new Date().toISOString(),
+  messagekind: 'event',
+})
+
+/** `raw`: the same bytes as Omnibus (CloudEvents attributes included); `raw-data`: the data alone. */
+async function rawDriver(target: BenchTarget, withAttributes: boolean): Promise<Driver> {
   const raw = target.raw!()
   await raw.connect()
   const group = `bench-${unique()}`
@@ -136,11 +147,15 @@ async function rawDriver(target: BenchTarget): Promise<Driver> {
     publish: (channel, payloads) =>
       raw.publish(
         channels[channel],
-        payloads.map((p) => Buffer.from(JSON.stringify(p))),
+        payloads.map((data) =>
+          withAttributes ? { data, attributes: attributesFor(channels[channel]) } : { data },
+        ),
       ),
     consume: async (received) => {
       consumer = await raw.consume(channels.e2e, group, (body) => {
-        received((JSON.parse(body.toString('utf8')) as Payload).sentAt)
+        // A structured body carries the payload under `data`; the other forms are the payload itself.
+        const parsed = JSON.parse(body.toString('utf8')) as Payload & { data?: Payload }
+        received((parsed.data ?? parsed).sentAt)
       })
     },
     close: async () => {
@@ -177,7 +192,8 @@ if (side === 'codec') {
     codecSmallPerSec: codec({ orderId: 'o-123', sku: 'kettle', quantity: 2 }),
   }
 } else {
-  result = await measure(await (side === 'raw' ? rawDriver(target) : omnibusDriver(target)))
+  const driver = side.startsWith('raw') ? rawDriver(target, side === 'raw') : omnibusDriver(target)
+  result = await measure(await driver)
 }
 const out: SideResult = { ...result, maxRssMb: process.resourceUsage().maxRSS / 1024 }
 process.stdout.write(`${JSON.stringify(out)}\n`)

@@ -1,6 +1,6 @@
 import { PubSub, type Subscription } from '@google-cloud/pubsub'
 import { gcpTransport } from '@omnibus/adapter-gcp'
-import type { BenchTarget, RawClient } from '../target.js'
+import { type BenchTarget, binaryHeaders, dataBytes, type RawClient } from '../target.js'
 
 const emulatorHost = process.env.PUBSUB_EMULATOR_HOST ?? '127.0.0.1:8085'
 const projectId = 'omnibus-bench'
@@ -17,9 +17,14 @@ function raw(): RawClient {
       const [topic] = await pubsub.createTopic(name(channel)).catch(() => [pubsub.topic(name(channel))])
       await topic.createSubscription(name(`${channel}-${group}`)).catch(() => undefined)
     },
-    async publish(channel, payloads) {
+    async publish(channel, messages) {
       const topic = pubsub.topic(name(channel), { batching: { maxMessages: 500, maxMilliseconds: 5 } })
-      await Promise.all(payloads.map((data) => topic.publishMessage({ data })))
+      // Binary mode, the adapter's default: `ce-` attributes and the data as the message body.
+      await Promise.all(
+        messages.map((m) =>
+          topic.publishMessage({ data: dataBytes(m), attributes: binaryHeaders(m, 'ce-') }),
+        ),
+      )
     },
     async consume(channel, group, onMessage) {
       const sub = pubsub.subscription(name(`${channel}-${group}`), {

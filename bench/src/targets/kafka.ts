@@ -1,6 +1,6 @@
 import { kafkaTransport } from '@omnibus/adapter-kafka'
 import { type Consumer, Kafka, logLevel } from 'kafkajs'
-import type { BenchTarget, RawClient } from '../target.js'
+import { type BenchTarget, binaryHeaders, dataBytes, type RawClient } from '../target.js'
 
 const brokers = (process.env.OMNIBUS_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')
 const PARTITIONS = 3 // the adapter's default
@@ -21,8 +21,13 @@ function raw(): RawClient {
         waitForLeaders: true,
       })
     },
-    async publish(channel, payloads) {
-      await producer.send({ topic: channel, acks: -1, messages: payloads.map((value) => ({ value })) })
+    async publish(channel, messages) {
+      await producer.send({
+        topic: channel,
+        acks: -1,
+        // Binary mode, the adapter's default: `ce_` headers and the data as the value.
+        messages: messages.map((m) => ({ value: dataBytes(m), headers: binaryHeaders(m, 'ce_') })),
+      })
     },
     async consume(channel, group, onMessage) {
       const consumer = kafka.consumer({ groupId: group, sessionTimeout: 10_000, heartbeatInterval: 1000 })

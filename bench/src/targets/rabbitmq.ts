@@ -1,6 +1,6 @@
 import { rabbitmqTransport } from '@omnibus/adapter-rabbitmq'
 import amqp from 'amqplib'
-import type { BenchTarget, RawClient } from '../target.js'
+import { type BenchTarget, dataBytes, type RawClient, type RawMessage } from '../target.js'
 
 const url = process.env.OMNIBUS_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
 
@@ -14,6 +14,18 @@ const url = process.env.OMNIBUS_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:56
  * unroutable; a raw side that routed them into a durable queue would pay for persisting them and compare
  * unlike with like.
  */
+/** Binary mode as the adapter sends it: `cloudEvents_` headers, with the id and time also as AMQP properties. */
+function properties(message: RawMessage): amqp.Options.Publish {
+  const options: amqp.Options.Publish = { persistent: true, contentType: 'application/json' }
+  const attributes = message.attributes
+  if (!attributes) return options
+  options.headers = {}
+  for (const name in attributes) options.headers[`cloudEvents_${name}`] = attributes[name]
+  options.messageId = attributes.id
+  options.timestamp = Date.now()
+  return options
+}
+
 function raw(): RawClient {
   let connection: amqp.ChannelModel
   let publisher: amqp.ConfirmChannel
@@ -28,9 +40,9 @@ function raw(): RawClient {
       await publisher.assertExchange(channel, 'topic', { durable: true })
       made.exchanges.add(channel)
     },
-    async publish(channel, payloads) {
-      for (const body of payloads) {
-        const ok = publisher.publish(channel, '', body, { persistent: true, contentType: 'application/json' })
+    async publish(channel, messages) {
+      for (const message of messages) {
+        const ok = publisher.publish(channel, '', dataBytes(message), properties(message))
         // As the adapter does: a full write buffer waits for 'drain' instead of queueing without bound.
         if (!ok) await new Promise((resolve) => publisher.once('drain', resolve))
       }
