@@ -24,6 +24,8 @@ export interface KafkaRecord {
   key: Buffer | null
   value: Buffer
   headers: Record<string, string>
+  /** Set by the publisher's partitioner on first send, so that retries keep it (see stablePartitioner). */
+  partition?: number
 }
 
 export type ContentMode = 'binary' | 'structured'
