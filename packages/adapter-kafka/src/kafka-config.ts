@@ -29,7 +29,11 @@ export interface KafkaTransportOptions {
   replicationFactor?: number
   /** Create missing topics on demand. Default true; false makes a missing topic a CHANNEL_NOT_FOUND error. */
   provision?: boolean
-  /** CloudEvents content mode when sending: `binary` (ce_ headers, the default) or `structured` (JSON). Receipt detects either. */
+  /**
+   * CloudEvents content mode when sending: `structured` (the event as JSON in the value, one
+   * `content-type` header; the default) or `binary` (a `ce_` header per attribute, for consumers that
+   * route or filter on headers). Receipt detects either.
+   */
   mode?: 'binary' | 'structured'
   /** Largest message in bytes (the topic's max.message.bytes). Default 1 MiB, Kafka's default; larger values are set on topics this transport creates. */
   maxMessageBytes?: number
@@ -124,7 +128,9 @@ export function kafkaSettings(options: KafkaTransportOptions, key: string, servi
   if (options.ssl !== undefined && typeof options.ssl !== 'boolean' && typeof options.ssl !== 'object') {
     throw new ConfigError(`${key}.ssl`, 'must be true/false or an object of Node TLS options')
   }
-  const mode = options.mode ?? 'binary'
+  // Structured by default: kafkajs encodes every header into a fresh zeroed 512-byte buffer, so
+  // binary mode's seven or so ce_ headers cost more than the event itself (0.4x raw throughput).
+  const mode = options.mode ?? 'structured'
   if (mode !== 'binary' && mode !== 'structured') {
     throw new ConfigError(`${key}.mode`, `must be "binary" or "structured", got ${JSON.stringify(mode)}`)
   }

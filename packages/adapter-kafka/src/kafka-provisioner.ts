@@ -171,22 +171,27 @@ export class KafkaProvisioner {
     }
   }
 
-  private async check(topic: string): Promise<void> {
-    let exists: boolean
+  /**
+   * Whether `topic` exists now, asked of the broker every time (not cached): a reply
+   * topic can be deleted by its asker at any moment. Never creates it.
+   */
+  async exists(topic: string): Promise<boolean> {
     try {
       const { topics } = await this.admin.fetchTopicMetadata({ topics: [topic] })
-      exists = topics.some((t) => t.name === topic && t.partitions.length > 0)
+      return topics.some((t) => t.name === topic && t.partitions.length > 0)
     } catch (error) {
-      if (!/does not host this topic-partition|UNKNOWN_TOPIC|not exist/i.test(errorMessageOf(error))) {
-        throw new OmnibusError(
-          'TRANSPORT_UNAVAILABLE',
-          `[omnibus] [kafka] could not look up topic "${topic}": ${errorMessageOf(error)}; is Kafka reachable?`,
-          { cause: error },
-        )
-      }
-      exists = false
+      if (/does not host this topic-partition|UNKNOWN_TOPIC|not exist/i.test(errorMessageOf(error)))
+        return false
+      throw new OmnibusError(
+        'TRANSPORT_UNAVAILABLE',
+        `[omnibus] [kafka] could not look up topic "${topic}": ${errorMessageOf(error)}; is Kafka reachable?`,
+        { cause: error },
+      )
     }
-    if (!exists) {
+  }
+
+  private async check(topic: string): Promise<void> {
+    if (!(await this.exists(topic))) {
       throw new OmnibusError(
         'CHANNEL_NOT_FOUND',
         `[omnibus] [kafka] topic "${topic}" does not exist and provisioning is off (provision: false); ` +

@@ -25,17 +25,25 @@ interface Pending {
  * retry, so an attempt that was written but not acknowledged could otherwise be
  * retried onto another partition, leaving the first one's rolled-back sequence
  * numbers to be reused by different records, which the broker would drop as
- * duplicates while confirming them.
+ * duplicates while confirming them. The partition is kept on the record itself
+ * (`partition`, which kafkajs' partitioner honours), not in a WeakMap: one
+ * WeakMap entry per record cost more than the rest of the partitioner.
  */
 export const stablePartitioner: ICustomPartitioner = () => {
   const base = Partitioners.DefaultPartitioner()
-  const given = new WeakMap<Message, number>()
+  let next = Math.floor(Math.random() * 1024)
   return (args) => {
-    if (args.message.key !== null && args.message.key !== undefined) return base(args)
-    const previous = given.get(args.message)
-    if (previous !== undefined && previous < args.partitionMetadata.length) return previous
-    const partition = base(args)
-    given.set(args.message, partition)
+    const { message, partitionMetadata } = args
+    if (message.key !== null && message.key !== undefined) return base(args)
+    const given = message.partition
+    if (given !== undefined && given < partitionMetadata.length) return given
+    const candidate = partitionMetadata[next++ % partitionMetadata.length]
+    // A partition without a leader: let kafkajs pick among those with one.
+    const partition =
+      candidate && candidate.leader >= 0
+        ? candidate.partitionId
+        : base({ ...args, message: { ...message, partition: undefined } })
+    message.partition = partition
     return partition
   }
 }

@@ -141,10 +141,17 @@ export class KafkaTransport implements Transport {
       records[i] = record
       sizes[i] = size
     }
-    await provisioner.ensureTopic(topic)
+    // A reply topic belongs to its asker: never create it for a late answer, and
+    // when it is gone the asker is too, so the reply is dropped.
+    if (channel.reply) {
+      if (!(await provisioner.exists(topic))) return this.replyDropped(topic)
+    } else await provisioner.ensureTopic(topic)
     try {
       await publisher.send(topic, records, sizes)
     } catch (error) {
+      // Deleted between the look-up and the send (the producer never creates topics).
+      if (channel.reply && !(await provisioner.exists(topic).catch(() => true)))
+        return this.replyDropped(topic)
       throw new OmnibusError(
         'PUBLISH_FAILED',
         `[omnibus] [kafka] Kafka did not confirm ${records.length} event(s) to topic "${topic}": ` +
@@ -153,6 +160,10 @@ export class KafkaTransport implements Transport {
         { cause: error },
       )
     }
+  }
+
+  private replyDropped(topic: string): void {
+    this.logger.debug('reply topic is gone (its asker stopped); reply dropped', { topic })
   }
 
   async provision(channel: Channel, group: string, from?: StartPosition): Promise<void> {
