@@ -55,9 +55,9 @@ describe('CloudEvents Kafka binding through the broker', () => {
   let structured: Transport
 
   beforeAll(async () => {
-    binary = transport({ mode: 'binary' })
-    // The default mode: structured.
-    structured = transport()
+    // The default mode: binary.
+    binary = transport()
+    structured = transport({ mode: 'structured' })
     await Promise.all([binary.connect(), structured.connect()])
   })
   afterAll(async () => {
@@ -101,7 +101,7 @@ describe('CloudEvents Kafka binding through the broker', () => {
     expect(second.key).toBeNull()
   })
 
-  it('structured mode (the default): the whole event as application/cloudevents+json, key still the partitionkey', async () => {
+  it('structured mode: the whole event as application/cloudevents+json, key still the partitionkey', async () => {
     const channel = { name: uniq('wire-structured'), kind: 'topic' as const }
     const sent = event('com.test.wire', { partitionkey: 'k1', data: { a: 1 } })
     await structured.publish(channel, sent)
