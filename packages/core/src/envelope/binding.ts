@@ -98,12 +98,17 @@ const joined = (event: Envelope, head: string, data: string): string =>
 
 /** The event as one JSON document (structured mode). */
 export function encodeStructured(event: Envelope): Buffer {
+  return Buffer.from(structuredText(event), 'utf8')
+}
+
+/** The structured form as text, before its UTF-8 encoding (for a transport that keeps text, in this process). */
+export function structuredText(event: Envelope): string {
   const entry = encoded(event)
   // Handed over by the size check just before; not kept after.
   const head = entry.head ?? structuredHead(event, entry)
   entry.head = undefined
   const data = dataJson(event, entry)
-  return Buffer.from(data === undefined ? head : joined(event, head, data), 'utf8')
+  return data === undefined ? head : joined(event, head, data)
 }
 
 /** The event as prefixed string headers plus the data as body (binary mode). */
@@ -124,13 +129,17 @@ export function encodeBinary(
   return { headers, body: dataBytes(event), contentType: event.datacontenttype }
 }
 
-function malformed(reason: string, message: WireMessage): Decoded {
+/** `message` is the wire message, or the text of a structured one (see decodeStructuredText). */
+function malformed(reason: string, message: WireMessage | string): Decoded {
+  if (typeof message === 'string') {
+    message = { body: Buffer.from(message, 'utf8'), headers: { 'content-type': STRUCTURED_CONTENT_TYPE } }
+  }
   const headers: Record<string, string> = {}
   for (const [k, v] of Object.entries(message.headers)) if (v !== undefined) headers[k] = v
   return { malformed: { reason, body: message.body, headers } }
 }
 
-function finish(attributes: Record<string, unknown>, message: WireMessage): Decoded {
+function finish(attributes: Record<string, unknown>, message: WireMessage | string): Decoded {
   if (attributes.specversion !== '1.0') {
     return malformed(`unsupported or missing specversion ${JSON.stringify(attributes.specversion)}`, message)
   }
@@ -144,9 +153,18 @@ function finish(attributes: Record<string, unknown>, message: WireMessage): Deco
 }
 
 function decodeStructured(message: WireMessage): Decoded {
+  return parseStructured(utf8(message.body), message)
+}
+
+/** Decodes the text structuredText made (or any structured-mode text); never throws, as decodeMessage. */
+export function decodeStructuredText(text: string): Decoded {
+  return parseStructured(text, text)
+}
+
+function parseStructured(text: string, message: WireMessage | string): Decoded {
   let parsed: unknown
   try {
-    parsed = JSON.parse(utf8(message.body))
+    parsed = JSON.parse(text)
   } catch (error) {
     return malformed(`structured CloudEvent body is not JSON: ${errorMessage(error)}`, message)
   }

@@ -1,4 +1,4 @@
-import { decodeMessage, encodeStructured, STRUCTURED_CONTENT_TYPE } from '../envelope/binding.js'
+import { decodeMessage, decodeStructuredText, structuredText } from '../envelope/binding.js'
 import type { Envelope } from '../envelope/envelope.js'
 import { OmnibusError } from '../errors.js'
 import type {
@@ -17,12 +17,16 @@ import type {
  * channel (so new groups can replay), gives each group its own position, shares
  * a group's messages among its members, holds back a key while an earlier message
  * with that key is unsettled (per-key order), and puts rejected deliveries back at
- * the front. Messages are stored as bytes, so handlers never share objects.
+ * the front. Messages are stored serialised, so handlers never share objects.
  */
 interface Stored {
   readonly seq: number
   readonly at: number
-  readonly body: Uint8Array
+  /**
+   * What a producer sent: bytes and headers, or the structured text of an event
+   * this transport published (kept as text: bytes would be a UTF-8 round trip for nothing).
+   */
+  readonly body: Uint8Array | string
   readonly headers: Record<string, string>
   readonly key: string | undefined
   deliveries: number
@@ -96,7 +100,11 @@ class Group {
     member.inFlight++
     message.deliveries++
     if (message.key !== undefined) this.busyKeys.add(message.key)
-    const decoded = decodeMessage({ body: message.body, headers: message.headers }, [])
+    const body = message.body
+    const decoded =
+      typeof body === 'string'
+        ? decodeStructuredText(body)
+        : decodeMessage({ body, headers: message.headers }, [])
     const settle = (ok: boolean) => {
       member.inFlight--
       if (message.key !== undefined) this.busyKeys.delete(message.key)
@@ -158,6 +166,11 @@ export class MemoryBroker {
 
   /** Appends raw bytes to a channel, as another producer would. Used to test malformed input. */
   inject(channel: Channel, body: Uint8Array, headers: Record<string, string> = {}, key?: string): void {
+    this.append(channel, body, headers, key)
+  }
+
+  /** Appends a message to a channel and hands it to every group. */
+  append(channel: Channel, body: Uint8Array | string, headers: Record<string, string>, key?: string): void {
     const state = this.channel(channel)
     const message: Stored = { seq: ++this.seq, at: Date.now(), body, headers, key, deliveries: 0 }
     state.log.push(message)
@@ -179,8 +192,7 @@ export class MemoryBroker {
 }
 
 const defaultBroker = new MemoryBroker()
-/** The headers of every message this transport stores; shared, never changed. */
-const STRUCTURED_HEADERS: Record<string, string> = Object.freeze({ 'content-type': STRUCTURED_CONTENT_TYPE })
+const NO_HEADERS: Record<string, string> = Object.freeze({})
 
 export interface MemoryTransportOptions {
   /** The broker to share; transports made without one share a process-wide broker. */
@@ -218,9 +230,8 @@ export class MemoryTransport implements Transport {
 
   private store(channel: Channel, event: Envelope): void {
     if (channel.reply && !this.broker.has(channel.name)) return // the asker is gone
-    const body = encodeStructured(event)
     const key = typeof event.partitionkey === 'string' ? event.partitionkey : undefined
-    this.broker.inject(channel, body, STRUCTURED_HEADERS, key)
+    this.broker.append(channel, structuredText(event), NO_HEADERS, key)
   }
 
   async publishBatch(channel: Channel, events: readonly Envelope[]): Promise<void> {
