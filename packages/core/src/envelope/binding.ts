@@ -1,5 +1,5 @@
 import { errorMessage } from '../errors.js'
-import { type Encoded, encoded } from './encoded.js'
+import { dataJson, type Encoded, encoded } from './encoded.js'
 import { asCloudEvent, type Envelope } from './envelope.js'
 
 /**
@@ -62,17 +62,6 @@ function dataBytes(event: Envelope): Uint8Array {
   return Buffer.from(dataJson(event, encoded(event))!, 'utf8')
 }
 
-/** The JSON text of the data member ("data" or "data_base64"), or undefined without data. */
-function dataJson(event: Envelope, entry: Encoded): string | undefined {
-  if (entry.json !== undefined) return entry.json
-  const data = event.data
-  if (data === undefined) return undefined
-  if (data instanceof Uint8Array)
-    entry.json = `"${Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64')}"`
-  else entry.json = JSON.stringify(data)
-  return entry.json
-}
-
 /**
  * The attributes other than data as one JSON object, the head of the structured
  * form. (Built as an object for JSON.stringify: V8's fast path for plain objects
@@ -98,17 +87,12 @@ const joined = (event: Envelope, head: string, data: string): string =>
 
 /** The event as one JSON document (structured mode). */
 export function encodeStructured(event: Envelope): Buffer {
-  return Buffer.from(structuredText(event), 'utf8')
-}
-
-/** The structured form as text, before its UTF-8 encoding (for a transport that keeps text, in this process). */
-export function structuredText(event: Envelope): string {
   const entry = encoded(event)
   // Handed over by the size check just before; not kept after.
   const head = entry.head ?? structuredHead(event, entry)
   entry.head = undefined
   const data = dataJson(event, entry)
-  return data === undefined ? head : joined(event, head, data)
+  return Buffer.from(data === undefined ? head : joined(event, head, data), 'utf8')
 }
 
 /** The event as prefixed string headers plus the data as body (binary mode). */
@@ -129,42 +113,34 @@ export function encodeBinary(
   return { headers, body: dataBytes(event), contentType: event.datacontenttype }
 }
 
-/** `message` is the wire message, or the text of a structured one (see decodeStructuredText). */
-function malformed(reason: string, message: WireMessage | string): Decoded {
-  if (typeof message === 'string') {
-    message = { body: Buffer.from(message, 'utf8'), headers: { 'content-type': STRUCTURED_CONTENT_TYPE } }
-  }
+function malformed(reason: string, message: WireMessage): Decoded {
   const headers: Record<string, string> = {}
   for (const [k, v] of Object.entries(message.headers)) if (v !== undefined) headers[k] = v
   return { malformed: { reason, body: message.body, headers } }
 }
 
-function finish(attributes: Record<string, unknown>, message: WireMessage | string): Decoded {
+/** Why `attributes` cannot make a CloudEvent, or undefined when they can. */
+export function invalidAttributes(attributes: Readonly<Record<string, unknown>>): string | undefined {
   if (attributes.specversion !== '1.0') {
-    return malformed(`unsupported or missing specversion ${JSON.stringify(attributes.specversion)}`, message)
+    return `unsupported or missing specversion ${JSON.stringify(attributes.specversion)}`
   }
   for (const name of REQUIRED) {
     const value = attributes[name]
-    if (typeof value !== 'string' || value.length === 0) {
-      return malformed(`missing required CloudEvents attribute "${name}"`, message)
-    }
+    if (typeof value !== 'string' || value.length === 0)
+      return `missing required CloudEvents attribute "${name}"`
   }
-  return { event: asCloudEvent(attributes) }
+  return undefined
+}
+
+function finish(attributes: Record<string, unknown>, message: WireMessage): Decoded {
+  const invalid = invalidAttributes(attributes)
+  return invalid === undefined ? { event: asCloudEvent(attributes) } : malformed(invalid, message)
 }
 
 function decodeStructured(message: WireMessage): Decoded {
-  return parseStructured(utf8(message.body), message)
-}
-
-/** Decodes the text structuredText made (or any structured-mode text); never throws, as decodeMessage. */
-export function decodeStructuredText(text: string): Decoded {
-  return parseStructured(text, text)
-}
-
-function parseStructured(text: string, message: WireMessage | string): Decoded {
   let parsed: unknown
   try {
-    parsed = JSON.parse(text)
+    parsed = JSON.parse(utf8(message.body))
   } catch (error) {
     return malformed(`structured CloudEvent body is not JSON: ${errorMessage(error)}`, message)
   }

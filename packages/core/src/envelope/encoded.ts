@@ -41,3 +41,14 @@ export function encoded(event: Envelope): Encoded {
   }
   return entry
 }
+
+/** The JSON text of the data member ("data" or "data_base64"), or undefined without data. */
+export function dataJson(event: Envelope, entry: Encoded): string | undefined {
+  if (entry.json !== undefined) return entry.json
+  const data = event.data
+  if (data === undefined) return undefined
+  if (data instanceof Uint8Array)
+    entry.json = `"${Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64')}"`
+  else entry.json = JSON.stringify(data)
+  return entry.json
+}

@@ -118,9 +118,16 @@ function seal<T>(event: Record<string, unknown>, cache: Encoded | undefined): En
  * A frozen CloudEvent from attributes that were already validated. With `cache`,
  * its encodings are remembered on the envelope itself (for envelopes that will be
  * sent); without, they are made on demand (decoded envelopes are rarely re-sent).
+ * `data`, when given, is set after the attributes.
  */
-export function asCloudEvent<T>(attributes: Record<string, unknown>, cache?: Encoded): Envelope<T> {
-  return seal(Object.assign(new Blank(), attributes), cache)
+export function asCloudEvent<T>(
+  attributes: Readonly<Record<string, unknown>>,
+  cache?: Encoded,
+  data?: unknown,
+): Envelope<T> {
+  const event = Object.assign(new Blank(), attributes)
+  if (data !== undefined) event.data = data
+  return seal(event, cache)
 }
 
 let lastMs = 0

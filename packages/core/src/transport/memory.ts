@@ -1,5 +1,6 @@
-import { decodeMessage, decodeStructuredText, structuredText } from '../envelope/binding.js'
+import { decodeMessage, encodeStructured, STRUCTURED_CONTENT_TYPE } from '../envelope/binding.js'
 import type { Envelope } from '../envelope/envelope.js'
+import { decodeKept, type KeptEvent, keepEvent } from '../envelope/kept.js'
 import { OmnibusError } from '../errors.js'
 import type {
   Capabilities,
@@ -23,10 +24,10 @@ interface Stored {
   readonly seq: number
   readonly at: number
   /**
-   * What a producer sent: bytes and headers, or the structured text of an event
-   * this transport published (kept as text: bytes would be a UTF-8 round trip for nothing).
+   * What a producer sent: bytes and headers, or an event this transport published,
+   * kept serialised but not as one text (see KeptEvent).
    */
-  readonly body: Uint8Array | string
+  readonly body: Uint8Array | KeptEvent
   readonly headers: Record<string, string>
   readonly key: string | undefined
   deliveries: number
@@ -102,9 +103,7 @@ class Group {
     if (message.key !== undefined) this.busyKeys.add(message.key)
     const body = message.body
     const decoded =
-      typeof body === 'string'
-        ? decodeStructuredText(body)
-        : decodeMessage({ body, headers: message.headers }, [])
+      body instanceof Uint8Array ? decodeMessage({ body, headers: message.headers }, []) : decodeKept(body)
     const settle = (ok: boolean) => {
       member.inFlight--
       if (message.key !== undefined) this.busyKeys.delete(message.key)
@@ -170,7 +169,12 @@ export class MemoryBroker {
   }
 
   /** Appends a message to a channel and hands it to every group. */
-  append(channel: Channel, body: Uint8Array | string, headers: Record<string, string>, key?: string): void {
+  append(
+    channel: Channel,
+    body: Uint8Array | KeptEvent,
+    headers: Record<string, string>,
+    key?: string,
+  ): void {
     const state = this.channel(channel)
     const message: Stored = { seq: ++this.seq, at: Date.now(), body, headers, key, deliveries: 0 }
     state.log.push(message)
@@ -192,7 +196,8 @@ export class MemoryBroker {
 }
 
 const defaultBroker = new MemoryBroker()
-const NO_HEADERS: Record<string, string> = Object.freeze({})
+/** The headers of messages stored as bytes or kept; shared, never changed. */
+const STRUCTURED_HEADERS: Record<string, string> = Object.freeze({ 'content-type': STRUCTURED_CONTENT_TYPE })
 
 export interface MemoryTransportOptions {
   /** The broker to share; transports made without one share a process-wide broker. */
@@ -231,7 +236,7 @@ export class MemoryTransport implements Transport {
   private store(channel: Channel, event: Envelope): void {
     if (channel.reply && !this.broker.has(channel.name)) return // the asker is gone
     const key = typeof event.partitionkey === 'string' ? event.partitionkey : undefined
-    this.broker.append(channel, structuredText(event), NO_HEADERS, key)
+    this.broker.append(channel, keepEvent(event) ?? encodeStructured(event), STRUCTURED_HEADERS, key)
   }
 
   async publishBatch(channel: Channel, events: readonly Envelope[]): Promise<void> {
