@@ -21,18 +21,42 @@ export class Encoded {
   ) {}
 }
 
+/** Returns the object it is given: lets Memo's constructor add its field to an object made elsewhere. */
+class Stamp {
+  constructor(target: object) {
+    // biome-ignore lint/correctness/noConstructorReturn: the return-override idiom, to stamp a private field on `target`
+    return target
+  }
+}
+
 /**
- * Envelopes made by core carry their Encoded under this key, set before they are
- * frozen. It is a non-enumerable symbol, so spreading, copying, JSON and
- * equality checks never see it; looking it up costs far less than a WeakMap.
+ * Envelopes made by core carry their Encoded in this private field, stamped on
+ * before they are frozen. Spreading, copying, JSON and equality checks never see
+ * it, and it is read at the cost of a property, where a WeakMap costs a hash
+ * lookup and ephemeron work in every GC (and defineProperty a runtime call).
  */
-export const ENCODED: unique symbol = Symbol('omnibus.encoded')
+class Memo extends Stamp {
+  #encoded: Encoded
+  private constructor(target: object, entry: Encoded) {
+    super(target)
+    this.#encoded = entry
+  }
+  static attach(target: object, entry: Encoded): void {
+    new Memo(target, entry)
+  }
+  static of(target: object): Encoded | undefined {
+    return #encoded in target ? (target as Memo).#encoded : undefined
+  }
+}
+
+/** Remembers `entry` as the encodings of `event`, which must not be frozen yet. */
+export const attachEncoded = (event: object, entry: Encoded): void => Memo.attach(event, entry)
 
 /** Envelopes made elsewhere (the CloudEvent constructor, decoded messages) are remembered here. */
 const others = new WeakMap<object, Encoded>()
 
 export function encoded(event: Envelope): Encoded {
-  const own = (event as { [ENCODED]?: Encoded })[ENCODED]
+  const own = Memo.of(event)
   if (own !== undefined) return own
   let entry = others.get(event)
   if (entry === undefined) {
