@@ -111,7 +111,17 @@ export class Consumer {
     await this.subscription?.close()
   }
 
-  private async onDelivery(delivery: Delivery): Promise<void> {
+  /** The common case, a handled type without a key, goes on to its slot without an async frame of its own. */
+  private onDelivery(delivery: Delivery): Promise<void> {
+    const event = delivery.event
+    if (!this.stopping && event !== undefined && typeof event.partitionkey !== 'string') {
+      const registration = this.plan.handlers.get(event.type)
+      if (registration) return this.withSlot(event, registration, delivery.deliveryCount)
+    }
+    return this.route(delivery)
+  }
+
+  private async route(delivery: Delivery): Promise<void> {
     if (this.stopping) throw new Error('bus is stopping; leave the message for the next consumer')
     if (delivery.malformed) {
       this.stats.malformed++
