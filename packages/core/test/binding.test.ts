@@ -1,5 +1,6 @@
 import { CloudEvent } from 'cloudevents'
 import { describe, expect, it } from 'vitest'
+import { structuredSizeBound } from '../src/envelope/binding.js'
 import {
   createEvent,
   decodeMessage,
@@ -10,6 +11,7 @@ import {
   STRUCTURED_CONTENT_TYPE,
   structuredSize,
   TYPES_HEADER,
+  withAttributes,
 } from '../src/index.js'
 
 const event = createEvent({
@@ -103,6 +105,31 @@ describe('CloudEvents binding', () => {
     const changed = { ...original, data: { v: 2 } } as Envelope
     expect(JSON.parse(encodeStructured(changed).toString('utf8')).data).toEqual({ v: 2 })
     expect(JSON.parse(JSON.stringify(original)).data).toEqual({ v: 1 })
+  })
+
+  it('bounds the structured size from above, without encoding', () => {
+    const inputs: (EnvelopeInput & { source: string })[] = [
+      { type: 't', source: 's' },
+      { type: 't\u0001"\\', source: 'ü漢🚀', data: { text: '漢字 🚀\u0000', n: -1.5e300 } },
+      {
+        type: 't',
+        source: 's',
+        data: Uint8Array.from([0, 255, 10]),
+        extensions: { n: -2147483648, b: true },
+      },
+      { type: 't', source: 's', data: '\u2028\ud800' },
+    ]
+    for (const input of inputs) {
+      const event = createEvent(input)
+      const bound = structuredSizeBound(event)
+      expect(bound).toBeGreaterThanOrEqual(encodeStructured(event).byteLength)
+      expect(structuredSizeBound(withAttributes(event, { x: 'y' }))).toBeGreaterThanOrEqual(
+        encodeStructured(withAttributes(event, { x: 'y' })).byteLength,
+      )
+    }
+    expect(structuredSizeBound(withAttributes(createEvent(inputs[0]!), { o: { a: 1 } }))).toBe(
+      Number.POSITIVE_INFINITY,
+    )
   })
 
   it('detects structured mode without a content type when the body is a JSON object', () => {
