@@ -178,7 +178,13 @@ export class MemoryBroker {
     const state = this.channel(channel)
     const message: Stored = { seq: ++this.seq, at: Date.now(), body, headers, key, deliveries: 0 }
     state.log.push(message)
-    for (const group of state.groups.values()) group.enqueue({ ...message })
+    // Each group counts its own deliveries. The first may count on the log's entry:
+    // a replay copies entries with the count reset.
+    let first = true
+    for (const group of state.groups.values()) {
+      group.enqueue(first ? message : { ...message })
+      first = false
+    }
   }
 
   /** The channels that exist now. */
