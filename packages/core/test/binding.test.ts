@@ -1,13 +1,17 @@
+import { CloudEvent } from 'cloudevents'
 import { describe, expect, it } from 'vitest'
+import { structuredSizeBound } from '../src/envelope/binding.js'
 import {
   createEvent,
   decodeMessage,
+  type Envelope,
   type EnvelopeInput,
   encodeBinary,
   encodeStructured,
   STRUCTURED_CONTENT_TYPE,
   structuredSize,
   TYPES_HEADER,
+  withAttributes,
 } from '../src/index.js'
 
 const event = createEvent({
@@ -60,6 +64,72 @@ describe('CloudEvents binding', () => {
       expect(structuredSize(counted)).toBe(encodeStructured(counted).byteLength)
       expect(structuredSize(counted)).toBe(encodeStructured(createEvent(input)).byteLength)
     }
+  })
+
+  it('writes the structured head exactly as JSON.stringify would, escapes and all', () => {
+    const awkward = createEvent({
+      type: 'com.acme.\u0001"quoted"\\back\nline',
+      source: 'urn:tést/漢字/🚀',
+      subject: 'lone \ud800 surrogate and \u2028 separator',
+      data: { n: 1 },
+      extensions: { retries: -3, urgent: true, tenant: '' },
+    })
+    const { data, ...attributes } = awkward
+    const expected = JSON.stringify({ ...attributes, data })
+    expect(encodeStructured(awkward).toString('utf8')).toBe(expected)
+    expect(structuredSize(awkward)).toBe(Buffer.byteLength(expected))
+    const decoded = decodeMessage(
+      { body: encodeStructured(awkward), headers: { 'content-type': STRUCTURED_CONTENT_TYPE } },
+      [],
+    )
+    expect({ ...decoded.event }).toEqual({ ...awkward })
+  })
+
+  it('encodes CloudEvents made elsewhere and decoded ones, binary data as data_base64', () => {
+    const foreign = new CloudEvent({ type: 't', source: 's', data: Buffer.from([1, 2, 250]) })
+    const json = JSON.parse(encodeStructured(foreign).toString('utf8'))
+    expect(json.data_base64).toBe(Buffer.from([1, 2, 250]).toString('base64'))
+    expect(json.data).toBeUndefined()
+    expect(structuredSize(foreign)).toBe(encodeStructured(foreign).byteLength)
+    const decoded = decodeMessage({ body: encodeStructured(foreign), headers: {} }, []).event!
+    expect(decoded).toBeInstanceOf(CloudEvent)
+    expect(structuredSize(decoded)).toBe(encodeStructured(decoded).byteLength)
+    expect(JSON.parse(encodeStructured(decoded).toString('utf8'))).toEqual(json)
+  })
+
+  it('keeps its encoding cache out of copies, JSON and equality', () => {
+    const original = createEvent({ type: 't', source: 's', data: { v: 1 } })
+    encodeStructured(original)
+    expect(Object.getOwnPropertySymbols({ ...original })).toEqual([])
+    // A spread copy with other data is sent as it is (it has a specversion): it must not inherit the old encoding.
+    const changed = { ...original, data: { v: 2 } } as Envelope
+    expect(JSON.parse(encodeStructured(changed).toString('utf8')).data).toEqual({ v: 2 })
+    expect(JSON.parse(JSON.stringify(original)).data).toEqual({ v: 1 })
+  })
+
+  it('bounds the structured size from above, without encoding', () => {
+    const inputs: (EnvelopeInput & { source: string })[] = [
+      { type: 't', source: 's' },
+      { type: 't\u0001"\\', source: 'ü漢🚀', data: { text: '漢字 🚀\u0000', n: -1.5e300 } },
+      {
+        type: 't',
+        source: 's',
+        data: Uint8Array.from([0, 255, 10]),
+        extensions: { n: -2147483648, b: true },
+      },
+      { type: 't', source: 's', data: '\u2028\ud800' },
+    ]
+    for (const input of inputs) {
+      const event = createEvent(input)
+      const bound = structuredSizeBound(event)
+      expect(bound).toBeGreaterThanOrEqual(encodeStructured(event).byteLength)
+      expect(structuredSizeBound(withAttributes(event, { x: 'y' }))).toBeGreaterThanOrEqual(
+        encodeStructured(withAttributes(event, { x: 'y' })).byteLength,
+      )
+    }
+    expect(structuredSizeBound(withAttributes(createEvent(inputs[0]!), { o: { a: 1 } }))).toBe(
+      Number.POSITIVE_INFINITY,
+    )
   })
 
   it('detects structured mode without a content type when the body is a JSON object', () => {

@@ -57,6 +57,14 @@ describe('the transport wrapper', () => {
     expect(calls).toEqual([])
   })
 
+  it('counts exactly near the limit: an event whose rough bound is above it still goes', async () => {
+    const { calls, guarded } = fake(true)
+    // 100 escapes-free characters count 100 bytes, though the bound allows 6 each.
+    const near = ev('near', { subject: 'y'.repeat(100), data: 'x'.repeat(200) })
+    await guarded.publish(channel, [near])
+    expect(calls).toContain('publish near')
+  })
+
   it('closes subscriptions, then the transport, once; afterwards every call fails clearly', async () => {
     const { calls, guarded } = fake(true)
     await guarded.subscribe(channel, 'g', async () => {}, { maxInFlight: 1 })

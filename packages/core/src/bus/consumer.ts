@@ -62,12 +62,22 @@ export class Consumer {
   private readonly run: (event: Envelope, context: HandlerContext) => Promise<unknown>
   private subscription: Subscription | undefined
   private readonly origin: Origin
+  /** The host's signal, read once per abort rather than through its getter once per delivery. */
+  private stopping: boolean
 
   constructor(
     private readonly plan: ConsumerPlan,
     private readonly host: ConsumerHost,
   ) {
     this.slots = new Semaphore(plan.maxInFlight)
+    this.stopping = host.signal.aborted
+    host.signal.addEventListener(
+      'abort',
+      () => {
+        this.stopping = true
+      },
+      { once: true },
+    )
     this.logger = childLogger(host.logger, {
       transport: plan.transportKey,
       channel: plan.channel.name,
@@ -101,8 +111,18 @@ export class Consumer {
     await this.subscription?.close()
   }
 
-  private async onDelivery(delivery: Delivery): Promise<void> {
-    if (this.host.signal.aborted) throw new Error('bus is stopping; leave the message for the next consumer')
+  /** The common case, a handled type without a key, goes on to its slot without an async frame of its own. */
+  private onDelivery(delivery: Delivery): Promise<void> {
+    const event = delivery.event
+    if (!this.stopping && event !== undefined && typeof event.partitionkey !== 'string') {
+      const registration = this.plan.handlers.get(event.type)
+      if (registration) return this.withSlot(event, registration, delivery.deliveryCount)
+    }
+    return this.route(delivery)
+  }
+
+  private async route(delivery: Delivery): Promise<void> {
+    if (this.stopping) throw new Error('bus is stopping; leave the message for the next consumer')
     if (delivery.malformed) {
       this.stats.malformed++
       this.logger.warn('malformed message dead-lettered', { reason: delivery.malformed.reason })

@@ -1,4 +1,5 @@
 import { errorMessage } from '../errors.js'
+import { dataJson, type Encoded, encoded } from './encoded.js'
 import { asCloudEvent, type Envelope } from './envelope.js'
 
 /**
@@ -53,88 +54,45 @@ function isText(contentType: string | undefined): boolean {
   return contentType?.toLowerCase().startsWith('text/') ?? false
 }
 
-interface Encoded {
-  /** The `data` (or `data_base64`) member of the structured form, as JSON text. */
-  json?: string
-  /** The data as a binary-mode body. */
-  bytes?: Uint8Array
-  structured?: Buffer
-  /** The attributes other than data as JSON: the structured form without its data member. */
-  head?: string
-  /** The byte length of the structured form. */
-  size?: number
-}
-
-// Envelopes are frozen, so their encodings can be remembered: the size check, the
-// structured body and the binary body then serialise the data once between them.
-const encodings = new WeakMap<Envelope, Encoded>()
-
-/** Lets the envelope factory hand over the data's JSON it made while validating, so it is not made again. */
-export function rememberDataJson(event: Envelope, json: string): void {
-  encoded(event).json = json
-}
-
-function encoded(event: Envelope): Encoded {
-  let entry = encodings.get(event)
-  if (!entry) {
-    entry = {}
-    encodings.set(event, entry)
-  }
-  return entry
-}
-
 function dataBytes(event: Envelope): Uint8Array {
-  const entry = encoded(event)
-  if (entry.bytes) return entry.bytes
   const data = event.data
-  if (data === undefined || data === null) entry.bytes = new Uint8Array(0)
-  else if (data instanceof Uint8Array) entry.bytes = data
-  else if (typeof data === 'string' && !isJson(event.datacontenttype)) entry.bytes = Buffer.from(data, 'utf8')
-  else entry.bytes = Buffer.from(dataJson(event)!, 'utf8')
-  return entry.bytes
+  if (data === undefined || data === null) return new Uint8Array(0)
+  if (data instanceof Uint8Array) return data
+  if (typeof data === 'string' && !isJson(event.datacontenttype)) return Buffer.from(data, 'utf8')
+  return Buffer.from(dataJson(event, encoded(event))!, 'utf8')
 }
 
-/** The JSON text of the data member ("data" or "data_base64"), or undefined without data. */
-function dataJson(event: Envelope): string | undefined {
-  const entry = encoded(event)
-  if (entry.json !== undefined) return entry.json
-  const data = event.data
-  if (data === undefined) return undefined
-  if (data instanceof Uint8Array)
-    entry.json = `"${Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64')}"`
-  else entry.json = JSON.stringify(data)
-  return entry.json
-}
-
-/** The attributes other than data as one JSON object, the head of the structured form. */
-function structuredHead(event: Envelope): string {
-  const entry = encoded(event)
-  if (entry.head !== undefined) return entry.head
+/**
+ * The attributes other than data as one JSON object, the head of the structured
+ * form. (Built as an object for JSON.stringify: V8's fast path for plain objects
+ * beats writing the members by hand, escaping checks and all.)
+ */
+function structuredHead(event: Envelope, entry: Encoded): string {
+  if (entry.attributes !== undefined) return JSON.stringify(entry.attributes)
   const attributes: Record<string, unknown> = {}
   for (const key in event) {
     const value = event[key]
     if (value === undefined || key === 'data' || key === 'data_base64') continue
     attributes[key] = value
   }
-  entry.head = JSON.stringify(attributes)
-  return entry.head
+  return JSON.stringify(attributes)
 }
 
 /** The member name the data goes under in the structured form. */
 const dataMember = (event: Envelope) => (event.data instanceof Uint8Array ? 'data_base64' : 'data')
 
+/** The head and data joined: the head's closing brace replaced by `,"data":…}`. */
+const joined = (event: Envelope, head: string, data: string): string =>
+  `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"${dataMember(event)}":${data}}`
+
 /** The event as one JSON document (structured mode). */
 export function encodeStructured(event: Envelope): Buffer {
   const entry = encoded(event)
-  if (entry.structured) return entry.structured
-  const head = structuredHead(event)
-  const data = dataJson(event)
-  const text =
-    data === undefined
-      ? head
-      : `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"${dataMember(event)}":${data}}`
-  entry.structured = Buffer.from(text, 'utf8')
-  return entry.structured
+  // Handed over by the size check just before; not kept after.
+  const head = entry.head ?? structuredHead(event, entry)
+  entry.head = undefined
+  const data = dataJson(event, entry)
+  return Buffer.from(data === undefined ? head : joined(event, head, data), 'utf8')
 }
 
 /** The event as prefixed string headers plus the data as body (binary mode). */
@@ -161,17 +119,22 @@ function malformed(reason: string, message: WireMessage): Decoded {
   return { malformed: { reason, body: message.body, headers } }
 }
 
-function finish(attributes: Record<string, unknown>, message: WireMessage): Decoded {
+/** Why `attributes` cannot make a CloudEvent, or undefined when they can. */
+export function invalidAttributes(attributes: Readonly<Record<string, unknown>>): string | undefined {
   if (attributes.specversion !== '1.0') {
-    return malformed(`unsupported or missing specversion ${JSON.stringify(attributes.specversion)}`, message)
+    return `unsupported or missing specversion ${JSON.stringify(attributes.specversion)}`
   }
   for (const name of REQUIRED) {
     const value = attributes[name]
-    if (typeof value !== 'string' || value.length === 0) {
-      return malformed(`missing required CloudEvents attribute "${name}"`, message)
-    }
+    if (typeof value !== 'string' || value.length === 0)
+      return `missing required CloudEvents attribute "${name}"`
   }
-  return { event: asCloudEvent(attributes) }
+  return undefined
+}
+
+function finish(attributes: Record<string, unknown>, message: WireMessage): Decoded {
+  const invalid = invalidAttributes(attributes)
+  return invalid === undefined ? { event: asCloudEvent(attributes) } : malformed(invalid, message)
 }
 
 function decodeStructured(message: WireMessage): Decoded {
@@ -269,18 +232,39 @@ export function decodeMessage(message: WireMessage, prefixes: readonly string[])
  */
 export function structuredSize(event: Envelope): number {
   const entry = encoded(event)
-  if (entry.structured) return entry.structured.byteLength
   if (entry.size !== undefined) return entry.size
-  const head = structuredHead(event)
-  const data = dataJson(event)
+  const head = structuredHead(event, entry)
+  const data = dataJson(event, entry)
+  entry.head = head
   // `{…}` + `,"data":` + data + `}`, the head's closing brace replaced.
   entry.size =
-    data === undefined
-      ? Buffer.byteLength(head, 'utf8')
-      : Buffer.byteLength(head, 'utf8') +
-        (head.length > 2 ? 1 : 0) +
-        dataMember(event).length +
-        3 +
-        Buffer.byteLength(data, 'utf8')
+    Buffer.byteLength(head, 'utf8') +
+    (data === undefined
+      ? 0
+      : (head.length > 2 ? 1 : 0) + dataMember(event).length + 3 + Buffer.byteLength(data, 'utf8'))
   return entry.size
+}
+
+/**
+ * An upper bound of structuredSize, counted without writing any JSON: each UTF-16
+ * unit of an attribute is at most 6 bytes in JSON (`\\uXXXX`), each of the data's
+ * JSON text at most 3 in UTF-8, a number at most 24 characters. A size check whose
+ * limit is above the bound needs no exact count, and its event no head text.
+ */
+export function structuredSizeBound(event: Envelope): number {
+  const entry = encoded(event)
+  if (entry.size !== undefined) return entry.size
+  const data = dataJson(event, entry)
+  let bound = data === undefined ? 2 : 2 + ',"data_base64":'.length + 3 * data.length
+  const attributes: Readonly<Record<string, unknown>> = entry.attributes ?? event
+  for (const key in attributes) {
+    const value = attributes[key]
+    if (value === undefined || key === 'data' || key === 'data_base64') continue
+    // `,"key":` then the value.
+    bound += 6 * key.length + 4
+    if (typeof value === 'string') bound += 6 * value.length + 2
+    else if (typeof value === 'number' || typeof value === 'boolean') bound += 24
+    else return Number.POSITIVE_INFINITY
+  }
+  return bound
 }

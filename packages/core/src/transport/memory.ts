@@ -1,5 +1,6 @@
 import { decodeMessage, encodeStructured, STRUCTURED_CONTENT_TYPE } from '../envelope/binding.js'
 import type { Envelope } from '../envelope/envelope.js'
+import { decodeKept, type KeptEvent, keepEvent } from '../envelope/kept.js'
 import { OmnibusError } from '../errors.js'
 import type {
   Capabilities,
@@ -17,12 +18,16 @@ import type {
  * channel (so new groups can replay), gives each group its own position, shares
  * a group's messages among its members, holds back a key while an earlier message
  * with that key is unsettled (per-key order), and puts rejected deliveries back at
- * the front. Messages are stored as bytes, so handlers never share objects.
+ * the front. Messages are stored serialised, so handlers never share objects.
  */
 interface Stored {
   readonly seq: number
   readonly at: number
-  readonly body: Uint8Array
+  /**
+   * What a producer sent: bytes and headers, or an event this transport published,
+   * kept serialised but not as one text (see KeptEvent).
+   */
+  readonly body: Uint8Array | KeptEvent
   readonly headers: Record<string, string>
   readonly key: string | undefined
   deliveries: number
@@ -96,7 +101,9 @@ class Group {
     member.inFlight++
     message.deliveries++
     if (message.key !== undefined) this.busyKeys.add(message.key)
-    const decoded = decodeMessage({ body: message.body, headers: message.headers }, [])
+    const body = message.body
+    const decoded =
+      body instanceof Uint8Array ? decodeMessage({ body, headers: message.headers }, []) : decodeKept(body)
     const settle = (ok: boolean) => {
       member.inFlight--
       if (message.key !== undefined) this.busyKeys.delete(message.key)
@@ -158,10 +165,26 @@ export class MemoryBroker {
 
   /** Appends raw bytes to a channel, as another producer would. Used to test malformed input. */
   inject(channel: Channel, body: Uint8Array, headers: Record<string, string> = {}, key?: string): void {
+    this.append(channel, body, headers, key)
+  }
+
+  /** Appends a message to a channel and hands it to every group. */
+  append(
+    channel: Channel,
+    body: Uint8Array | KeptEvent,
+    headers: Record<string, string>,
+    key?: string,
+  ): void {
     const state = this.channel(channel)
     const message: Stored = { seq: ++this.seq, at: Date.now(), body, headers, key, deliveries: 0 }
     state.log.push(message)
-    for (const group of state.groups.values()) group.enqueue({ ...message })
+    // Each group counts its own deliveries. The first may count on the log's entry:
+    // a replay copies entries with the count reset.
+    let first = true
+    for (const group of state.groups.values()) {
+      group.enqueue(first ? message : { ...message })
+      first = false
+    }
   }
 
   /** The channels that exist now. */
@@ -179,7 +202,7 @@ export class MemoryBroker {
 }
 
 const defaultBroker = new MemoryBroker()
-/** The headers of every message this transport stores; shared, never changed. */
+/** The headers of messages stored as bytes or kept; shared, never changed. */
 const STRUCTURED_HEADERS: Record<string, string> = Object.freeze({ 'content-type': STRUCTURED_CONTENT_TYPE })
 
 export interface MemoryTransportOptions {
@@ -218,9 +241,8 @@ export class MemoryTransport implements Transport {
 
   private store(channel: Channel, event: Envelope): void {
     if (channel.reply && !this.broker.has(channel.name)) return // the asker is gone
-    const body = encodeStructured(event)
     const key = typeof event.partitionkey === 'string' ? event.partitionkey : undefined
-    this.broker.inject(channel, body, STRUCTURED_HEADERS, key)
+    this.broker.append(channel, keepEvent(event) ?? encodeStructured(event), STRUCTURED_HEADERS, key)
   }
 
   async publishBatch(channel: Channel, events: readonly Envelope[]): Promise<void> {

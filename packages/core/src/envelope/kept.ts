@@ -1,0 +1,58 @@
+import { type Decoded, invalidAttributes } from './binding.js'
+import { dataJson, encoded } from './encoded.js'
+import { asCloudEvent, type Envelope } from './envelope.js'
+
+/**
+ * An event as a transport in this process keeps it between publish and delivery:
+ * what its structured form holds, without writing that as one text and parsing it
+ * back. Attribute values are strings, finite numbers and booleans, which are
+ * immutable, so deliveries sharing them share nothing; the data stays serialised
+ * and is parsed afresh for each delivery, as it would be from the wire.
+ */
+export interface KeptEvent {
+  readonly attributes: Readonly<Record<string, unknown>>
+  /** The data as JSON text, for JSON and text data. */
+  readonly json: string | undefined
+  /** A copy of binary data. */
+  readonly bytes: Uint8Array | undefined
+}
+
+const primitive = (value: unknown) =>
+  typeof value === 'string' ||
+  typeof value === 'boolean' ||
+  (typeof value === 'number' && Number.isFinite(value))
+
+/**
+ * The event kept for delivery in this process, or undefined when it must go the
+ * wire's way instead: an attribute JSON would change (objects, null, NaN) or one a
+ * receiver would reject as malformed.
+ */
+export function keepEvent(event: Envelope): KeptEvent | undefined {
+  const entry = encoded(event)
+  let attributes = entry.attributes
+  if (attributes === undefined) {
+    const copy: Record<string, unknown> = {}
+    for (const key in event) {
+      const value = event[key]
+      if (value === undefined || key === 'data' || key === 'data_base64') continue
+      if (!primitive(value)) return undefined
+      copy[key] = value
+    }
+    attributes = copy
+  }
+  if (invalidAttributes(attributes) !== undefined) return undefined
+  const data = event.data
+  if (data instanceof Uint8Array) return { attributes, json: undefined, bytes: Uint8Array.from(data) }
+  return { attributes, json: dataJson(event, entry), bytes: undefined }
+}
+
+/** A fresh envelope from a kept event, as decodeMessage would make from its structured form. */
+export function decodeKept(kept: KeptEvent): Decoded {
+  const data =
+    kept.bytes !== undefined
+      ? Buffer.from(kept.bytes)
+      : kept.json !== undefined
+        ? (JSON.parse(kept.json) as unknown)
+        : undefined
+  return { event: asCloudEvent(kept.attributes, undefined, data) }
+}
