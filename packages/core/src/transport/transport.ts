@@ -114,7 +114,11 @@ export interface Transport {
     handler: DeliveryHandler,
     options: SubscribeOptions,
   ): Promise<Subscription>
-  /** Closes every subscription and connection. Core calls it at most once. */
+  /**
+   * Releases connections. Core calls it at most once, after it closed every subscription it made
+   * (each settling its in-flight deliveries), so an adapter need not track its subscriptions for this;
+   * one a caller left open may simply die with the connection (the broker redelivers what it held).
+   */
   close(): Promise<void>
 }
 
