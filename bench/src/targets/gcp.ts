@@ -12,9 +12,10 @@ const PUBLISH_TIMEOUT_MS = 30_000
 const IN_FLIGHT = 64
 
 /**
- * @google-cloud/pubsub done well, with the adapter's settings: one Topic (one batcher) per channel,
- * batches of up to 500 messages or 5 ms, every publish of a call awaited together; one streaming
- * pull, flow control 64 without excess messages, acks sent every 10 ms, ack after handling.
+ * @google-cloud/pubsub done well, with the adapter's settings and guarantees: one Topic (one batcher)
+ * per channel, batches of up to 500 messages or 5 ms, message ordering on, every publish of a call
+ * awaited together; an ordered subscription, one streaming pull, flow control 64 without excess
+ * messages, acks sent every 10 ms, ack after handling.
  */
 function raw(): RawClient {
   const [host, port] = emulatorHost.split(':')
@@ -24,7 +25,11 @@ function raw(): RawClient {
   const topicOf = (channel: string) => {
     let topic = topics.get(channel)
     if (!topic) {
-      topic = pubsub.topic(name(channel), { batching: BATCHING, gaxOpts: { timeout: PUBLISH_TIMEOUT_MS } })
+      topic = pubsub.topic(name(channel), {
+        batching: BATCHING,
+        messageOrdering: true,
+        gaxOpts: { timeout: PUBLISH_TIMEOUT_MS },
+      })
       topics.set(channel, topic)
     }
     return topic
@@ -43,9 +48,10 @@ function raw(): RawClient {
     },
     async consume(channel, group, onMessage) {
       const subName = name(`${channel}-${group}`)
+      // Ordered, as the adapter makes it by default (ordering: true): per-key order is one of its guarantees.
       await pubsub
         .topic(name(channel))
-        .createSubscription(subName)
+        .createSubscription(subName, { enableMessageOrdering: true })
         .catch(() => undefined)
       const sub = pubsub.subscription(subName, {
         flowControl: { maxMessages: IN_FLIGHT, allowExcessMessages: false },
