@@ -1,6 +1,51 @@
 import { type Message, PubSub, type Subscription, type Topic } from '@google-cloud/pubsub'
-import { gcpTransport } from '@omnibus/adapter-gcp'
+import { GcpTransport } from '@omnibus/adapter-gcp'
+import type { Channel, DeliveryHandler, Envelope, SubscribeOptions } from '@omnibus/core'
 import type { BenchTarget, RawClient } from '../target.js'
+
+/**
+ * The emulator keeps every message published to a topic (it replays them to new subscriptions) until
+ * the topic is deleted: 80,000 messages a round, which filled its 512 MB heap by round 5. Both sides
+ * delete what they made when they close, after the measurements.
+ */
+async function removeAll(pubsub: PubSub, topics: Iterable<string>, subscriptions: Iterable<string>) {
+  await Promise.allSettled([...subscriptions].map((s) => pubsub.subscription(s).delete()))
+  await Promise.allSettled([...topics].map((t) => pubsub.topic(t).delete()))
+}
+
+/** The adapter's transport, removing its topics and subscriptions on close (see removeAll). */
+class CleaningGcpTransport extends GcpTransport {
+  private readonly madeTopics = new Set<string>()
+  private readonly madeSubscriptions = new Set<string>()
+
+  override publish(channel: Channel, event: Envelope) {
+    this.madeTopics.add(this.topicName(channel))
+    return super.publish(channel, event)
+  }
+
+  override publishBatch(channel: Channel, events: readonly Envelope[]) {
+    this.madeTopics.add(this.topicName(channel))
+    return super.publishBatch(channel, events)
+  }
+
+  override subscribe(channel: Channel, group: string, handler: DeliveryHandler, options: SubscribeOptions) {
+    this.madeTopics.add(this.topicName(channel))
+    this.madeSubscriptions.add(this.subscriptionName(channel, group))
+    return super.subscribe(channel, group, handler, options)
+  }
+
+  override async close() {
+    await super.close()
+    const pubsub = client()
+    await removeAll(pubsub, this.madeTopics, this.madeSubscriptions)
+    await pubsub.close()
+  }
+}
+
+function client() {
+  const [host, port] = emulatorHost.split(':')
+  return new PubSub({ projectId, apiEndpoint: `${host}:${port}`, emulatorMode: true })
+}
 
 const emulatorHost = process.env.PUBSUB_EMULATOR_HOST ?? '127.0.0.1:8085'
 const projectId = 'omnibus-bench'
@@ -18,8 +63,7 @@ const IN_FLIGHT = 64
  * messages, acks sent every 10 ms, ack after handling.
  */
 function raw(): RawClient {
-  const [host, port] = emulatorHost.split(':')
-  const pubsub = new PubSub({ projectId, apiEndpoint: `${host}:${port}`, emulatorMode: true })
+  const pubsub = client()
   const topics = new Map<string, Topic>()
   const subscriptions: Subscription[] = []
   const topicOf = (channel: string) => {
@@ -41,6 +85,7 @@ function raw(): RawClient {
     // 20,000 a round, in the emulator's heap).
     async prepare(channel) {
       await pubsub.createTopic(name(channel)).catch(() => undefined)
+      topicOf(channel)
     },
     async publish(channel, payloads) {
       const topic = topicOf(channel)
@@ -68,6 +113,11 @@ function raw(): RawClient {
     async close() {
       await Promise.allSettled([...topics.values()].map((t) => t.flush()))
       await Promise.allSettled(subscriptions.map((s) => s.close()))
+      await removeAll(
+        pubsub,
+        [...topics.keys()].map(name),
+        subscriptions.map((s) => s.name),
+      )
       await pubsub.close()
     },
   }
@@ -75,7 +125,7 @@ function raw(): RawClient {
 
 export const gcp: BenchTarget = {
   name: 'gcp',
-  transport: () => gcpTransport({ projectId, emulatorHost }),
+  transport: () => new CleaningGcpTransport({ projectId, emulatorHost }),
   raw,
   async unavailable() {
     const [host, port] = emulatorHost.split(':')
