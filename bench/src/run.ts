@@ -27,8 +27,9 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
 }
 
-async function side(target: string, which: string, count = COUNT): Promise<SideResult> {
-  const { stdout } = await run(process.execPath, [join(here, 'worker.js'), target, which, String(count)], {
+async function side(target: string, which: string, count = COUNT, e2e = count): Promise<SideResult> {
+  const args = [join(here, 'worker.js'), target, which, String(count), String(e2e)]
+  const { stdout } = await run(process.execPath, args, {
     maxBuffer: 1 << 20,
     timeout: 900_000,
   })
@@ -69,6 +70,7 @@ const rows: string[][] = [
   ['transport', 'side', 'publish/s', 'e2e/s', 'paced p50 ms', 'paced p99 ms', 'peak RSS MB'],
 ]
 const ratios: Ratios[] = []
+const notes: string[] = []
 
 for (const name of wanted) {
   if (!ALL.includes(name)) {
@@ -81,8 +83,8 @@ for (const name of wanted) {
     console.log(`${name}: left out (${reason})`)
     continue
   }
-  // A broker whose cost per message grows with queue depth (moto) runs fewer events per round.
-  const count = target.events ?? COUNT
+  // A broker whose cost per message grows with queue depth (moto) consumes fewer events per round.
+  const e2eCount = target.e2eEvents ?? COUNT
   const sides = target.raw ? (['omnibus', 'raw', 'raw-data'] as const) : (['omnibus'] as const)
   const results: Record<string, SideResult[]> = Object.fromEntries(sides.map((s) => [s, []]))
   let failure: string | undefined
@@ -91,7 +93,7 @@ for (const name of wanted) {
     try {
       // Every side of a round, or none: medians compare like with like.
       const got: SideResult[] = []
-      for (const s of sides) got.push(await side(name, s, count))
+      for (const s of sides) got.push(await side(name, s, COUNT, e2eCount))
       for (const [i, s] of sides.entries()) results[s]!.push(got[i]!)
     } catch (error) {
       failure = `round ${round} failed: ${(error as Error).message.split('\n')[0]}`
@@ -105,7 +107,8 @@ for (const name of wanted) {
   }
   const medians = Object.fromEntries(sides.map((s) => [s, summarise(results[s]!)]))
   const o = medians.omnibus!
-  const entry: Record<string, unknown> = { events: count, ...medians, rounds: results }
+  if (e2eCount !== COUNT) notes.push(`${name}: ${fmt(e2eCount)} events in the end-to-end and paced phases`)
+  const entry: Record<string, unknown> = { e2eEvents: e2eCount, ...medians, rounds: results }
   for (const s of sides) {
     const m = medians[s]!
     rows.push([
@@ -165,6 +168,7 @@ console.log(
 )
 for (const row of rows)
   console.log(row.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '))
+for (const note of notes) console.log(note)
 mkdirSync(resultsDir, { recursive: true })
 writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
 if (ratios.length) writeFileSync(join(resultsDir, 'ratios.svg'), chart(ratios))

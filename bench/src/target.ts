@@ -48,8 +48,11 @@ export const structuredBody = (message: RawMessage): Buffer =>
 /** One transport to benchmark: the Omnibus side and, for brokers, the raw side. */
 export interface BenchTarget {
   readonly name: string
-  /** Events per side and round when the default (20,000) would measure the broker's limits, not the clients. */
-  readonly events?: number
+  /**
+   * Events in the end-to-end and paced phases when the default would measure the broker's limits, not
+   * the clients (moto's cost per message grows with the queue's depth).
+   */
+  readonly e2eEvents?: number
   transport(): Transport
   raw?(): RawClient
   /** Checks the broker answers; the reason when it does not (the target is then left out). */

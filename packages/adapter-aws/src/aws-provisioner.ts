@@ -35,6 +35,8 @@ export interface GroupQueue {
 export class AwsProvisioner {
   private readonly topics = new Map<string, Promise<string>>()
   private readonly queues = new Map<string, Promise<GroupQueue>>()
+  /** Reply queues found by name (never made here): their asker makes and removes them. */
+  private readonly replies = new Map<string, Promise<string | undefined>>()
   /** The groups this process made on each topic channel, to re-make them when the topic vanished. */
   private readonly groupsByTopic = new Map<string, Set<string>>()
 
@@ -71,10 +73,41 @@ export class AwsProvisioner {
     return this.groupQueue(channel, channel.name).then((queue) => queue.url)
   }
 
+  /**
+   * A reply queue's URL, looked up and never made (Channel.reply): it belongs to its asker,
+   * and when it is gone so is the asker. Undefined when it does not exist.
+   */
+  replyQueueUrl(channel: Channel): Promise<string | undefined> {
+    const made = this.queues.get(channel.name)
+    if (made) return made.then((queue) => queue.url)
+    let found = this.replies.get(channel.name)
+    if (!found) {
+      const name = resourceName(this.options.namePrefix, channel.name, this.fifo(channel))
+      found = this.sqs.send(new GetQueueUrlCommand({ QueueName: name })).then(
+        (result) => result.QueueUrl,
+        (error: unknown) => {
+          if (isQueueMissing(error)) return undefined
+          throw this.failure(error, `reply queue "${name}" for channel "${channel.name}"`)
+        },
+      )
+      this.replies.set(channel.name, found)
+      // Only a queue that was found is remembered: a missing or failed lookup is tried again next time.
+      const entry = found
+      entry.then(
+        (url) =>
+          url === undefined && this.replies.get(channel.name) === entry && this.replies.delete(channel.name),
+        () => this.replies.get(channel.name) === entry && this.replies.delete(channel.name),
+      )
+    }
+    return found
+  }
+
   /** After a queue vanished: forget it (and its topic, which usually went with it). */
   forgetGroup(channel: Channel, group: string): void {
-    if (channel.kind === 'queue') this.queues.delete(channel.name)
-    else {
+    if (channel.kind === 'queue') {
+      this.queues.delete(channel.name)
+      this.replies.delete(channel.name)
+    } else {
       this.queues.delete(`${channel.name}\0${group}`)
       this.topics.delete(channel.name)
     }

@@ -28,6 +28,9 @@ function sharedLimit(key: string, limit: number): Semaphore {
   return semaphore
 }
 
+/** The reply queue was removed between the publish call and its batch. */
+class ReplyQueueGone extends Error {}
+
 interface Pending {
   readonly message: OutgoingMessage
   resolve(): void
@@ -66,16 +69,20 @@ export class AwsPublisher {
   async publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
     const fifo = this.provisioner.fifo(channel)
     // Resolve the destination first, so a missing channel (provision: false) rejects as CHANNEL_NOT_FOUND.
-    if (channel.kind === 'topic') await this.provisioner.topicArn(channel)
+    if (channel.reply) {
+      if ((await this.provisioner.replyQueueUrl(channel)) === undefined) return this.dropReply(channel)
+    } else if (channel.kind === 'topic') await this.provisioner.topicArn(channel)
     else await this.provisioner.queueUrl(channel)
-    const outcomes = await Promise.allSettled(
-      events.map(
-        (event) =>
-          new Promise<void>((resolve, reject) =>
-            this.enqueue(channel, fifo, { message: encodeEvent(event, fifo), resolve, reject }),
-          ),
-      ),
+    const line = this.line(channel)
+    const settled = events.map(
+      (event) =>
+        new Promise<void>((resolve, reject) =>
+          line.queue.push({ message: encodeEvent(event, fifo), resolve, reject }),
+        ),
     )
+    // Queued first and sent after: pumping per event would send the first few events alone.
+    this.pump(channel, fifo, line)
+    const outcomes = await Promise.allSettled(settled)
     const failed = outcomes.flatMap((o, i) =>
       o.status === 'rejected' ? [{ id: events[i]!.id, error: o.reason as unknown }] : [],
     )
@@ -91,12 +98,14 @@ export class AwsPublisher {
     )
   }
 
-  private enqueue(channel: Channel, fifo: boolean, pending: Pending): void {
+  private line(channel: Channel): { queue: Pending[]; running: number } {
     const key = `${channel.kind}:${channel.name}`
-    const line = this.lines.get(key) ?? { queue: [], running: 0 }
-    this.lines.set(key, line)
-    line.queue.push(pending)
-    this.pump(channel, fifo, line)
+    let line = this.lines.get(key)
+    if (!line) {
+      line = { queue: [], running: 0 }
+      this.lines.set(key, line)
+    }
+    return line
   }
 
   private pump(channel: Channel, fifo: boolean, line: { queue: Pending[]; running: number }): void {
@@ -138,6 +147,13 @@ export class AwsPublisher {
         }
       } catch (error) {
         let failure = error
+        // A reply queue is never made again: its asker removed it, so nobody waits for the reply.
+        if (channel.reply && (error instanceof ReplyQueueGone || isQueueMissing(error))) {
+          this.provisioner.forgetGroup(channel, channel.name)
+          this.dropReply(channel)
+          for (const p of remaining) p.resolve()
+          return
+        }
         // The broker lost the channel (a restart of an emulator, or someone deleted it): make it again, once.
         if (!remade && this.provisioner.provisioning && (isTopicMissing(error) || isQueueMissing(error))) {
           remade = true
@@ -166,6 +182,12 @@ export class AwsPublisher {
     }
   }
 
+  private dropReply(channel: Channel): void {
+    this.logger.debug('[aws] reply queue is gone (its asker stopped); reply dropped', {
+      channel: channel.name,
+    })
+  }
+
   private async remake(channel: Channel): Promise<void> {
     if (channel.kind === 'topic') await this.provisioner.remakeTopic(channel)
     else {
@@ -192,7 +214,10 @@ export class AwsPublisher {
       )
       return outcome(result.Failed)
     }
-    const url = await this.provisioner.queueUrl(channel)
+    const url = channel.reply
+      ? await this.provisioner.replyQueueUrl(channel)
+      : await this.provisioner.queueUrl(channel)
+    if (url === undefined) throw new ReplyQueueGone()
     const result = await this.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: url,

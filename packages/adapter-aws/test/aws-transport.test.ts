@@ -2,7 +2,7 @@ import { GetQueueUrlCommand } from '@aws-sdk/client-sqs'
 import { createEvent, type Delivery, GuardedTransport, OmnibusError, structuredSize } from '@omnibus/core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { awsTransport, MAX_MESSAGE_BYTES, resourceName } from '../src/index.js'
-import { collector, newSns, newSqs, testOptions, uid, waitFor } from './helpers.js'
+import { collector, memoryLogger, newSns, newSqs, testOptions, uid, waitFor } from './helpers.js'
 
 const sqs = newSqs()
 const transport = awsTransport(testOptions())
@@ -145,6 +145,40 @@ describe('aws transport on moto', () => {
     await waitFor('60 handled', () => handled === 60, 20_000)
     await sub.close()
     expect(peak).toBe(3)
+  })
+
+  it("publishes a reply to its asker's queue, and drops it without re-making the queue once the asker is gone", async () => {
+    const { records, logger } = memoryLogger()
+    // The answering side is another process: it never made the asker's queue.
+    const responder = awsTransport(testOptions({ logger }))
+    await responder.connect()
+    const channel = { name: uid('asker.reply'), kind: 'queue' as const }
+    const reply = { ...channel, reply: true }
+    const queueGone = () =>
+      expect(
+        sqs.send(new GetQueueUrlCommand({ QueueName: resourceName('', channel.name, false) })),
+      ).rejects.toMatchObject({ name: 'QueueDoesNotExist' })
+    const dropped = () => records.filter((r) => r.level === 'debug' && /reply dropped/.test(r.message)).length
+    try {
+      // Nobody asked yet: the reply is dropped, and no queue is left behind.
+      await responder.publish(reply, event(0))
+      await queueGone()
+      expect(dropped()).toBe(1)
+      const { got, handler } = collector()
+      const sub = await transport.subscribe(channel, channel.name, handler, {
+        maxInFlight: 8,
+        temporary: true,
+      })
+      await responder.publish(reply, event(1))
+      await waitFor('the reply', () => got.length === 1)
+      await sub.close()
+      // The responder still knows the queue's URL; the send finds it gone and does not make it again.
+      await responder.publishBatch(reply, [event(2), event(3)])
+      await queueGone()
+      expect(dropped()).toBeGreaterThan(1)
+    } finally {
+      await responder.close()
+    }
   })
 
   it('removes a temporary queue when its subscription closes', async () => {

@@ -27,6 +27,8 @@ export const LIMITS = {
   messageBytes: 10_000_000,
 } as const
 
+const STRUCTURED_ATTRIBUTE_BYTES = 'content-type'.length + STRUCTURED_CONTENT_TYPE.length
+
 /** What the client's `publishMessage` takes. */
 export interface OutgoingMessage {
   data: Buffer
@@ -42,8 +44,10 @@ function tooBig(event: Envelope, what: string): OmnibusError {
   )
 }
 
-function checkAttributes(event: Envelope, attributes: Record<string, string>): void {
+/** Checks the attribute limits and returns the attributes' size in bytes (keys and values), counted once. */
+function checkAttributes(event: Envelope, attributes: Record<string, string>): number {
   const keys = Object.keys(attributes)
+  let size = 0
   if (keys.length > LIMITS.attributes) {
     throw tooBig(
       event,
@@ -65,7 +69,9 @@ function checkAttributes(event: Envelope, attributes: Record<string, string>): v
         `attribute "${key}" is ${valueBytes} bytes, over Pub/Sub's limit of ${LIMITS.attributeValueBytes} bytes per attribute value`,
       )
     }
+    size += keyBytes + valueBytes
   }
+  return size
 }
 
 /** The Pub/Sub message for `event`; throws MESSAGE_TOO_LARGE naming the Pub/Sub limit it would break. */
@@ -75,21 +81,21 @@ export function toPubSubMessage(
   ordering: boolean,
 ): OutgoingMessage {
   let message: OutgoingMessage
+  let size: number
   if (mode === 'structured') {
     message = { data: encodeStructured(event), attributes: { 'content-type': STRUCTURED_CONTENT_TYPE } }
+    size = message.data.byteLength + STRUCTURED_ATTRIBUTE_BYTES
   } else {
     const binary = encodeBinary(event, ATTRIBUTE_PREFIX)
     const attributes = binary.headers
     if (binary.contentType !== undefined) attributes['content-type'] = binary.contentType
-    checkAttributes(event, attributes)
+    const body = binary.body
     message = {
-      data: Buffer.from(binary.body.buffer, binary.body.byteOffset, binary.body.byteLength),
+      data: Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
       attributes,
     }
+    size = message.data.byteLength + checkAttributes(event, attributes)
   }
-  let size = message.data.byteLength
-  for (const [key, value] of Object.entries(message.attributes))
-    size += Buffer.byteLength(key) + Buffer.byteLength(value)
   if (size > LIMITS.messageBytes) throw new MessageTooLargeError('gcp', LIMITS.messageBytes, size, event.id)
   const key = event.partitionkey
   if (ordering && typeof key === 'string' && key.length > 0) {
