@@ -170,7 +170,7 @@ function raw(): RawClient {
 
 export const aws: BenchTarget = {
   name: 'aws',
-  e2eEvents: 1000,
+  e2eEvents: 500,
   transport: () => awsTransport({ endpoint, region, credentials }),
   raw,
   async unavailable() {
