@@ -84,3 +84,95 @@ describe('the memory transport', () => {
     expect(viaWire(broken).malformed?.reason).toBe(delivery!.malformed?.reason)
   })
 })
+
+describe('the memory broker retention', () => {
+  const topic = () => ({ name: `retention-${Math.random().toString(36).slice(2)}`, kind: 'topic' as const })
+
+  /** The ids a group started from the beginning gets, once `count` have arrived. */
+  async function replayed(
+    transport: MemoryTransport,
+    channel: ReturnType<typeof topic>,
+    group: string,
+    count: number,
+  ) {
+    const ids: string[] = []
+    const subscription = await transport.subscribe(
+      channel,
+      group,
+      async (delivery) => void ids.push(delivery.event!.id),
+      { maxInFlight: 4, from: 'earliest' },
+    )
+    const deadline = Date.now() + 5000
+    while (ids.length < count) {
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${count} deliveries, got ${ids.length}`)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    await subscription.close()
+    return ids
+  }
+
+  const publish = async (
+    transport: MemoryTransport,
+    channel: ReturnType<typeof topic>,
+    n: number,
+    tag = 'e',
+  ) => {
+    const events = Array.from({ length: n }, (_, i) =>
+      createEvent({ type: 't', source: 's', id: `${tag}${i}` }),
+    )
+    await transport.publishBatch(channel, events)
+    return events.map((e) => e.id)
+  }
+
+  it('replays only the latest messages to a new group, but keeps what an existing group waits for', async () => {
+    const transport = new MemoryTransport({ broker: new MemoryBroker({ retainMessages: 3 }) })
+    const channel = topic()
+    await transport.provision(channel, 'early')
+    const ids = await publish(transport, channel, 5)
+    expect(await replayed(transport, channel, 'early', 5)).toEqual(ids)
+    expect(await replayed(transport, channel, 'late', 3)).toEqual(ids.slice(2))
+  })
+
+  it('keeps the order of the latest messages over many more than it retains', async () => {
+    const transport = new MemoryTransport({ broker: new MemoryBroker({ retainMessages: 10 }) })
+    const channel = topic()
+    const ids = await publish(transport, channel, 5000)
+    expect(await replayed(transport, channel, 'late', 10)).toEqual(ids.slice(-10))
+  })
+
+  it('keeps everything with Infinity and nothing with 0', async () => {
+    const all = new MemoryTransport({
+      broker: new MemoryBroker({ retainMessages: Number.POSITIVE_INFINITY }),
+    })
+    const channel = topic()
+    const ids = await publish(all, channel, 20_001)
+    expect(await replayed(all, channel, 'late', ids.length)).toEqual(ids)
+
+    const none = new MemoryTransport({ broker: new MemoryBroker({ retainMessages: 0 }) })
+    const other = topic()
+    await publish(none, other, 3, 'before')
+    const got: string[] = []
+    const late = await none.subscribe(other, 'late', async (d) => void got.push(d.event!.id), {
+      maxInFlight: 1,
+      from: 'earliest',
+    })
+    const after = await publish(none, other, 1, 'after')
+    const deadline = Date.now() + 5000
+    while (got.length < 1) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for the delivery')
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    await late.close()
+    // Nothing from before it started: the first delivery is the one published after.
+    expect(got).toEqual(after)
+  })
+
+  it('rejects a retention that is not a whole number of messages', () => {
+    for (const retainMessages of [-1, 1.5, Number.NaN]) {
+      expect(() => new MemoryBroker({ retainMessages })).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID' }),
+      )
+    }
+  })
+})
