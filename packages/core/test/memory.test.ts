@@ -176,3 +176,48 @@ describe('the memory broker retention', () => {
     }
   })
 })
+
+describe('the memory transport scheduling', () => {
+  const topic = () => ({ name: `turns-${Math.random().toString(36).slice(2)}`, kind: 'topic' as const })
+  const event = () => createEvent({ type: 't', source: 's' })
+
+  it('delivers while a publisher awaits each publish in a loop, not only after it', async () => {
+    const transport = new MemoryTransport({ broker: new MemoryBroker() })
+    const channel = topic()
+    let handled = 0
+    const subscription = await transport.subscribe(channel, 'g', async () => void handled++, {
+      maxInFlight: 4,
+    })
+    const seenWhilePublishing: number[] = []
+    for (let i = 0; i < 20; i++) {
+      await transport.publishBatch(channel, [event(), event(), event()])
+      seenWhilePublishing.push(handled)
+    }
+    await subscription.close()
+    // Each batch was handled before the next went out, as with a broker whose confirm takes a turn.
+    expect(seenWhilePublishing).toEqual(seenWhilePublishing.map((_, i) => (i + 1) * 3))
+  })
+
+  it('lets timers run while a handler publishes to its own channel without end', async () => {
+    const transport = new MemoryTransport({ broker: new MemoryBroker() })
+    const channel = topic()
+    let handled = 0
+    let stop = false
+    const subscription = await transport.subscribe(
+      channel,
+      'g',
+      async () => {
+        handled++
+        // Not awaited: the next delivery must not wait for this one's confirm.
+        if (!stop) void transport.publish(channel, event())
+      },
+      { maxInFlight: 1 },
+    )
+    await transport.publish(channel, event())
+    // If deliveries never yielded, this timer would never fire and the test would time out.
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    stop = true
+    expect(handled).toBeGreaterThan(0)
+    await subscription.close()
+  })
+})

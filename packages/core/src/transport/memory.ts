@@ -40,6 +40,18 @@ interface Member {
   active: boolean
 }
 
+/**
+ * Deliveries go out from microtasks, so they interleave with a publisher's awaits
+ * and a message is usually handled while it is young (cheap for the GC), but at
+ * most this many in one turn of the event loop: after that the next wait for a
+ * turn, so a handler that publishes to its own channel cannot starve timers and I/O.
+ */
+const DELIVERIES_PER_TURN = 1000
+let deliveredThisTurn = 0
+const newTurn = () => {
+  deliveredThisTurn = 0
+}
+
 class Group {
   /** Waiting messages in sequence order; delivered slots become holes until `head` passes them. */
   private pending: (Stored | undefined)[] = []
@@ -57,10 +69,13 @@ class Group {
   schedule(): void {
     if (this.scheduled) return
     this.scheduled = true
-    setImmediate(() => {
-      this.scheduled = false
-      this.pump()
-    })
+    if (deliveredThisTurn < DELIVERIES_PER_TURN) queueMicrotask(this.pumpNow)
+    else setImmediate(this.pumpNow)
+  }
+
+  private readonly pumpNow = () => {
+    this.scheduled = false
+    this.pump()
   }
 
   private pump(): void {
@@ -98,6 +113,7 @@ class Group {
   }
 
   private deliver(member: Member, message: Stored): void {
+    if (deliveredThisTurn++ === 0) setImmediate(newTurn)
     member.inFlight++
     message.deliveries++
     if (message.key !== undefined) this.busyKeys.add(message.key)
@@ -245,6 +261,20 @@ export class MemoryBroker {
 }
 
 const defaultBroker = new MemoryBroker()
+
+let nextTurn: Promise<void> | undefined
+/**
+ * A publish is confirmed on the next turn of the event loop, as a broker's confirm
+ * would arrive: a publisher awaiting each publish in a loop lets the deliveries of
+ * what it published so far run in between. Publishes of one turn share one wait.
+ */
+const confirmed = (): Promise<void> =>
+  (nextTurn ??= new Promise<void>((resolve) =>
+    setImmediate(() => {
+      nextTurn = undefined
+      resolve()
+    }),
+  ))
 /** The headers of messages stored as bytes or kept; shared, never changed. */
 const STRUCTURED_HEADERS: Record<string, string> = Object.freeze({ 'content-type': STRUCTURED_CONTENT_TYPE })
 
@@ -280,6 +310,7 @@ export class MemoryTransport implements Transport {
   async publish(channel: Channel, event: Envelope): Promise<void> {
     this.assertOpen()
     this.store(channel, event)
+    return confirmed()
   }
 
   private store(channel: Channel, event: Envelope): void {
@@ -292,6 +323,7 @@ export class MemoryTransport implements Transport {
     this.assertOpen()
     // Stored synchronously, in order: no turn of the event loop per event.
     for (const event of events) this.store(channel, event)
+    return confirmed()
   }
 
   async provision(channel: Channel, group: string, from?: StartPosition): Promise<void> {
