@@ -2,6 +2,7 @@ import { CloudEvent } from 'cloudevents'
 import { describe, expect, it } from 'vitest'
 import {
   createEvent,
+  DEFAULT_RETAINED_MESSAGES,
   type Decoded,
   type Delivery,
   decodeMessage,
@@ -139,6 +140,14 @@ describe('the memory broker retention', () => {
     const channel = topic()
     const ids = await publish(transport, channel, 5000)
     expect(await replayed(transport, channel, 'late', 10)).toEqual(ids.slice(-10))
+  })
+
+  it('keeps the latest DEFAULT_RETAINED_MESSAGES by default', async () => {
+    const transport = new MemoryTransport({ broker: new MemoryBroker() })
+    const channel = topic()
+    const ids = await publish(transport, channel, DEFAULT_RETAINED_MESSAGES + 5)
+    const got = await replayed(transport, channel, 'late', DEFAULT_RETAINED_MESSAGES)
+    expect(got).toEqual(ids.slice(5))
   })
 
   it('keeps everything with Infinity and nothing with 0', async () => {
