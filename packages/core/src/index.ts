@@ -59,8 +59,10 @@ export { compose, type Middleware } from './middleware/middleware.js'
 export { type Destination, type Route, Router } from './routing/router.js'
 export { GuardedTransport } from './transport/guarded.js'
 export {
+  DEFAULT_RETAINED_MESSAGES,
   MEMORY,
   MemoryBroker,
+  type MemoryBrokerOptions,
   MemoryTransport,
   type MemoryTransportOptions,
   memoryAdapter,

@@ -2,6 +2,7 @@ import { CloudEvent } from 'cloudevents'
 import { describe, expect, it } from 'vitest'
 import {
   createEvent,
+  DEFAULT_RETAINED_MESSAGES,
   type Decoded,
   type Delivery,
   decodeMessage,
@@ -82,5 +83,150 @@ describe('the memory transport', () => {
     const [delivery] = await roundTrip([broken])
     expect(delivery!.malformed?.reason).toMatch(/"source"/)
     expect(viaWire(broken).malformed?.reason).toBe(delivery!.malformed?.reason)
+  })
+})
+
+describe('the memory broker retention', () => {
+  const topic = () => ({ name: `retention-${Math.random().toString(36).slice(2)}`, kind: 'topic' as const })
+
+  /** The ids a group started from the beginning gets, once `count` have arrived. */
+  async function replayed(
+    transport: MemoryTransport,
+    channel: ReturnType<typeof topic>,
+    group: string,
+    count: number,
+  ) {
+    const ids: string[] = []
+    const subscription = await transport.subscribe(
+      channel,
+      group,
+      async (delivery) => void ids.push(delivery.event!.id),
+      { maxInFlight: 4, from: 'earliest' },
+    )
+    const deadline = Date.now() + 5000
+    while (ids.length < count) {
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${count} deliveries, got ${ids.length}`)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    await subscription.close()
+    return ids
+  }
+
+  const publish = async (
+    transport: MemoryTransport,
+    channel: ReturnType<typeof topic>,
+    n: number,
+    tag = 'e',
+  ) => {
+    const events = Array.from({ length: n }, (_, i) =>
+      createEvent({ type: 't', source: 's', id: `${tag}${i}` }),
+    )
+    await transport.publishBatch(channel, events)
+    return events.map((e) => e.id)
+  }
+
+  it('replays only the latest messages to a new group, but keeps what an existing group waits for', async () => {
+    const transport = new MemoryTransport({ broker: new MemoryBroker({ retainMessages: 3 }) })
+    const channel = topic()
+    await transport.provision(channel, 'early')
+    const ids = await publish(transport, channel, 5)
+    expect(await replayed(transport, channel, 'early', 5)).toEqual(ids)
+    expect(await replayed(transport, channel, 'late', 3)).toEqual(ids.slice(2))
+  })
+
+  it('keeps the order of the latest messages over many more than it retains', async () => {
+    const transport = new MemoryTransport({ broker: new MemoryBroker({ retainMessages: 10 }) })
+    const channel = topic()
+    const ids = await publish(transport, channel, 5000)
+    expect(await replayed(transport, channel, 'late', 10)).toEqual(ids.slice(-10))
+  })
+
+  it('keeps the latest DEFAULT_RETAINED_MESSAGES by default', async () => {
+    const transport = new MemoryTransport({ broker: new MemoryBroker() })
+    const channel = topic()
+    const ids = await publish(transport, channel, DEFAULT_RETAINED_MESSAGES + 5)
+    const got = await replayed(transport, channel, 'late', DEFAULT_RETAINED_MESSAGES)
+    expect(got).toEqual(ids.slice(5))
+  })
+
+  it('keeps everything with Infinity and nothing with 0', async () => {
+    const all = new MemoryTransport({
+      broker: new MemoryBroker({ retainMessages: Number.POSITIVE_INFINITY }),
+    })
+    const channel = topic()
+    const ids = await publish(all, channel, 20_001)
+    expect(await replayed(all, channel, 'late', ids.length)).toEqual(ids)
+
+    const none = new MemoryTransport({ broker: new MemoryBroker({ retainMessages: 0 }) })
+    const other = topic()
+    await publish(none, other, 3, 'before')
+    const got: string[] = []
+    const late = await none.subscribe(other, 'late', async (d) => void got.push(d.event!.id), {
+      maxInFlight: 1,
+      from: 'earliest',
+    })
+    const after = await publish(none, other, 1, 'after')
+    const deadline = Date.now() + 5000
+    while (got.length < 1) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for the delivery')
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    await late.close()
+    // Nothing from before it started: the first delivery is the one published after.
+    expect(got).toEqual(after)
+  })
+
+  it('rejects a retention that is not a whole number of messages', () => {
+    for (const retainMessages of [-1, 1.5, Number.NaN]) {
+      expect(() => new MemoryBroker({ retainMessages })).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID' }),
+      )
+    }
+  })
+})
+
+describe('the memory transport scheduling', () => {
+  const topic = () => ({ name: `turns-${Math.random().toString(36).slice(2)}`, kind: 'topic' as const })
+  const event = () => createEvent({ type: 't', source: 's' })
+
+  it('delivers while a publisher awaits each publish in a loop, not only after it', async () => {
+    const transport = new MemoryTransport({ broker: new MemoryBroker() })
+    const channel = topic()
+    let handled = 0
+    const subscription = await transport.subscribe(channel, 'g', async () => void handled++, {
+      maxInFlight: 4,
+    })
+    const seenWhilePublishing: number[] = []
+    for (let i = 0; i < 20; i++) {
+      await transport.publishBatch(channel, [event(), event(), event()])
+      seenWhilePublishing.push(handled)
+    }
+    await subscription.close()
+    // Each batch was handled before the next went out, as with a broker whose confirm takes a turn.
+    expect(seenWhilePublishing).toEqual(seenWhilePublishing.map((_, i) => (i + 1) * 3))
+  })
+
+  it('lets timers run while a handler publishes to its own channel without end', async () => {
+    const transport = new MemoryTransport({ broker: new MemoryBroker() })
+    const channel = topic()
+    let handled = 0
+    let stop = false
+    const subscription = await transport.subscribe(
+      channel,
+      'g',
+      async () => {
+        handled++
+        // Not awaited: the next delivery must not wait for this one's confirm.
+        if (!stop) void transport.publish(channel, event())
+      },
+      { maxInFlight: 1 },
+    )
+    await transport.publish(channel, event())
+    // If deliveries never yielded, this timer would never fire and the test would time out.
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    stop = true
+    expect(handled).toBeGreaterThan(0)
+    await subscription.close()
   })
 })
