@@ -106,17 +106,59 @@ export function encodeStructured(event: Envelope): Buffer {
   return Buffer.from(data === undefined ? head : joined(event, head, data), 'utf8')
 }
 
+/**
+ * The header names of one binary prefix, both ways: the attribute name of each
+ * header name received so far (null: not one of this prefix's), and the header
+ * name of each attribute sent. Names repeat from message to message, so a
+ * message's headers cost a look-up each, not a slice, concatenation or
+ * lower-casing each.
+ */
+interface PrefixNames {
+  readonly specversion: string
+  readonly lowerSpecversion: string
+  readonly names: Map<string, string | null>
+  readonly headerNames: Map<string, string>
+}
+
+const prefixNames = new Map<string, PrefixNames>()
+
+function namesOf(prefix: string): PrefixNames {
+  let entry = prefixNames.get(prefix)
+  if (entry === undefined) {
+    const specversion = `${prefix}specversion`
+    entry = {
+      specversion,
+      lowerSpecversion: specversion.toLowerCase(),
+      names: new Map(),
+      headerNames: new Map(),
+    }
+    if (prefixNames.size < MEMO_LIMIT) prefixNames.set(prefix, entry)
+  }
+  return entry
+}
+
+/** The header that carries attribute `key` under `prefix`. */
+function headerName(key: string, prefix: string, headerNames: Map<string, string>): string {
+  let name = headerNames.get(key)
+  if (name === undefined) {
+    name = prefix + key
+    if (headerNames.size < MEMO_LIMIT) headerNames.set(key, name)
+  }
+  return name
+}
+
 /** The event as prefixed string headers plus the data as body (binary mode). */
 export function encodeBinary(
   event: Envelope,
   prefix: string,
 ): { headers: Record<string, string>; body: Uint8Array; contentType: string | undefined } {
   const headers: Record<string, string> = {}
+  const { headerNames } = namesOf(prefix)
   let types = ''
   for (const key in event) {
     const value = event[key]
     if (value === undefined || key === 'data' || key === 'data_base64' || key === 'datacontenttype') continue
-    headers[prefix + key] = String(value)
+    headers[headerName(key, prefix, headerNames)] = typeof value === 'string' ? value : String(value)
     if (typeof value === 'number') types += `${types ? ',' : ''}${key}=i`
     else if (typeof value === 'boolean') types += `${types ? ',' : ''}${key}=b`
   }
@@ -164,29 +206,6 @@ function decodeStructured(message: WireMessage): Decoded {
     delete attributes.data_base64
   }
   return finish(attributes, message)
-}
-
-/**
- * What one binary prefix reads: the attribute name of each header name seen so
- * far (null: not one of this prefix's), so that a message's headers cost a
- * look-up each, not a slice and a lower-casing each.
- */
-interface PrefixNames {
-  readonly specversion: string
-  readonly lowerSpecversion: string
-  readonly names: Map<string, string | null>
-}
-
-const prefixNames = new Map<string, PrefixNames>()
-
-function namesOf(prefix: string): PrefixNames {
-  let entry = prefixNames.get(prefix)
-  if (entry === undefined) {
-    const specversion = `${prefix}specversion`
-    entry = { specversion, lowerSpecversion: specversion.toLowerCase(), names: new Map() }
-    if (prefixNames.size < MEMO_LIMIT) prefixNames.set(prefix, entry)
-  }
-  return entry
 }
 
 /** The attribute a header names under `prefix` (any case), or null. */
