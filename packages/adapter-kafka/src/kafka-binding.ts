@@ -38,7 +38,9 @@ export function toRecord(event: Envelope, mode: ContentMode): KafkaRecord {
   }
   const { headers, body, contentType } = encodeBinary(event, CE_PREFIX)
   if (contentType !== undefined) headers[CONTENT_TYPE] = contentType
-  return { key, value: Buffer.from(body.buffer, body.byteOffset, body.byteLength), headers }
+  // The body is a Buffer already unless the data was bytes given as a plain Uint8Array.
+  const value = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  return { key, value, headers }
 }
 
 /**

@@ -236,17 +236,29 @@ export class KafkaSubscriber {
       () => void heartbeat().catch(() => undefined),
       this.spec.settings.heartbeatInterval,
     )
+    // kafkajs' isRunning/isStale and its resolveOffset (Long arithmetic) cost a
+    // little per record; they can change only while this loop awaits, and the
+    // position is read only after it returns, so they are asked once per stretch
+    // between awaits, not per record. `closing` and `consumer` are ours and cheap.
+    const live = () => !this.closing && consumer === this.consumer && isRunning() && !isStale()
+    let resolved: string | undefined
+    let last: string | undefined
     try {
+      if (!live()) return
       for (const message of batch.messages) {
-        if (this.closing || !isRunning() || isStale() || consumer !== this.consumer) return
+        if (this.closing || consumer !== this.consumer) return
         const offset = Number(message.offset)
         if (state.next < 0) state.next = offset
         // Already in a handler, or acknowledged, from an earlier fetch.
         const handled = state.inFlight.has(offset) || state.done.has(offset)
         if (!handled) {
           if (!this.slots.tryAcquire()) {
+            if (last !== undefined && last !== resolved) {
+              resolved = last
+              resolveOffset(last)
+            }
             await this.slots.acquire()
-            if (this.closing || !isRunning() || isStale() || consumer !== this.consumer) {
+            if (!live()) {
               this.slots.release()
               return
             }
@@ -256,10 +268,11 @@ export class KafkaSubscriber {
           this.active++
           void this.handOut(consumer, state, partition, offset, message)
         }
-        state.next = Math.max(state.next, offset + 1)
-        resolveOffset(message.offset)
+        if (offset >= state.next) state.next = offset + 1
+        last = message.offset
       }
     } finally {
+      if (last !== undefined && last !== resolved) resolveOffset(last)
       clearInterval(beat)
     }
   }
@@ -318,7 +331,11 @@ export class KafkaSubscriber {
     return this.committing
   }
 
-  /** Hands one record to the handler and settles it. Never throws. */
+  /**
+   * Hands one record to the handler and settles it: acknowledged when the
+   * handler returned, to be redelivered when it threw. Never throws. (One async
+   * function per record, not two: a promise and a turn fewer each.)
+   */
   private async handOut(
     consumer: Consumer,
     state: PartitionState,
@@ -326,16 +343,10 @@ export class KafkaSubscriber {
     offset: number,
     message: KafkaMessage,
   ): Promise<void> {
-    const ok = await this.deliver(partition, message)
-    this.settle(consumer, state, offset, ok)
-    if (--this.active === 0) for (const wake of this.idle.splice(0)) wake()
-  }
-
-  /** Hands one record to the handler; true when it was acknowledged. Never throws. */
-  private async deliver(partition: number, message: KafkaMessage): Promise<boolean> {
     // Most records are delivered once: look up earlier deliveries only when some were rejected.
     const id = this.redelivered.size > 0 ? `${partition}:${message.offset}` : undefined
     const deliveryCount = id === undefined ? 1 : (this.redelivered.get(id) ?? 0) + 1
+    let ok = true
     try {
       const decoded = fromRecord(message)
       await this.spec.handler(
@@ -344,8 +355,8 @@ export class KafkaSubscriber {
           : { malformed: decoded.malformed, deliveryCount },
       )
       if (deliveryCount > 1) this.redelivered.delete(id!)
-      return true
     } catch (error) {
+      ok = false
       this.redelivered.set(id ?? `${partition}:${message.offset}`, deliveryCount)
       this.spec.logger.debug('delivery rejected; it will be redelivered', {
         groupId: this.spec.groupId,
@@ -353,7 +364,8 @@ export class KafkaSubscriber {
         offset: message.offset,
         reason: errorMessageOf(error),
       })
-      return false
     }
+    this.settle(consumer, state, offset, ok)
+    if (--this.active === 0) for (const wake of this.idle.splice(0)) wake()
   }
 }

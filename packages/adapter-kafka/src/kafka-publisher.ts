@@ -97,8 +97,11 @@ export class Publisher {
     if (!queue) {
       const lane: Pending[] = []
       this.lanes.set(topic, lane)
-      // Start on the next turn, so that publishes issued together leave together.
-      setImmediate(() => void this.pump(topic, lane))
+      // Start once this turn's microtasks have run, so that publishes issued
+      // together (in one turn) leave together. Not setImmediate: on a busy loop
+      // (a consumer decoding fetches in the same process) that waits behind all
+      // pending I/O callbacks, which delayed every send by milliseconds.
+      queueMicrotask(() => void this.pump(topic, lane))
       queue = lane
     }
     const lane = queue

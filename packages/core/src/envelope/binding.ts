@@ -44,10 +44,21 @@ const utf8 = (body: Uint8Array): string =>
     ? body.toString('utf8')
     : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
 
+/** Most entries a look-up table below keeps: senders may use any names and content types, a process only a few. */
+const MEMO_LIMIT = 256
+
+/** Answers for content types seen before: every received message asks, and nearly all ask the same. */
+const jsonTypes = new Map<string, boolean>()
+
 function isJson(contentType: string | undefined): boolean {
   if (contentType === undefined) return false
-  const base = contentType.split(';', 1)[0]!.trim().toLowerCase()
-  return base === 'application/json' || base === 'text/json' || base.endsWith('+json')
+  let json = jsonTypes.get(contentType)
+  if (json === undefined) {
+    const base = contentType.split(';', 1)[0]!.trim().toLowerCase()
+    json = base === 'application/json' || base === 'text/json' || base.endsWith('+json')
+    if (jsonTypes.size < MEMO_LIMIT) jsonTypes.set(contentType, json)
+  }
+  return json
 }
 
 function isText(contentType: string | undefined): boolean {
@@ -95,17 +106,59 @@ export function encodeStructured(event: Envelope): Buffer {
   return Buffer.from(data === undefined ? head : joined(event, head, data), 'utf8')
 }
 
+/**
+ * The header names of one binary prefix, both ways: the attribute name of each
+ * header name received so far (null: not one of this prefix's), and the header
+ * name of each attribute sent. Names repeat from message to message, so a
+ * message's headers cost a look-up each, not a slice, concatenation or
+ * lower-casing each.
+ */
+interface PrefixNames {
+  readonly specversion: string
+  readonly lowerSpecversion: string
+  readonly names: Map<string, string | null>
+  readonly headerNames: Map<string, string>
+}
+
+const prefixNames = new Map<string, PrefixNames>()
+
+function namesOf(prefix: string): PrefixNames {
+  let entry = prefixNames.get(prefix)
+  if (entry === undefined) {
+    const specversion = `${prefix}specversion`
+    entry = {
+      specversion,
+      lowerSpecversion: specversion.toLowerCase(),
+      names: new Map(),
+      headerNames: new Map(),
+    }
+    if (prefixNames.size < MEMO_LIMIT) prefixNames.set(prefix, entry)
+  }
+  return entry
+}
+
+/** The header that carries attribute `key` under `prefix`. */
+function headerName(key: string, prefix: string, headerNames: Map<string, string>): string {
+  let name = headerNames.get(key)
+  if (name === undefined) {
+    name = prefix + key
+    if (headerNames.size < MEMO_LIMIT) headerNames.set(key, name)
+  }
+  return name
+}
+
 /** The event as prefixed string headers plus the data as body (binary mode). */
 export function encodeBinary(
   event: Envelope,
   prefix: string,
 ): { headers: Record<string, string>; body: Uint8Array; contentType: string | undefined } {
   const headers: Record<string, string> = {}
+  const { headerNames } = namesOf(prefix)
   let types = ''
   for (const key in event) {
     const value = event[key]
     if (value === undefined || key === 'data' || key === 'data_base64' || key === 'datacontenttype') continue
-    headers[prefix + key] = String(value)
+    headers[headerName(key, prefix, headerNames)] = typeof value === 'string' ? value : String(value)
     if (typeof value === 'number') types += `${types ? ',' : ''}${key}=i`
     else if (typeof value === 'boolean') types += `${types ? ',' : ''}${key}=b`
   }
@@ -155,19 +208,32 @@ function decodeStructured(message: WireMessage): Decoded {
   return finish(attributes, message)
 }
 
-function decodeBinary(message: WireMessage, prefix: string): Decoded {
+/** The attribute a header names under `prefix` (any case), or null. */
+function attributeName(key: string, prefix: string, names: Map<string, string | null>): string | null {
+  let name = names.get(key)
+  if (name === undefined) {
+    const plen = prefix.length
+    // Senders mostly keep the prefix's case; compare case-insensitively only when they did not.
+    const ours =
+      key.length > plen &&
+      (key.startsWith(prefix) || key.slice(0, plen).toLowerCase() === prefix.toLowerCase())
+    name = ours ? key.slice(plen).toLowerCase() : null
+    if (names.size < MEMO_LIMIT) names.set(key, name)
+  }
+  return name
+}
+
+function decodeBinary(message: WireMessage, prefix: string, contentType: string | undefined): Decoded {
   const attributes: Record<string, unknown> = {}
-  const plen = prefix.length
-  const lowerPrefix = prefix.toLowerCase()
+  const { names } = namesOf(prefix)
   const headers = message.headers
   for (const key in headers) {
     const value = headers[key]
-    if (value === undefined || key.length <= plen) continue
-    // Senders mostly keep the prefix's case; compare case-insensitively only when they did not.
-    if (!key.startsWith(prefix) && key.slice(0, plen).toLowerCase() !== lowerPrefix) continue
-    attributes[key.slice(plen).toLowerCase()] = value
+    if (value === undefined) continue
+    const name = attributeName(key, prefix, names)
+    if (name !== null) attributes[name] = value
   }
-  const types = message.headers[TYPES_HEADER]
+  const types = headers[TYPES_HEADER]
   if (types) {
     for (const pair of types.split(',')) {
       const [name, tag] = pair.split('=')
@@ -177,7 +243,6 @@ function decodeBinary(message: WireMessage, prefix: string): Decoded {
       else if (tag === 'b') attributes[name!] = raw === 'true'
     }
   }
-  const contentType = message.contentType ?? findHeader(message.headers, 'content-type')
   if (contentType !== undefined) attributes.datacontenttype = contentType
   if (message.body.byteLength > 0) {
     try {
@@ -209,11 +274,12 @@ export function decodeMessage(message: WireMessage, prefixes: readonly string[])
   if (contentType?.toLowerCase().startsWith(STRUCTURED_CONTENT_TYPE)) return decodeStructured(message)
   for (const prefix of prefixes) {
     // The prefix as given (`cloudEvents_specversion`) is what senders nearly always write; any case is accepted.
+    const { specversion, lowerSpecversion } = namesOf(prefix)
     if (
-      message.headers[`${prefix}specversion`] !== undefined ||
-      findHeader(message.headers, `${prefix}specversion`.toLowerCase()) !== undefined
+      message.headers[specversion] !== undefined ||
+      findHeader(message.headers, lowerSpecversion) !== undefined
     ) {
-      return decodeBinary(message, prefix)
+      return decodeBinary(message, prefix, contentType)
     }
   }
   // No content type and no headers: a structured body is the only thing it could be.
