@@ -2,7 +2,7 @@
 // Each round runs the Omnibus side and the raw sides in fresh processes, one after
 // the other (A B A B …), so machine noise hits both alike; medians are reported.
 import { execFile } from 'node:child_process'
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -69,7 +69,6 @@ const report: Record<string, unknown> = {
 const rows: string[][] = [
   ['transport', 'side', 'publish/s', 'e2e/s', 'paced p50 ms', 'paced p99 ms', 'peak RSS MB'],
 ]
-const ratios: Ratios[] = []
 const notes: string[] = []
 
 for (const name of wanted) {
@@ -96,7 +95,10 @@ for (const name of wanted) {
       for (const s of sides) got.push(await side(name, s, COUNT, e2eCount))
       for (const [i, s] of sides.entries()) results[s]!.push(got[i]!)
     } catch (error) {
-      failure = `round ${round} failed: ${(error as Error).message.split('\n')[0]}`
+      // The worker's last words say why (execFile's message starts with the whole command line).
+      const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim()
+      const why = stderr.split('\n').findLast((line) => /error/i.test(line)) ?? (error as Error).message
+      failure = `round ${round} failed: ${why.trim().slice(0, 300)}`
     }
   }
   if (failure) {
@@ -108,7 +110,13 @@ for (const name of wanted) {
   const medians = Object.fromEntries(sides.map((s) => [s, summarise(results[s]!)]))
   const o = medians.omnibus!
   if (e2eCount !== COUNT) notes.push(`${name}: ${fmt(e2eCount)} events in the end-to-end and paced phases`)
-  const entry: Record<string, unknown> = { e2eEvents: e2eCount, ...medians, rounds: results }
+  const entry: Record<string, unknown> = {
+    date: report.date,
+    roundCount: ROUNDS,
+    e2eEvents: e2eCount,
+    ...medians,
+    rounds: results,
+  }
   for (const s of sides) {
     const m = medians[s]!
     rows.push([
@@ -140,11 +148,6 @@ for (const name of wanted) {
     ])
     entry[s === 'raw' ? 'ratio' : 'ratioToDataOnly'] = ratio
   }
-  if (target.raw) {
-    const ratio = entry.ratio as { publish: number; e2e: number }
-    const dataOnly = entry.ratioToDataOnly as { publish: number; e2e: number }
-    ratios.push({ name, publish: ratio.publish, e2e: ratio.e2e, dataOnly })
-  }
   if (name === 'memory') {
     const codec = await side('memory', 'codec')
     rows.push([
@@ -170,6 +173,16 @@ for (const row of rows)
   console.log(row.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '))
 for (const note of notes) console.log(note)
 mkdirSync(resultsDir, { recursive: true })
-writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
+// A run of some transports updates theirs and keeps the other transports' last figures (each entry has its date).
+const file = join(resultsDir, 'latest.json')
+if (existsSync(file)) {
+  const previous = JSON.parse(readFileSync(file, 'utf8')) as { transports?: Record<string, unknown> }
+  report.transports = { ...previous.transports, ...(report.transports as Record<string, unknown>) }
+}
+writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`)
+type Entry = { ratio?: Ratios; ratioToDataOnly?: { publish: number; e2e: number } }
+const ratios: Ratios[] = Object.entries(report.transports as Record<string, Entry>)
+  .filter(([, e]) => e.ratio)
+  .map(([name, e]) => ({ name, publish: e.ratio!.publish, e2e: e.ratio!.e2e, dataOnly: e.ratioToDataOnly }))
 if (ratios.length) writeFileSync(join(resultsDir, 'ratios.svg'), chart(ratios))
 console.log(`\nwrote bench/results/latest.json${ratios.length ? ' and bench/results/ratios.svg' : ''}`)
