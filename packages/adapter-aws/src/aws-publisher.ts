@@ -74,15 +74,15 @@ export class AwsPublisher {
     } else if (channel.kind === 'topic') await this.provisioner.topicArn(channel)
     else await this.provisioner.queueUrl(channel)
     const line = this.line(channel)
-    const settled = events.map(
-      (event) =>
-        new Promise<void>((resolve, reject) =>
-          line.queue.push({ message: encodeEvent(event, fifo), resolve, reject }),
-        ),
+    const outcomes = await Promise.allSettled(
+      events.map(
+        (event) =>
+          new Promise<void>((resolve, reject) => {
+            line.queue.push({ message: encodeEvent(event, fifo), resolve, reject })
+            this.pump(channel, fifo, line)
+          }),
+      ),
     )
-    // Queued first and sent after: pumping per event would send the first few events alone.
-    this.pump(channel, fifo, line)
-    const outcomes = await Promise.allSettled(settled)
     const failed = outcomes.flatMap((o, i) =>
       o.status === 'rejected' ? [{ id: events[i]!.id, error: o.reason as unknown }] : [],
     )
