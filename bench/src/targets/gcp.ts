@@ -18,14 +18,9 @@ class CleaningGcpTransport extends GcpTransport {
   private readonly madeTopics = new Set<string>()
   private readonly madeSubscriptions = new Set<string>()
 
-  override publish(channel: Channel, event: Envelope) {
+  override publish(channel: Channel, events: readonly Envelope[]) {
     this.madeTopics.add(this.topicName(channel))
-    return super.publish(channel, event)
-  }
-
-  override publishBatch(channel: Channel, events: readonly Envelope[]) {
-    this.madeTopics.add(this.topicName(channel))
-    return super.publishBatch(channel, events)
+    return super.publish(channel, events)
   }
 
   override subscribe(channel: Channel, group: string, handler: DeliveryHandler, options: SubscribeOptions) {

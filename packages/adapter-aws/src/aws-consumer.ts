@@ -1,5 +1,6 @@
 import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs'
 import type { Channel, DeliveryHandler, Logger, SubscribeOptions, Subscription } from '@omnibus/core'
+import { Backoff, KeyedSerial, pause } from '@omnibus/core/adapter'
 import { decodeSqsMessage } from './aws-binding.js'
 import type { ResolvedAwsOptions } from './aws-config.js'
 import { errorMessage, isQueueMissing, isUnreachable } from './aws-errors.js'
@@ -25,24 +26,7 @@ const IDLE_MAX_MS = 500
  * began); taking turns keeps per-key order there too, at little cost, since a FIFO queue
  * hands out a group's messages to one receiver at a time anyway.
  */
-const fifoTurns = new Map<string, Promise<void>>()
-
-async function inTurn<T>(queueUrl: string, receive: () => Promise<T>): Promise<T> {
-  const previous = fifoTurns.get(queueUrl) ?? Promise.resolve()
-  let release!: () => void
-  const mine = new Promise<void>((resolve) => {
-    release = resolve
-  })
-  const tail = previous.then(() => mine)
-  fifoTurns.set(queueUrl, tail)
-  await previous
-  try {
-    return await receive()
-  } finally {
-    release()
-    if (fifoTurns.get(queueUrl) === tail) fifoTurns.delete(queueUrl)
-  }
-}
+const fifoTurns = new KeyedSerial()
 
 interface Held {
   readonly receiptHandle: string
@@ -125,7 +109,7 @@ export class AwsConsumer implements Subscription {
 
   private async receiveLoop(): Promise<void> {
     const signal = this.stopping.signal
-    let backoff = 0
+    const backoff = new Backoff(BACKOFF_MIN_MS, BACKOFF_MAX_MS)
     let idle = 0
     let outage: string | undefined
     while (!signal.aborted) {
@@ -153,7 +137,7 @@ export class AwsConsumer implements Subscription {
         if (this.fifo) {
           // Settle first: a group stays locked until its received messages are deleted.
           await this.settler.flush()
-          result = await inTurn(QueueUrl, receive)
+          result = await fifoTurns.run(QueueUrl, receive)
         } else result = await receive()
         messages = result.Messages ?? []
         this.reserved -= room
@@ -175,15 +159,14 @@ export class AwsConsumer implements Subscription {
             error: outage,
           })
         }
-        backoff = Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, backoff * 2))
-        await pause(backoff, signal)
+        await pause(backoff.next(), signal)
         continue
       }
       if (outage !== undefined) {
         this.logger.info('[aws] receiving again', { channel: this.channel.name, group: this.group })
         outage = undefined
       }
-      backoff = 0
+      backoff.reset()
       if (messages.length === 0 && this.options.waitTimeSeconds === 0) {
         idle = Math.min(IDLE_MAX_MS, Math.max(25, idle * 2))
         await pause(idle, signal)
@@ -238,17 +221,4 @@ export class AwsConsumer implements Subscription {
       this.settler.changeVisibility(held.receiptHandle, this.options.visibilityTimeout)
     }
   }
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    signal.addEventListener('abort', done, { once: true })
-  })
 }

@@ -1,8 +1,7 @@
-import { OmnibusError } from '@omnibus/core'
+import type { OmnibusError } from '@omnibus/core'
+import { adapterError, errorMessage } from '@omnibus/core/adapter'
 
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
-}
+export { errorMessage }
 
 /** What the SDK's errors carry that we look at. */
 interface AwsLikeError {
@@ -41,11 +40,5 @@ export function isUnreachable(error: unknown): boolean {
 }
 
 /** An OmnibusError with the adapter prefix and the broker's error as cause. */
-export function awsError(code: OmnibusError['code'], message: string, cause?: unknown): OmnibusError {
-  const detail = cause === undefined ? '' : ` (${errorMessage(cause)})`
-  return new OmnibusError(
-    code,
-    `[omnibus] [aws] ${message}${detail}`,
-    cause === undefined ? undefined : { cause },
-  )
-}
+export const awsError = (code: OmnibusError['code'], message: string, cause?: unknown): OmnibusError =>
+  adapterError('aws', code, message, cause)

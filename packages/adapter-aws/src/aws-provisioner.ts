@@ -14,6 +14,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs'
 import type { Channel } from '@omnibus/core'
+import { PromiseCache } from '@omnibus/core/adapter'
 import type { ResolvedAwsOptions } from './aws-config.js'
 import { awsError, isQueueMissing, isTopicMissing, isUnreachable } from './aws-errors.js'
 import { groupQueueName, resourceName } from './aws-names.js'
@@ -33,10 +34,10 @@ export interface GroupQueue {
  * up, and a missing one is CHANNEL_NOT_FOUND.
  */
 export class AwsProvisioner {
-  private readonly topics = new Map<string, Promise<string>>()
-  private readonly queues = new Map<string, Promise<GroupQueue>>()
-  /** Reply queues found by name (never made here): their asker makes and removes them. */
-  private readonly replies = new Map<string, Promise<string | undefined>>()
+  private readonly topics = new PromiseCache<string>()
+  private readonly queues = new PromiseCache<GroupQueue>()
+  /** Queues of must-exist channels, found by name (never made here); a miss is asked again next time. */
+  private readonly found = new PromiseCache<string>()
   /** The groups this process made on each topic channel, to re-make them when the topic vanished. */
   private readonly groupsByTopic = new Map<string, Set<string>>()
 
@@ -57,15 +58,15 @@ export class AwsProvisioner {
 
   /** The ARN of a topic channel's SNS topic. */
   topicArn(channel: Channel): Promise<string> {
-    return this.cached(this.topics, channel.name, () => this.makeTopic(channel))
+    return this.topics.get(channel.name, () => this.makeTopic(channel))
   }
 
   /** The SQS queue a group reads (a queue channel's own queue, whatever the group). */
   groupQueue(channel: Channel, group: string): Promise<GroupQueue> {
-    if (channel.kind === 'queue') return this.cached(this.queues, channel.name, () => this.makeQueue(channel))
+    if (channel.kind === 'queue') return this.queues.get(channel.name, () => this.makeQueue(channel))
     const groups = this.groupsByTopic.get(channel.name) ?? new Set<string>()
     this.groupsByTopic.set(channel.name, groups.add(group))
-    return this.cached(this.queues, `${channel.name}\0${group}`, () => this.makeGroupQueue(channel, group))
+    return this.queues.get(`${channel.name}\0${group}`, () => this.makeGroupQueue(channel, group))
   }
 
   /** The queue a queue channel publishes to. */
@@ -73,51 +74,36 @@ export class AwsProvisioner {
     return this.groupQueue(channel, channel.name).then((queue) => queue.url)
   }
 
-  /**
-   * A reply queue's URL, looked up and never made (Channel.reply): it belongs to its asker,
-   * and when it is gone so is the asker. Undefined when it does not exist.
-   */
-  replyQueueUrl(channel: Channel): Promise<string | undefined> {
-    const made = this.queues.get(channel.name)
+  /** A queue channel's URL, looked up and never made (Channel.mustExist); CHANNEL_NOT_FOUND when missing. */
+  existingQueueUrl(channel: Channel): Promise<string> {
+    const made = this.queues.peek(channel.name)
     if (made) return made.then((queue) => queue.url)
-    let found = this.replies.get(channel.name)
-    if (!found) {
-      const name = resourceName(this.options.namePrefix, channel.name, this.fifo(channel))
-      found = this.sqs.send(new GetQueueUrlCommand({ QueueName: name })).then(
-        (result) => result.QueueUrl,
-        (error: unknown) => {
-          if (isQueueMissing(error)) return undefined
-          throw this.failure(error, `reply queue "${name}" for channel "${channel.name}"`)
-        },
-      )
-      this.replies.set(channel.name, found)
-      // Only a queue that was found is remembered: a missing or failed lookup is tried again next time.
-      const entry = found
-      entry.then(
-        (url) =>
-          url === undefined && this.replies.get(channel.name) === entry && this.replies.delete(channel.name),
-        () => this.replies.get(channel.name) === entry && this.replies.delete(channel.name),
-      )
-    }
-    return found
+    const name = resourceName(this.options.namePrefix, channel.name, this.fifo(channel))
+    return this.found.get(channel.name, async () => {
+      try {
+        return (await this.sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!
+      } catch (error) {
+        throw this.failure(error, `queue "${name}" of channel "${channel.name}"`, false)
+      }
+    })
   }
 
   /** After a queue vanished: forget it (and its topic, which usually went with it). */
   forgetGroup(channel: Channel, group: string): void {
     if (channel.kind === 'queue') {
-      this.queues.delete(channel.name)
-      this.replies.delete(channel.name)
+      this.queues.forget(channel.name)
+      this.found.forget(channel.name)
     } else {
-      this.queues.delete(`${channel.name}\0${group}`)
-      this.topics.delete(channel.name)
+      this.queues.forget(`${channel.name}\0${group}`)
+      this.topics.forget(channel.name)
     }
   }
 
   /** After a topic vanished: make it again, with every group this process had on it, so they keep receiving. */
   async remakeTopic(channel: Channel): Promise<string> {
-    this.topics.delete(channel.name)
+    this.topics.forget(channel.name)
     for (const group of this.groupsByTopic.get(channel.name) ?? [])
-      this.queues.delete(`${channel.name}\0${group}`)
+      this.queues.forget(`${channel.name}\0${group}`)
     const arn = await this.topicArn(channel)
     await Promise.all(
       [...(this.groupsByTopic.get(channel.name) ?? [])].map((g) => this.groupQueue(channel, g)),
@@ -128,8 +114,8 @@ export class AwsProvisioner {
   /** Removes a subscriber's own queue (a query reply queue) and its subscription. Best effort on vanished ones. */
   async remove(channel: Channel, group: string): Promise<void> {
     const key = channel.kind === 'queue' ? channel.name : `${channel.name}\0${group}`
-    const queue = await this.queues.get(key)?.catch(() => undefined)
-    this.queues.delete(key)
+    const queue = await this.queues.peek(key)?.catch(() => undefined)
+    this.queues.forget(key)
     this.groupsByTopic.get(channel.name)?.delete(group)
     if (!queue) return
     if (queue.subscriptionArn) {
@@ -142,19 +128,6 @@ export class AwsProvisioner {
     } catch (error) {
       if (!isQueueMissing(error)) throw error
     }
-  }
-
-  private cached<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
-    let entry = cache.get(key)
-    if (!entry) {
-      entry = make()
-      cache.set(key, entry)
-      // A failed attempt is not remembered: the next call tries again.
-      entry.catch(() => {
-        if (cache.get(key) === entry) cache.delete(key)
-      })
-    }
-    return entry
   }
 
   private async makeTopic(channel: Channel): Promise<string> {
@@ -255,14 +228,13 @@ export class AwsProvisioner {
       .QueueUrl!
   }
 
-  private failure(error: unknown, what: string) {
+  private failure(error: unknown, what: string, provisioning = true) {
     if (error instanceof Error && error.message.startsWith('[omnibus]')) return error
     if (isQueueMissing(error) || isTopicMissing(error)) {
-      return awsError(
-        'CHANNEL_NOT_FOUND',
-        `${what} does not exist and provisioning is off (provision: false); create it, or turn provisioning on`,
-        error,
-      )
+      const why = provisioning
+        ? 'provisioning is off (provision: false); create it, or turn provisioning on'
+        : 'publishing never creates this channel'
+      return awsError('CHANNEL_NOT_FOUND', `${what} does not exist and ${why}`, error)
     }
     if (isUnreachable(error)) {
       return awsError(

@@ -1,6 +1,7 @@
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns'
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs'
-import { type Channel, type Envelope, type Logger, OmnibusError, Semaphore, sleep } from '@omnibus/core'
+import { type Channel, type Envelope, type Logger, OmnibusError } from '@omnibus/core'
+import { BatchFailure, PublishQueues, Semaphore, sleep } from '@omnibus/core/adapter'
 import { encodeEvent, MAX_MESSAGE_BYTES, type OutgoingMessage } from './aws-binding.js'
 import { awsError, isQueueMissing, isTopicMissing, isUnreachable } from './aws-errors.js'
 import type { AwsProvisioner } from './aws-provisioner.js'
@@ -28,29 +29,27 @@ function sharedLimit(key: string, limit: number): Semaphore {
   return semaphore
 }
 
-/** The reply queue was removed between the publish call and its batch. */
-class ReplyQueueGone extends Error {}
-
-interface Pending {
+interface Entry {
+  readonly channel: Channel
   readonly message: OutgoingMessage
-  resolve(): void
-  reject(error: unknown): void
-}
-
-interface Outcome {
-  readonly failed: { readonly id: string; readonly senderFault: boolean; readonly reason: string }[]
 }
 
 /**
- * Publishes through the batch calls. Publishes to one channel that overlap in
- * time are coalesced: while a batch call is in flight, new events queue up and
- * leave together in the next one, so 5,000 concurrent publishes cost a few
- * hundred requests instead of 5,000. Each event's promise settles with its own
- * entry's outcome.
+ * Publishes through the batch calls. Publishes to one channel that overlap in time are
+ * coalesced (the toolkit's PublishQueues): while a batch call is in flight, new events queue
+ * up and leave together in the next one, so 5,000 concurrent publishes cost a few hundred
+ * requests instead of 5,000. Each publish settles with its own events' outcome.
  */
 export class AwsPublisher {
-  private readonly lines = new Map<string, { queue: Pending[]; running: number }>()
   private readonly slots: Semaphore
+  private readonly queues = new PublishQueues<Entry>({
+    maxItems: MAX_BATCH,
+    maxBytes: MAX_MESSAGE_BYTES,
+    sizeOf: (entry) => entry.message.size,
+    // The first event leaves at once: waiting to gather a whole call first made moto slower.
+    eager: true,
+    send: (_destination, entries) => this.sendBatch(entries[0]!.channel, entries),
+  })
 
   constructor(
     private readonly sns: SNSClient,
@@ -68,94 +67,59 @@ export class AwsPublisher {
   /** Resolves when every event was accepted; otherwise rejects naming the events that were not. */
   async publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
     const fifo = this.provisioner.fifo(channel)
-    // Resolve the destination first, so a missing channel (provision: false) rejects as CHANNEL_NOT_FOUND.
-    if (channel.reply) {
-      if ((await this.provisioner.replyQueueUrl(channel)) === undefined) return this.dropReply(channel)
-    } else if (channel.kind === 'topic') await this.provisioner.topicArn(channel)
-    else await this.provisioner.queueUrl(channel)
-    const line = this.line(channel)
-    const outcomes = await Promise.allSettled(
-      events.map(
-        (event) =>
-          new Promise<void>((resolve, reject) => {
-            line.queue.push({ message: encodeEvent(event, fifo), resolve, reject })
-            this.pump(channel, fifo, line)
-          }),
-      ),
-    )
-    const failed = outcomes.flatMap((o, i) =>
-      o.status === 'rejected' ? [{ id: events[i]!.id, error: o.reason as unknown }] : [],
-    )
-    if (failed.length === 0) return
-    const first = failed[0]!.error
-    if (first instanceof OmnibusError && first.code === 'CHANNEL_NOT_FOUND') throw first
-    const why = isUnreachable(first) ? '; SNS/SQS could not be reached' : ''
-    throw awsError(
-      'PUBLISH_FAILED',
-      `${failed.length} of ${events.length} event(s) to channel "${channel.name}" were not confirmed${why}, so they ` +
-        `may not have been sent: ${failed.map((f) => f.id).join(', ')}; publish them again`,
-      first,
-    )
+    // Resolve the destination first, so a missing channel rejects as CHANNEL_NOT_FOUND.
+    await this.destination(channel)
+    const entries = events.map((event) => ({ channel, message: encodeEvent(event, fifo) }))
+    try {
+      await this.queues.push(`${channel.kind}:${channel.name}`, entries, fifo ? 1 : this.concurrency)
+    } catch (error) {
+      const failures = error instanceof BatchFailure ? error.failures : [{ index: 0, error }]
+      const first = failures[0]!.error
+      if (first instanceof OmnibusError && first.code === 'CHANNEL_NOT_FOUND') throw first
+      const why = isUnreachable(first) ? '; SNS/SQS could not be reached' : ''
+      throw awsError(
+        'PUBLISH_FAILED',
+        `${failures.length} of ${events.length} event(s) to channel "${channel.name}" were not confirmed${why}, so they ` +
+          `may not have been sent: ${failures.map((f) => events[f.index]!.id).join(', ')}; publish them again`,
+        first,
+      )
+    }
   }
 
-  private line(channel: Channel): { queue: Pending[]; running: number } {
-    const key = `${channel.kind}:${channel.name}`
-    let line = this.lines.get(key)
-    if (!line) {
-      line = { queue: [], running: 0 }
-      this.lines.set(key, line)
-    }
-    return line
-  }
-
-  private pump(channel: Channel, fifo: boolean, line: { queue: Pending[]; running: number }): void {
-    const parallel = fifo ? 1 : this.concurrency
-    while (line.running < parallel && line.queue.length > 0) {
-      const batch: Pending[] = []
-      let bytes = 0
-      while (batch.length < MAX_BATCH && line.queue.length > 0) {
-        const size = line.queue[0]!.message.size
-        if (batch.length > 0 && bytes + size > MAX_MESSAGE_BYTES) break
-        batch.push(line.queue.shift()!)
-        bytes += size
-      }
-      line.running++
-      void this.sendBatch(channel, batch).finally(() => {
-        line.running--
-        if (line.running === 0 && line.queue.length === 0)
-          this.lines.delete(`${channel.kind}:${channel.name}`)
-        else this.pump(channel, fifo, line)
-      })
-    }
+  /** The topic ARN or queue URL; a channel that must exist is looked up, never made. */
+  private destination(channel: Channel): Promise<string> {
+    if (channel.kind === 'topic') return this.provisioner.topicArn(channel)
+    return channel.mustExist ? this.provisioner.existingQueueUrl(channel) : this.provisioner.queueUrl(channel)
   }
 
   /** Sends one batch, retrying the entries that failed for reasons other than the request itself. */
-  private async sendBatch(channel: Channel, batch: Pending[]): Promise<void> {
-    let remaining = batch
+  private async sendBatch(channel: Channel, batch: Entry[]): Promise<Map<number, unknown>> {
+    const failures = new Map<number, unknown>()
+    let remaining = batch.map((entry, index) => ({ entry, index }))
     let remade = false
     for (let attempt = 1; remaining.length > 0; attempt++) {
-      let outcome: Outcome
+      let failed: Map<string, { senderFault: boolean; reason: string }>
       try {
         await this.slots.acquire()
         try {
-          outcome = await this.send(
+          failed = await this.send(
             channel,
-            remaining.map((p) => p.message),
+            remaining.map((r) => r.entry.message),
           )
         } finally {
           this.slots.release()
         }
       } catch (error) {
         let failure = error
-        // A reply queue is never made again: its asker removed it, so nobody waits for the reply.
-        if (channel.reply && (error instanceof ReplyQueueGone || isQueueMissing(error))) {
+        if (channel.mustExist && isQueueMissing(error)) {
           this.provisioner.forgetGroup(channel, channel.name)
-          this.dropReply(channel)
-          for (const p of remaining) p.resolve()
-          return
-        }
-        // The broker lost the channel (a restart of an emulator, or someone deleted it): make it again, once.
-        if (!remade && this.provisioner.provisioning && (isTopicMissing(error) || isQueueMissing(error))) {
+          failure = awsError('CHANNEL_NOT_FOUND', `queue of channel "${channel.name}" is gone`, error)
+        } else if (
+          !remade &&
+          this.provisioner.provisioning &&
+          (isTopicMissing(error) || isQueueMissing(error))
+        ) {
+          // The broker lost the channel (a restart of an emulator, or someone deleted it): make it again, once.
           remade = true
           this.logger.warn('[aws] channel vanished; provisioning it again', { channel: channel.name })
           try {
@@ -166,26 +130,20 @@ export class AwsPublisher {
             failure = remakeError
           }
         }
-        for (const p of remaining) p.reject(failure)
-        return
+        for (const r of remaining) failures.set(r.index, failure)
+        return failures
       }
-      const failedIds = new Map(outcome.failed.map((f) => [f.id, f]))
-      const retry: Pending[] = []
-      for (const [i, p] of remaining.entries()) {
-        const failure = failedIds.get(String(i))
-        if (!failure) p.resolve()
-        else if (failure.senderFault || attempt >= ENTRY_ATTEMPTS) p.reject(new Error(failure.reason))
-        else retry.push(p)
+      const retry: typeof remaining = []
+      for (const [i, r] of remaining.entries()) {
+        const failure = failed.get(String(i))
+        if (!failure) continue
+        if (failure.senderFault || attempt >= ENTRY_ATTEMPTS) failures.set(r.index, new Error(failure.reason))
+        else retry.push(r)
       }
       if (retry.length > 0) await sleep(50 * 4 ** (attempt - 1))
       remaining = retry
     }
-  }
-
-  private dropReply(channel: Channel): void {
-    this.logger.debug('[aws] reply queue is gone (its asker stopped); reply dropped', {
-      channel: channel.name,
-    })
+    return failures
   }
 
   private async remake(channel: Channel): Promise<void> {
@@ -196,7 +154,11 @@ export class AwsPublisher {
     }
   }
 
-  private async send(channel: Channel, messages: OutgoingMessage[]): Promise<Outcome> {
+  /** One batch call; resolves with the entries it reported as failed, by entry id. */
+  private async send(
+    channel: Channel,
+    messages: OutgoingMessage[],
+  ): Promise<Map<string, { senderFault: boolean; reason: string }>> {
     // SNS and SQS batches differ only in the body's field name and the destination.
     const entry = (m: OutgoingMessage, i: number) => ({
       Id: String(i),
@@ -204,39 +166,26 @@ export class AwsPublisher {
       MessageGroupId: m.groupId,
       MessageDeduplicationId: m.deduplicationId,
     })
-    if (channel.kind === 'topic') {
-      const arn = await this.provisioner.topicArn(channel)
-      const result = await this.sns.send(
-        new PublishBatchCommand({
-          TopicArn: arn,
-          PublishBatchRequestEntries: messages.map((m, i) => ({ ...entry(m, i), Message: m.body })),
-        }),
-      )
-      return outcome(result.Failed)
-    }
-    const url = channel.reply
-      ? await this.provisioner.replyQueueUrl(channel)
-      : await this.provisioner.queueUrl(channel)
-    if (url === undefined) throw new ReplyQueueGone()
-    const result = await this.sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: url,
-        Entries: messages.map((m, i) => ({ ...entry(m, i), MessageBody: m.body })),
-      }),
+    const destination = await this.destination(channel)
+    const result =
+      channel.kind === 'topic'
+        ? await this.sns.send(
+            new PublishBatchCommand({
+              TopicArn: destination,
+              PublishBatchRequestEntries: messages.map((m, i) => ({ ...entry(m, i), Message: m.body })),
+            }),
+          )
+        : await this.sqs.send(
+            new SendMessageBatchCommand({
+              QueueUrl: destination,
+              Entries: messages.map((m, i) => ({ ...entry(m, i), MessageBody: m.body })),
+            }),
+          )
+    return new Map(
+      (result.Failed ?? []).map((f) => [
+        f.Id ?? '',
+        { senderFault: f.SenderFault === true, reason: `${f.Code}: ${f.Message}` },
+      ]),
     )
-    return outcome(result.Failed)
-  }
-}
-
-/** The entries a batch call reported as failed, in the form the retry loop reads. */
-function outcome(
-  failed: readonly { Id?: string; SenderFault?: boolean; Code?: string; Message?: string }[] | undefined,
-): Outcome {
-  return {
-    failed: (failed ?? []).map((f) => ({
-      id: f.Id ?? '',
-      senderFault: f.SenderFault === true,
-      reason: `${f.Code}: ${f.Message}`,
-    })),
   }
 }

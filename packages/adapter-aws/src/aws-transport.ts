@@ -38,7 +38,6 @@ export class AwsTransport implements Transport {
   private readonly sqs: SQSClient
   private readonly provisioner: AwsProvisioner
   private readonly publisher: AwsPublisher
-  private readonly consumers = new Set<AwsConsumer>()
 
   constructor(options: AwsTransportOptions = {}, context?: TransportContext) {
     this.options = resolveOptions(options, context?.key ?? 'transports.aws')
@@ -69,6 +68,7 @@ export class AwsTransport implements Transport {
     )
     this.capabilities = {
       ordering: this.options.allFifo,
+      orderedChannel: (channel) => this.options.isFifo(channel),
       replay: false,
       maxMessageBytes: MAX_MESSAGE_BYTES,
       // AWS itself keeps everything but cannot be restarted; the emulators it is tested on forget everything.
@@ -103,11 +103,7 @@ export class AwsTransport implements Transport {
     }
   }
 
-  publish(channel: Channel, event: Envelope): Promise<void> {
-    return this.publisher.publish(channel, [event])
-  }
-
-  publishBatch(channel: Channel, events: readonly Envelope[]): Promise<void> {
+  publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
     return this.publisher.publish(channel, events)
   }
 
@@ -132,17 +128,11 @@ export class AwsTransport implements Transport {
       this.logger,
     )
     await consumer.start()
-    this.consumers.add(consumer)
-    return {
-      close: async () => {
-        await consumer.close()
-        this.consumers.delete(consumer)
-      },
-    }
+    return consumer
   }
 
+  /** Core closed every subscription before this (see Transport.close). */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.consumers].map((c) => c.close()))
     // Only the clients this transport built; ones passed in belong to the caller.
     if (!this.options.snsClient) this.sns.destroy()
     if (!this.options.sqsClient) this.sqs.destroy()

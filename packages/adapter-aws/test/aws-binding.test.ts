@@ -32,7 +32,7 @@ describe('aws binding through moto', () => {
     const { got, handler } = collector()
     const sub = await transport.subscribe(channel, 'g1', handler, { maxInFlight: 10 })
     const events = [richEvent(1), richEvent(2)]
-    await transport.publishBatch(channel, events)
+    await transport.publish(channel, events)
     await waitFor('2 deliveries', () => got.length === 2)
     await sub.close()
     const byId = new Map(got.map((d) => [d.event?.id, d]))
@@ -74,8 +74,8 @@ describe('aws binding through moto', () => {
       data: 'Ωmega \uFFFE\uFFFF end',
     })
     // Published before anyone subscribes: a queue channel keeps it.
-    await transport.publish(channel, binary)
-    await transport.publish(channel, text)
+    await transport.publish(channel, [binary])
+    await transport.publish(channel, [text])
     const { got, handler } = collector()
     const sub = await transport.subscribe(channel, channel.name, handler, { maxInFlight: 4 })
     await waitFor('2 deliveries', () => got.length === 2)

@@ -19,13 +19,10 @@ const options = testOptions({
   waitTimeSeconds: 0,
   publishConcurrency: 2,
 })
-const capabilities = awsTransport(options).capabilities
 
 conformance({
   name: 'aws',
   createTransport: () => awsTransport(options),
-  // Per-key order holds on the FIFO channels, which are the only ones case 14 uses.
-  capabilities: { ...capabilities, ordering: true },
   injectRaw: (channel, body) => injectRaw(channel, body),
   restartBroker,
   patience: 3,

@@ -92,12 +92,8 @@ export class GcpTransport implements Transport {
     this.provisioner = new GcpProvisioner(this.pubsub, this.options, this.context.logger)
   }
 
-  async publish(channel: Channel, event: Envelope): Promise<void> {
-    await this.send(channel, [toPubSubMessage(event, this.options.mode, this.options.ordering)])
-  }
-
   /** Hands all events to the client's batcher at once; ordering keys keep per-key order. */
-  async publishBatch(channel: Channel, events: readonly Envelope[]): Promise<void> {
+  async publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
     const messages = events.map((event) => toPubSubMessage(event, this.options.mode, this.options.ordering))
     await this.send(channel, messages)
   }
@@ -142,19 +138,13 @@ export class GcpTransport implements Transport {
    */
   private async send(channel: Channel, messages: OutgoingMessage[]): Promise<void> {
     const provisioner = this.ready()
-    // A reply queue belongs to its asker: never re-create it for a late answer.
-    if (this.options.provision && !channel.reply) await provisioner.ensureChannel(channel)
+    const create = this.options.provision && !channel.mustExist
+    if (create) await provisioner.ensureChannel(channel)
     let failed = await this.publishAll(channel, messages)
     if (failed.length === 0) return
     const notFound = failed.find(({ error }) => statusOf(error) === Status.NOT_FOUND)
-    if (notFound && channel.reply) {
-      this.context.logger.debug('reply queue is gone (its asker stopped); reply dropped', {
-        channel: channel.name,
-      })
-      return
-    }
     if (notFound) {
-      if (!this.options.provision) {
+      if (!create) {
         throw provisioner.notFound(channel, `topic ${provisioner.topicName(channel)}`, notFound.error)
       }
       try {

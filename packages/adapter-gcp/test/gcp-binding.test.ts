@@ -53,7 +53,7 @@ describe.each(['binary', 'structured'] as const)('gcp binding through the emulat
     const group = unique('g')
     await transport.provision(ch, group)
     const sent = [sample(1, 'k1'), sample(2), binary, text]
-    await transport.publishBatch(ch, sent)
+    await transport.publish(ch, sent)
     const got: Delivery[] = []
     const sub = await transport.subscribe(ch, group, async (d) => void got.push(d), { maxInFlight: 10 })
     await waitFor('4 deliveries', () => got.length >= 4)
@@ -69,7 +69,7 @@ describe.each(['binary', 'structured'] as const)('gcp binding through the emulat
 
   it('puts the attributes on the wire as Google’s binding says', async () => {
     const ch = channel('queue')
-    await transport.publish(ch, sample(3, 'key-3'))
+    await transport.publish(ch, [sample(3, 'key-3')])
     const pubsub = rawClient()
     const sub = pubsub.subscription(transport.subscriptionName(ch, ch.name))
     const attributes = await new Promise<Record<string, string>>((resolve, reject) => {
@@ -110,8 +110,8 @@ describe('gcp binding: mixed modes and limits', () => {
     const ch = channel('queue')
     const a = sample(10)
     const b = sample(11)
-    await binaryTransport.publish(ch, a)
-    await structuredTransport.publish(ch, b)
+    await binaryTransport.publish(ch, [a])
+    await structuredTransport.publish(ch, [b])
     const got: Delivery[] = []
     const sub = await binaryTransport.subscribe(ch, ch.name, async (d) => void got.push(d), {
       maxInFlight: 5,
@@ -131,14 +131,14 @@ describe('gcp binding: mixed modes and limits', () => {
       data: {},
       extensions: { note: 'x'.repeat(1025) },
     })
-    await expect(binaryTransport.publish(ch, long)).rejects.toMatchObject({
+    await expect(binaryTransport.publish(ch, [long])).rejects.toMatchObject({
       code: 'MESSAGE_TOO_LARGE',
       message: expect.stringContaining('1024 bytes per attribute value'),
     })
     // The same event fits in structured mode, where attributes travel in the body.
-    await structuredTransport.publish(ch, long)
+    await structuredTransport.publish(ch, [long])
     const ok = sample(20)
-    await binaryTransport.publish(ch, ok)
+    await binaryTransport.publish(ch, [ok])
     const got: Delivery[] = []
     const sub = await binaryTransport.subscribe(ch, ch.name, async (d) => void got.push(d), {
       maxInFlight: 5,
@@ -153,13 +153,13 @@ describe('gcp binding: mixed modes and limits', () => {
     const extensions: Record<string, string> = {}
     for (let i = 0; i < 100; i++) extensions[`x${i}`] = 'v'
     const many = createEvent({ type: 'com.acme.many', source: 'urn:test:gcp', extensions })
-    await expect(binaryTransport.publish(ch, many)).rejects.toThrow(/limit of 100 attributes/)
+    await expect(binaryTransport.publish(ch, [many])).rejects.toThrow(/limit of 100 attributes/)
     const keyed = createEvent({
       type: 'com.acme.key',
       source: 'urn:test:gcp',
       partitionkey: 'k'.repeat(1025),
     })
-    await expect(structuredTransport.publish(ch, keyed)).rejects.toThrow(/1024 bytes per ordering key/)
+    await expect(structuredTransport.publish(ch, [keyed])).rejects.toThrow(/1024 bytes per ordering key/)
   })
 
   it('rejects a message over 10 MB before sending, naming the limit', async () => {
@@ -170,7 +170,7 @@ describe('gcp binding: mixed modes and limits', () => {
       datacontenttype: 'application/octet-stream',
       data: new Uint8Array(10_000_001),
     })
-    await expect(binaryTransport.publish(ch, big)).rejects.toMatchObject({
+    await expect(binaryTransport.publish(ch, [big])).rejects.toMatchObject({
       code: 'MESSAGE_TOO_LARGE',
       message: expect.stringContaining('10000000 bytes'),
     })

@@ -23,7 +23,7 @@ describe('gcp delivery against the emulator', () => {
     const events = Array.from({ length: 200 }, (_, i) =>
       keyed(keys[i % keys.length]!, Math.floor(i / keys.length)),
     )
-    await transport.publishBatch(ch, events)
+    await transport.publish(ch, events)
     const seen = new Map<string, number[]>()
     let total = 0
     const sub = await transport.subscribe(
@@ -44,7 +44,7 @@ describe('gcp delivery against the emulator', () => {
 
   it('never has more than maxInFlight deliveries unsettled, and a rejected one comes back', async () => {
     const ch = channel('queue')
-    await transport.publishBatch(
+    await transport.publish(
       ch,
       Array.from({ length: 40 }, (_, i) =>
         createEvent({ type: 'com.acme.flow', source: 'urn:test:gcp', data: i }),
@@ -80,7 +80,7 @@ describe('gcp delivery against the emulator', () => {
   it('close() waits for running handlers, acks them, and leaves the rest for the next member', async () => {
     const ch = channel('queue')
     const ids = Array.from({ length: 30 }, (_, i) => i)
-    await transport.publishBatch(
+    await transport.publish(
       ch,
       ids.map((i) => createEvent({ type: 'com.acme.drain', source: 'urn:test:gcp', data: i })),
     )
@@ -122,11 +122,11 @@ describe('gcp delivery against the emulator', () => {
     const old = Array.from({ length: 5 }, (_, i) =>
       createEvent({ type: 'com.acme.old', source: 'urn:test:gcp', data: i }),
     )
-    await transport.publishBatch(ch, old)
+    await transport.publish(ch, old)
     const cut = new Date()
     await new Promise((r) => setTimeout(r, 50))
     const newer = createEvent({ type: 'com.acme.newer', source: 'urn:test:gcp', data: 99 })
-    await transport.publish(ch, newer)
+    await transport.publish(ch, [newer])
     const fromStart: unknown[] = []
     const fromTime: unknown[] = []
     const subs = await Promise.all([
@@ -141,7 +141,7 @@ describe('gcp delivery against the emulator', () => {
     ])
     await waitFor('replayed messages', () => fromStart.length >= 6 && fromTime.length >= 1)
     const last = createEvent({ type: 'com.acme.last', source: 'urn:test:gcp', data: 100 })
-    await transport.publish(ch, last)
+    await transport.publish(ch, [last])
     await waitFor('the message after subscribing', () => fromStart.includes(100) && fromTime.includes(100))
     await Promise.all(subs.map((s) => s.close()))
     await transport.close()

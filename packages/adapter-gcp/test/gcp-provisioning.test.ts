@@ -50,7 +50,7 @@ describe('gcp provisioning against the emulator', () => {
 
   it('creates a queue channel on publish, so messages wait for a later consumer', async () => {
     const ch = channel('queue')
-    await transport.publish(ch, event(1))
+    await transport.publish(ch, [event(1)])
     // Provisioning again (ALREADY_EXISTS) is fine.
     await transport.provision(ch, ch.name)
     const [exists] = await pubsub.subscription(transport.subscriptionName(ch, ch.name)).exists()
@@ -79,7 +79,7 @@ describe('gcp provisioning against the emulator', () => {
     await strict.connect()
     const ch = channel('topic')
     const group = unique('g')
-    await expect(strict.publish(ch, event(1))).rejects.toMatchObject({ code: 'CHANNEL_NOT_FOUND' })
+    await expect(strict.publish(ch, [event(1)])).rejects.toMatchObject({ code: 'CHANNEL_NOT_FOUND' })
     await expect(strict.subscribe(ch, group, async () => {}, { maxInFlight: 1 })).rejects.toMatchObject({
       code: 'CHANNEL_NOT_FOUND',
       message: expect.stringContaining('provision: false'),
@@ -89,7 +89,7 @@ describe('gcp provisioning against the emulator', () => {
     await topic.createSubscription(strict.subscriptionName(ch, group))
     const got: Delivery[] = []
     const sub = await strict.subscribe(ch, group, async (d) => void got.push(d), { maxInFlight: 1 })
-    await strict.publish(ch, event(2))
+    await strict.publish(ch, [event(2)])
     await waitFor('the message', () => got.length === 1)
     await sub.close()
     await strict.close()
@@ -102,7 +102,7 @@ describe('gcp provisioning against the emulator', () => {
       maxInFlight: 8,
       temporary: true,
     })
-    await transport.publish(ch, event(1))
+    await transport.publish(ch, [event(1)])
     await waitFor('the reply', () => got.length === 1)
     await sub.close()
     expect((await pubsub.subscription(transport.subscriptionName(ch, ch.name)).exists())[0]).toBe(false)
@@ -120,7 +120,7 @@ describe('gcp provisioning against the emulator', () => {
       transport.subscribe(ch, g1, async () => void seen.b++, { maxInFlight: 2 }),
       transport.subscribe(ch, g2, async () => void seen.g2++, { maxInFlight: 10 }),
     ])
-    await transport.publishBatch(
+    await transport.publish(
       ch,
       Array.from({ length: 100 }, (_, i) => event(i)),
     )

@@ -30,14 +30,14 @@ describe('gcp transport across an emulator restart', () => {
       await transport.subscribe(events, group, handler, { maxInFlight: 8 }),
       await transport.subscribe(commands, commands.name, handler, { maxInFlight: 8 }),
     ]
-    await transport.publish(events, event(0))
+    await transport.publish(events, [event(0)])
     await waitFor('the event before the restart', () => got.has(0))
 
     const failures: OmnibusError[] = []
     let restarted = false
     const restart = restartEmulator().then(() => (restarted = true))
     for (let n = 1; !restarted; n++) {
-      await transport.publish(events, event(n)).catch((error: OmnibusError) => void failures.push(error))
+      await transport.publish(events, [event(n)]).catch((error: OmnibusError) => void failures.push(error))
       await new Promise((r) => setTimeout(r, 50))
     }
     await restart
@@ -57,8 +57,8 @@ describe('gcp transport across an emulator restart', () => {
     await waitFor(
       'both consumers receiving again',
       () => {
-        void transport.publish(events, event(1000)).catch(() => undefined)
-        void transport.publish(commands, event(2000)).catch(() => undefined)
+        void transport.publish(events, [event(1000)]).catch(() => undefined)
+        void transport.publish(commands, [event(2000)]).catch(() => undefined)
         return got.has(1000) && got.has(2000)
       },
       60_000,

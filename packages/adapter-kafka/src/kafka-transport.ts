@@ -121,11 +121,7 @@ export class KafkaTransport implements Transport {
     }
   }
 
-  publish(channel: Channel, event: Envelope): Promise<void> {
-    return this.publishBatch(channel, [event])
-  }
-
-  async publishBatch(channel: Channel, events: readonly Envelope[]): Promise<void> {
+  async publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
     const { provisioner, publisher } = this.open()
     const topic = topicName(channel.name)
     const records: KafkaRecord[] = new Array(events.length)
@@ -141,17 +137,14 @@ export class KafkaTransport implements Transport {
       records[i] = record
       sizes[i] = size
     }
-    // A reply topic belongs to its asker: never create it for a late answer, and
-    // when it is gone the asker is too, so the reply is dropped.
-    if (channel.reply) {
-      if (!(await provisioner.exists(topic))) return this.replyDropped(topic)
-    } else await provisioner.ensureTopic(topic)
+    if (!channel.mustExist) await provisioner.ensureTopic(topic)
+    else if (!(await provisioner.exists(topic))) throw this.notFound(channel, topic)
     try {
       await publisher.send(topic, records, sizes)
     } catch (error) {
       // Deleted between the look-up and the send (the producer never creates topics).
-      if (channel.reply && !(await provisioner.exists(topic).catch(() => true)))
-        return this.replyDropped(topic)
+      if (channel.mustExist && !(await provisioner.exists(topic).catch(() => true)))
+        throw this.notFound(channel, topic)
       throw new OmnibusError(
         'PUBLISH_FAILED',
         `[omnibus] [kafka] Kafka did not confirm ${records.length} event(s) to topic "${topic}": ` +
@@ -162,8 +155,11 @@ export class KafkaTransport implements Transport {
     }
   }
 
-  private replyDropped(topic: string): void {
-    this.logger.debug('reply topic is gone (its asker stopped); reply dropped', { topic })
+  private notFound(channel: Channel, topic: string): OmnibusError {
+    return new OmnibusError(
+      'CHANNEL_NOT_FOUND',
+      `[omnibus] [kafka] topic "${topic}" of channel "${channel.name}" does not exist, and this channel is never created by a publish`,
+    )
   }
 
   async provision(channel: Channel, group: string, from?: StartPosition): Promise<void> {

@@ -70,8 +70,8 @@ describe('CloudEvents Kafka binding through the broker', () => {
     const sub = await binary.subscribe(channel, 'g', handler, { maxInFlight: 8 })
     const sentBinary = samples('com.test.binary')
     const sentStructured = samples('com.test.structured')
-    await binary.publishBatch!(channel, sentBinary)
-    await structured.publishBatch!(channel, sentStructured)
+    await binary.publish(channel, sentBinary)
+    await structured.publish(channel, sentStructured)
     await waitFor('8 deliveries', () => deliveries.length >= 8)
     await sub.close()
     expect(deliveries.every((d) => d.malformed === undefined && d.deliveryCount === 1)).toBe(true)
@@ -87,7 +87,7 @@ describe('CloudEvents Kafka binding through the broker', () => {
       event('com.test.wire', { partitionkey: 'customer-9', data: { a: 1 } }),
       event('com.test.wire', { data: { b: 2 } }),
     ]
-    await binary.publishBatch!(channel, [keyed!, plain!])
+    await binary.publish(channel, [keyed!, plain!])
     const records = await readRaw(channel.name, 2)
     const first = records.find((r) => r.headers?.ce_id?.toString() === keyed!.id)!
     const second = records.find((r) => r.headers?.ce_id?.toString() === plain!.id)!
@@ -104,7 +104,7 @@ describe('CloudEvents Kafka binding through the broker', () => {
   it('structured mode: the whole event as application/cloudevents+json, key still the partitionkey', async () => {
     const channel = { name: uniq('wire-structured'), kind: 'topic' as const }
     const sent = event('com.test.wire', { partitionkey: 'k1', data: { a: 1 } })
-    await structured.publish(channel, sent)
+    await structured.publish(channel, [sent])
     const [record] = await readRaw(channel.name, 1)
     expect(record!.headers!['content-type']!.toString()).toBe('application/cloudevents+json')
     const body = JSON.parse(record!.value!.toString())
@@ -127,7 +127,7 @@ describe('CloudEvents Kafka binding through the broker', () => {
     })
     await producer.disconnect()
     const good = event('com.test.good')
-    await binary.publish(channel, good)
+    await binary.publish(channel, [good])
     await waitFor('3 deliveries', () => deliveries.length >= 3)
     await sub.close()
     expect(deliveries.filter((d) => d.malformed).length).toBe(2)

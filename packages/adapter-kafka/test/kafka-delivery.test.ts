@@ -24,7 +24,7 @@ describe('delivery: positions, acknowledgement, redelivery, flow', () => {
     const first = await t.subscribe(channel, 'g1', async () => {}, { maxInFlight: 4 })
     await first.close()
     const sent = Array.from({ length: 100 }, (_, i) => event('com.test.stopped', { data: { i } }))
-    await t.publishBatch!(channel, sent)
+    await t.publish(channel, sent)
     const { deliveries, handler } = recorder()
     const second = await t.subscribe(channel, 'g1', handler, { maxInFlight: 16 })
     await waitFor('100 deliveries', () => ids(deliveries).size === 100)
@@ -37,8 +37,8 @@ describe('delivery: positions, acknowledgement, redelivery, flow', () => {
     const queue = { name: uniq('queue'), kind: 'queue' as const }
     await t.provision!(topic, 'g')
     const events = Array.from({ length: 10 }, () => event('com.test.p'))
-    await t.publishBatch!(topic, events)
-    await t.publishBatch!(queue, events)
+    await t.publish(topic, events)
+    await t.publish(queue, events)
     const a = recorder()
     const b = recorder()
     const subs = await Promise.all([
@@ -74,7 +74,7 @@ describe('delivery: positions, acknowledgement, redelivery, flow', () => {
       { maxInFlight: 8 },
     )
     try {
-      await one.publishBatch!(channel, sent)
+      await one.publish(channel, sent)
       await waitFor('6 first deliveries', () => seen.length >= 6)
       const committed = async () => {
         const [offsets] = await admin.fetchOffsets({ groupId, topics: [channel.name] })
@@ -111,7 +111,7 @@ describe('delivery: positions, acknowledgement, redelivery, flow', () => {
       },
       { maxInFlight: 5 },
     )
-    await t.publishBatch!(
+    await t.publish(
       channel,
       Array.from({ length: 300 }, () => event('com.test.flow')),
     )
@@ -133,7 +133,7 @@ describe('delivery: positions, acknowledgement, redelivery, flow', () => {
     const subs = await Promise.all([1, 2].map(() => t.subscribe(channel, 'g', handler, { maxInFlight: 8 })))
     const keys = Array.from({ length: 8 }, (_, k) => `key-${k}`)
     for (let i = 0; i < 50; i++) {
-      await t.publishBatch!(
+      await t.publish(
         channel,
         keys.map((k) => event('com.test.order', { partitionkey: k, data: { k, i } })),
       )
@@ -153,7 +153,7 @@ describe('delivery: positions, acknowledgement, redelivery, flow', () => {
       await t.subscribe(channel, 'b', b.handler, { maxInFlight: 8 }),
     ]
     const sent = Array.from({ length: 200 }, () => event('com.test.groups'))
-    await t.publishBatch!(channel, sent)
+    await t.publish(channel, sent)
     await waitFor(
       'both groups complete',
       () => ids([...a1.deliveries, ...a2.deliveries]).size === 200 && ids(b.deliveries).size === 200,
@@ -166,12 +166,12 @@ describe('delivery: positions, acknowledgement, redelivery, flow', () => {
   it('replays from the beginning or from a time for a new group', async () => {
     const channel = { name: uniq('replay'), kind: 'topic' as const }
     const before = Array.from({ length: 5 }, () => event('com.test.old'))
-    await t.publishBatch!(channel, before)
+    await t.publish(channel, before)
     await new Promise((r) => setTimeout(r, 50))
     const since = new Date()
     await new Promise((r) => setTimeout(r, 50))
     const after = Array.from({ length: 3 }, () => event('com.test.new'))
-    await t.publishBatch!(channel, after)
+    await t.publish(channel, after)
     const all = recorder()
     const recent = recorder()
     const latest = recorder()
@@ -191,7 +191,7 @@ describe('delivery: positions, acknowledgement, redelivery, flow', () => {
     const channel = { name: uniq('reply'), kind: 'queue' as const }
     const { deliveries, handler } = recorder()
     const sub = await t.subscribe(channel, channel.name, handler, { maxInFlight: 4, temporary: true })
-    await t.publish(channel, event('com.test.reply'))
+    await t.publish(channel, [event('com.test.reply')])
     await waitFor('reply', () => deliveries.length === 1)
     expect(await admin.listTopics()).toContain(channel.name)
     await sub.close()

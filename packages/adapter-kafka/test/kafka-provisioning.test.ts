@@ -1,7 +1,7 @@
 import { ConfigError, type Transport } from '@omnibus/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { kafkaTransport, topicName } from '../src/index.js'
-import { BROKERS, event, rawKafka, recorder, transport, uniq, waitFor } from './helpers.js'
+import { BROKERS, event, rawKafka, transport, uniq } from './helpers.js'
 
 describe('topic names', () => {
   it('keeps valid names and maps others deterministically, without collisions', () => {
@@ -56,7 +56,7 @@ describe('provisioning and limits on the broker', () => {
 
   it('creates missing topics with the configured partitions', async () => {
     const name = uniq('created')
-    await t.publish({ name, kind: 'topic' }, event('com.test.created'))
+    await t.publish({ name, kind: 'topic' }, [event('com.test.created')])
     const { topics } = await admin.fetchTopicMetadata({ topics: [name] })
     expect(topics[0]!.partitions).toHaveLength(5)
   })
@@ -66,7 +66,7 @@ describe('provisioning and limits on the broker', () => {
     await strict.connect()
     try {
       const name = uniq('missing')
-      await expect(strict.publish({ name, kind: 'topic' }, event('com.test.x'))).rejects.toMatchObject({
+      await expect(strict.publish({ name, kind: 'topic' }, [event('com.test.x')])).rejects.toMatchObject({
         code: 'CHANNEL_NOT_FOUND',
         message: expect.stringMatching(/^\[omnibus\] \[kafka\] .*provision/),
       })
@@ -77,7 +77,7 @@ describe('provisioning and limits on the broker', () => {
       // An existing topic works as usual.
       const existing = uniq('existing')
       await admin.createTopics({ topics: [{ topic: existing, numPartitions: 1 }], waitForLeaders: true })
-      await strict.publish({ name: existing, kind: 'topic' }, event('com.test.x'))
+      await strict.publish({ name: existing, kind: 'topic' }, [event('com.test.x')])
     } finally {
       await strict.close()
     }
@@ -92,7 +92,7 @@ describe('provisioning and limits on the broker', () => {
         data: new Uint8Array(5000),
         datacontenttype: 'application/octet-stream',
       })
-      await expect(small.publish({ name, kind: 'topic' }, big)).rejects.toMatchObject({
+      await expect(small.publish({ name, kind: 'topic' }, [big])).rejects.toMatchObject({
         code: 'MESSAGE_TOO_LARGE',
         message: expect.stringContaining('4096'),
       })
@@ -107,49 +107,8 @@ describe('provisioning and limits on the broker', () => {
     const events = Array.from({ length: 12 }, () =>
       event('com.test.chunk', { data: new Uint8Array(300_000), datacontenttype: 'application/octet-stream' }),
     )
-    await t.publishBatch!({ name, kind: 'topic' }, events)
+    await t.publish({ name, kind: 'topic' }, events)
     const offsets = await admin.fetchTopicOffsets(name)
     expect(offsets.reduce((n, p) => n + Number(p.high), 0)).toBe(12)
-  })
-
-  it('a reply to a gone asker is dropped with a debug line, and its topic is not created again', async () => {
-    const lines: { message: string; fields?: Record<string, unknown> }[] = []
-    const debug = (message: string, fields?: Record<string, unknown>) => void lines.push({ message, fields })
-    const replier = kafkaTransport(
-      { brokers: BROKERS, logLevel: 'nothing' },
-      {
-        key: 'transports.test',
-        service: 'replier',
-        logger: { debug, info: debug, warn: debug, error: debug },
-      },
-    )
-    await replier.connect()
-    try {
-      // A live asker's reply topic gets the reply.
-      const live = { name: uniq('reply-live'), kind: 'queue' as const, reply: true }
-      const { deliveries, handler } = recorder()
-      const sub = await t.subscribe(live, live.name, handler, { maxInFlight: 1, temporary: true })
-      const answer = event('com.test.answer')
-      await replier.publish(live, answer)
-      await waitFor('the reply', () => deliveries.length >= 1)
-      expect(deliveries[0]!.event?.id).toBe(answer.id)
-      // The asker stops: its topic is deleted; a late reply must not bring it back.
-      await sub.close()
-      await waitFor(
-        'the reply topic to be deleted',
-        async () => !(await admin.listTopics()).includes(live.name),
-      )
-      await replier.publish(live, event('com.test.late'))
-      // Never there at all: the same.
-      const gone = { name: uniq('reply-gone'), kind: 'queue' as const, reply: true }
-      await replier.publishBatch!(gone, [event('com.test.late'), event('com.test.late')])
-      const topics = await admin.listTopics()
-      expect(topics).not.toContain(live.name)
-      expect(topics).not.toContain(gone.name)
-      const dropped = lines.filter((l) => /reply dropped/.test(l.message)).map((l) => l.fields?.topic)
-      expect(dropped).toEqual([live.name, gone.name])
-    } finally {
-      await replier.close()
-    }
   })
 })

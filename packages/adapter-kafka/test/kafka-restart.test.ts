@@ -17,7 +17,7 @@ describe('broker restart', () => {
     const publisher = (async () => {
       while (publishing) {
         const events = Array.from({ length: 10 }, () => event('com.test.restart'))
-        const results = await Promise.allSettled(events.map((e) => t.publish(channel, e)))
+        const results = await Promise.allSettled(events.map((e) => t.publish(channel, [e])))
         results.forEach((r, i) => {
           if (r.status === 'fulfilled') confirmed.add(events[i]!.id)
           else failures.push(r.reason)

@@ -24,6 +24,8 @@ export class Publisher {
   private channel: Promise<ConfirmChannel> | undefined
   private channelOf: ChannelModel | undefined
   private drained: Promise<void> | undefined
+  /** Ids of mandatory messages the broker returned (no queue took them); a return precedes its confirm. */
+  private readonly returned = new Set<string>()
 
   constructor(
     private readonly link: Link,
@@ -44,8 +46,8 @@ export class Publisher {
       }
       let confirm: ConfirmChannel
       try {
-        // A reply queue belongs to its asker: never declare it again for a late answer (see `send`).
-        if (!channel.reply) await this.provisioner.forPublish(model, channel)
+        // A channel that must exist is never declared: a message no queue takes comes back (mandatory).
+        if (!channel.mustExist) await this.provisioner.forPublish(model, channel)
         confirm = await this.confirmChannel(model)
       } catch (error) {
         if (this.link.current !== model) continue // the connection dropped meanwhile: wait for the next one
@@ -69,11 +71,17 @@ export class Publisher {
       }
       for (let i = 0; i < pending.length; i++) {
         const routingKey = channel.kind === 'topic' ? pending[i]!.event.type : channel.name
-        const message = channel.reply ? mandatory(pending[i]!.message) : pending[i]!.message
+        const message = channel.mustExist ? mandatory(pending[i]!.message) : pending[i]!.message
         this.send(confirm, exchange, routingKey, message, (outcome) => settle(i, outcome))
         if (this.drained) await this.drained
       }
       await settled
+      if (channel.mustExist && pending.some((p) => this.returned.delete(p.event.id))) {
+        throw new OmnibusError(
+          'CHANNEL_NOT_FOUND',
+          `[omnibus] [rabbitmq] no queue "${channel.name}" took the message, and this channel is never created by a publish`,
+        )
+      }
       const retry: typeof pending = []
       for (let i = 0; i < pending.length; i++) {
         const outcome = outcomes[i]!
@@ -140,14 +148,8 @@ export class Publisher {
       ch.on('close', () => {
         if (this.channel === opening) this.channel = undefined
       })
-      // Only replies are mandatory: one comes back when its asker's queue is gone. The broker still
-      // confirms it (a return precedes the ack), so the publish resolves: the reply is dropped, not lost.
-      ch.on('return', (returned: Message) =>
-        this.logger.debug('rabbitmq reply queue is gone (its asker stopped); reply dropped', {
-          queue: returned.fields.routingKey,
-          id: returned.properties.messageId,
-        }),
-      )
+      // Only must-exist channels publish mandatory; the broker returns such a message before it confirms it.
+      ch.on('return', (returned: Message) => this.returned.add(String(returned.properties.messageId)))
       return ch
     })
     opening.catch(() => {
@@ -164,7 +166,7 @@ export class Publisher {
   }
 }
 
-/** A reply is published `mandatory`: the broker returns it when no queue takes it instead of dropping it unseen. */
+/** `mandatory`: the broker returns the message when no queue takes it instead of dropping it unseen. */
 function mandatory(message: OutgoingMessage): OutgoingMessage {
   return { content: message.content, options: { ...message.options, mandatory: true } }
 }

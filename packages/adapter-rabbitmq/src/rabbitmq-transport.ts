@@ -55,11 +55,7 @@ export class RabbitMQTransport implements Transport {
     return this.link.connect()
   }
 
-  publish(channel: Channel, event: Envelope): Promise<void> {
-    return this.publisher.publish(channel, [event])
-  }
-
-  publishBatch(channel: Channel, events: readonly Envelope[]): Promise<void> {
+  publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
     return this.publisher.publish(channel, events)
   }
 

@@ -34,8 +34,8 @@ describe.each(['binary', 'structured'] as const)('rabbitmq binding (%s mode)', (
       datacontenttype: 'application/octet-stream',
       data: new Uint8Array([0, 1, 2, 250, 255]),
     })
-    await transport.publish(channel, json)
-    await transport.publish(channel, binary)
+    await transport.publish(channel, [json])
+    await transport.publish(channel, [binary])
     await waitFor(() => sink.got.length === 2, 10_000, 'two deliveries')
     await sub.close()
     const [a, b] = sink.events()

@@ -55,7 +55,7 @@ test('a killed connection comes back: publishes wait and resolve, the consumer r
   let sent = 0
   const publishing = (async () => {
     for (let i = 0; i < 400; i++) {
-      await t.publish(channel, event(i))
+      await t.publish(channel, [event(i)])
       sent++
       await new Promise((resolve) => setTimeout(resolve, 2))
     }
@@ -80,12 +80,12 @@ test('a consumer whose queue was deleted under it declares it again and resumes'
       maxInFlight: 4,
     },
   )
-  await t.publish(channel, event(1))
+  await t.publish(channel, [event(1)])
   await waitFor(() => handled.has(1), 10_000, 'the first event')
   await withRaw((ch) => ch.deleteQueue(groupQueueName(channel.name, 'g')))
   // Publish until the re-declared queue catches one (events sent while it was gone are rightly dropped).
   for (let i = 2; !handled.has(i - 1) || i < 3; i++) {
-    await t.publish(channel, event(i))
+    await t.publish(channel, [event(i)])
     await waitFor(() => handled.has(i), 500, 'a delivery').catch(() => undefined)
     if (i > 100) throw new Error('the consumer did not resume')
   }

@@ -9,7 +9,9 @@ export const orderCases: Case[] = [
     name: 'per-key order: keys interleaved, several consumers in one group, order holds within each key',
     timeoutMs: 240_000,
     skip: (h) =>
-      h.capabilities.ordering ? undefined : `ordering: ${h.capabilities.notes?.ordering ?? 'not supported'}`,
+      h.capabilities.ordering || h.capabilities.orderedChannel?.(h.type('order'))
+        ? undefined
+        : `ordering: ${h.capabilities.notes?.ordering ?? 'not supported'}`,
     async run(h) {
       const { keys, perKey } = h.sizes
       const type = h.type('order')

@@ -1,4 +1,11 @@
-import { type Channel, createEvent, type Delivery, type Envelope, type Transport } from '@omnibus/core'
+import {
+  type Channel,
+  createEvent,
+  type Delivery,
+  type Envelope,
+  OmnibusError,
+  type Transport,
+} from '@omnibus/core'
 import { expect } from 'vitest'
 import type { Case } from './case.js'
 import { type Harness, range } from './harness.js'
@@ -58,7 +65,7 @@ export const transportCases: Case[] = [
           }),
         )
         const publishing = (async () => {
-          for (const event of events) await producer.publish(channel, event)
+          for (const event of events) await producer.publish(channel, [event])
         })()
         // Stop at a different point of the stream each round.
         await new Promise((resolve) => setTimeout(resolve, (round * 37) % 300))
@@ -93,3 +100,37 @@ export const transportCases: Case[] = [
     },
   },
 ]
+
+transportCases.push({
+  id: 19,
+  name: 'a must-exist channel: publish fails with CHANNEL_NOT_FOUND while it is missing and never creates it; a temporary channel is gone once its subscription closed',
+  timeoutMs: 60_000,
+  async run(h) {
+    const channel: Channel = { name: h.type('mustexist'), kind: 'queue' }
+    const asked: Channel = { ...channel, mustExist: true }
+    const t = await transport(h)
+    const answerer = await transport(h)
+    const event = (n: number) =>
+      createEvent({ type: channel.name, source: 'urn:omnibus:conformance', data: { n } })
+    const notFound = async (what: string) => {
+      const error = await answerer.publish(asked, [event(0)]).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(error, what).toBeInstanceOf(OmnibusError)
+      expect((error as OmnibusError).code, what).toBe('CHANNEL_NOT_FOUND')
+    }
+    await notFound('before anyone made the channel')
+    const got: string[] = []
+    const sub = await t.subscribe(channel, channel.name, async (d) => void got.push(d.event?.id ?? ''), {
+      maxInFlight: 4,
+      temporary: true,
+    })
+    const reply = event(1)
+    await answerer.publish(asked, [reply])
+    await h.until('the event on the existing channel', () => got.includes(reply.id))
+    await sub.close()
+    // The first publish made nothing, and the temporary channel went with its subscription.
+    await notFound('after the temporary subscription closed')
+  },
+})

@@ -10,20 +10,16 @@ import {
 } from '../src/index.js'
 
 /** A fake transport that records calls: enough to test the wrapper, never a stand-in for a broker. */
-function fake(batch: boolean) {
+function fake() {
   const calls: string[] = []
   const transport: Transport = {
     name: 'fake',
     capabilities: { ordering: true, replay: false, maxMessageBytes: 500, durableAcrossRestart: true },
     connect: async () => void calls.push('connect'),
-    publish: async (_c: Channel, e: Envelope) => void calls.push(`publish ${e.id}`),
+    publish: async (_c: Channel, es: readonly Envelope[]) =>
+      void calls.push(`publish ${es.map((e) => e.id).join(',')}`),
     subscribe: async () => ({ close: async () => void calls.push('unsubscribe') }),
     close: async () => void calls.push('close'),
-    ...(batch
-      ? {
-          publishBatch: async (_c: Channel, es: readonly Envelope[]) => void calls.push(`batch ${es.length}`),
-        }
-      : {}),
   }
   return { calls, guarded: new GuardedTransport(transport, 'main') }
 }
@@ -33,22 +29,20 @@ const ev = (id: string, extra = {}) => createEvent({ type: 't', source: 's', id,
 
 describe('the transport wrapper', () => {
   it('connects once, however many callers', async () => {
-    const { calls, guarded } = fake(true)
+    const { calls, guarded } = fake()
     await Promise.all([guarded.connect(), guarded.connect(), guarded.publish(channel, [ev('1')])])
     expect(calls.filter((c) => c === 'connect')).toHaveLength(1)
   })
 
-  it('uses the batch call when there is one, and publishes one by one otherwise, in order', async () => {
-    const batched = fake(true)
-    await batched.guarded.publish(channel, [ev('1'), ev('2')])
-    expect(batched.calls).toContain('batch 2')
-    const single = fake(false)
-    await single.guarded.publish(channel, [ev('1', { partitionkey: 'k' }), ev('2', { partitionkey: 'k' })])
-    expect(single.calls).toEqual(['connect', 'publish 1', 'publish 2'])
+  it('hands a publish to the adapter in one call, in order, and never an empty one', async () => {
+    const { calls, guarded } = fake()
+    await guarded.publish(channel, [ev('1'), ev('2')])
+    await guarded.publish(channel, [])
+    expect(calls).toEqual(['connect', 'publish 1,2'])
   })
 
   it('rejects oversize events before anything is sent, naming the limit', async () => {
-    const { calls, guarded } = fake(true)
+    const { calls, guarded } = fake()
     const error = await guarded
       .publish(channel, [ev('ok'), ev('big', { data: 'x'.repeat(600) })])
       .catch((e) => e)
@@ -58,7 +52,7 @@ describe('the transport wrapper', () => {
   })
 
   it('counts exactly near the limit: an event whose rough bound is above it still goes', async () => {
-    const { calls, guarded } = fake(true)
+    const { calls, guarded } = fake()
     // 100 escapes-free characters count 100 bytes, though the bound allows 6 each.
     const near = ev('near', { subject: 'y'.repeat(100), data: 'x'.repeat(200) })
     await guarded.publish(channel, [near])
@@ -66,7 +60,7 @@ describe('the transport wrapper', () => {
   })
 
   it('closes subscriptions, then the transport, once; afterwards every call fails clearly', async () => {
-    const { calls, guarded } = fake(true)
+    const { calls, guarded } = fake()
     await guarded.subscribe(channel, 'g', async () => {}, { maxInFlight: 1 })
     await Promise.all([guarded.close(), guarded.close()])
     expect(calls).toEqual(['connect', 'unsubscribe', 'close'])
@@ -77,7 +71,7 @@ describe('the transport wrapper', () => {
   })
 
   it('does not close a transport that never connected', async () => {
-    const { calls, guarded } = fake(true)
+    const { calls, guarded } = fake()
     await guarded.close()
     expect(calls).toEqual([])
   })

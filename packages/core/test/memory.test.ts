@@ -25,7 +25,7 @@ async function roundTrip(events: Envelope[], afterPublish = () => {}): Promise<D
     async (delivery) => void received.push(delivery),
     { maxInFlight: 8 },
   )
-  for (const event of events) await transport.publish(channel, event)
+  for (const event of events) await transport.publish(channel, [event])
   afterPublish()
   const deadline = Date.now() + 5000
   while (received.length < events.length) {
@@ -122,7 +122,7 @@ describe('the memory broker retention', () => {
     const events = Array.from({ length: n }, (_, i) =>
       createEvent({ type: 't', source: 's', id: `${tag}${i}` }),
     )
-    await transport.publishBatch(channel, events)
+    await transport.publish(channel, events)
     return events.map((e) => e.id)
   }
 
@@ -199,7 +199,7 @@ describe('the memory transport scheduling', () => {
     })
     const seenWhilePublishing: number[] = []
     for (let i = 0; i < 20; i++) {
-      await transport.publishBatch(channel, [event(), event(), event()])
+      await transport.publish(channel, [event(), event(), event()])
       seenWhilePublishing.push(handled)
     }
     await subscription.close()
@@ -218,11 +218,11 @@ describe('the memory transport scheduling', () => {
       async () => {
         handled++
         // Not awaited: the next delivery must not wait for this one's confirm.
-        if (!stop) void transport.publish(channel, event())
+        if (!stop) void transport.publish(channel, [event()])
       },
       { maxInFlight: 1 },
     )
-    await transport.publish(channel, event())
+    await transport.publish(channel, [event()])
     // If deliveries never yielded, this timer would never fire and the test would time out.
     await new Promise((resolve) => setTimeout(resolve, 0))
     stop = true

@@ -320,7 +320,13 @@ export class Bus {
       data: failed ? { message: outcome.error } : outcome.data,
       extensions: { [Ext.replyStatus]: failed ? 'error' : 'ok' },
     })
-    await transport.publish({ name: replyTo, kind: 'queue', reply: true }, [reply])
+    try {
+      await transport.publish({ name: replyTo, kind: 'queue', mustExist: true }, [reply])
+    } catch (error) {
+      // The asker removed its reply queue when it stopped: nobody waits for this answer.
+      if (!(error instanceof OmnibusError && error.code === 'CHANNEL_NOT_FOUND')) throw error
+      this.settings.logger.debug('reply queue is gone (its asker stopped); reply dropped', { replyTo })
+    }
   }
 
   private transport(key: string): GuardedTransport {

@@ -15,8 +15,8 @@ import type {
  * Core's wrapper around every transport, so that no adapter repeats it:
  * connect happens once (and again only after a failed attempt), close is
  * idempotent and closes subscriptions first, calls after close fail with
- * TRANSPORT_CLOSED, oversize events fail before anything is sent, and batches
- * fall back to one-by-one publishing where the adapter has no batch call.
+ * TRANSPORT_CLOSED, oversize events fail before anything is sent, and an empty
+ * publish never reaches the adapter.
  */
 export class GuardedTransport {
   private connecting: Promise<void> | undefined
@@ -61,16 +61,7 @@ export class GuardedTransport {
       if (size > limit) throw new MessageTooLargeError(this.inner.name, limit, size, event.id)
     }
     await this.connect()
-    if (events.length === 0) return
-    if (events.length === 1) return this.inner.publish(channel, events[0]!)
-    if (this.inner.publishBatch) return this.inner.publishBatch(channel, events)
-    // Without a batch call, keyed events go one after another so that their order
-    // holds; unkeyed ones may be in flight together.
-    if (events.some((e) => e.partitionkey !== undefined)) {
-      for (const event of events) await this.inner.publish(channel, event)
-      return
-    }
-    await Promise.all(events.map((event) => this.inner.publish(channel, event)))
+    if (events.length > 0) await this.inner.publish(channel, events)
   }
 
   async provision(channel: Channel, group: string, from?: StartPosition): Promise<void> {

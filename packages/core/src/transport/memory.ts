@@ -294,7 +294,6 @@ export class MemoryTransport implements Transport {
   readonly name = MEMORY
   readonly capabilities: Capabilities
   readonly broker: MemoryBroker
-  private closed = false
 
   constructor(options: MemoryTransportOptions = {}) {
     this.broker = options.broker ?? defaultBroker
@@ -309,22 +308,15 @@ export class MemoryTransport implements Transport {
 
   async connect(): Promise<void> {}
 
-  async publish(channel: Channel, event: Envelope): Promise<void> {
-    this.assertOpen()
-    this.store(channel, event)
-    return confirmed()
-  }
-
-  private store(channel: Channel, event: Envelope): void {
-    if (channel.reply && !this.broker.has(channel.name)) return // the asker is gone
-    const key = typeof event.partitionkey === 'string' ? event.partitionkey : undefined
-    this.broker.append(channel, keepEvent(event) ?? encodeStructured(event), STRUCTURED_HEADERS, key)
-  }
-
-  async publishBatch(channel: Channel, events: readonly Envelope[]): Promise<void> {
-    this.assertOpen()
+  async publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
+    if (channel.mustExist && !this.broker.has(channel.name)) {
+      throw new OmnibusError('CHANNEL_NOT_FOUND', `[memory] channel "${channel.name}" does not exist`)
+    }
     // Stored synchronously, in order: no turn of the event loop per event.
-    for (const event of events) this.store(channel, event)
+    for (const event of events) {
+      const key = typeof event.partitionkey === 'string' ? event.partitionkey : undefined
+      this.broker.append(channel, keepEvent(event) ?? encodeStructured(event), STRUCTURED_HEADERS, key)
+    }
     return confirmed()
   }
 
@@ -338,7 +330,6 @@ export class MemoryTransport implements Transport {
     handler: DeliveryHandler,
     options: SubscribeOptions,
   ): Promise<Subscription> {
-    this.assertOpen()
     const state = this.broker.channel(channel).group(group, options.from)
     const member: Member = {
       handler,
@@ -360,13 +351,7 @@ export class MemoryTransport implements Transport {
     }
   }
 
-  async close(): Promise<void> {
-    this.closed = true
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new OmnibusError('TRANSPORT_CLOSED', '[memory] transport is closed')
-  }
+  async close(): Promise<void> {}
 }
 
 export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTransport {

@@ -16,17 +16,22 @@ export interface Channel {
   readonly name: string
   readonly kind: ChannelKind
   /**
-   * An asker's query-reply queue, made and removed by that asker. Publishing to
-   * it must not create it: when it is gone, so is the asker, and the reply may be
-   * dropped (resolve) instead of leaving a queue behind that nobody reads.
+   * Publishing must not create this channel (an asker's reply queue, made and removed by that
+   * asker): when it does not exist, publish rejects with CHANNEL_NOT_FOUND, as it does with
+   * provisioning off, and core drops the reply instead of leaving a queue nobody reads.
    */
-  readonly reply?: boolean
+  readonly mustExist?: boolean
 }
 
 /** What a transport can and cannot do; the conformance suite skips by these, naming the reason. */
 export interface Capabilities {
-  /** Per-key order within a group (events with the same `partitionkey` handled in publish order). */
+  /** Per-key order within a group (events with the same `partitionkey` handled in publish order), on every channel. */
   readonly ordering: boolean
+  /**
+   * Where the broker sets ordering per channel (SNS/SQS FIFO topics and queues): whether the
+   * channel of that name has it. Absent: `ordering` holds for every channel.
+   */
+  readonly orderedChannel?: (channel: string) => boolean
   /** A new group can start from the beginning of a channel or from a time. */
   readonly replay: boolean
   /** The largest message, in bytes of its structured JSON form, the transport accepts. */
@@ -91,20 +96,17 @@ export interface Transport {
   /** Connects to the broker. Core calls it once, before anything else. */
   connect(): Promise<void>
   /**
-   * Publishes one event, resolving only when the broker has confirmed it and
-   * rejecting when it could not be confirmed. Creates the channel if needed
-   * (unless provisioning is off). The event is valid and within `maxMessageBytes`.
+   * Publishes events in order (one round trip where the broker batches), resolving only when
+   * the broker has confirmed every one and rejecting when any was not (some may then have been
+   * written: at-least-once). Creates the channel if needed, unless provisioning is off or the
+   * channel `mustExist`: then a missing channel rejects with CHANNEL_NOT_FOUND. Core passes at
+   * least one event, each valid and within `maxMessageBytes`.
    */
-  publish(channel: Channel, event: Envelope): Promise<void>
+  publish(channel: Channel, events: readonly Envelope[]): Promise<void>
   /**
-   * Optional: publishes several events in one round trip, in order, with the
-   * same confirmation rule for every one. Without it, core publishes one by one.
-   */
-  publishBatch?(channel: Channel, events: readonly Envelope[]): Promise<void>
-  /**
-   * Makes sure `channel` and `group` exist, so that messages published from now
-   * on wait for the group even while nobody consumes it. Optional: brokers that
-   * retain everything (Kafka) need nothing here.
+   * Makes sure `channel` and `group` exist, so that messages published from now on wait for
+   * the group even while nobody consumes it (Kafka: the topic, and the group's start offset).
+   * Optional where subscribe alone is enough.
    */
   provision?(channel: Channel, group: string, from?: StartPosition): Promise<void>
   /** Starts consuming `channel` as a member of `group`. */
