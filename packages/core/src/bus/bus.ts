@@ -54,6 +54,9 @@ export interface BusSettings {
 
 type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped'
 
+/** How long stop() lets subscriptions and transports close once handlers are done or given up on. */
+const CLOSE_GRACE_MS = 5000
+
 /** `kind?: never`: a message definition is not an envelope input (it goes to the typed overloads). */
 type Input<T> = (EnvelopeInput<T> | Envelope<T>) & { readonly kind?: never }
 
@@ -65,6 +68,8 @@ export class Bus {
   private readonly middleware: Middleware[] = []
   private readonly abort = new AbortController()
   private readonly replies: Replies
+  private starting: Promise<void> | undefined
+  private stopping: Promise<void> | undefined
 
   constructor(private readonly settings: BusSettings) {
     const instance = crypto.randomUUID().slice(0, 8)
@@ -191,15 +196,38 @@ export class Bus {
     return plan as ConsumerPlan & { handlers: ConsumerPlan['handlers'] }
   }
 
-  /** Connects every transport, provisions, and starts consuming. */
-  async start(): Promise<void> {
-    this.assertState('new', 'start')
+  /**
+   * Connects every transport, provisions, and starts consuming. Calls made while
+   * it runs share its outcome; a second start() after it finished is refused.
+   */
+  start(): Promise<void> {
+    if (this.state === 'starting') return this.starting!
+    if (this.state === 'started') {
+      return Promise.reject(new OmnibusError('BUS_STATE', 'cannot start: the bus is already started'))
+    }
+    if (this.state !== 'new') {
+      return Promise.reject(
+        new OmnibusError('BUS_STATE', `cannot start: the bus is ${this.state}; create a new bus`),
+      )
+    }
     this.state = 'starting'
+    this.starting = this.startUp()
+    return this.starting
+  }
+
+  private async startUp(): Promise<void> {
+    // A stop() during start ends it at the next step.
+    const going = () => {
+      if (this.state !== 'starting')
+        throw new OmnibusError('BUS_STATE', 'start abandoned: the bus was stopped while starting')
+    }
     try {
       await Promise.all([...this.settings.transports.values()].map((t) => t.connect()))
+      going()
       const host = this.host()
       for (const plan of this.plans.values()) this.consumers.push(new Consumer(plan, host))
       await Promise.all(this.consumers.map((c) => c.start()))
+      going()
       this.state = 'started'
       this.settings.logger.info('bus started', {
         service: this.service,
@@ -214,28 +242,43 @@ export class Bus {
   /**
    * Stops intake, waits up to `stopTimeoutMs` for running handlers to finish and
    * be acknowledged (retries waiting for their backoff are given back to the
-   * broker instead), removes reply queues and closes the transports. Idempotent.
+   * broker instead), then gives whatever is still running back to the broker
+   * unacknowledged, removes reply queues and closes the transports. Resolves
+   * within `stopTimeoutMs` plus at most CLOSE_GRACE_MS, whatever handlers do.
+   * Every call, concurrent or later, shares the one outcome.
    */
-  async stop(): Promise<void> {
-    if (this.state === 'stopping' || this.state === 'stopped') return
+  stop(): Promise<void> {
+    this.stopping ??= this.shutDown()
+    return this.stopping
+  }
+
+  private async shutDown(): Promise<void> {
+    const { logger, stopTimeoutMs } = this.settings
     this.state = 'stopping'
     this.abort.abort(new OmnibusError('BUS_STATE', 'the bus is stopping'))
-    const drained = await within(
-      this.settings.stopTimeoutMs,
-      Promise.allSettled(this.consumers.map((c) => c.stop())),
-    )
-    if (!drained) {
-      this.settings.logger.warn(
-        'handlers still running at the stop timeout; their messages will be redelivered',
-        {
-          stopTimeoutMs: this.settings.stopTimeoutMs,
-        },
-      )
+    const closing = Promise.allSettled(this.consumers.map((c) => c.stop()))
+    if (!(await within(stopTimeoutMs, closing))) {
+      logger.warn('handlers still running at the stop timeout; their messages are left to the broker', {
+        stopTimeoutMs,
+      })
+      for (const consumer of this.consumers) consumer.abandon()
     }
-    await this.replies.close()
-    await Promise.allSettled([...this.settings.transports.values()].map((t) => t.close()))
+    // Past the drain, closing is the adapters' work: bounded, so that one stuck client cannot hang stop().
+    const graceEnd = Date.now() + CLOSE_GRACE_MS
+    const closed = await within(
+      CLOSE_GRACE_MS,
+      closing.then(async () => {
+        await within(graceEnd - Date.now(), this.replies.close())
+        await Promise.allSettled([...this.settings.transports.values()].map((t) => t.close()))
+      }),
+    )
+    if (!closed) {
+      logger.warn('transports still closing after the grace period; left closing in the background', {
+        graceMs: CLOSE_GRACE_MS,
+      })
+    }
     this.state = 'stopped'
-    this.settings.logger.info('bus stopped', { service: this.service })
+    logger.info('bus stopped', { service: this.service })
   }
 
   /** Counts per subscription (handled, retried, dead-lettered, malformed, skipped) since start. */
