@@ -1,3 +1,12 @@
+import type * as C from '../catalog/define.js'
+import { isDefinition } from '../catalog/define.js'
+import {
+  parseAnswer,
+  type SendOptions,
+  sendTyped,
+  typedHandler,
+  type VersionOptions,
+} from '../catalog/typed.js'
 import {
   createEnvelope,
   type Envelope,
@@ -29,6 +38,8 @@ export interface HandlerOptions {
   from?: StartPosition
 }
 
+type QueueOptions = Omit<HandlerOptions, 'group' | 'from'>
+
 export interface BusSettings {
   readonly service: string
   readonly source: string
@@ -48,7 +59,8 @@ type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped'
 /** How long stop() lets subscriptions and transports close once handlers are done or given up on. */
 const CLOSE_GRACE_MS = 5000
 
-type Input<T> = EnvelopeInput<T> | Envelope<T>
+/** `kind?: never`: a message definition is not an envelope input (it goes to the typed overloads). */
+type Input<T> = (EnvelopeInput<T> | Envelope<T>) & { readonly kind?: never }
 
 /** The one object a service talks to: sends and handles events, commands and queries. */
 export class Bus {
@@ -77,27 +89,37 @@ export class Bus {
     return this
   }
 
-  /** Handles events of `type`, in `options.group` (default: the service). Before start(). */
-  on<T = unknown>(type: string, handler: Handler<T>, options: HandlerOptions = {}): this {
-    return this.register('event', type, handler as Handler, options)
+  /** Handles events of `type` (of a definition: typed and validated), in `options.group` (default: the service). Before start(). */
+  on<D extends C.EventDefinition>(
+    type: D,
+    handler: Handler<C.DataOut<D>>,
+    options?: HandlerOptions & VersionOptions<D>,
+  ): this
+  on<T = unknown>(type: string, handler: Handler<T>, options?: HandlerOptions): this
+  on(type: string | C.EventDefinition, handler: Handler, options: HandlerOptions = {}): this {
+    return this.register('event', type, handler, options)
   }
 
   /** Handles commands of `type`; instances of any service handling it share the commands. Before start(). */
-  handle<T = unknown>(
-    type: string,
-    handler: Handler<T>,
-    options: Omit<HandlerOptions, 'group' | 'from'> = {},
-  ): this {
-    return this.register('command', type, handler as Handler, options)
+  handle<D extends C.CommandDefinition>(
+    type: D,
+    handler: Handler<C.DataOut<D>>,
+    options?: QueueOptions & VersionOptions<D>,
+  ): this
+  handle<T = unknown>(type: string, handler: Handler<T>, options?: QueueOptions): this
+  handle(type: string | C.CommandDefinition, handler: Handler, options: QueueOptions = {}): this {
+    return this.register('command', type, handler, options)
   }
 
   /** Answers queries of `type` with what `handler` returns; a throw rejects the asker's query. Before start(). */
-  answer<T = unknown, R = unknown>(
-    type: string,
-    handler: Handler<T, R>,
-    options: Omit<HandlerOptions, 'group' | 'from'> = {},
-  ): this {
-    return this.register('query', type, handler as Handler, options)
+  answer<Q extends C.QueryDefinition>(
+    type: Q,
+    handler: Handler<C.DataOut<Q>, C.AnswerIn<Q>>,
+    options?: QueueOptions & VersionOptions<Q>,
+  ): this
+  answer<T = unknown, R = unknown>(type: string, handler: Handler<T, R>, options?: QueueOptions): this
+  answer(type: string | C.QueryDefinition, handler: Handler, options: QueueOptions = {}): this {
+    return this.register('query', type, handler, options)
   }
 
   /**
@@ -119,8 +141,16 @@ export class Bus {
     return this
   }
 
-  private register(kind: MessageKind, type: string, handler: Handler, options: HandlerOptions): this {
+  private register(
+    kind: MessageKind,
+    typeOrDefinition: string | C.AnyDefinition,
+    untyped: Handler,
+    options: HandlerOptions & { accept?: VersionOptions<C.AnyDefinition>['accept'] },
+  ): this {
     this.assertState('new', 'register a handler')
+    const typed = isDefinition(typeOrDefinition)
+    const type = typed ? typeOrDefinition.type : typeOrDefinition
+    const handler = typed ? typedHandler(kind, typeOrDefinition, untyped, options.accept) : untyped
     if (typeof type !== 'string' || type.length === 0) {
       throw new OmnibusError(
         'BUS_STATE',
@@ -261,18 +291,51 @@ export class Bus {
     return total
   }
 
-  /** Publishes one event or several; resolves once the broker(s) confirmed every one. */
-  publish<T>(input: Input<T> | readonly Input<T>[]): Promise<void> {
+  /** Publishes one event or several (or one of a definition, validated first); resolves once the broker(s) confirmed every one. */
+  publish<D extends C.EventDefinition>(definition: D, data: C.DataIn<D>, options?: SendOptions): Promise<void>
+  publish<T>(input: Input<T> | readonly Input<T>[]): Promise<void>
+  publish(
+    input: C.AnyDefinition | Input<unknown> | readonly Input<unknown>[],
+    data?: unknown,
+    options?: SendOptions,
+  ): Promise<void> {
+    if (isDefinition(input)) return sendTyped('event', input, data, options, (i) => this.dispatch('event', i))
     return this.dispatch('event', input)
   }
 
-  /** Sends one command or several to their handlers; resolves once the broker(s) confirmed. */
-  send<T>(input: Input<T> | readonly Input<T>[]): Promise<void> {
+  /** Sends one command or several to their handlers (or one of a definition, validated first); resolves once the broker(s) confirmed. */
+  send<D extends C.CommandDefinition>(definition: D, data: C.DataIn<D>, options?: SendOptions): Promise<void>
+  send<T>(input: Input<T> | readonly Input<T>[]): Promise<void>
+  send(
+    input: C.AnyDefinition | Input<unknown> | readonly Input<unknown>[],
+    data?: unknown,
+    options?: SendOptions,
+  ): Promise<void> {
+    if (isDefinition(input))
+      return sendTyped('command', input, data, options, (i) => this.dispatch('command', i))
     return this.dispatch('command', input)
   }
 
-  /** Asks a query and waits for its answer (the handler's return value), or rejects on timeout or on the handler's error. */
-  async query<R = unknown, T = unknown>(input: Input<T>, options: QueryOptions = {}): Promise<R> {
+  /** Asks a query and waits for its answer (the handler's return value; of a definition: checked by its answer schema), or rejects on timeout or on the handler's error. */
+  query<Q extends C.QueryDefinition>(
+    definition: Q,
+    data: C.DataIn<Q>,
+    options?: SendOptions & QueryOptions,
+  ): Promise<C.AnswerOut<Q>>
+  query<R = unknown, T = unknown>(input: Input<T>, options?: QueryOptions): Promise<R>
+  query(
+    input: C.AnyDefinition | Input<unknown>,
+    data?: unknown,
+    options?: SendOptions & QueryOptions,
+  ): Promise<unknown> {
+    if (!isDefinition(input)) return this.ask(input, data as QueryOptions | undefined)
+    const { timeoutMs, ...attributes } = options ?? {}
+    return sendTyped('query', input, data, attributes, (i) => this.ask(i, { timeoutMs })).then((answer) =>
+      parseAnswer(input as C.QueryDefinition, answer),
+    )
+  }
+
+  private async ask(input: Input<unknown>, options: QueryOptions = {}): Promise<unknown> {
     this.assertSending()
     const timeoutMs = options.timeoutMs ?? this.settings.queryTimeoutMs
     const draft = toEnvelope('query', input, this.settings.source)
@@ -293,7 +356,7 @@ export class Bus {
       this.replies.cancel(query.id)
       throw error
     }
-    return (await answer) as R
+    return await answer
   }
 
   private async dispatch<T>(kind: MessageKind, input: Input<T> | readonly Input<T>[]): Promise<void> {
