@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'QUERY_FAILED'
   | 'BUS_STATE'
   | 'ADAPTER_NOT_FOUND'
+  | 'STORE_FAILED'
 
 export class OmnibusError extends Error {
   override readonly name: string = 'OmnibusError'
