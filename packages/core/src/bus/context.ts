@@ -17,14 +17,17 @@ export interface HandlerContext {
   readonly channel: string
   readonly group: string
   readonly logger: Logger
-  /** Aborted when the bus stops; long handlers may give up early (the message is then redelivered). */
+  /**
+   * Aborted when the bus stops (long handlers may give up early; the message is then
+   * redelivered), or when the handler's `timeoutMs` runs out (the attempt has failed).
+   */
   readonly signal: AbortSignal
   /** Publishes a follow-up event that carries this message's correlation id and names it as cause. */
   publish<T>(input: EnvelopeInput<T>): Promise<void>
   /** Sends a follow-up command, correlated the same way. */
   send<T>(input: EnvelopeInput<T>): Promise<void>
   /** Asks a follow-up query, correlated the same way. */
-  query<R = unknown, T = unknown>(input: EnvelopeInput<T>, options?: QueryOptions): Promise<R>
+  query<T = unknown, R = unknown>(input: EnvelopeInput<T>, options?: QueryOptions): Promise<R>
 }
 
 export type Handler<T = unknown, R = unknown> = (
@@ -47,7 +50,7 @@ export function followUp<T>(cause: Envelope, input: EnvelopeInput<T>): EnvelopeI
 export interface Sender {
   publish<T>(input: EnvelopeInput<T>): Promise<void>
   send<T>(input: EnvelopeInput<T>): Promise<void>
-  query<R, T>(input: EnvelopeInput<T>, options?: QueryOptions): Promise<R>
+  query<T, R>(input: EnvelopeInput<T>, options?: QueryOptions): Promise<R>
 }
 
 /** Where a delivery came from; the same for every delivery of one subscription. */
@@ -67,6 +70,8 @@ export class DeliveryContext implements HandlerContext {
     private readonly origin: Origin,
     readonly attempt: number,
     readonly deliveryCount: number,
+    /** A signal of this call alone (a handler with timeoutMs); otherwise the subscription's. */
+    private readonly callSignal?: AbortSignal,
   ) {}
 
   get transport(): string {
@@ -82,7 +87,7 @@ export class DeliveryContext implements HandlerContext {
     return this.origin.logger
   }
   get signal(): AbortSignal {
-    return this.origin.signal
+    return this.callSignal ?? this.origin.signal
   }
 
   publish<T>(input: EnvelopeInput<T>): Promise<void> {
@@ -91,7 +96,7 @@ export class DeliveryContext implements HandlerContext {
   send<T>(input: EnvelopeInput<T>): Promise<void> {
     return this.sender.send(followUp(this.cause, input))
   }
-  query<R = unknown, T = unknown>(input: EnvelopeInput<T>, options?: QueryOptions): Promise<R> {
-    return this.sender.query<R, T>(followUp(this.cause, input), options)
+  query<T = unknown, R = unknown>(input: EnvelopeInput<T>, options?: QueryOptions): Promise<R> {
+    return this.sender.query<T, R>(followUp(this.cause, input), options)
   }
 }
