@@ -4,6 +4,7 @@ import { errorMessage } from '../errors.js'
 import { childLogger, type Logger } from '../logger.js'
 import type { Middleware } from '../middleware/middleware.js'
 import { compose } from '../middleware/middleware.js'
+import type { Instrumentation, MessagingSource, ProcessHooks } from '../telemetry/instrumentation.js'
 import type { GuardedTransport } from '../transport/guarded.js'
 import type { Channel, Delivery, StartPosition, Subscription } from '../transport/transport.js'
 import { Semaphore, sleep } from '../util/async.js'
@@ -31,9 +32,12 @@ export interface ConsumerPlan {
 export interface ConsumerHost {
   readonly logger: Logger
   readonly retry: RetryPolicy
+  readonly maxDeliveries: number
   readonly middleware: readonly Middleware[]
   readonly signal: AbortSignal
   readonly sender: Sender
+  /** Tracing and metrics hooks (see Instrumentation); absent: none are called. */
+  readonly instrumentation?: Instrumentation
   reply(
     transport: GuardedTransport,
     query: Envelope,
@@ -64,6 +68,11 @@ export class Consumer {
   private readonly origin: Origin
   /** The host's signal, read once per abort rather than through its getter once per delivery. */
   private stopping: boolean
+  /** The settlements owed to the adapter for deliveries not yet settled (see abandon()). */
+  private readonly held = new Set<Held>()
+  /** This subscription as the instrumentation sees it. */
+  private readonly source: MessagingSource
+  private unsubscribed: (() => void) | undefined
 
   constructor(
     private readonly plan: ConsumerPlan,
@@ -90,6 +99,14 @@ export class Consumer {
       logger: this.logger,
       signal: host.signal,
     }
+    const inner = plan.transport.inner
+    this.source = {
+      transport: plan.transportKey,
+      system: plan.transport.name,
+      channel: plan.channel,
+      group: plan.group,
+      ...(inner.backlog ? { backlog: () => inner.backlog!(plan.channel, plan.group) } : {}),
+    }
     this.run = compose(host.middleware, (event, context) => {
       const registration = plan.handlers.get(event.type)!
       return Promise.resolve(registration.handler(event, context))
@@ -104,15 +121,35 @@ export class Consumer {
       maxInFlight,
       ...(from ? { from } : {}),
     })
+    this.unsubscribed = this.host.instrumentation?.subscribed?.(this.source)
   }
 
   /** Stops intake and waits for what was handed out to settle. */
   async stop(): Promise<void> {
+    this.unsubscribed?.()
     await this.subscription?.close()
   }
 
-  /** The common case, a handled type without a key, goes on to its slot without an async frame of its own. */
+  /**
+   * Gives every unsettled delivery back to the broker now, whatever its handler
+   * is doing: the adapter sees a rejection (so it redelivers, and its close() can
+   * finish). The handlers are not stopped; what they do afterwards is ignored.
+   */
+  abandon(): void {
+    const reason = new Error('the bus stopped before the handler finished; left to the broker to redeliver')
+    for (const held of this.held) held.reject(reason)
+    this.held.clear()
+  }
+
+  /** What the adapter waits on: the handling's outcome, or a rejection at abandon(). */
   private onDelivery(delivery: Delivery): Promise<void> {
+    const held = new Held(this.held)
+    this.handle(delivery).then(held.resolve, held.reject)
+    return held.promise
+  }
+
+  /** The common case, a handled type without a key, goes on to its slot without an async frame of its own. */
+  private handle(delivery: Delivery): Promise<void> {
     const event = delivery.event
     if (!this.stopping && event !== undefined && typeof event.partitionkey !== 'string') {
       const registration = this.plan.handlers.get(event.type)
@@ -126,6 +163,7 @@ export class Consumer {
     if (delivery.malformed) {
       this.stats.malformed++
       this.logger.warn('malformed message dead-lettered', { reason: delivery.malformed.reason })
+      this.host.instrumentation?.malformed?.(this.source, delivery.malformed.reason)
       await this.deadLetter(
         deadLetterOfMalformed(
           delivery.malformed,
@@ -161,18 +199,31 @@ export class Consumer {
   private async withSlot(event: Envelope, registration: Registration, deliveryCount: number): Promise<void> {
     if (!this.slots.tryAcquire()) await this.slots.acquire()
     try {
-      await this.attempt(event, registration, deliveryCount)
+      const instrumentation = this.host.instrumentation
+      if (instrumentation)
+        await instrumentation.process(this.source, event, deliveryCount, (hooks) =>
+          this.attempt(event, registration, deliveryCount, hooks),
+        )
+      else await this.attempt(event, registration, deliveryCount)
     } finally {
       this.slots.release()
     }
   }
 
-  private async attempt(event: Envelope, registration: Registration, deliveryCount: number): Promise<void> {
+  private async attempt(
+    event: Envelope,
+    registration: Registration,
+    deliveryCount: number,
+    hooks?: ProcessHooks,
+  ): Promise<void> {
     const { retry } = this.host
-    if (registration.kind === 'query') return this.answer(event, deliveryCount)
-    if (deliveryCount > retry.maxAttempts) {
-      // Redelivered more often than we would retry: it keeps killing its consumer.
-      const reason = `delivered ${deliveryCount} times without being settled (its handler may crash the process)`
+    if (registration.kind === 'query') return this.answer(event, deliveryCount, hooks)
+    if (deliveryCount > this.host.maxDeliveries) {
+      // Brokers count every delivery, also those given back unhandled at a stop or a
+      // rebalance, so only a count well past what retries explain means that the
+      // message keeps killing its consumer (maxDeliveries: maxAttempts + 10 by default).
+      const reason = `delivered ${deliveryCount} times without being settled, over maxDeliveries ${this.host.maxDeliveries} (its handler may crash the process)`
+      hooks?.deadLettered(reason, deliveryCount)
       await this.deadLetter(deadLetterOf(event, this.death(reason, deliveryCount)))
       return
     }
@@ -190,18 +241,21 @@ export class Consumer {
             attempt,
             reason,
           })
+          hooks?.deadLettered(reason, attempt, error)
           await this.deadLetter(deadLetterOf(event, this.death(reason, attempt)))
           return
         }
         this.stats.retried++
         this.logger.warn('handler failed; will retry', { id: event.id, type: event.type, attempt, reason })
+        const delay = backoffDelay(retry, attempt)
+        hooks?.retrying(attempt, error, delay)
         // Aborted by stop(): the rejection leaves the message to the broker for redelivery.
-        await sleep(backoffDelay(retry, attempt), this.host.signal)
+        await sleep(delay, this.host.signal)
       }
     }
   }
 
-  private async answer(query: Envelope, deliveryCount: number): Promise<void> {
+  private async answer(query: Envelope, deliveryCount: number, hooks?: ProcessHooks): Promise<void> {
     const deadline = query[Ext.deadline]
     if (typeof deadline === 'string' && Date.parse(deadline) < Date.now()) {
       this.stats.skipped++
@@ -213,6 +267,7 @@ export class Consumer {
     try {
       outcome = { data: await this.run(query, this.context(query, 1, deliveryCount)) }
     } catch (error) {
+      hooks?.failed(error)
       outcome = { error: errorMessage(error) }
     }
     await this.host.reply(transport, query, outcome)
@@ -230,5 +285,25 @@ export class Consumer {
   private async deadLetter(letter: Envelope): Promise<void> {
     await this.plan.transport.publish(deadLetterChannel(this.plan.channel.name), [letter])
     this.stats.deadLettered++
+  }
+}
+
+/** A settlement owed to the adapter; settles once, by the handling or by abandon(). */
+class Held {
+  readonly promise: Promise<void>
+  resolve!: () => void
+  reject!: (error: unknown) => void
+  constructor(set: Set<Held>) {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.resolve = () => {
+        set.delete(this)
+        resolve()
+      }
+      this.reject = (error) => {
+        set.delete(this)
+        reject(error)
+      }
+    })
+    set.add(this)
   }
 }
