@@ -7,6 +7,7 @@ import {
   typedHandler,
   type VersionOptions,
 } from '../catalog/typed.js'
+import { shown } from '../config/check.js'
 import {
   createEnvelope,
   type Envelope,
@@ -16,13 +17,24 @@ import {
   toEnvelope,
   withAttributes,
 } from '../envelope/envelope.js'
-import { OmnibusError } from '../errors.js'
+import { ArgumentError, EnvelopeError, errorMessage, MessageTooLargeError, OmnibusError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Middleware } from '../middleware/middleware.js'
 import type { Router } from '../routing/router.js'
+import type { Instrumentation } from '../telemetry/instrumentation.js'
 import type { GuardedTransport } from '../transport/guarded.js'
 import type { Channel, StartPosition } from '../transport/transport.js'
 import { within } from '../util/async.js'
+import {
+  checkCount,
+  checkDurationArgument,
+  checkFunction,
+  checkHandlerOptions,
+  checkMessages,
+  checkName,
+  checkOptionsObject,
+  checkType,
+} from './arguments.js'
 import { Consumer, type ConsumerHost, type ConsumerPlan, type ConsumerStats } from './consumer.js'
 import type { Handler, QueryOptions } from './context.js'
 import { deadLetterChannel } from './dead-letter.js'
@@ -36,6 +48,11 @@ export interface HandlerOptions {
   maxInFlight?: number
   /** Where a new group starts (events only; needs the transport's replay capability). Default `latest`. */
   from?: StartPosition
+  /**
+   * The longest one call of the handler may take: past it the handler's `ctx.signal`
+   * aborts and the attempt counts as failed (retried, then dead-lettered). Default: no limit.
+   */
+  timeoutMs?: number
 }
 
 type QueueOptions = Omit<HandlerOptions, 'group' | 'from'>
@@ -52,6 +69,8 @@ export interface BusSettings {
   /** Broker deliveries of one message after which it is dead-lettered unhandled (it keeps killing its consumer). */
   readonly maxDeliveries: number
   readonly logger: Logger
+  /** Tracing and metrics hooks; absent, none are called. */
+  readonly instrumentation?: Instrumentation
 }
 
 type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped'
@@ -84,6 +103,7 @@ export class Bus {
 
   /** Adds middleware around every handler of this bus (in the order added). Before start(). */
   use(middleware: Middleware): this {
+    checkFunction(middleware, 'middleware')
     this.assertState('new', 'add middleware')
     this.middleware.push(middleware)
     return this
@@ -125,19 +145,35 @@ export class Bus {
   /**
    * Reads the dead letters of `channel` (a channel name, by default the message
    * type): every letter whatever its type, with `dlreason`, `dlattempts`,
-   * `dlchannel` attached. Before start().
+   * `dlchannel` attached. The transport is the one the routes put that channel on
+   * (for any kind of message); where routes put a channel of that name on several
+   * transports, it reads each of them. `options.transport` names one instead. Before start().
    */
   onDeadLetter(
     channel: string,
     handler: Handler,
     options: { transport?: string; maxInFlight?: number } = {},
   ): this {
+    if (typeof channel !== 'string' || channel === '')
+      throw new ArgumentError('channel', `must name a channel (a non-empty string), got ${shown(channel)}`)
+    checkFunction(handler, 'handler')
+    checkOptionsObject(options)
+    checkName(options.transport, 'options.transport')
+    checkCount(options.maxInFlight, 'options.maxInFlight')
+    if (options.transport !== undefined && !this.settings.transports.has(options.transport)) {
+      throw new ArgumentError(
+        'options.transport',
+        `names no transport of this bus: ${JSON.stringify(options.transport)}; defined: ${[...this.settings.transports.keys()].join(', ')}`,
+      )
+    }
     this.assertState('new', 'register a handler')
-    const transportKey = options.transport ?? this.settings.router.resolve(channel, 'event').transport
+    const transportKeys = options.transport ? [options.transport] : this.settings.router.transportsOf(channel)
     const dlq = deadLetterChannel(channel)
-    const plan = this.plan(transportKey, dlq, dlq.name, options.maxInFlight)
-    // Any type may arrive; one catch-all registration serves them.
-    plan.handlers = new CatchAll({ kind: 'event', handler })
+    for (const transportKey of transportKeys) {
+      const plan = this.plan(transportKey, dlq, dlq.name, options.maxInFlight)
+      // Any type may arrive; one catch-all registration serves them.
+      plan.handlers = new CatchAll({ kind: 'event', handler })
+    }
     return this
   }
 
@@ -147,6 +183,9 @@ export class Bus {
     untyped: Handler,
     options: HandlerOptions & { accept?: VersionOptions<C.AnyDefinition>['accept'] },
   ): this {
+    checkType(typeOrDefinition)
+    checkFunction(untyped, 'handler')
+    checkHandlerOptions(options)
     this.assertState('new', 'register a handler')
     const typed = isDefinition(typeOrDefinition)
     const type = typed ? typeOrDefinition.type : typeOrDefinition
@@ -167,7 +206,11 @@ export class Bus {
         `${type} already has a ${kind} handler in group ${group} on this bus`,
       )
     }
-    plan.handlers.set(type, { kind, handler })
+    plan.handlers.set(type, {
+      kind,
+      handler,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    })
     if (options.from) plan.from = options.from
     return this
   }
@@ -300,7 +343,7 @@ export class Bus {
     options?: SendOptions,
   ): Promise<void> {
     if (isDefinition(input)) return sendTyped('event', input, data, options, (i) => this.dispatch('event', i))
-    return this.dispatch('event', input)
+    return this.dispatch('event', input as Input<unknown>)
   }
 
   /** Sends one command or several to their handlers (or one of a definition, validated first); resolves once the broker(s) confirmed. */
@@ -322,7 +365,7 @@ export class Bus {
     data: C.DataIn<Q>,
     options?: SendOptions & QueryOptions,
   ): Promise<C.AnswerOut<Q>>
-  query<R = unknown, T = unknown>(input: Input<T>, options?: QueryOptions): Promise<R>
+  query<T = unknown, R = unknown>(input: Input<T>, options?: QueryOptions): Promise<R>
   query(
     input: C.AnyDefinition | Input<unknown>,
     data?: unknown,
@@ -336,6 +379,10 @@ export class Bus {
   }
 
   private async ask(input: Input<unknown>, options: QueryOptions = {}): Promise<unknown> {
+    checkMessages(input)
+    checkOptionsObject(options)
+    checkDurationArgument(options?.timeoutMs, 'options.timeoutMs')
+    options ??= {}
     this.assertSending()
     const timeoutMs = options.timeoutMs ?? this.settings.queryTimeoutMs
     const draft = toEnvelope('query', input, this.settings.source)
@@ -346,20 +393,43 @@ export class Bus {
       [Ext.replyTo]: replyChannel.name,
       [Ext.deadline]: new Date(Date.now() + timeoutMs).toISOString(),
     })
-    const answer = this.replies.expect(query, timeoutMs)
-    // The answer may arrive, and reject, before the broker has confirmed the query;
-    // it is awaited below, so it must not count as unhandled meanwhile.
-    answer.catch(() => undefined)
-    try {
-      await guarded.publish(channel, [query])
-    } catch (error) {
-      this.replies.cancel(query.id)
-      throw error
+    const round = async () => {
+      const answer = this.replies.expect(query, timeoutMs)
+      // The answer may arrive, and reject, before the broker has confirmed the query;
+      // it is awaited below, so it must not count as unhandled meanwhile.
+      answer.catch(() => undefined)
+      try {
+        await this.publishTo(guarded, channel, 'query', [query])
+      } catch (error) {
+        this.replies.cancel(query.id)
+        throw error
+      }
+      return await answer
     }
-    return await answer
+    const instrumentation = this.settings.instrumentation
+    if (!instrumentation) return round()
+    return instrumentation.query({ transport, system: guarded.name, channel }, query, round)
+  }
+
+  /** Publishes through the instrumentation's send hook when there is one. */
+  private publishTo(
+    transport: GuardedTransport,
+    channel: Channel,
+    kind: MessageKind,
+    events: readonly Envelope[],
+  ): Promise<void> {
+    const instrumentation = this.settings.instrumentation
+    if (!instrumentation) return transport.publish(channel, events)
+    return instrumentation.send(
+      { transport: transport.key, system: transport.name, channel },
+      kind,
+      events,
+      (e) => transport.publish(channel, e),
+    )
   }
 
   private async dispatch<T>(kind: MessageKind, input: Input<T> | readonly Input<T>[]): Promise<void> {
+    checkMessages(input)
     this.assertSending()
     const inputs = Array.isArray(input) ? (input as readonly Input<T>[]) : [input as Input<T>]
     // Most batches go to one channel: group only when a destination differs from the first.
@@ -394,8 +464,10 @@ export class Bus {
       }
     }
     if (!first) return
-    if (!others) return first.transport.publish(first.channel, first.events)
-    await Promise.all([first, ...others.values()].map((b) => b.transport.publish(b.channel, b.events)))
+    if (!others) return this.publishTo(first.transport, first.channel, kind, first.events)
+    await Promise.all(
+      [first, ...others.values()].map((b) => this.publishTo(b.transport, b.channel, kind, b.events)),
+    )
   }
 
   private host(): ConsumerHost {
@@ -406,6 +478,7 @@ export class Bus {
       middleware: this.middleware,
       signal: this.abort.signal,
       sender: this,
+      ...(this.settings.instrumentation ? { instrumentation: this.settings.instrumentation } : {}),
       reply: (transport, query, outcome) => this.reply(transport, query, outcome),
     }
   }
@@ -420,16 +493,33 @@ export class Bus {
       this.settings.logger.warn('query without replyto; answer dropped', { id: query.id, type: query.type })
       return
     }
-    const failed = 'error' in outcome
-    const reply = createEnvelope('event', {
-      type: `${query.type}.reply`,
-      source: this.settings.source,
-      correlationid: query.id,
-      causationid: query.id,
-      data: failed ? { message: outcome.error } : outcome.data,
-      extensions: { [Ext.replyStatus]: failed ? 'error' : 'ok' },
-    })
-    await transport.publish({ name: replyTo, kind: 'queue', reply: true }, [reply])
+    const channel: Channel = { name: replyTo, kind: 'queue', reply: true }
+    const replyOf = (result: { data: unknown } | { error: string }) => {
+      const failed = 'error' in result
+      return createEnvelope('event', {
+        type: `${query.type}.reply`,
+        source: this.settings.source,
+        correlationid: query.id,
+        causationid: query.id,
+        data: failed ? { message: result.error } : result.data,
+        extensions: { [Ext.replyStatus]: failed ? 'error' : 'ok' },
+      })
+    }
+    try {
+      await this.publishTo(transport, channel, 'event', [replyOf(outcome)])
+    } catch (error) {
+      // An answer that cannot be encoded or is too large would fail the same way on
+      // every redelivery: the asker gets the reason instead, once. Other failures
+      // (the broker) reject, and the query is redelivered.
+      if (!(error instanceof EnvelopeError || error instanceof MessageTooLargeError)) throw error
+      const reason = `the answer could not be sent: ${errorMessage(error)}`
+      this.settings.logger.warn('answer could not be sent; the asker gets the reason', {
+        id: query.id,
+        type: query.type,
+        reason,
+      })
+      await this.publishTo(transport, channel, 'event', [replyOf({ error: reason })])
+    }
   }
 
   private transport(key: string): GuardedTransport {
