@@ -1,9 +1,9 @@
 import {
-  createEnvelope,
+  createEnvelopeWith,
   type Envelope,
-  type EnvelopeInput,
   Ext,
   type MessageKind,
+  type SendInput,
   toEnvelope,
   withAttributes,
 } from '../envelope/envelope.js'
@@ -43,7 +43,7 @@ export interface BusSettings {
 
 type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped'
 
-type Input<T> = EnvelopeInput<T> | Envelope<T>
+type Input<T> = SendInput<T>
 
 /** The one object a service talks to: sends and handles events, commands and queries. */
 export class Bus {
@@ -312,14 +312,18 @@ export class Bus {
       return
     }
     const failed = 'error' in outcome
-    const reply = createEnvelope('event', {
-      type: `${query.type}.reply`,
-      source: this.settings.source,
-      correlationid: query.id,
-      causationid: query.id,
-      data: failed ? { message: outcome.error } : outcome.data,
-      extensions: { [Ext.replyStatus]: failed ? 'error' : 'ok' },
-    })
+    const reply = createEnvelopeWith(
+      'event',
+      {
+        type: `${query.type}.reply`,
+        source: this.settings.source,
+        correlationid: query.id,
+        causationid: query.id,
+        data: failed ? { message: outcome.error } : outcome.data,
+      },
+      undefined,
+      { [Ext.replyStatus]: failed ? 'error' : 'ok' },
+    )
     await transport.publish({ name: replyTo, kind: 'queue', reply: true }, [reply])
   }
 
