@@ -6,6 +6,7 @@
 export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'ENVELOPE_INVALID'
+  | 'SCHEMA_INVALID'
   | 'TRANSPORT_CLOSED'
   | 'TRANSPORT_UNAVAILABLE'
   | 'PUBLISH_FAILED'
@@ -16,6 +17,7 @@ export type ErrorCode =
   | 'QUERY_FAILED'
   | 'BUS_STATE'
   | 'ADAPTER_NOT_FOUND'
+  | 'STORE_FAILED'
 
 export class OmnibusError extends Error {
   override readonly name: string = 'OmnibusError'

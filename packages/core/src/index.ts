@@ -4,6 +4,35 @@ export type { ConsumerStats } from './bus/consumer.js'
 export type { Handler, HandlerContext, QueryOptions } from './bus/context.js'
 export { DeadLetterExt, deadLetterChannel, MALFORMED_TYPE } from './bus/dead-letter.js'
 export { backoffDelay, defaultRetry, type RetryPolicy } from './bus/retry.js'
+export { type Catalog, type CatalogSpec, defineCatalog, type ServiceSpec } from './catalog/catalog.js'
+export {
+  type AnswerIn,
+  type AnswerOut,
+  type AnyDefinition,
+  type CommandDefinition,
+  type DataIn,
+  type DataOut,
+  type DefinitionSpec,
+  defineCommand,
+  defineEvent,
+  defineQuery,
+  type EventDefinition,
+  type InputOf,
+  isDefinition,
+  type MessageDefinition,
+  type OutputOf,
+  type QueryDefinition,
+  type QuerySpec,
+  type Schema,
+} from './catalog/define.js'
+export {
+  type Accepted,
+  type SendOptions,
+  type Upcaster,
+  upcast,
+  type VersionOptions,
+} from './catalog/typed.js'
+export { SchemaError } from './catalog/validate.js'
 export { registerAdapter, resolveAdapter } from './config/adapters.js'
 export {
   type BusConfig,

@@ -1,3 +1,12 @@
+import type * as C from '../catalog/define.js'
+import { isDefinition } from '../catalog/define.js'
+import {
+  parseAnswer,
+  type SendOptions,
+  sendTyped,
+  typedHandler,
+  type VersionOptions,
+} from '../catalog/typed.js'
 import {
   createEnvelopeWith,
   type Envelope,
@@ -29,6 +38,8 @@ export interface HandlerOptions {
   from?: StartPosition
 }
 
+type QueueOptions = Omit<HandlerOptions, 'group' | 'from'>
+
 export interface BusSettings {
   readonly service: string
   readonly source: string
@@ -43,7 +54,14 @@ export interface BusSettings {
 
 type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped'
 
-type Input<T> = SendInput<T>
+/** How long stop() lets subscriptions and transports close once handlers are done or given up on. */
+const CLOSE_GRACE_MS = 5000
+
+/**
+ * `kind?: never`: a message definition is not an envelope input (it goes to the typed overloads).
+ * SendInput spells a whole CloudEvent without an index signature, so a misspelt field fails to compile.
+ */
+type Input<T> = SendInput<T> & { readonly kind?: never }
 
 /** The one object a service talks to: sends and handles events, commands and queries. */
 export class Bus {
@@ -53,6 +71,8 @@ export class Bus {
   private readonly middleware: Middleware[] = []
   private readonly abort = new AbortController()
   private readonly replies: Replies
+  private starting: Promise<void> | undefined
+  private stopping: Promise<void> | undefined
 
   constructor(private readonly settings: BusSettings) {
     const instance = crypto.randomUUID().slice(0, 8)
@@ -70,27 +90,37 @@ export class Bus {
     return this
   }
 
-  /** Handles events of `type`, in `options.group` (default: the service). Before start(). */
-  on<T = unknown>(type: string, handler: Handler<T>, options: HandlerOptions = {}): this {
-    return this.register('event', type, handler as Handler, options)
+  /** Handles events of `type` (of a definition: typed and validated), in `options.group` (default: the service). Before start(). */
+  on<D extends C.EventDefinition>(
+    type: D,
+    handler: Handler<C.DataOut<D>>,
+    options?: HandlerOptions & VersionOptions<D>,
+  ): this
+  on<T = unknown>(type: string, handler: Handler<T>, options?: HandlerOptions): this
+  on(type: string | C.EventDefinition, handler: Handler, options: HandlerOptions = {}): this {
+    return this.register('event', type, handler, options)
   }
 
   /** Handles commands of `type`; instances of any service handling it share the commands. Before start(). */
-  handle<T = unknown>(
-    type: string,
-    handler: Handler<T>,
-    options: Omit<HandlerOptions, 'group' | 'from'> = {},
-  ): this {
-    return this.register('command', type, handler as Handler, options)
+  handle<D extends C.CommandDefinition>(
+    type: D,
+    handler: Handler<C.DataOut<D>>,
+    options?: QueueOptions & VersionOptions<D>,
+  ): this
+  handle<T = unknown>(type: string, handler: Handler<T>, options?: QueueOptions): this
+  handle(type: string | C.CommandDefinition, handler: Handler, options: QueueOptions = {}): this {
+    return this.register('command', type, handler, options)
   }
 
   /** Answers queries of `type` with what `handler` returns; a throw rejects the asker's query. Before start(). */
-  answer<T = unknown, R = unknown>(
-    type: string,
-    handler: Handler<T, R>,
-    options: Omit<HandlerOptions, 'group' | 'from'> = {},
-  ): this {
-    return this.register('query', type, handler as Handler, options)
+  answer<Q extends C.QueryDefinition>(
+    type: Q,
+    handler: Handler<C.DataOut<Q>, C.AnswerIn<Q>>,
+    options?: QueueOptions & VersionOptions<Q>,
+  ): this
+  answer<T = unknown, R = unknown>(type: string, handler: Handler<T, R>, options?: QueueOptions): this
+  answer(type: string | C.QueryDefinition, handler: Handler, options: QueueOptions = {}): this {
+    return this.register('query', type, handler, options)
   }
 
   /**
@@ -112,8 +142,16 @@ export class Bus {
     return this
   }
 
-  private register(kind: MessageKind, type: string, handler: Handler, options: HandlerOptions): this {
+  private register(
+    kind: MessageKind,
+    typeOrDefinition: string | C.AnyDefinition,
+    untyped: Handler,
+    options: HandlerOptions & { accept?: VersionOptions<C.AnyDefinition>['accept'] },
+  ): this {
     this.assertState('new', 'register a handler')
+    const typed = isDefinition(typeOrDefinition)
+    const type = typed ? typeOrDefinition.type : typeOrDefinition
+    const handler = typed ? typedHandler(kind, typeOrDefinition, untyped, options.accept) : untyped
     if (typeof type !== 'string' || type.length === 0) {
       throw new OmnibusError(
         'BUS_STATE',
@@ -161,15 +199,38 @@ export class Bus {
     return plan as ConsumerPlan & { handlers: ConsumerPlan['handlers'] }
   }
 
-  /** Connects every transport, provisions, and starts consuming. */
-  async start(): Promise<void> {
-    this.assertState('new', 'start')
+  /**
+   * Connects every transport, provisions, and starts consuming. Calls made while
+   * it runs share its outcome; a second start() after it finished is refused.
+   */
+  start(): Promise<void> {
+    if (this.state === 'starting') return this.starting!
+    if (this.state === 'started') {
+      return Promise.reject(new OmnibusError('BUS_STATE', 'cannot start: the bus is already started'))
+    }
+    if (this.state !== 'new') {
+      return Promise.reject(
+        new OmnibusError('BUS_STATE', `cannot start: the bus is ${this.state}; create a new bus`),
+      )
+    }
     this.state = 'starting'
+    this.starting = this.startUp()
+    return this.starting
+  }
+
+  private async startUp(): Promise<void> {
+    // A stop() during start ends it at the next step.
+    const going = () => {
+      if (this.state !== 'starting')
+        throw new OmnibusError('BUS_STATE', 'start abandoned: the bus was stopped while starting')
+    }
     try {
       await Promise.all([...this.settings.transports.values()].map((t) => t.connect()))
+      going()
       const host = this.host()
       for (const plan of this.plans.values()) this.consumers.push(new Consumer(plan, host))
       await Promise.all(this.consumers.map((c) => c.start()))
+      going()
       this.state = 'started'
       this.settings.logger.info('bus started', {
         service: this.service,
@@ -184,28 +245,43 @@ export class Bus {
   /**
    * Stops intake, waits up to `stopTimeoutMs` for running handlers to finish and
    * be acknowledged (retries waiting for their backoff are given back to the
-   * broker instead), removes reply queues and closes the transports. Idempotent.
+   * broker instead), then gives whatever is still running back to the broker
+   * unacknowledged, removes reply queues and closes the transports. Resolves
+   * within `stopTimeoutMs` plus at most CLOSE_GRACE_MS, whatever handlers do.
+   * Every call, concurrent or later, shares the one outcome.
    */
-  async stop(): Promise<void> {
-    if (this.state === 'stopping' || this.state === 'stopped') return
+  stop(): Promise<void> {
+    this.stopping ??= this.shutDown()
+    return this.stopping
+  }
+
+  private async shutDown(): Promise<void> {
+    const { logger, stopTimeoutMs } = this.settings
     this.state = 'stopping'
     this.abort.abort(new OmnibusError('BUS_STATE', 'the bus is stopping'))
-    const drained = await within(
-      this.settings.stopTimeoutMs,
-      Promise.allSettled(this.consumers.map((c) => c.stop())),
-    )
-    if (!drained) {
-      this.settings.logger.warn(
-        'handlers still running at the stop timeout; their messages will be redelivered',
-        {
-          stopTimeoutMs: this.settings.stopTimeoutMs,
-        },
-      )
+    const closing = Promise.allSettled(this.consumers.map((c) => c.stop()))
+    if (!(await within(stopTimeoutMs, closing))) {
+      logger.warn('handlers still running at the stop timeout; their messages are left to the broker', {
+        stopTimeoutMs,
+      })
+      for (const consumer of this.consumers) consumer.abandon()
     }
-    await this.replies.close()
-    await Promise.allSettled([...this.settings.transports.values()].map((t) => t.close()))
+    // Past the drain, closing is the adapters' work: bounded, so that one stuck client cannot hang stop().
+    const graceEnd = Date.now() + CLOSE_GRACE_MS
+    const closed = await within(
+      CLOSE_GRACE_MS,
+      closing.then(async () => {
+        await within(graceEnd - Date.now(), this.replies.close())
+        await Promise.allSettled([...this.settings.transports.values()].map((t) => t.close()))
+      }),
+    )
+    if (!closed) {
+      logger.warn('transports still closing after the grace period; left closing in the background', {
+        graceMs: CLOSE_GRACE_MS,
+      })
+    }
     this.state = 'stopped'
-    this.settings.logger.info('bus stopped', { service: this.service })
+    logger.info('bus stopped', { service: this.service })
   }
 
   /** Counts per subscription (handled, retried, dead-lettered, malformed, skipped) since start. */
@@ -216,18 +292,51 @@ export class Bus {
     return total
   }
 
-  /** Publishes one event or several; resolves once the broker(s) confirmed every one. */
-  publish<T>(input: Input<T> | readonly Input<T>[]): Promise<void> {
+  /** Publishes one event or several (or one of a definition, validated first); resolves once the broker(s) confirmed every one. */
+  publish<D extends C.EventDefinition>(definition: D, data: C.DataIn<D>, options?: SendOptions): Promise<void>
+  publish<T>(input: Input<T> | readonly Input<T>[]): Promise<void>
+  publish(
+    input: C.AnyDefinition | Input<unknown> | readonly Input<unknown>[],
+    data?: unknown,
+    options?: SendOptions,
+  ): Promise<void> {
+    if (isDefinition(input)) return sendTyped('event', input, data, options, (i) => this.dispatch('event', i))
     return this.dispatch('event', input)
   }
 
-  /** Sends one command or several to their handlers; resolves once the broker(s) confirmed. */
-  send<T>(input: Input<T> | readonly Input<T>[]): Promise<void> {
+  /** Sends one command or several to their handlers (or one of a definition, validated first); resolves once the broker(s) confirmed. */
+  send<D extends C.CommandDefinition>(definition: D, data: C.DataIn<D>, options?: SendOptions): Promise<void>
+  send<T>(input: Input<T> | readonly Input<T>[]): Promise<void>
+  send(
+    input: C.AnyDefinition | Input<unknown> | readonly Input<unknown>[],
+    data?: unknown,
+    options?: SendOptions,
+  ): Promise<void> {
+    if (isDefinition(input))
+      return sendTyped('command', input, data, options, (i) => this.dispatch('command', i))
     return this.dispatch('command', input)
   }
 
-  /** Asks a query and waits for its answer (the handler's return value), or rejects on timeout or on the handler's error. */
-  async query<R = unknown, T = unknown>(input: Input<T>, options: QueryOptions = {}): Promise<R> {
+  /** Asks a query and waits for its answer (the handler's return value; of a definition: checked by its answer schema), or rejects on timeout or on the handler's error. */
+  query<Q extends C.QueryDefinition>(
+    definition: Q,
+    data: C.DataIn<Q>,
+    options?: SendOptions & QueryOptions,
+  ): Promise<C.AnswerOut<Q>>
+  query<R = unknown, T = unknown>(input: Input<T>, options?: QueryOptions): Promise<R>
+  query(
+    input: C.AnyDefinition | Input<unknown>,
+    data?: unknown,
+    options?: SendOptions & QueryOptions,
+  ): Promise<unknown> {
+    if (!isDefinition(input)) return this.ask(input, data as QueryOptions | undefined)
+    const { timeoutMs, ...attributes } = options ?? {}
+    return sendTyped('query', input, data, attributes, (i) => this.ask(i, { timeoutMs })).then((answer) =>
+      parseAnswer(input as C.QueryDefinition, answer),
+    )
+  }
+
+  private async ask(input: Input<unknown>, options: QueryOptions = {}): Promise<unknown> {
     this.assertSending()
     const timeoutMs = options.timeoutMs ?? this.settings.queryTimeoutMs
     const draft = toEnvelope('query', input, this.settings.source)
@@ -248,7 +357,7 @@ export class Bus {
       this.replies.cancel(query.id)
       throw error
     }
-    return (await answer) as R
+    return await answer
   }
 
   private async dispatch<T>(kind: MessageKind, input: Input<T> | readonly Input<T>[]): Promise<void> {

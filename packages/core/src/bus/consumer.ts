@@ -74,6 +74,8 @@ export class Consumer {
   private readonly origin: Origin
   /** The host's signal, read once per abort rather than through its getter once per delivery. */
   private stopping: boolean
+  /** The settlements owed to the adapter for deliveries not yet settled (see abandon()). */
+  private readonly held = new Set<Held>()
 
   constructor(
     private readonly plan: ConsumerPlan,
@@ -121,8 +123,26 @@ export class Consumer {
     await this.subscription?.close()
   }
 
-  /** The common case, a handled type without a key, goes on to its slot without an async frame of its own. */
+  /**
+   * Gives every unsettled delivery back to the broker now, whatever its handler
+   * is doing: the adapter sees a rejection (so it redelivers, and its close() can
+   * finish). The handlers are not stopped; what they do afterwards is ignored.
+   */
+  abandon(): void {
+    const reason = new Error('the bus stopped before the handler finished; left to the broker to redeliver')
+    for (const held of this.held) held.reject(reason)
+    this.held.clear()
+  }
+
+  /** What the adapter waits on: the handling's outcome, or a rejection at abandon(). */
   private onDelivery(delivery: Delivery): Promise<void> {
+    const held = new Held(this.held)
+    this.handle(delivery).then(held.resolve, held.reject)
+    return held.promise
+  }
+
+  /** The common case, a handled type without a key, goes on to its slot without an async frame of its own. */
+  private handle(delivery: Delivery): Promise<void> {
     const event = delivery.event
     if (event !== undefined) {
       const warning = decodeWarning(event)
@@ -289,5 +309,25 @@ export class Consumer {
         if (last || closed || this.stopping) throw error
       }
     }
+  }
+}
+
+/** A settlement owed to the adapter; settles once, by the handling or by abandon(). */
+class Held {
+  readonly promise: Promise<void>
+  resolve!: () => void
+  reject!: (error: unknown) => void
+  constructor(set: Set<Held>) {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.resolve = () => {
+        set.delete(this)
+        resolve()
+      }
+      this.reject = (error) => {
+        set.delete(this)
+        reject(error)
+      }
+    })
+    set.add(this)
   }
 }

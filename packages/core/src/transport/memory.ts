@@ -38,6 +38,8 @@ interface Member {
   readonly maxInFlight: number
   inFlight: number
   active: boolean
+  /** Called when inFlight drops to 0 (close() waits on it). */
+  idle?: () => void
 }
 
 /**
@@ -121,7 +123,7 @@ class Group {
     const decoded =
       body instanceof Uint8Array ? decodeMessage({ body, headers: message.headers }, []) : decodeKept(body)
     const settle = (ok: boolean) => {
-      member.inFlight--
+      if (--member.inFlight === 0) member.idle?.()
       if (message.key !== undefined) this.busyKeys.delete(message.key)
       if (!ok) this.requeue(message)
       this.schedule()
@@ -351,7 +353,7 @@ export class MemoryTransport implements Transport {
     return {
       close: async () => {
         member.active = false
-        while (member.inFlight > 0) await new Promise((resolve) => setImmediate(resolve))
+        if (member.inFlight > 0) await new Promise<void>((resolve) => (member.idle = resolve))
         const i = state.members.indexOf(member)
         if (i >= 0) state.members.splice(i, 1)
         if (options.temporary) this.broker.delete(channel.name)
