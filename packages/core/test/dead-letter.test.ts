@@ -71,6 +71,8 @@ describe('a dead letter that cannot be published whole (defect 11)', () => {
     expect(prefix.byteLength).toBeGreaterThan(1000)
     expect(body.subarray(0, prefix.byteLength).equals(prefix)).toBe(true)
     expect(Buffer.byteLength(letter.dlheaders as string)).toBeLessThanOrEqual(600)
+    // The reader may hear of the letter before the broker's confirm reaches the consumer.
+    await until(() => bus.stats().deadLettered === 1, 'the confirm of the dead letter')
     expect(bus.stats()).toMatchObject({ malformed: 1, deadLettered: 1 })
     // Why the whole letter failed is logged, with the transport's error.
     const why = logs.find((l) => l.message.includes('whole dead letter could not be published'))
@@ -98,6 +100,7 @@ describe('a dead letter that cannot be published whole (defect 11)', () => {
       dlattempts: 2,
     })
     expect(JSON.parse(letters[0]!.dlheaders as string)).toMatchObject({ id: 'big-1', type })
+    await until(() => bus.stats().deadLettered === 1, 'the confirm of the dead letter')
     expect(bus.stats()).toMatchObject({ deadLettered: 1, retried: 1 })
   })
 
@@ -108,6 +111,6 @@ describe('a dead letter that cannot be published whole (defect 11)', () => {
     await until(() => letters.length === 1, 'the dead letter')
     expect(letters[0]!.type).toBe(MALFORMED_TYPE)
     expect(JSON.parse(letters[0]!.dlheaders as string)).toEqual({ note: 'a\nb' })
-    expect(bus.stats().malformed).toBe(1)
+    await until(() => bus.stats().malformed === 1, 'the confirm of the dead letter')
   })
 })

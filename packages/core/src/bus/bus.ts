@@ -49,6 +49,8 @@ export interface BusSettings {
   readonly maxInFlight: number
   readonly queryTimeoutMs: number
   readonly stopTimeoutMs: number
+  /** Broker deliveries of one message after which it is dead-lettered unhandled (it keeps killing its consumer). */
+  readonly maxDeliveries: number
   readonly logger: Logger
 }
 
@@ -403,6 +405,7 @@ export class Bus {
     return {
       logger: this.settings.logger,
       retry: this.settings.retry,
+      maxDeliveries: this.settings.maxDeliveries,
       middleware: this.middleware,
       signal: this.abort.signal,
       sender: this,

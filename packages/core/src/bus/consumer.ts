@@ -41,6 +41,7 @@ export interface ConsumerPlan {
 export interface ConsumerHost {
   readonly logger: Logger
   readonly retry: RetryPolicy
+  readonly maxDeliveries: number
   readonly middleware: readonly Middleware[]
   readonly signal: AbortSignal
   readonly sender: Sender
@@ -206,9 +207,11 @@ export class Consumer {
   private async attempt(event: Envelope, registration: Registration, deliveryCount: number): Promise<void> {
     const { retry } = this.host
     if (registration.kind === 'query') return this.answer(event, deliveryCount)
-    if (deliveryCount > retry.maxAttempts) {
-      // Redelivered more often than we would retry: it keeps killing its consumer.
-      const reason = `delivered ${deliveryCount} times without being settled (its handler may crash the process)`
+    if (deliveryCount > this.host.maxDeliveries) {
+      // Brokers count every delivery, also those given back unhandled at a stop or a
+      // rebalance, so only a count well past what retries explain means that the
+      // message keeps killing its consumer (maxDeliveries: maxAttempts + 10 by default).
+      const reason = `delivered ${deliveryCount} times without being settled, over maxDeliveries ${this.host.maxDeliveries} (its handler may crash the process)`
       await this.deadLetterEvent(event, this.death(reason, deliveryCount))
       return
     }

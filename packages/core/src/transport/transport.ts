@@ -1,3 +1,4 @@
+import type { OptionSpecs } from '../config/check.js'
 import type { Decoded } from '../envelope/binding.js'
 import type { Envelope } from '../envelope/envelope.js'
 import type { Logger } from '../logger.js'
@@ -125,6 +126,11 @@ export interface Transport {
 /** What an adapter package exports (as `adapter`) so that configs can name it. */
 export interface TransportAdapter<Options = Record<string, unknown>> {
   readonly name: string
+  /**
+   * The options `create` accepts. When given, createBus checks them first (unknown keys
+   * and wrong types fail naming the key, environment text becomes the declared types).
+   */
+  readonly options?: OptionSpecs
   /** Builds a transport from config options; throws ConfigError naming the key of a bad option. */
   create(options: Options, context: TransportContext): Transport
 }
