@@ -5,6 +5,7 @@ import { checkSchema } from './errors.js'
 import { type InboxOptions, inboxMiddleware, PostgresIdempotencyStore } from './inbox.js'
 import { Outbox } from './outbox.js'
 import { Relay, type RelayOptions } from './relay.js'
+import { PostgresSagaStore } from './saga-postgres.js'
 import { migrate } from './schema.js'
 
 export interface DurableOptions {
@@ -56,6 +57,11 @@ export class Durable {
   /** A shared IdempotencyStore for core's `idempotency({ store })`. */
   idempotencyStore(): PostgresIdempotencyStore {
     return new PostgresIdempotencyStore(this.pool, this.schema)
+  }
+
+  /** Saga instances in this schema, their messages through this outbox: `runSaga(bus, saga, durable.sagaStore())`. */
+  sagaStore(): PostgresSagaStore {
+    return new PostgresSagaStore(this.pool, this.schema, this.outbox)
   }
 
   /** Migrates, starts the bus, then a relay on it; `stop()` undoes it in reverse. */

@@ -3,11 +3,12 @@ import { OmnibusError } from '@omnibus/core'
 import type { Pool, PoolClient } from 'pg'
 import { storeCall } from './errors.js'
 import type { Outbox, OutboxWriteOptions } from './outbox.js'
+import { inTransaction } from './tx.js'
 
 const DAY = 24 * 60 * 60 * 1000
 
 /** Inserts the inbox row unless a live one exists; true if this call owns the key now. */
-async function claimSql(
+export async function claimInbox(
   client: Pick<PoolClient, 'query'>,
   schema: string,
   key: string,
@@ -36,7 +37,7 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
   ) {}
 
   claim(key: string, ttlMs: number): Promise<boolean> {
-    return storeCall('claiming an idempotency key', () => claimSql(this.pool, this.schema, key, ttlMs))
+    return storeCall('claiming an idempotency key', () => claimInbox(this.pool, this.schema, key, ttlMs))
   }
 
   async release(key: string): Promise<void> {
@@ -103,31 +104,21 @@ export function inboxMiddleware(
   const ttlMs = options.ttlMs ?? 7 * DAY
   return async (event, ctx, next) => {
     const key = `${ctx.group}\u001f${event.source}\u001f${event.id}`
-    const client = await storeCall('opening an inbox transaction', () => pool.connect())
-    let broken: Error | undefined
     try {
-      await client.query('begin')
-      if (!(await claimSql(client, schema, key, ttlMs))) {
-        await client.query('rollback')
-        ctx.logger.debug('already handled (inbox); acknowledged', { id: event.id, type: event.type })
-        return undefined
-      }
-      transactions.set(ctx, {
-        client,
-        publish: (input, o) => outbox.publish(client, correlated(event, input), o),
-        send: (input, o) => outbox.send(client, correlated(event, input), o),
+      return await inTransaction(pool, 'opening an inbox transaction', async (client) => {
+        if (!(await claimInbox(client, schema, key, ttlMs))) {
+          ctx.logger.debug('already handled (inbox); acknowledged', { id: event.id, type: event.type })
+          return undefined
+        }
+        transactions.set(ctx, {
+          client,
+          publish: (input, o) => outbox.publish(client, correlated(event, input), o),
+          send: (input, o) => outbox.send(client, correlated(event, input), o),
+        })
+        return next()
       })
-      const result = await next()
-      await client.query('commit')
-      return result
-    } catch (error) {
-      await client.query('rollback').catch((e: Error) => {
-        broken = e
-      })
-      throw error
     } finally {
       transactions.delete(ctx)
-      client.release(broken)
     }
   }
 }

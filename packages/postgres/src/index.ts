@@ -10,4 +10,21 @@ export {
 } from './inbox.js'
 export { Outbox, type OutboxWriteOptions, type Queryable } from './outbox.js'
 export { Relay, type RelayOptions, type RelaySender, type RelayStats } from './relay.js'
+export {
+  defineSaga,
+  runSaga,
+  type SagaContext,
+  type SagaDefinition,
+  type SagaHandler,
+  timeoutType,
+} from './saga.js'
+export { PostgresSagaStore } from './saga-postgres.js'
+export {
+  MemorySagaStore,
+  type SagaEffects,
+  type SagaInstance,
+  type SagaRun,
+  type SagaSender,
+  type SagaStore,
+} from './saga-store.js'
 export { migrate, SCHEMA_VERSION } from './schema.js'

@@ -7,7 +7,7 @@ export interface Queryable {
 }
 
 export interface OutboxWriteOptions {
-  /** Publish no earlier than this many ms after the transaction (a scheduled message, e.g. a timeout). Default 0. */
+  /** Publish no earlier than this many ms after this write (a scheduled message, e.g. a timeout). Default 0. */
   delayMs?: number
 }
 
@@ -67,7 +67,7 @@ export class Outbox {
     await storeCall(`writing ${envelopes.length} message(s) to the outbox`, () =>
       client.query(
         `insert into ${this.schema}.outbox (id, kind, ordering_key, envelope, due_at)
-         select id, $2, k, e, now() + $5 * interval '1 millisecond'
+         select id, $2, k, e, clock_timestamp() + $5 * interval '1 millisecond'
          from unnest($1::text[], $3::text[], $4::jsonb[]) as t(id, k, e)`,
         [envelopes.map((e) => e.id), kind, keys, envelopes.map(toStored), delayMs],
       ),

@@ -3,6 +3,7 @@ import { silentLogger } from '@omnibus/core'
 import pg, { type Pool, type PoolClient } from 'pg'
 import { fromStored } from './outbox.js'
 import { notifyChannel } from './schema.js'
+import { inTransaction } from './tx.js'
 
 /** What the relay publishes through: a Bus (its routing decides transport and channel). */
 export interface RelaySender {
@@ -105,21 +106,14 @@ export class Relay {
 
   /** Claims and publishes one batch of due rows; returns how many were published. */
   async runOnce(): Promise<number> {
-    const client = await this.pool.connect()
-    let broken: Error | undefined
-    try {
-      await client.query('begin')
+    return inTransaction(this.pool, 'claiming outbox rows', async (client) => {
       const rows = (await client.query<Row>(this.claimSql, [this.batchSize])).rows
-      if (rows.length === 0) {
-        await client.query('commit')
-        return 0
-      }
+      if (rows.length === 0) return 0
       const seqs = rows.map((r) => r.seq)
       try {
         await this.publish(rows)
       } catch (error) {
         await this.postpone(client, seqs, error)
-        await client.query('commit')
         this.stats.failedAttempts += rows.length
         return 0
       }
@@ -131,17 +125,12 @@ export class Relay {
           [seqs],
         )
       }
-      await client.query('commit')
-      this.stats.published += rows.length
       this.stats.batches++
       return rows.length
-    } catch (error) {
-      broken = error as Error
-      await client.query('rollback').catch(() => undefined)
-      throw error
-    } finally {
-      client.release(broken)
-    }
+    }).then((n) => {
+      this.stats.published += n
+      return n
+    })
   }
 
   /** Deletes published rows past retention and expired inbox rows; returns how many. */
@@ -176,7 +165,7 @@ export class Relay {
     this.logger.warn('outbox publish failed; retrying with backoff', { rows: seqs.length, error: message })
     await client.query(
       `update ${this.schema}.outbox set attempts = attempts + 1, last_error = $2,
-         due_at = now() + least($4::float8, $3::float8 * power(2, attempts)) * interval '1 millisecond'
+         due_at = clock_timestamp() + least($4::float8, $3::float8 * power(2, attempts)) * interval '1 millisecond'
        where seq = any($1::bigint[])`,
       [seqs, message.slice(0, 2000), this.initialDelayMs, this.maxDelayMs],
     )

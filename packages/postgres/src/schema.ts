@@ -1,5 +1,6 @@
 import type { Pool } from 'pg'
 import { storeCall } from './errors.js'
+import { inTransaction } from './tx.js'
 
 /**
  * Versioned migrations. Each runs once per schema, in order, inside one transaction that
@@ -59,6 +60,11 @@ const migrations: readonly { version: number; name: string; sql: (s: string) => 
       );
       create index saga_status on ${s}.saga (name, status);`,
   },
+  {
+    version: 4,
+    name: 'saga timeouts',
+    sql: (s) => `alter table ${s}.saga add column timeouts jsonb not null default '{}'`,
+  },
 ]
 
 export const SCHEMA_VERSION = migrations.length
@@ -70,10 +76,8 @@ export function notifyChannel(schema: string): string {
 
 /** Creates the schema and applies the migrations it lacks; returns the versions applied now. */
 export async function migrate(pool: Pool, schema: string): Promise<number[]> {
-  return storeCall(`migrating schema ${schema}`, async () => {
-    const client = await pool.connect()
-    try {
-      await client.query('begin')
+  return storeCall(`migrating schema ${schema}`, () =>
+    inTransaction(pool, `migrating schema ${schema}`, async (client) => {
       // hashtext is stable across servers of one major version: every instance takes the same lock.
       await client.query(`select pg_advisory_xact_lock(hashtext($1))`, [`omnibus.migrate.${schema}`])
       await client.query(`create schema if not exists ${schema}`)
@@ -94,13 +98,7 @@ export async function migrate(pool: Pool, schema: string): Promise<number[]> {
         ])
         applied.push(m.version)
       }
-      await client.query('commit')
       return applied
-    } catch (error) {
-      await client.query('rollback').catch(() => undefined)
-      throw error
-    } finally {
-      client.release()
-    }
-  })
+    }),
+  )
 }
