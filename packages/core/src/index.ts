@@ -86,6 +86,13 @@ export {
 } from './middleware/idempotency.js'
 export { compose, type Middleware } from './middleware/middleware.js'
 export { type Destination, type Route, Router } from './routing/router.js'
+export type {
+  Instrumentation,
+  MessagingSource,
+  MessagingTarget,
+  ProcessHooks,
+} from './telemetry/instrumentation.js'
+export { asLogger, type FieldsFirstLogger, fromFieldsFirst } from './telemetry/logger.js'
 export { GuardedTransport } from './transport/guarded.js'
 export {
   DEFAULT_RETAINED_MESSAGES,

@@ -20,6 +20,7 @@ import { OmnibusError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Middleware } from '../middleware/middleware.js'
 import type { Router } from '../routing/router.js'
+import type { Instrumentation } from '../telemetry/instrumentation.js'
 import type { GuardedTransport } from '../transport/guarded.js'
 import type { Channel, StartPosition } from '../transport/transport.js'
 import { within } from '../util/async.js'
@@ -52,6 +53,8 @@ export interface BusSettings {
   /** Broker deliveries of one message after which it is dead-lettered unhandled (it keeps killing its consumer). */
   readonly maxDeliveries: number
   readonly logger: Logger
+  /** Tracing and metrics hooks; absent, none are called. */
+  readonly instrumentation?: Instrumentation
 }
 
 type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped'
@@ -349,17 +352,39 @@ export class Bus {
       [Ext.replyTo]: replyChannel.name,
       [Ext.deadline]: new Date(Date.now() + timeoutMs).toISOString(),
     })
-    const answer = this.replies.expect(query, timeoutMs)
-    // The answer may arrive, and reject, before the broker has confirmed the query;
-    // it is awaited below, so it must not count as unhandled meanwhile.
-    answer.catch(() => undefined)
-    try {
-      await guarded.publish(channel, [query])
-    } catch (error) {
-      this.replies.cancel(query.id)
-      throw error
+    const round = async () => {
+      const answer = this.replies.expect(query, timeoutMs)
+      // The answer may arrive, and reject, before the broker has confirmed the query;
+      // it is awaited below, so it must not count as unhandled meanwhile.
+      answer.catch(() => undefined)
+      try {
+        await this.publishTo(guarded, channel, 'query', [query])
+      } catch (error) {
+        this.replies.cancel(query.id)
+        throw error
+      }
+      return await answer
     }
-    return await answer
+    const instrumentation = this.settings.instrumentation
+    if (!instrumentation) return round()
+    return instrumentation.query({ transport, system: guarded.name, channel }, query, round)
+  }
+
+  /** Publishes through the instrumentation's send hook when there is one. */
+  private publishTo(
+    transport: GuardedTransport,
+    channel: Channel,
+    kind: MessageKind,
+    events: readonly Envelope[],
+  ): Promise<void> {
+    const instrumentation = this.settings.instrumentation
+    if (!instrumentation) return transport.publish(channel, events)
+    return instrumentation.send(
+      { transport: transport.key, system: transport.name, channel },
+      kind,
+      events,
+      (e) => transport.publish(channel, e),
+    )
   }
 
   private async dispatch<T>(kind: MessageKind, input: Input<T> | readonly Input<T>[]): Promise<void> {
@@ -397,8 +422,10 @@ export class Bus {
       }
     }
     if (!first) return
-    if (!others) return first.transport.publish(first.channel, first.events)
-    await Promise.all([first, ...others.values()].map((b) => b.transport.publish(b.channel, b.events)))
+    if (!others) return this.publishTo(first.transport, first.channel, kind, first.events)
+    await Promise.all(
+      [first, ...others.values()].map((b) => this.publishTo(b.transport, b.channel, kind, b.events)),
+    )
   }
 
   private host(): ConsumerHost {
@@ -409,6 +436,7 @@ export class Bus {
       middleware: this.middleware,
       signal: this.abort.signal,
       sender: this,
+      ...(this.settings.instrumentation ? { instrumentation: this.settings.instrumentation } : {}),
       reply: (transport, query, outcome) => this.reply(transport, query, outcome),
     }
   }
@@ -436,7 +464,7 @@ export class Bus {
       undefined,
       { [Ext.replyStatus]: failed ? 'error' : 'ok' },
     )
-    await transport.publish({ name: replyTo, kind: 'queue', reply: true }, [reply])
+    await this.publishTo(transport, { name: replyTo, kind: 'queue', reply: true }, 'event', [reply])
   }
 
   private transport(key: string): GuardedTransport {

@@ -5,6 +5,7 @@ import { errorMessage, OmnibusError } from '../errors.js'
 import { childLogger, type Logger } from '../logger.js'
 import type { Middleware } from '../middleware/middleware.js'
 import { compose } from '../middleware/middleware.js'
+import type { Instrumentation, MessagingSource, ProcessHooks } from '../telemetry/instrumentation.js'
 import type { GuardedTransport } from '../transport/guarded.js'
 import type { Channel, Delivery, StartPosition, Subscription } from '../transport/transport.js'
 import { Semaphore, sleep } from '../util/async.js'
@@ -45,6 +46,8 @@ export interface ConsumerHost {
   readonly middleware: readonly Middleware[]
   readonly signal: AbortSignal
   readonly sender: Sender
+  /** Tracing and metrics hooks (see Instrumentation); absent: none are called. */
+  readonly instrumentation?: Instrumentation
   reply(
     transport: GuardedTransport,
     query: Envelope,
@@ -77,6 +80,9 @@ export class Consumer {
   private stopping: boolean
   /** The settlements owed to the adapter for deliveries not yet settled (see abandon()). */
   private readonly held = new Set<Held>()
+  /** This subscription as the instrumentation sees it. */
+  private readonly source: MessagingSource
+  private unsubscribed: (() => void) | undefined
 
   constructor(
     private readonly plan: ConsumerPlan,
@@ -103,6 +109,14 @@ export class Consumer {
       logger: this.logger,
       signal: host.signal,
     }
+    const inner = plan.transport.inner
+    this.source = {
+      transport: plan.transportKey,
+      system: plan.transport.name,
+      channel: plan.channel,
+      group: plan.group,
+      ...(inner.backlog ? { backlog: () => inner.backlog!(plan.channel, plan.group) } : {}),
+    }
     this.run = compose(host.middleware, (event, context) => {
       const registration = plan.handlers.get(event.type)!
       return Promise.resolve(registration.handler(event, context))
@@ -117,10 +131,12 @@ export class Consumer {
       maxInFlight,
       ...(from ? { from } : {}),
     })
+    this.unsubscribed = this.host.instrumentation?.subscribed?.(this.source)
   }
 
   /** Stops intake and waits for what was handed out to settle. */
   async stop(): Promise<void> {
+    this.unsubscribed?.()
     await this.subscription?.close()
   }
 
@@ -169,6 +185,7 @@ export class Consumer {
       // Counted once it has left the channel: a message, not an attempt.
       this.stats.malformed++
       this.logger.warn('malformed message dead-lettered', { reason: bad.reason })
+      this.host.instrumentation?.malformed?.(this.source, bad.reason)
       return
     }
     const event = delivery.event
@@ -198,20 +215,31 @@ export class Consumer {
   private async withSlot(event: Envelope, registration: Registration, deliveryCount: number): Promise<void> {
     if (!this.slots.tryAcquire()) await this.slots.acquire()
     try {
-      await this.attempt(event, registration, deliveryCount)
+      const instrumentation = this.host.instrumentation
+      if (instrumentation)
+        await instrumentation.process(this.source, event, deliveryCount, (hooks) =>
+          this.attempt(event, registration, deliveryCount, hooks),
+        )
+      else await this.attempt(event, registration, deliveryCount)
     } finally {
       this.slots.release()
     }
   }
 
-  private async attempt(event: Envelope, registration: Registration, deliveryCount: number): Promise<void> {
+  private async attempt(
+    event: Envelope,
+    registration: Registration,
+    deliveryCount: number,
+    hooks?: ProcessHooks,
+  ): Promise<void> {
     const { retry } = this.host
-    if (registration.kind === 'query') return this.answer(event, deliveryCount)
+    if (registration.kind === 'query') return this.answer(event, deliveryCount, hooks)
     if (deliveryCount > this.host.maxDeliveries) {
       // Brokers count every delivery, also those given back unhandled at a stop or a
       // rebalance, so only a count well past what retries explain means that the
       // message keeps killing its consumer (maxDeliveries: maxAttempts + 10 by default).
       const reason = `delivered ${deliveryCount} times without being settled, over maxDeliveries ${this.host.maxDeliveries} (its handler may crash the process)`
+      hooks?.deadLettered(reason, deliveryCount)
       await this.deadLetterEvent(event, this.death(reason, deliveryCount))
       return
     }
@@ -229,18 +257,21 @@ export class Consumer {
             attempt,
             reason,
           })
+          hooks?.deadLettered(reason, attempt, error)
           await this.deadLetterEvent(event, this.death(reason, attempt))
           return
         }
         this.stats.retried++
         this.logger.warn('handler failed; will retry', { id: event.id, type: event.type, attempt, reason })
+        const delay = backoffDelay(retry, attempt)
+        hooks?.retrying(attempt, error, delay)
         // Aborted by stop(): the rejection leaves the message to the broker for redelivery.
-        await sleep(backoffDelay(retry, attempt), this.host.signal)
+        await sleep(delay, this.host.signal)
       }
     }
   }
 
-  private async answer(query: Envelope, deliveryCount: number): Promise<void> {
+  private async answer(query: Envelope, deliveryCount: number, hooks?: ProcessHooks): Promise<void> {
     const deadline = query[Ext.deadline]
     if (typeof deadline === 'string' && Date.parse(deadline) < Date.now()) {
       this.stats.skipped++
@@ -252,6 +283,7 @@ export class Consumer {
     try {
       outcome = { data: await this.run(query, this.context(query, 1, deliveryCount)) }
     } catch (error) {
+      hooks?.failed(error)
       outcome = { error: errorMessage(error) }
     }
     await this.host.reply(transport, query, outcome)

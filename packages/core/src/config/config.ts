@@ -3,6 +3,7 @@ import type { MessageKind } from '../envelope/envelope.js'
 import { ConfigError, errorMessage } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Route } from '../routing/router.js'
+import type { Instrumentation } from '../telemetry/instrumentation.js'
 import type { Transport } from '../transport/transport.js'
 import { checkOptions, fromText, isObject, markText, nearest, type OptionSpecs } from './check.js'
 
@@ -48,8 +49,10 @@ export interface BusConfig {
   /** Where unrouted messages go. Required when there is more than one transport. */
   defaultTransport?: string
   delivery?: DeliveryConfig
-  /** Where Omnibus logs. Default: nowhere. */
+  /** Where Omnibus logs: a Logger (`consoleLogger()`) or a pino logger as it is. Default: nowhere. */
   logger?: Logger
+  /** Tracing and metrics hooks, e.g. `openTelemetry()` from `@omnibus/opentelemetry`. */
+  instrumentation?: Instrumentation
 }
 
 const KINDS: readonly MessageKind[] = ['event', 'command', 'query']
@@ -81,6 +84,7 @@ const CONFIG: OptionSpecs = {
   defaultTransport: { type: 'string' },
   delivery: { type: 'object', options: DELIVERY },
   logger: { type: 'any' },
+  instrumentation: { type: 'any' },
 }
 
 export function isTransport(value: unknown): value is Transport {
@@ -103,6 +107,16 @@ export function validateConfig(config: unknown): BusConfig {
   const checked = checkOptions(CONFIG, config, '')
   if (checked.logger !== undefined && !isLogger(checked.logger)) {
     throw new ConfigError('logger', 'must have debug, info, warn and error functions (e.g. consoleLogger())')
+  }
+  const instrumentation = checked.instrumentation
+  if (
+    instrumentation !== undefined &&
+    !(
+      isObject(instrumentation) &&
+      ['send', 'process', 'query'].every((h) => typeof instrumentation[h] === 'function')
+    )
+  ) {
+    throw new ConfigError('instrumentation', 'must have send, process and query hooks (e.g. openTelemetry())')
   }
   const transports = checked.transports as Record<string, unknown>
   if (Object.keys(transports).length === 0) {

@@ -3,6 +3,7 @@ import { defaultRetry } from '../bus/retry.js'
 import { ConfigError, errorMessage, OmnibusError } from '../errors.js'
 import { silentLogger } from '../logger.js'
 import { Router } from '../routing/router.js'
+import { asLogger } from '../telemetry/logger.js'
 import { GuardedTransport } from '../transport/guarded.js'
 import type { Transport } from '../transport/transport.js'
 import { resolveAdapter } from './adapters.js'
@@ -39,7 +40,9 @@ export async function createBus(input?: BusConfig | string): Promise<Bus> {
     )
   }
   const config = validateConfig(raw)
-  const logger = config.logger ?? silentLogger
+  const given = config.logger ? asLogger(config.logger) : silentLogger
+  const instrumentation = config.instrumentation
+  const logger = instrumentation?.logger ? instrumentation.logger(given) : given
   const transports = new Map<string, GuardedTransport>()
   for (const [name, spec] of Object.entries(config.transports)) {
     let transport: Transport
@@ -80,5 +83,6 @@ export async function createBus(input?: BusConfig | string): Promise<Bus> {
     stopTimeoutMs: delivery.stopTimeoutMs ?? 10_000,
     maxDeliveries: delivery.maxDeliveries ?? maxAttempts + 10,
     logger,
+    ...(instrumentation ? { instrumentation } : {}),
   })
 }

@@ -116,6 +116,13 @@ export interface Transport {
     options: SubscribeOptions,
   ): Promise<Subscription>
   /**
+   * Optional: how many messages of `channel` wait for `group` (not yet consumed,
+   * or consumed and not yet settled), or undefined when the broker cannot say
+   * now. Read by the backlog gauge of `@omnibus/opentelemetry`; a transport that
+   * can never tell leaves it out and says why in `capabilities.notes.backlog`.
+   */
+  backlog?(channel: Channel, group: string): Promise<number | undefined>
+  /**
    * Releases connections. Core calls it at most once, after it closed every subscription it made
    * (each settling its in-flight deliveries), so an adapter need not track its subscriptions for this;
    * one a caller left open may simply die with the connection (the broker redelivers what it held).
