@@ -9,6 +9,8 @@ import type { Schema } from './define.js'
  */
 export class SchemaError extends EnvelopeError {
   override readonly code: ErrorCode = 'SCHEMA_INVALID'
+  /** Retrying cannot make the data valid: a handler's consumer dead-letters it at once. */
+  readonly retryable = false
   constructor(
     /** The message type whose schema refused the data. */
     readonly type: string,

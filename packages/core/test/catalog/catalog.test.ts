@@ -75,6 +75,33 @@ describe('typed sending', () => {
     expect(seen[0]).toMatchObject({ partitionkey: 'o-1', subject: 'o-1', messagekind: 'event' })
   })
 
+  it('sends typed follow-ups from a handler, correlated with their cause and validated', async () => {
+    const broker = new MemoryBroker()
+    const got: Envelope[] = []
+    const refused: unknown[] = []
+    const b = await bus('follow', broker)
+    b.on(OrderPlaced, async (e, ctx) => {
+      await ctx.send(libraries.zod, { items: [{ cents: e.data!.lines.length }] })
+      await ctx
+        .send(libraries.zod, { items: [{ cents: 'x' as unknown as number }] })
+        .catch((x) => refused.push(x))
+    })
+    b.handle(libraries.zod, (c) => void got.push(c))
+    await b.start()
+    await b.publish(
+      OrderPlaced,
+      { orderId: 'o-2', lines: [], placedAt: '2026-11-30T08:00:00Z' },
+      { id: 'cause-1' },
+    )
+    await until(() => got.length === 1 && refused.length === 1, 'the follow-up and the refusal')
+    expect(got[0]).toMatchObject({
+      causationid: 'cause-1',
+      correlationid: 'cause-1',
+      data: { items: [{ cents: 0 }] },
+    })
+    expect(refused[0]).toMatchObject({ code: 'SCHEMA_INVALID' })
+  })
+
   it('refuses a definition sent with the wrong bus method', async () => {
     const b = await bus('x', new MemoryBroker())
     await b.start()

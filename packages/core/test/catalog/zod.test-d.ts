@@ -71,6 +71,19 @@ describe('typed bus with zod 4', () => {
     bus.on(OrderPlaced, () => {}, { accept: [upcast(OrderPlacedV1, (v1) => ({ orderId: v1.orderId }))] })
   })
 
+  it('types follow-ups sent from a handler context', () => {
+    bus.on(OrderPlaced, async (_e, ctx) => {
+      await ctx.send(ReserveStock, { sku: 'mug', quantity: 1 }, { subject: 'o-1' })
+      expectTypeOf(await ctx.query(StockLevel, { sku: 'mug' })).toEqualTypeOf<{ available: number }>()
+      // @ts-expect-error a command is sent, not published
+      await ctx.publish(ReserveStock, { sku: 'mug', quantity: 1 })
+      // @ts-expect-error a definition needs its data
+      await ctx.send(ReserveStock)
+      // @ts-expect-error quantity must be a number
+      await ctx.send(ReserveStock, { sku: 'mug', quantity: '1' })
+    })
+  })
+
   it('takes upcasters from older versions, typed by the older output', () => {
     bus.on(OrderPlaced, () => {}, {
       accept: [
