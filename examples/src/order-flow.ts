@@ -116,7 +116,7 @@ export async function runOrderFlow(options: FlowOptions): Promise<FlowSummary> {
         quantity: 1 + (n % 3),
         email: `customer${n}@example.com`,
       }
-      const level = await orders.query<{ available: number }>({
+      const level = await orders.query<unknown, { available: number }>({
         type: Types.stockLevel,
         data: { sku: order.sku },
       })
