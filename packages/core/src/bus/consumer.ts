@@ -1,20 +1,22 @@
 import type { Envelope, MessageKind } from '../envelope/envelope.js'
 import { Ext } from '../envelope/envelope.js'
-import { errorMessage } from '../errors.js'
+import { errorMessage, HandlerTimeoutError, isNonRetryable } from '../errors.js'
 import { childLogger, type Logger } from '../logger.js'
 import type { Middleware } from '../middleware/middleware.js'
-import { compose } from '../middleware/middleware.js'
+import { compose, SKIPPED } from '../middleware/middleware.js'
 import type { Instrumentation, MessagingSource, ProcessHooks } from '../telemetry/instrumentation.js'
 import type { GuardedTransport } from '../transport/guarded.js'
 import type { Channel, Delivery, StartPosition, Subscription } from '../transport/transport.js'
 import { Semaphore, sleep } from '../util/async.js'
 import { DeliveryContext, type Handler, type HandlerContext, type Origin, type Sender } from './context.js'
-import { deadLetterChannel, deadLetterOf, deadLetterOfMalformed } from './dead-letter.js'
+import { DeadLetterExt, deadLetterChannel, deadLetterOf, deadLetterOfMalformed } from './dead-letter.js'
 import { backoffDelay, type RetryPolicy } from './retry.js'
 
 export interface Registration {
   readonly kind: MessageKind
   readonly handler: Handler
+  /** A limit on each call: past it the handler's signal aborts and the attempt counts as failed. */
+  readonly timeoutMs?: number
 }
 
 /** One subscription of a bus: a channel, a group, and the handlers for the types that arrive there. */
@@ -217,7 +219,7 @@ export class Consumer {
     hooks?: ProcessHooks,
   ): Promise<void> {
     const { retry } = this.host
-    if (registration.kind === 'query') return this.answer(event, deliveryCount, hooks)
+    if (registration.kind === 'query') return this.answer(event, registration, deliveryCount, hooks)
     if (deliveryCount > this.host.maxDeliveries) {
       // Brokers count every delivery, also those given back unhandled at a stop or a
       // rebalance, so only a count well past what retries explain means that the
@@ -229,18 +231,18 @@ export class Consumer {
     }
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.run(event, this.context(event, attempt, deliveryCount))
-        this.stats.handled++
+        const result = await this.call(event, registration, attempt, deliveryCount)
+        if (result === SKIPPED) this.stats.skipped++
+        else this.stats.handled++
         return
       } catch (error) {
         const reason = errorMessage(error)
-        if (attempt >= retry.maxAttempts) {
-          this.logger.error('handler failed; dead-lettering', {
-            id: event.id,
-            type: event.type,
-            attempt,
-            reason,
-          })
+        const hopeless = isNonRetryable(error)
+        if (hopeless || attempt >= retry.maxAttempts) {
+          this.logger.error(
+            hopeless ? 'handler says retrying cannot help; dead-lettering' : 'handler failed; dead-lettering',
+            { id: event.id, type: event.type, attempt, reason },
+          )
           hooks?.deadLettered(reason, attempt, error)
           await this.deadLetter(deadLetterOf(event, this.death(reason, attempt)))
           return
@@ -255,7 +257,50 @@ export class Consumer {
     }
   }
 
-  private async answer(query: Envelope, deliveryCount: number, hooks?: ProcessHooks): Promise<void> {
+  /** One handler call (through the middleware), bounded by the registration's timeoutMs if it has one. */
+  private call(
+    event: Envelope,
+    registration: Registration,
+    attempt: number,
+    deliveryCount: number,
+  ): Promise<unknown> {
+    const timeoutMs = registration.timeoutMs
+    if (timeoutMs === undefined) return this.run(event, this.context(event, attempt, deliveryCount))
+    return this.callWithin(timeoutMs, event, attempt, deliveryCount)
+  }
+
+  private async callWithin(
+    timeoutMs: number,
+    event: Envelope,
+    attempt: number,
+    deliveryCount: number,
+  ): Promise<unknown> {
+    const timeout = new AbortController()
+    const signal = AbortSignal.any([this.host.signal, timeout.signal])
+    const context = new DeliveryContext(this.host.sender, event, this.origin, attempt, deliveryCount, signal)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new HandlerTimeoutError(event.type, timeoutMs)
+        // Failed first: a handler that settles on its abort must not win the race.
+        reject(error)
+        timeout.abort(error)
+      }, timeoutMs)
+    })
+    try {
+      // A handler that ignores its signal runs on, but its attempt has failed.
+      return await Promise.race([this.run(event, context), expired])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private async answer(
+    query: Envelope,
+    registration: Registration,
+    deliveryCount: number,
+    hooks?: ProcessHooks,
+  ): Promise<void> {
     const deadline = query[Ext.deadline]
     if (typeof deadline === 'string' && Date.parse(deadline) < Date.now()) {
       this.stats.skipped++
@@ -265,11 +310,12 @@ export class Consumer {
     const transport = this.plan.transport
     let outcome: { data: unknown } | { error: string }
     try {
-      outcome = { data: await this.run(query, this.context(query, 1, deliveryCount)) }
+      outcome = { data: await this.call(query, registration, 1, deliveryCount) }
     } catch (error) {
       hooks?.failed(error)
       outcome = { error: errorMessage(error) }
     }
+    // An answer that cannot be sent goes back as the asker's error (see Bus.reply), never as a redelivery.
     await this.host.reply(transport, query, outcome)
     this.stats.handled++
   }
@@ -283,8 +329,18 @@ export class Consumer {
   }
 
   private async deadLetter(letter: Envelope): Promise<void> {
-    await this.plan.transport.publish(deadLetterChannel(this.plan.channel.name), [letter])
+    const dlq = deadLetterChannel(this.plan.channel.name)
+    await this.plan.transport.publish(dlq, [letter])
     this.stats.deadLettered++
+    // Every dead-lettering is said, whatever the logger's level filter lets through below warn.
+    this.logger.warn('message dead-lettered', {
+      channel: this.plan.channel.name,
+      group: this.plan.group,
+      id: letter.id,
+      type: letter.type,
+      reason: letter[DeadLetterExt.reason],
+      to: dlq.name,
+    })
   }
 }
 

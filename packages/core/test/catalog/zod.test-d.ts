@@ -104,6 +104,8 @@ describe('typed bus with zod 4', () => {
       expectTypeOf(e.data).toEqualTypeOf<{ n: number } | undefined>(),
     )
     bus.publish({ type: 'com.acme.any', data: 42 })
-    expectTypeOf(bus.query<{ ok: boolean }>({ type: 'com.acme.q' })).toEqualTypeOf<Promise<{ ok: boolean }>>()
+    expectTypeOf(bus.query<unknown, { ok: boolean }>({ type: 'com.acme.q' })).toEqualTypeOf<
+      Promise<{ ok: boolean }>
+    >()
   })
 })
