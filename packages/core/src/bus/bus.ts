@@ -10,11 +10,11 @@ import {
 } from '../catalog/typed.js'
 import { shown } from '../config/check.js'
 import {
-  createEnvelope,
+  createEnvelopeWith,
   type Envelope,
-  type EnvelopeInput,
   Ext,
   type MessageKind,
+  type SendInput,
   toEnvelope,
   withAttributes,
 } from '../envelope/envelope.js'
@@ -79,8 +79,11 @@ type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped'
 /** How long stop() lets subscriptions and transports close once handlers are done or given up on. */
 const CLOSE_GRACE_MS = 5000
 
-/** `kind?: never`: a message definition is not an envelope input (it goes to the typed overloads). */
-type Input<T> = (EnvelopeInput<T> | Envelope<T>) & { readonly kind?: never }
+/**
+ * `kind?: never`: a message definition is not an envelope input (it goes to the typed overloads).
+ * SendInput spells a whole CloudEvent without an index signature, so a misspelt field fails to compile.
+ */
+type Input<T> = SendInput<T> & { readonly kind?: never }
 
 /** The one object a service talks to: sends and handles events, commands and queries. */
 export class Bus {
@@ -509,14 +512,18 @@ export class Bus {
     const channel: Channel = { name: replyTo, kind: 'queue', reply: true }
     const replyOf = (result: { data: unknown } | { error: string }) => {
       const failed = 'error' in result
-      return createEnvelope('event', {
-        type: `${query.type}.reply`,
-        source: this.settings.source,
-        correlationid: query.id,
-        causationid: query.id,
-        data: failed ? { message: result.error } : result.data,
-        extensions: { [Ext.replyStatus]: failed ? 'error' : 'ok' },
-      })
+      return createEnvelopeWith(
+        'event',
+        {
+          type: `${query.type}.reply`,
+          source: this.settings.source,
+          correlationid: query.id,
+          causationid: query.id,
+          data: failed ? { message: result.error } : result.data,
+        },
+        undefined,
+        { [Ext.replyStatus]: failed ? 'error' : 'ok' },
+      )
     }
     try {
       await this.publishTo(transport, channel, 'event', [replyOf(outcome)])
