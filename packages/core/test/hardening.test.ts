@@ -92,6 +92,14 @@ describe('idempotency', () => {
     expect(await store.claim('k399999', 60_000)).toBe(false) // newest kept
     expect(await store.claim('k0', 60_000)).toBe(true) // oldest dropped
   })
+
+  it('rejects a ttlMs or maxKeys it cannot use, naming it', () => {
+    expect(() => idempotency({ ttlMs: 3e9 })).toThrow(expect.objectContaining({ argument: 'options.ttlMs' }))
+    expect(() => idempotency({ ttlMs: Number.NaN })).toThrow(
+      expect.objectContaining({ argument: 'options.ttlMs' }),
+    )
+    expect(() => new MemoryIdempotencyStore(0)).toThrow(expect.objectContaining({ argument: 'maxKeys' }))
+  })
 })
 
 describe('handler outcomes', () => {
