@@ -4,16 +4,17 @@ import {
   parseAnswer,
   type SendOptions,
   sendTyped,
+  type TypedHandler,
   typedHandler,
   type VersionOptions,
 } from '../catalog/typed.js'
 import { shown } from '../config/check.js'
 import {
-  createEnvelope,
+  createEnvelopeWith,
   type Envelope,
-  type EnvelopeInput,
   Ext,
   type MessageKind,
+  type SendInput,
   toEnvelope,
   withAttributes,
 } from '../envelope/envelope.js'
@@ -78,8 +79,11 @@ type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped'
 /** How long stop() lets subscriptions and transports close once handlers are done or given up on. */
 const CLOSE_GRACE_MS = 5000
 
-/** `kind?: never`: a message definition is not an envelope input (it goes to the typed overloads). */
-type Input<T> = (EnvelopeInput<T> | Envelope<T>) & { readonly kind?: never }
+/**
+ * `kind?: never`: a message definition is not an envelope input (it goes to the typed overloads).
+ * SendInput spells a whole CloudEvent without an index signature, so a misspelt field fails to compile.
+ */
+type Input<T> = SendInput<T> & { readonly kind?: never }
 
 /** The one object a service talks to: sends and handles events, commands and queries. */
 export class Bus {
@@ -112,34 +116,46 @@ export class Bus {
   /** Handles events of `type` (of a definition: typed and validated), in `options.group` (default: the service). Before start(). */
   on<D extends C.EventDefinition>(
     type: D,
-    handler: Handler<C.DataOut<D>>,
+    handler: TypedHandler<C.DataOut<D>>,
     options?: HandlerOptions & VersionOptions<D>,
   ): this
   on<T = unknown>(type: string, handler: Handler<T>, options?: HandlerOptions): this
-  on(type: string | C.EventDefinition, handler: Handler, options: HandlerOptions = {}): this {
-    return this.register('event', type, handler, options)
+  on(
+    type: string | C.EventDefinition,
+    handler: Handler | TypedHandler<never>,
+    options: HandlerOptions = {},
+  ): this {
+    return this.register('event', type, handler as Handler, options)
   }
 
   /** Handles commands of `type`; instances of any service handling it share the commands. Before start(). */
   handle<D extends C.CommandDefinition>(
     type: D,
-    handler: Handler<C.DataOut<D>>,
+    handler: TypedHandler<C.DataOut<D>>,
     options?: QueueOptions & VersionOptions<D>,
   ): this
   handle<T = unknown>(type: string, handler: Handler<T>, options?: QueueOptions): this
-  handle(type: string | C.CommandDefinition, handler: Handler, options: QueueOptions = {}): this {
-    return this.register('command', type, handler, options)
+  handle(
+    type: string | C.CommandDefinition,
+    handler: Handler | TypedHandler<never>,
+    options: QueueOptions = {},
+  ): this {
+    return this.register('command', type, handler as Handler, options)
   }
 
   /** Answers queries of `type` with what `handler` returns; a throw rejects the asker's query. Before start(). */
   answer<Q extends C.QueryDefinition>(
     type: Q,
-    handler: Handler<C.DataOut<Q>, C.AnswerIn<Q>>,
+    handler: TypedHandler<C.DataOut<Q>, C.AnswerIn<Q>>,
     options?: QueueOptions & VersionOptions<Q>,
   ): this
   answer<T = unknown, R = unknown>(type: string, handler: Handler<T, R>, options?: QueueOptions): this
-  answer(type: string | C.QueryDefinition, handler: Handler, options: QueueOptions = {}): this {
-    return this.register('query', type, handler, options)
+  answer(
+    type: string | C.QueryDefinition,
+    handler: Handler | TypedHandler<never>,
+    options: QueueOptions = {},
+  ): this {
+    return this.register('query', type, handler as Handler, options)
   }
 
   /**
@@ -496,14 +512,18 @@ export class Bus {
     const channel: Channel = { name: replyTo, kind: 'queue', reply: true }
     const replyOf = (result: { data: unknown } | { error: string }) => {
       const failed = 'error' in result
-      return createEnvelope('event', {
-        type: `${query.type}.reply`,
-        source: this.settings.source,
-        correlationid: query.id,
-        causationid: query.id,
-        data: failed ? { message: result.error } : result.data,
-        extensions: { [Ext.replyStatus]: failed ? 'error' : 'ok' },
-      })
+      return createEnvelopeWith(
+        'event',
+        {
+          type: `${query.type}.reply`,
+          source: this.settings.source,
+          correlationid: query.id,
+          causationid: query.id,
+          data: failed ? { message: result.error } : result.data,
+        },
+        undefined,
+        { [Ext.replyStatus]: failed ? 'error' : 'ok' },
+      )
     }
     try {
       await this.publishTo(transport, channel, 'event', [replyOf(outcome)])

@@ -1,6 +1,7 @@
+import { decodeWarning } from '../envelope/encoded.js'
 import type { Envelope, MessageKind } from '../envelope/envelope.js'
 import { Ext } from '../envelope/envelope.js'
-import { errorMessage, HandlerTimeoutError, isNonRetryable } from '../errors.js'
+import { errorMessage, HandlerTimeoutError, isNonRetryable, OmnibusError } from '../errors.js'
 import { childLogger, type Logger } from '../logger.js'
 import type { Middleware } from '../middleware/middleware.js'
 import { compose, SKIPPED } from '../middleware/middleware.js'
@@ -9,7 +10,16 @@ import type { GuardedTransport } from '../transport/guarded.js'
 import type { Channel, Delivery, StartPosition, Subscription } from '../transport/transport.js'
 import { Semaphore, sleep } from '../util/async.js'
 import { DeliveryContext, type Handler, type HandlerContext, type Origin, type Sender } from './context.js'
-import { DeadLetterExt, deadLetterChannel, deadLetterOf, deadLetterOfMalformed } from './dead-letter.js'
+import {
+  type DeathInfo,
+  deadLetterChannel,
+  deadLetterOf,
+  deadLetterOfMalformed,
+  type Remains,
+  remainsOfEvent,
+  remainsOfMalformed,
+  truncatedDeadLetter,
+} from './dead-letter.js'
 import { backoffDelay, type RetryPolicy } from './retry.js'
 
 export interface Registration {
@@ -153,6 +163,10 @@ export class Consumer {
   /** The common case, a handled type without a key, goes on to its slot without an async frame of its own. */
   private handle(delivery: Delivery): Promise<void> {
     const event = delivery.event
+    if (event !== undefined) {
+      const warning = decodeWarning(event)
+      if (warning !== undefined) this.logger.warn(warning, { id: event.id, type: event.type })
+    }
     if (!this.stopping && event !== undefined && typeof event.partitionkey !== 'string') {
       const registration = this.plan.handlers.get(event.type)
       if (registration) return this.withSlot(event, registration, delivery.deliveryCount)
@@ -162,16 +176,18 @@ export class Consumer {
 
   private async route(delivery: Delivery): Promise<void> {
     if (this.stopping) throw new Error('bus is stopping; leave the message for the next consumer')
-    if (delivery.malformed) {
-      this.stats.malformed++
-      this.logger.warn('malformed message dead-lettered', { reason: delivery.malformed.reason })
-      this.host.instrumentation?.malformed?.(this.source, delivery.malformed.reason)
+    const bad = delivery.malformed
+    if (bad) {
+      const info = this.death(bad.reason, delivery.deliveryCount)
       await this.deadLetter(
-        deadLetterOfMalformed(
-          delivery.malformed,
-          this.death(delivery.malformed.reason, delivery.deliveryCount),
-        ),
+        info,
+        () => deadLetterOfMalformed(bad, info),
+        () => remainsOfMalformed(bad),
       )
+      // Counted once it has left the channel: a message, not an attempt.
+      this.stats.malformed++
+      this.logger.warn('malformed message dead-lettered', { reason: bad.reason })
+      this.host.instrumentation?.malformed?.(this.source, bad.reason)
       return
     }
     const event = delivery.event
@@ -226,7 +242,7 @@ export class Consumer {
       // message keeps killing its consumer (maxDeliveries: maxAttempts + 10 by default).
       const reason = `delivered ${deliveryCount} times without being settled, over maxDeliveries ${this.host.maxDeliveries} (its handler may crash the process)`
       hooks?.deadLettered(reason, deliveryCount)
-      await this.deadLetter(deadLetterOf(event, this.death(reason, deliveryCount)))
+      await this.deadLetterEvent(event, this.death(reason, deliveryCount))
       return
     }
     for (let attempt = 1; ; attempt++) {
@@ -244,7 +260,7 @@ export class Consumer {
             { id: event.id, type: event.type, attempt, reason },
           )
           hooks?.deadLettered(reason, attempt, error)
-          await this.deadLetter(deadLetterOf(event, this.death(reason, attempt)))
+          await this.deadLetterEvent(event, this.death(reason, attempt))
           return
         }
         this.stats.retried++
@@ -328,19 +344,63 @@ export class Consumer {
     return { reason, attempts, channel: this.plan.channel.name, group: this.plan.group }
   }
 
-  private async deadLetter(letter: Envelope): Promise<void> {
-    const dlq = deadLetterChannel(this.plan.channel.name)
-    await this.plan.transport.publish(dlq, [letter])
-    this.stats.deadLettered++
-    // Every dead-lettering is said, whatever the logger's level filter lets through below warn.
-    this.logger.warn('message dead-lettered', {
-      channel: this.plan.channel.name,
-      group: this.plan.group,
-      id: letter.id,
-      type: letter.type,
-      reason: letter[DeadLetterExt.reason],
-      to: dlq.name,
-    })
+  private deadLetterEvent(event: Envelope, info: DeathInfo): Promise<void> {
+    return this.deadLetter(
+      info,
+      () => deadLetterOf(event, info),
+      () => remainsOfEvent(event),
+    )
+  }
+
+  /**
+   * Publishes the dead letter whole; when it cannot be (too large for the broker
+   * once base64-encoded, headers over a client's or broker's limit, …), a
+   * truncated one, and failing that a bare one: the message must leave the
+   * channel, or it comes back forever. Rejects only when nothing could be
+   * published (the broker is down), leaving the message for redelivery.
+   */
+  private async deadLetter(info: DeathInfo, whole: () => Envelope, remains: () => Remains): Promise<void> {
+    const { transport, channel } = this.plan
+    const dlq = deadLetterChannel(channel.name)
+    const budget = Math.max(
+      0,
+      Math.min(64 * 1024, Math.floor((transport.capabilities.maxMessageBytes - 8192) / 2)),
+    )
+    const attempts: [string, () => Envelope][] = [
+      ['whole', whole],
+      ['truncated', () => truncatedDeadLetter(remains(), info, budget)],
+      ['bare', () => truncatedDeadLetter(remains(), info, 0)],
+    ]
+    for (const [i, [form, letter]] of attempts.entries()) {
+      try {
+        const sent = letter()
+        await transport.publish(dlq, [sent])
+        this.stats.deadLettered++
+        // Every dead-lettering is said, whatever the logger's level filter lets through below warn.
+        this.logger.warn('message dead-lettered', {
+          channel: channel.name,
+          group: this.plan.group,
+          id: sent.id,
+          type: sent.type,
+          reason: info.reason,
+          to: dlq.name,
+          ...(form === 'whole' ? {} : { form }),
+        })
+        return
+      } catch (error) {
+        const last = i === attempts.length - 1
+        const closed = error instanceof OmnibusError && error.code === 'TRANSPORT_CLOSED'
+        const cause =
+          error instanceof Error && error.cause !== undefined ? errorMessage(error.cause) : undefined
+        this.logger[last || closed ? 'error' : 'warn'](
+          last || closed
+            ? 'dead letter could not be published; the message stays on its channel'
+            : `${form} dead letter could not be published; trying a smaller one`,
+          { channel: dlq.name, reason: info.reason, error: errorMessage(error), ...(cause ? { cause } : {}) },
+        )
+        if (last || closed || this.stopping) throw error
+      }
+    }
   }
 }
 
