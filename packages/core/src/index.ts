@@ -28,6 +28,7 @@ export {
 export {
   type Accepted,
   type SendOptions,
+  type TypedHandler,
   type Upcaster,
   upcast,
   type VersionOptions,

@@ -4,6 +4,7 @@ import {
   parseAnswer,
   type SendOptions,
   sendTyped,
+  type TypedHandler,
   typedHandler,
   type VersionOptions,
 } from '../catalog/typed.js'
@@ -115,34 +116,46 @@ export class Bus {
   /** Handles events of `type` (of a definition: typed and validated), in `options.group` (default: the service). Before start(). */
   on<D extends C.EventDefinition>(
     type: D,
-    handler: Handler<C.DataOut<D>>,
+    handler: TypedHandler<C.DataOut<D>>,
     options?: HandlerOptions & VersionOptions<D>,
   ): this
   on<T = unknown>(type: string, handler: Handler<T>, options?: HandlerOptions): this
-  on(type: string | C.EventDefinition, handler: Handler, options: HandlerOptions = {}): this {
-    return this.register('event', type, handler, options)
+  on(
+    type: string | C.EventDefinition,
+    handler: Handler | TypedHandler<never>,
+    options: HandlerOptions = {},
+  ): this {
+    return this.register('event', type, handler as Handler, options)
   }
 
   /** Handles commands of `type`; instances of any service handling it share the commands. Before start(). */
   handle<D extends C.CommandDefinition>(
     type: D,
-    handler: Handler<C.DataOut<D>>,
+    handler: TypedHandler<C.DataOut<D>>,
     options?: QueueOptions & VersionOptions<D>,
   ): this
   handle<T = unknown>(type: string, handler: Handler<T>, options?: QueueOptions): this
-  handle(type: string | C.CommandDefinition, handler: Handler, options: QueueOptions = {}): this {
-    return this.register('command', type, handler, options)
+  handle(
+    type: string | C.CommandDefinition,
+    handler: Handler | TypedHandler<never>,
+    options: QueueOptions = {},
+  ): this {
+    return this.register('command', type, handler as Handler, options)
   }
 
   /** Answers queries of `type` with what `handler` returns; a throw rejects the asker's query. Before start(). */
   answer<Q extends C.QueryDefinition>(
     type: Q,
-    handler: Handler<C.DataOut<Q>, C.AnswerIn<Q>>,
+    handler: TypedHandler<C.DataOut<Q>, C.AnswerIn<Q>>,
     options?: QueueOptions & VersionOptions<Q>,
   ): this
   answer<T = unknown, R = unknown>(type: string, handler: Handler<T, R>, options?: QueueOptions): this
-  answer(type: string | C.QueryDefinition, handler: Handler, options: QueueOptions = {}): this {
-    return this.register('query', type, handler, options)
+  answer(
+    type: string | C.QueryDefinition,
+    handler: Handler | TypedHandler<never>,
+    options: QueueOptions = {},
+  ): this {
+    return this.register('query', type, handler as Handler, options)
   }
 
   /**
