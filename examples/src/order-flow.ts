@@ -93,9 +93,10 @@ export async function runOrderFlow(options: FlowOptions): Promise<FlowSummary> {
         say('[notifications] --- service stopped; orders keep flowing ---')
       }
       if (n === downTo && notificationsDown) {
+        // Said first: the service hands out what it missed as soon as it starts.
+        say('[notifications] --- service back; catching up ---')
         notifier = await notifications()
         notificationsDown = false
-        say('[notifications] --- service back; catching up ---')
       }
       const order: Order = {
         orderId: `order-${n}`,

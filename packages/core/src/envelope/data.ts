@@ -24,7 +24,7 @@ function hazardOf(value: unknown, ancestors: Set<object> | undefined, inArray: b
     case 'undefined':
       return inArray ? { path: [], what: 'undefined in an array, which JSON writes as null' } : undefined
     case 'bigint':
-      return { path: [], what: 'a bigint, which JSON cannot write; send it as a string' }
+      return { path: [], what: 'a BigInt, which JSON cannot write; send it as a string' }
     case 'function':
     case 'symbol':
       return { path: [], what: `a ${typeof value}, which JSON drops` }
