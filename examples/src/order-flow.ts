@@ -31,6 +31,10 @@ export interface FlowOptions {
   downtime?: [number, number]
   say?: (line: string) => void
   timeoutMs?: number
+  /** What a service adds to the shared config (e.g. its own instrumentation). */
+  configFor?: (service: string) => Partial<BusConfig>
+  /** Runs the placing of one order (e.g. inside a span, so that the order is one trace). */
+  placeOrder?: (orderId: string, place: () => Promise<void>) => Promise<void>
 }
 
 export interface FlowSummary {
@@ -50,6 +54,7 @@ export async function runOrderFlow(options: FlowOptions): Promise<FlowSummary> {
   const bus = (service: string) =>
     createBus({
       ...options.config,
+      ...options.configFor?.(service),
       service,
       delivery: { queryTimeoutMs: 15_000, ...options.config.delivery },
     })
@@ -116,21 +121,24 @@ export async function runOrderFlow(options: FlowOptions): Promise<FlowSummary> {
         quantity: 1 + (n % 3),
         email: `customer${n}@example.com`,
       }
-      const level = await orders.query<{ available: number }>({
-        type: Types.stockLevel,
-        data: { sku: order.sku },
-      })
-      say(
-        `[orders]        ${order.orderId}: ${level.available} × ${order.sku} in stock; placing ${order.quantity}`,
-      )
-      await orders.send({ type: Types.reserveStock, correlationid: order.orderId, data: order })
-      await orders.publish({
-        type: Types.orderPlaced,
-        id: `placed-${order.orderId}`,
-        correlationid: order.orderId,
-        partitionkey: order.orderId,
-        data: order,
-      })
+      const place = async () => {
+        const level = await orders.query<{ available: number }>({
+          type: Types.stockLevel,
+          data: { sku: order.sku },
+        })
+        say(
+          `[orders]        ${order.orderId}: ${level.available} × ${order.sku} in stock; placing ${order.quantity}`,
+        )
+        await orders.send({ type: Types.reserveStock, correlationid: order.orderId, data: order })
+        await orders.publish({
+          type: Types.orderPlaced,
+          id: `placed-${order.orderId}`,
+          correlationid: order.orderId,
+          partitionkey: order.orderId,
+          data: order,
+        })
+      }
+      await (options.placeOrder ? options.placeOrder(order.orderId, place) : place())
     }
     if (notificationsDown) notifier = await notifications()
     running.push(notifier)
