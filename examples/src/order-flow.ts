@@ -1,4 +1,5 @@
 import { type Bus, type BusConfig, createBus } from '@omnibus/core'
+import { type Order, OrderPlaced, ReserveStock, StockLevel, StockReserved } from './catalog.js'
 
 /**
  * The order flow our users know, as three services on one bus config:
@@ -8,20 +9,9 @@ import { type Bus, type BusConfig, createBus } from '@omnibus/core'
  *   correlated with the order;
  * - notifications sends a confirmation for every placed order. It is down for
  *   part of the run; when it comes back it catches up, and nothing is lost.
+ * Every message is a typed definition of ./catalog.ts: checked by the compiler
+ * and validated by the bus when sent and when received.
  */
-export const Types = {
-  orderPlaced: 'com.acme.order.placed',
-  reserveStock: 'com.acme.stock.reserve',
-  stockReserved: 'com.acme.stock.reserved',
-  stockLevel: 'com.acme.stock.level',
-} as const
-
-interface Order {
-  orderId: string
-  sku: string
-  quantity: number
-  email: string
-}
 
 export interface FlowOptions {
   /** The bus config without `service`; each service sets its own. */
@@ -67,24 +57,21 @@ export async function runOrderFlow(options: FlowOptions): Promise<FlowSummary> {
 
   // inventory: answers stock queries, handles ReserveStock, confirms with StockReserved.
   const inventory = await bus('inventory')
-  inventory.answer<{ sku: string }>(Types.stockLevel, (q) => ({
-    sku: q.data!.sku,
-    available: stock.get(q.data!.sku),
-  }))
-  inventory.handle<Order>(Types.reserveStock, async (command, ctx) => {
-    const { orderId, sku, quantity } = command.data!
+  inventory.answer(StockLevel, (q) => ({ sku: q.data.sku, available: stock.get(q.data.sku) ?? 0 }))
+  inventory.handle(ReserveStock, async (command, ctx) => {
+    const { orderId, sku, quantity } = command.data
     stock.set(sku, (stock.get(sku) ?? 0) - quantity)
     reserved.add(orderId)
     say(`[inventory]     reserved ${quantity} × ${sku} for ${orderId} (${stock.get(sku)} left)`)
-    await ctx.publish({ type: Types.stockReserved, subject: orderId, data: { orderId, sku, quantity } })
+    await ctx.publish(StockReserved, { orderId, sku, quantity }, { subject: orderId })
   })
   running.push(inventory)
 
   // notifications: one confirmation per placed order.
   const notifications = async () => {
     const b = await bus('notifications')
-    b.on<Order>(Types.orderPlaced, (event) => {
-      const { orderId, email } = event.data!
+    b.on(OrderPlaced, (event) => {
+      const { orderId, email } = event.data
       const n = Number(orderId.split('-')[1])
       const late = !notified.has(orderId) && n >= downFrom && n < downTo
       if (late) caughtUp.add(orderId)
@@ -111,9 +98,10 @@ export async function runOrderFlow(options: FlowOptions): Promise<FlowSummary> {
         say('[notifications] --- service stopped; orders keep flowing ---')
       }
       if (n === downTo && notificationsDown) {
+        // Said first: the service hands out what it missed as soon as it starts.
+        say('[notifications] --- service back; catching up ---')
         notifier = await notifications()
         notificationsDown = false
-        say('[notifications] --- service back; catching up ---')
       }
       const order: Order = {
         orderId: `order-${n}`,
@@ -122,20 +110,15 @@ export async function runOrderFlow(options: FlowOptions): Promise<FlowSummary> {
         email: `customer${n}@example.com`,
       }
       const place = async () => {
-        const level = await orders.query<{ available: number }>({
-          type: Types.stockLevel,
-          data: { sku: order.sku },
-        })
+        const level = await orders.query(StockLevel, { sku: order.sku })
         say(
           `[orders]        ${order.orderId}: ${level.available} × ${order.sku} in stock; placing ${order.quantity}`,
         )
-        await orders.send({ type: Types.reserveStock, correlationid: order.orderId, data: order })
-        await orders.publish({
-          type: Types.orderPlaced,
+        await orders.send(ReserveStock, order, { correlationid: order.orderId })
+        // The partition key (the order id) comes from the definition.
+        await orders.publish(OrderPlaced, order, {
           id: `placed-${order.orderId}`,
           correlationid: order.orderId,
-          partitionkey: order.orderId,
-          data: order,
         })
       }
       await (options.placeOrder ? options.placeOrder(order.orderId, place) : place())
