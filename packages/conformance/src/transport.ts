@@ -25,7 +25,7 @@ async function transport(h: Harness): Promise<Transport> {
 
 export const transportCases: Case[] = [
   {
-    id: 18,
+    id: 21,
     name: 'a member that stops releases what it holds without failing it: the next member gets every event, delivered at most twice, none handed twice to the stopping member',
     timeoutMs: 180_000,
     async run(h) {
@@ -102,7 +102,7 @@ export const transportCases: Case[] = [
 ]
 
 transportCases.push({
-  id: 19,
+  id: 22,
   name: 'a must-exist channel: publish fails with CHANNEL_NOT_FOUND while it is missing and never creates it; a temporary channel is gone once its subscription closed',
   timeoutMs: 60_000,
   async run(h) {
