@@ -12,6 +12,7 @@ import {
   type Subscription,
   sleep,
 } from '@omnibus/core'
+import { InFlight } from '@omnibus/core/adapter'
 import { fromPubSubMessage } from './gcp-binding.js'
 import type { ResolvedGcpOptions } from './gcp-config.js'
 import { errorMessage, Status, statusOf } from './gcp-errors.js'
@@ -36,8 +37,7 @@ export interface ConsumerDeps {
  */
 export class GcpConsumer implements Subscription {
   private current: PubSubSubscription | undefined
-  private inFlight = 0
-  private drained: (() => void) | undefined
+  private readonly inFlight = new InFlight()
   private closing: Promise<void> | undefined
   private recovering = false
   private readonly stop = new AbortController()
@@ -101,7 +101,7 @@ export class GcpConsumer implements Subscription {
   private onMessage(sub: PubSubSubscription, message: Message): void {
     // While closing, messages are left alone: close() nacks them for the next member.
     if (this.closing || sub !== this.current) return
-    this.inFlight++
+    this.inFlight.enter()
     const decoded = fromPubSubMessage(message.data, message.attributes)
     // deliveryAttempt is only filled in under a dead-letter policy; core counts attempts itself.
     const deliveryCount = message.deliveryAttempt > 0 ? message.deliveryAttempt : 1
@@ -127,7 +127,7 @@ export class GcpConsumer implements Subscription {
         },
       )
       .finally(() => {
-        if (--this.inFlight === 0) this.drained?.()
+        this.inFlight.leave()
       })
   }
 
@@ -173,7 +173,7 @@ export class GcpConsumer implements Subscription {
 
   private async shutdown(): Promise<void> {
     this.stop.abort()
-    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve))
+    await this.inFlight.idle()
     const sub = this.current
     this.current = undefined
     try {

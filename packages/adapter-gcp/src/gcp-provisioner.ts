@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto'
 import type { PubSub } from '@google-cloud/pubsub'
 import { type Channel, type Logger, OmnibusError, type StartPosition } from '@omnibus/core'
+import { brokerName, PromiseCache } from '@omnibus/core/adapter'
 import type { ResolvedGcpOptions } from './gcp-config.js'
 import { errorMessage, Status, statusOf } from './gcp-errors.js'
-
-const hash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 8)
 
 /**
  * A valid Pub/Sub resource name for `parts`, the same every time: names that
@@ -16,18 +14,13 @@ const hash = (text: string): string => createHash('sha256').update(text).digest(
  */
 export function resourceName(prefix: string, parts: readonly string[]): string {
   const cleaned = parts.map((part) => part.replace(/[^A-Za-z0-9._+-]/g, '_'))
-  let exact = cleaned.every((part, i) => part === parts[i])
   let name = prefix + cleaned.join('~')
+  let changed = cleaned.some((part, i) => part !== parts[i]) || name.length < 3
   if (!/^[A-Za-z]/.test(name) || name.toLowerCase().startsWith('goog')) {
     name = `c-${name}`
-    exact = false
+    changed = true
   }
-  if (name.length > 255) {
-    name = name.slice(0, 246)
-    exact = false
-  }
-  if (!exact || name.length < 3) name = `${name}-${hash(parts.join('\u0000'))}`
-  return name
+  return brokerName(name, { maxLength: 255 }, { changed, hashOf: parts.join('\u0000') })
 }
 
 /** The topic of a channel. */
@@ -54,8 +47,8 @@ export interface SubscriptionSpec {
  * after the broker forgot them (an emulator restart) they can be made again.
  */
 export class GcpProvisioner {
-  private readonly topics = new Map<string, Promise<void>>()
-  private readonly subscriptions = new Map<string, Promise<void>>()
+  private readonly topics = new PromiseCache<void>()
+  private readonly subscriptions = new PromiseCache<void>()
   private readonly known = new Map<string, Map<string, SubscriptionSpec>>()
 
   constructor(
@@ -81,13 +74,7 @@ export class GcpProvisioner {
 
   async ensureTopic(channel: Channel): Promise<void> {
     const name = this.topicName(channel)
-    let pending = this.topics.get(name)
-    if (!pending) {
-      pending = this.createTopic(channel, name)
-      pending.catch(() => this.topics.delete(name))
-      this.topics.set(name, pending)
-    }
-    return pending
+    return this.topics.get(name, () => this.createTopic(channel, name))
   }
 
   /** Makes sure the group's subscription exists; a new one starts at `from` (seek on the retained topic). */
@@ -100,13 +87,9 @@ export class GcpProvisioner {
       this.known.set(topic, perTopic)
     }
     perTopic.set(name, spec)
-    let pending = this.subscriptions.get(name)
-    if (!pending) {
-      pending = this.ensureTopic(spec.channel).then(() => this.createSubscription(spec, topic, name, from))
-      pending.catch(() => this.subscriptions.delete(name))
-      this.subscriptions.set(name, pending)
-    }
-    return pending
+    return this.subscriptions.get(name, () =>
+      this.ensureTopic(spec.channel).then(() => this.createSubscription(spec, topic, name, from)),
+    )
   }
 
   /**
@@ -116,9 +99,9 @@ export class GcpProvisioner {
    */
   async recreate(channel: Channel): Promise<void> {
     const topic = this.topicName(channel)
-    this.topics.delete(topic)
+    this.topics.forget(topic)
     const specs = [...(this.known.get(topic)?.values() ?? [])]
-    for (const spec of specs) this.subscriptions.delete(this.subscriptionName(spec.channel, spec.group))
+    for (const spec of specs) this.subscriptions.forget(this.subscriptionName(spec.channel, spec.group))
     this.logger.warn('[gcp] topic or subscription vanished (broker restarted?); re-creating', {
       topic,
       subscriptions: specs.length,
@@ -132,8 +115,8 @@ export class GcpProvisioner {
     const topic = this.topicName(channel)
     const name = this.subscriptionName(channel, group)
     this.known.get(topic)?.delete(name)
-    this.subscriptions.delete(name)
-    this.topics.delete(topic)
+    this.subscriptions.forget(name)
+    this.topics.forget(topic)
     this.known.delete(topic)
     const ignoreMissing = (error: unknown) => {
       if (statusOf(error) !== Status.NOT_FOUND) throw error

@@ -1,4 +1,5 @@
-import { type DeliveryHandler, type Logger, OmnibusError, Semaphore } from '@omnibus/core'
+import { type DeliveryHandler, type Logger, OmnibusError } from '@omnibus/core'
+import { InFlight, Semaphore } from '@omnibus/core/adapter'
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs'
 import { fromRecord } from './kafka-binding.js'
 import type { KafkaSettings } from './kafka-config.js'
@@ -77,9 +78,8 @@ export class KafkaSubscriber {
   private committing: Promise<void> = Promise.resolve()
   private readonly slots: Semaphore
   private readonly partitions = new Map<number, PartitionState>()
-  /** Deliveries handed out and not yet settled, and who waits for that to reach 0. */
-  private active = 0
-  private readonly idle: (() => void)[] = []
+  /** Deliveries handed out and not yet settled. */
+  private readonly inFlight = new InFlight()
   /** Deliveries so far of records this member saw rejected, by `partition:offset`. */
   private readonly redelivered = new Map<string, number>()
 
@@ -104,7 +104,7 @@ export class KafkaSubscriber {
     } catch {
       // Not running (never joined, or crashed): nothing to pause.
     }
-    while (this.active > 0) await new Promise<void>((resolve) => this.idle.push(resolve))
+    await this.inFlight.idle()
     await this.commit()
     await consumer?.disconnect().catch((error: unknown) => {
       this.spec.logger.warn('consumer did not disconnect cleanly', { reason: errorMessageOf(error) })
@@ -265,7 +265,7 @@ export class KafkaSubscriber {
           }
           if (state.failed === offset) state.failed = undefined
           state.inFlight.add(offset)
-          this.active++
+          this.inFlight.enter()
           void this.handOut(consumer, state, partition, offset, message)
         }
         if (offset >= state.next) state.next = offset + 1
@@ -366,6 +366,6 @@ export class KafkaSubscriber {
       })
     }
     this.settle(consumer, state, offset, ok)
-    if (--this.active === 0) for (const wake of this.idle.splice(0)) wake()
+    this.inFlight.leave()
   }
 }

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto'
 import { type Channel, type Logger, OmnibusError, type StartPosition } from '@omnibus/core'
+import { brokerName, KeyedSerial } from '@omnibus/core/adapter'
 import type { Admin, Kafka } from 'kafkajs'
 import type { KafkaSettings } from './kafka-config.js'
 import { errorMessageOf } from './kafka-errors.js'
@@ -11,20 +11,18 @@ import { errorMessageOf } from './kafka-errors.js'
  * subscribed once and stopped still finds everything published since.
  */
 
-const INVALID = /[^a-zA-Z0-9._-]/g
-const MAX_TOPIC = 249
-
 /**
  * Kafka topic names allow [a-zA-Z0-9._-] and 249 characters. A channel name that
  * fits is used as is; any other gets its other characters replaced by `_`, is cut
  * to length and carries a hash of the original, so two channels never collide.
  */
 export function topicName(channel: string): string {
-  const clean = channel.replace(INVALID, '_')
-  if (clean === channel && clean.length <= MAX_TOPIC && clean !== '.' && clean !== '..' && clean !== '')
-    return clean
-  const hash = createHash('sha256').update(channel, 'utf8').digest('hex').slice(0, 10)
-  return `${clean.slice(0, MAX_TOPIC - 11)}-${hash}`
+  const reserved = channel === '' || channel === '.' || channel === '..'
+  return brokerName(
+    channel,
+    { invalid: /[^a-zA-Z0-9._-]/g, maxLength: 249, hashLength: 10 },
+    { changed: reserved },
+  )
 }
 
 /**
@@ -40,18 +38,7 @@ export function groupIdFor(prefix: string, channel: Channel, group: string, topi
 
 // Start positions of one group are worked out one at a time in this process, so that
 // two members subscribing together do not both commit a "latest" read at different moments.
-const groupLocks = new Map<string, Promise<unknown>>()
-
-function serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
-  const previous = groupLocks.get(key) ?? Promise.resolve()
-  const mine = previous.catch(() => undefined).then(work)
-  const tail = mine.catch(() => undefined)
-  groupLocks.set(key, tail)
-  void tail.then(() => {
-    if (groupLocks.get(key) === tail) groupLocks.delete(key)
-  })
-  return mine
-}
+const groupStarts = new KeyedSerial()
 
 type OffsetCommit = (
   groupId: string,
@@ -207,7 +194,7 @@ export class KafkaProvisioner {
    * turned out to be active (its members then own its position).
    */
   ensureGroupStart(topic: string, groupId: string, from: StartPosition): Promise<void> {
-    return serialised(`${groupId}\u0000${topic}`, async () => {
+    return groupStarts.run(`${groupId}\u0000${topic}`, async () => {
       try {
         for (let attempt = 1; attempt <= 5; attempt++) {
           const [committed] = await this.admin.fetchOffsets({ groupId, topics: [topic] })

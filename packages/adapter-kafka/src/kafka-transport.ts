@@ -67,7 +67,6 @@ export class KafkaTransport implements Transport {
   private readonly settings: KafkaSettings
   private readonly logger: Logger
   private connection: Connection | undefined
-  private readonly subscribers = new Set<KafkaSubscriber>()
 
   constructor(options: KafkaTransportOptions, context: TransportContext) {
     this.settings = kafkaSettings(options, context.key, context.service)
@@ -196,11 +195,9 @@ export class KafkaTransport implements Transport {
       logger: this.logger,
     })
     await subscriber.start()
-    this.subscribers.add(subscriber)
     return {
       close: async () => {
         await subscriber.close()
-        this.subscribers.delete(subscriber)
         // Query replies come back on a topic per bus instance (core names the reply
         // channel per instance). Kafka has no per-consumer queue: a shared reply
         // topic would make every instance read every reply (its own group each) or
@@ -223,9 +220,8 @@ export class KafkaTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    // Core closed every subscription before this (see Transport.close).
     const connection = this.connection
-    await Promise.allSettled([...this.subscribers].map((s) => s.close()))
-    this.subscribers.clear()
     if (!connection) return
     await Promise.allSettled([
       connection.publisher.close(),

@@ -6,6 +6,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '@omnibus/core'
+import { InFlight } from '@omnibus/core/adapter'
 import type { Channel as AmqpChannel, ChannelModel, ConsumeMessage } from 'amqplib'
 import { fromAmqp } from './rabbitmq-binding.js'
 import type { RabbitMQSettings } from './rabbitmq-config.js'
@@ -108,8 +109,7 @@ export class Consumer implements Subscription {
   private acks: Acks | undefined
   private consumerTag: string | undefined
   private queue: string | undefined
-  private inFlight = 0
-  private readonly idle: (() => void)[] = []
+  private readonly inFlight = new InFlight()
   private stopping = false
   private recovering = false
   private unlisten: (() => void) | undefined
@@ -142,7 +142,7 @@ export class Consumer implements Subscription {
     this.unlisten?.()
     const channel = this.channel
     if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined)
-    while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve))
+    await this.inFlight.idle()
     // Everything has settled: send the acks still waiting for their turn.
     if (channel && this.acks) this.acks.flush()
     const model = this.link.current
@@ -233,7 +233,7 @@ export class Consumer implements Subscription {
       if (!this.stopping) void this.recover(model)
       return
     }
-    this.inFlight++
+    this.inFlight.enter()
     const entry = acks.add(message)
     let delivery: Delivery
     try {
@@ -265,7 +265,6 @@ export class Consumer implements Subscription {
     if (this.channel !== channel && !this.stopping) acks.closed = true
     if (ok) acks.ok(entry)
     else acks.reject(entry)
-    this.inFlight--
-    if (this.inFlight === 0) for (const wake of this.idle.splice(0)) wake()
+    this.inFlight.leave()
   }
 }

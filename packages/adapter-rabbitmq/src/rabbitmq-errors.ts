@@ -1,7 +1,4 @@
-/** The text of anything thrown. */
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
-}
+export { errorMessage } from '@omnibus/core/adapter'
 
 /** The AMQP reply code of a broker error (404 not found, 406 precondition failed, …), if it is one. */
 export function replyCode(error: unknown): number | undefined {

@@ -4,6 +4,8 @@
  * each piece is tested in core (test/adapter.test.ts). docs/ADAPTERS.md is the checklist.
  */
 
+// Option checks: the same checker core's config uses (declare them as TransportAdapter.options).
+export { checkOptions, type OptionSpec, type OptionSpecs } from '../config/check.js'
 // The CloudEvents binding: binary or structured on the way out, decoded (or malformed) on the way in.
 export {
   type Decoded,
