@@ -92,16 +92,6 @@ describe('rabbitmq provisioning', () => {
   })
 })
 
-describe('rabbitmq query replies', () => {
-  const _exists = (queue: string) =>
-    withRaw((ch) =>
-      ch.checkQueue(queue).then(
-        () => true,
-        () => false,
-      ),
-    )
-})
-
 describe('rabbitmq limits and failures', () => {
   test('an event over maxMessageBytes rejects before sending, naming the limit', async () => {
     const t = rabbitmqTransport({ url: RABBITMQ_URL, maxMessageBytes: 2000 })
