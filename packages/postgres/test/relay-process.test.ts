@@ -3,10 +3,10 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createBus, type Envelope } from '@omnibus/core'
 import { afterAll, describe, expect, it } from 'vitest'
-import { freshDurable, logger, newPool, POSTGRES_URL, uniq, waitFor } from './helpers.js'
+import { cleanUp, freshDurable, logger, newPool, POSTGRES_URL, uniq, waitFor } from './helpers.js'
 
 const pool = newPool(5)
-afterAll(() => pool.end())
+afterAll(() => cleanUp(pool))
 const rabbit = process.env.OMNIBUS_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
 const relayMain = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/relay-main.js')
 
