@@ -10,5 +10,7 @@ for (let s = 0; s < 4; s++) {
   const began = performance.now()
   for (let i = s * segment; i < (s + 1) * segment; i++) await store.claim(`key-${i}`, 60_000)
   const ms = performance.now() - began
-  console.log(`claims ${s * segment + 1}-${(s + 1) * segment}: ${Math.round(segment / (ms / 1000)).toLocaleString('en')}/s`)
+  console.log(
+    `claims ${s * segment + 1}-${(s + 1) * segment}: ${Math.round(segment / (ms / 1000)).toLocaleString('en')}/s`,
+  )
 }
