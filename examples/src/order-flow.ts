@@ -21,6 +21,10 @@ export interface FlowOptions {
   downtime?: [number, number]
   say?: (line: string) => void
   timeoutMs?: number
+  /** What a service adds to the shared config (e.g. its own instrumentation). */
+  configFor?: (service: string) => Partial<BusConfig>
+  /** Runs the placing of one order (e.g. inside a span, so that the order is one trace). */
+  placeOrder?: (orderId: string, place: () => Promise<void>) => Promise<void>
 }
 
 export interface FlowSummary {
@@ -40,6 +44,7 @@ export async function runOrderFlow(options: FlowOptions): Promise<FlowSummary> {
   const bus = (service: string) =>
     createBus({
       ...options.config,
+      ...options.configFor?.(service),
       service,
       delivery: { queryTimeoutMs: 15_000, ...options.config.delivery },
     })
@@ -93,9 +98,10 @@ export async function runOrderFlow(options: FlowOptions): Promise<FlowSummary> {
         say('[notifications] --- service stopped; orders keep flowing ---')
       }
       if (n === downTo && notificationsDown) {
+        // Said first: the service hands out what it missed as soon as it starts.
+        say('[notifications] --- service back; catching up ---')
         notifier = await notifications()
         notificationsDown = false
-        say('[notifications] --- service back; catching up ---')
       }
       const order: Order = {
         orderId: `order-${n}`,
@@ -103,16 +109,19 @@ export async function runOrderFlow(options: FlowOptions): Promise<FlowSummary> {
         quantity: 1 + (n % 3),
         email: `customer${n}@example.com`,
       }
-      const level = await orders.query(StockLevel, { sku: order.sku })
-      say(
-        `[orders]        ${order.orderId}: ${level.available} × ${order.sku} in stock; placing ${order.quantity}`,
-      )
-      await orders.send(ReserveStock, order, { correlationid: order.orderId })
-      // The partition key (the order id) comes from the definition.
-      await orders.publish(OrderPlaced, order, {
-        id: `placed-${order.orderId}`,
-        correlationid: order.orderId,
-      })
+      const place = async () => {
+        const level = await orders.query(StockLevel, { sku: order.sku })
+        say(
+          `[orders]        ${order.orderId}: ${level.available} × ${order.sku} in stock; placing ${order.quantity}`,
+        )
+        await orders.send(ReserveStock, order, { correlationid: order.orderId })
+        // The partition key (the order id) comes from the definition.
+        await orders.publish(OrderPlaced, order, {
+          id: `placed-${order.orderId}`,
+          correlationid: order.orderId,
+        })
+      }
+      await (options.placeOrder ? options.placeOrder(order.orderId, place) : place())
     }
     if (notificationsDown) notifier = await notifications()
     running.push(notifier)

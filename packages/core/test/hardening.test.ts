@@ -12,6 +12,7 @@ import {
   NonRetryableError,
   OmnibusError,
   QueryFailedError,
+  registerAdapter,
 } from '../src/index.js'
 import { waitFor } from './helpers.js'
 
@@ -42,7 +43,7 @@ function recorder(): Logger & { warned: { message: string; fields?: Record<strin
 
 describe('answers that cannot be sent', () => {
   it.each([
-    ['a BigInt', () => 10n, /BigInt/],
+    ['a BigInt', () => 10n, /bigint/i],
     ['2 MB', () => ({ blob: 'x'.repeat(2 * 1024 * 1024) }), /over the transport's limit/],
   ])('%s reaches the asker once as QueryFailedError; the handler runs once', async (_, answer, reason) => {
     const b = await bus({ delivery: { queryTimeoutMs: 3000 } })
@@ -91,6 +92,14 @@ describe('idempotency', () => {
     expect(store.size).toBe(100_000)
     expect(await store.claim('k399999', 60_000)).toBe(false) // newest kept
     expect(await store.claim('k0', 60_000)).toBe(true) // oldest dropped
+  })
+
+  it('rejects a ttlMs or maxKeys it cannot use, naming it', () => {
+    expect(() => idempotency({ ttlMs: 3e9 })).toThrow(expect.objectContaining({ argument: 'options.ttlMs' }))
+    expect(() => idempotency({ ttlMs: Number.NaN })).toThrow(
+      expect.objectContaining({ argument: 'options.ttlMs' }),
+    )
+    expect(() => new MemoryIdempotencyStore(0)).toThrow(expect.objectContaining({ argument: 'maxKeys' }))
   })
 })
 
@@ -203,6 +212,20 @@ describe('onDeadLetter(channel)', () => {
   })
 })
 
+describe('a query whose publish never confirms', () => {
+  it('still rejects at its timeout', async () => {
+    const hanging = memoryTransport({ broker: new MemoryBroker() })
+    hanging.publish = () => new Promise(() => {})
+    const b = await createBus({ service: 'svc', transports: { m: hanging } })
+    buses.push(b)
+    await b.start()
+    const began = Date.now()
+    const error = await b.query({ type: 'q' }, { timeoutMs: 200 }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'QUERY_TIMEOUT' })
+    expect(Date.now() - began).toBeLessThan(1500)
+  })
+})
+
 describe('bad arguments to the bus', () => {
   it.each([
     ['publish(null)', (b: Bus) => b.publish(null as never), 'input'],
@@ -210,6 +233,14 @@ describe('bad arguments to the bus', () => {
     ['publish([{}, 3])', (b: Bus) => b.publish([{ type: 't' }, 3] as never), 'input[1]'],
     ['send(undefined)', (b: Bus) => b.send(undefined as never), 'input'],
     ['query(7)', (b: Bus) => b.query(7 as never), 'input'],
+  ])('%s rejects with an EnvelopeError naming %s', async (_, call, field) => {
+    const b = await bus()
+    await b.start()
+    const error = await call(b).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'ENVELOPE_INVALID', field })
+  })
+
+  it.each([
     ['query NaN timeout', (b: Bus) => b.query({ type: 'q' }, { timeoutMs: Number.NaN }), 'options.timeoutMs'],
     ['query 3e9 timeout', (b: Bus) => b.query({ type: 'q' }, { timeoutMs: 3e9 }), 'options.timeoutMs'],
   ])('%s rejects with an ArgumentError naming %s', async (_, call, argument) => {
@@ -234,6 +265,7 @@ describe('bad arguments to the bus', () => {
       'options.transport',
     ],
     ['use(null)', (b: Bus) => b.use(null as never), 'middleware'],
+    ['registerAdapter(null)', () => registerAdapter(null as never), 'adapter'],
   ])('%s throws an ArgumentError naming %s', async (_, call, argument) => {
     const b = await bus()
     expect(() => call(b)).toThrow(expect.objectContaining({ code: 'ARGUMENT_INVALID', argument }))

@@ -210,6 +210,10 @@ export class Tracing {
     }
   }
 
+  malformed(from: MessagingSource): void {
+    this.metrics.malformed(from)
+  }
+
   async query(to: MessagingTarget, query: Envelope, ask: () => Promise<unknown>): Promise<unknown> {
     const span = this.tracer.startSpan(`query ${to.channel.name}`, { kind: SpanKind.CLIENT })
     if (!span.isRecording()) {

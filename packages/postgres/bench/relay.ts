@@ -31,8 +31,12 @@ async function fill(durable: Durable, type: string): Promise<void> {
   }
 }
 
-/** Rows published per second by `relays` relays draining a backlog of EVENTS rows. */
-async function relayRate(name: string, relays: number, batchSize: number): Promise<number> {
+/** Rows published per second by `relays` relays draining a backlog of EVENTS rows, and the share of their time spent in the broker's publish. */
+async function relayRate(
+  name: string,
+  relays: number,
+  batchSize: number,
+): Promise<{ rate: number; brokerShare: number }> {
   const schema = `bench_${rid()}`
   const durable = new Durable({ pool, schema, service: 'bench' })
   await durable.migrate()
@@ -46,7 +50,19 @@ async function relayRate(name: string, relays: number, batchSize: number): Promi
     await bus.publish({ type, data: { warm: true } })
     buses.push(bus)
   }
-  const started = buses.map((b) => durable.relay(b, { batchSize, pollIntervalMs: 60_000, retentionMs: 0 }))
+  // Time spent waiting for the broker's confirms, to say where the limit is.
+  let brokerMs = 0
+  const timed = (b: Bus) => ({
+    publish: async (input: Parameters<Bus['publish']>[0]) => {
+      const t = performance.now()
+      await b.publish(input)
+      brokerMs += performance.now() - t
+    },
+    send: (input: Parameters<Bus['send']>[0]) => b.send(input),
+  })
+  const started = buses.map((b) =>
+    durable.relay(timed(b), { batchSize, pollIntervalMs: 60_000, retentionMs: 0 }),
+  )
   const t0 = performance.now()
   await Promise.all(started.map((r) => r.start()))
   const total = EVENTS
@@ -56,7 +72,7 @@ async function relayRate(name: string, relays: number, batchSize: number): Promi
   await Promise.all(started.map((r) => r.stop()))
   await Promise.all(buses.map((b) => b.stop()))
   await pool.query(`drop schema ${schema} cascade`)
-  return total / seconds
+  return { rate: total / seconds, brokerShare: brokerMs / relays / (seconds * 1000) }
 }
 
 /** Handled commands per second on the memory transport, with and without the inbox. */
@@ -90,22 +106,24 @@ const rows: string[] = []
 for (const name of which.length ? which : ['memory', 'kafka']) {
   for (const relays of [1, 4]) {
     for (const batchSize of [500, 2000]) {
-      const rate = await relayRate(name, relays, batchSize)
-      rows.push(`| relay → ${name} | ${relays} | ${batchSize} | ${fmt(rate)} events/s |`)
+      const { rate, brokerShare } = await relayRate(name, relays, batchSize)
+      rows.push(
+        `| relay → ${name} | ${relays} | ${batchSize} | ${fmt(rate)} events/s | ${Math.round(brokerShare * 100)}% |`,
+      )
       console.log(rows.at(-1))
     }
   }
 }
 const plain = await inboxRate(false)
 const inbox = await inboxRate(true)
-rows.push(`| handler, memory, no inbox | | | ${fmt(plain)} msg/s |`)
+rows.push(`| handler, memory, no inbox | | | ${fmt(plain)} msg/s | |`)
 rows.push(
-  `| handler, memory, inbox() | | | ${fmt(inbox)} msg/s (+${((1 / inbox - 1 / plain) * 1e6).toFixed(0)} µs per message) |`,
+  `| handler, memory, inbox() | | | ${fmt(inbox)} msg/s (+${((1 / inbox - 1 / plain) * 1e6).toFixed(0)} µs per message) | |`,
 )
 console.log(rows.slice(-2).join('\n'))
 console.log(
   `\n${EVENTS.toLocaleString('en-US')} events of ~1 KiB per relay run; ${INBOX_MESSAGES} commands per inbox run\n`,
 )
-console.log('| what | relays | batch | rate |\n|---|---:|---:|---:|')
+console.log('| what | relays | batch | rate | time in broker publish |\n|---|---:|---:|---:|---:|')
 console.log(rows.join('\n'))
 await pool.end()

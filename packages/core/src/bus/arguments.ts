@@ -1,6 +1,6 @@
 import { isDefinition } from '../catalog/define.js'
 import { isDuration, MAX_DURATION_MS, shown } from '../config/check.js'
-import { ArgumentError } from '../errors.js'
+import { ArgumentError, EnvelopeError } from '../errors.js'
 
 /**
  * Checks of what callers pass to the Bus's methods, so that a wrong argument fails
@@ -72,12 +72,16 @@ export function checkHandlerOptions(options: unknown): void {
     )
 }
 
-/** A message to send: an object (an envelope input or a CloudEvent), or a list of them. */
+/**
+ * A message to send: an object (an envelope input or a CloudEvent), or a list of
+ * them. A wrong one is an EnvelopeError naming it (`input`, `input[1]`), as
+ * createEnvelope names its fields.
+ */
 export function checkMessages(input: unknown, argument = 'input'): void {
   const list = Array.isArray(input) ? input : [input]
   list.forEach((one, i) => {
     if (one === null || typeof one !== 'object' || Array.isArray(one))
-      throw new ArgumentError(
+      throw new EnvelopeError(
         Array.isArray(input) ? `${argument}[${i}]` : argument,
         `must be a message (an object with at least a type), got ${shown(one)}`,
       )

@@ -1,3 +1,4 @@
+import { checkCount, checkDurationArgument, checkOptionsObject } from '../bus/arguments.js'
 import { Ext } from '../envelope/envelope.js'
 import { type Middleware, SKIPPED } from './middleware.js'
 
@@ -23,7 +24,9 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
    * from 1.25 M/s to ~9 k/s past maxKeys).
    */
   private oldest: Iterator<string> | undefined
-  constructor(private readonly maxKeys = 100_000) {}
+  constructor(private readonly maxKeys = 100_000) {
+    checkCount(maxKeys, 'maxKeys')
+  }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
     const now = Date.now()
@@ -72,6 +75,8 @@ export interface IdempotencyOptions {
  */
 export function idempotency(options: IdempotencyOptions = {}): Middleware {
   const store = options.store ?? new MemoryIdempotencyStore()
+  checkOptionsObject(options)
+  checkDurationArgument(options.ttlMs, 'options.ttlMs')
   const ttlMs = options.ttlMs ?? 24 * 60 * 60 * 1000
   return async (event, context, next) => {
     if (event[Ext.kind] === 'query') return next()
