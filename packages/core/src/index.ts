@@ -28,12 +28,19 @@ export {
 export {
   type Accepted,
   type SendOptions,
+  type TypedHandler,
   type Upcaster,
   upcast,
   type VersionOptions,
 } from './catalog/typed.js'
 export { SchemaError } from './catalog/validate.js'
 export { registerAdapter, resolveAdapter } from './config/adapters.js'
+export {
+  checkOptions,
+  MAX_DURATION_MS,
+  type OptionSpec,
+  type OptionSpecs,
+} from './config/check.js'
 export {
   type BusConfig,
   configFromEnv,
@@ -68,11 +75,14 @@ export {
   withAttributes,
 } from './envelope/envelope.js'
 export {
+  ArgumentError,
   ConfigError,
   EnvelopeError,
   type ErrorCode,
   errorMessage,
+  HandlerTimeoutError,
   MessageTooLargeError,
+  NonRetryableError,
   OmnibusError,
   QueryFailedError,
   QueryTimeoutError,
@@ -84,7 +94,7 @@ export {
   idempotency,
   MemoryIdempotencyStore,
 } from './middleware/idempotency.js'
-export { compose, type Middleware } from './middleware/middleware.js'
+export { compose, type Middleware, SKIPPED } from './middleware/middleware.js'
 export { type Destination, type Route, Router } from './routing/router.js'
 export type {
   Instrumentation,

@@ -107,6 +107,10 @@ export class Relay {
   /** Claims and publishes one batch of due rows; returns how many were published. */
   async runOnce(): Promise<number> {
     return inTransaction(this.pool, 'claiming outbox rows', async (client) => {
+      // Walk outbox_claim in seq order and stop after a batch. Without statistics (a young or
+      // fast-changing table) the planner otherwise sorts the whole backlog first: 30-80 ms
+      // instead of 1 ms per claim with 20,000 rows waiting.
+      await client.query('set local enable_sort = off')
       const rows = (await client.query<Row>(this.claimSql, [this.batchSize])).rows
       if (rows.length === 0) return 0
       const seqs = rows.map((r) => r.seq)

@@ -65,6 +65,13 @@ const migrations: readonly { version: number; name: string; sql: (s: string) => 
     name: 'saga timeouts',
     sql: (s) => `alter table ${s}.saga add column timeouts jsonb not null default '{}'`,
   },
+  {
+    // The relay claims the oldest due rows: walking this index in order stops after a batch,
+    // where outbox_pending made PostgreSQL sort the whole backlog first.
+    version: 5,
+    name: 'outbox claim order',
+    sql: (s) => `create index outbox_claim on ${s}.outbox (seq) where published_at is null`,
+  },
 ]
 
 export const SCHEMA_VERSION = migrations.length

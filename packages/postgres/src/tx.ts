@@ -12,6 +12,11 @@ export async function inTransaction<T>(
 ): Promise<T> {
   const client = await storeCall(doing, () => pool.connect())
   let broken: Error | undefined
+  // A checked-out client whose server goes away emits 'error'; unheard, it would end the process.
+  const lost = (error: Error): void => {
+    broken = error
+  }
+  client.on('error', lost)
   try {
     await client.query('begin')
     const value = await work(client)
@@ -23,6 +28,7 @@ export async function inTransaction<T>(
     })
     throw error
   } finally {
+    client.off('error', lost)
     client.release(broken)
   }
 }

@@ -39,9 +39,19 @@ export const newPool = (max = 10): pg.Pool => {
   return pool
 }
 
+const created: string[] = []
+
+/** Drops the schemas freshDurable made, then ends the pool: for afterAll. */
+export async function cleanUp(pool: pg.Pool): Promise<void> {
+  for (const schema of created.splice(0)) await pool.query(`drop schema if exists ${schema} cascade`)
+  await pool.end()
+}
+
 /** A Durable on a fresh schema, migrated. */
 export async function freshDurable(pool: pg.Pool, service = 'test'): Promise<Durable> {
-  const durable = new Durable({ pool, schema: uniq('t'), service, logger })
+  const schema = uniq('t')
+  created.push(schema)
+  const durable = new Durable({ pool, schema, service, logger })
   await durable.migrate()
   return durable
 }

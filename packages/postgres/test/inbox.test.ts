@@ -1,10 +1,10 @@
 import { idempotency } from '@omnibus/core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Relay, transactionOf } from '../src/index.js'
-import { count, freshDurable, memoryBus, newPool, uniq, waitFor } from './helpers.js'
+import { cleanUp, count, freshDurable, memoryBus, newPool, uniq, waitFor } from './helpers.js'
 
 const pool = newPool(20)
-afterAll(() => pool.end())
+afterAll(() => cleanUp(pool))
 
 describe('PostgresIdempotencyStore', () => {
   it('is shared by instances and survives them: each id handled once per group', async () => {

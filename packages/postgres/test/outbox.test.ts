@@ -1,10 +1,10 @@
 import type { Envelope, EnvelopeInput } from '@omnibus/core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Durable, migrate, Relay, SCHEMA_VERSION } from '../src/index.js'
-import { count, freshDurable, logger, memoryBus, newPool, uniq, waitFor } from './helpers.js'
+import { cleanUp, count, freshDurable, logger, memoryBus, newPool, uniq, waitFor } from './helpers.js'
 
 const pool = newPool(20)
-afterAll(() => pool.end())
+afterAll(() => cleanUp(pool))
 
 describe('migrations', () => {
   it('apply once, in order, even when several instances start together', async () => {
@@ -13,6 +13,7 @@ describe('migrations', () => {
     expect(runs.flat().sort()).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1))
     expect(await migrate(pool, schema)).toEqual([])
     expect(await count(pool, `select count(*) as n from ${schema}.omnibus_migrations`)).toBe(SCHEMA_VERSION)
+    await pool.query(`drop schema ${schema} cascade`)
   })
 
   it('refuse a schema name that is not a plain identifier', () => {

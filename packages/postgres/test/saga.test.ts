@@ -1,10 +1,10 @@
 import type { Bus, Envelope } from '@omnibus/core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { defineSaga, MemorySagaStore, runSaga, type SagaStore } from '../src/index.js'
-import { count, freshDurable, memoryBus, newPool, uniq, waitFor } from './helpers.js'
+import { cleanUp, count, freshDurable, memoryBus, newPool, uniq, waitFor } from './helpers.js'
 
 const pool = newPool(20)
-afterAll(() => pool.end())
+afterAll(() => cleanUp(pool))
 
 interface TripState {
   pings: number

@@ -4,19 +4,21 @@ import {
   parseAnswer,
   type SendOptions,
   sendTyped,
+  type TypedHandler,
   typedHandler,
   type VersionOptions,
 } from '../catalog/typed.js'
+import { shown } from '../config/check.js'
 import {
-  createEnvelope,
+  createEnvelopeWith,
   type Envelope,
-  type EnvelopeInput,
   Ext,
   type MessageKind,
+  type SendInput,
   toEnvelope,
   withAttributes,
 } from '../envelope/envelope.js'
-import { OmnibusError } from '../errors.js'
+import { ArgumentError, EnvelopeError, errorMessage, MessageTooLargeError, OmnibusError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Middleware } from '../middleware/middleware.js'
 import type { Router } from '../routing/router.js'
@@ -24,6 +26,16 @@ import type { Instrumentation } from '../telemetry/instrumentation.js'
 import type { GuardedTransport } from '../transport/guarded.js'
 import type { Channel, StartPosition } from '../transport/transport.js'
 import { within } from '../util/async.js'
+import {
+  checkCount,
+  checkDurationArgument,
+  checkFunction,
+  checkHandlerOptions,
+  checkMessages,
+  checkName,
+  checkOptionsObject,
+  checkType,
+} from './arguments.js'
 import { Consumer, type ConsumerHost, type ConsumerPlan, type ConsumerStats } from './consumer.js'
 import type { Handler, QueryOptions } from './context.js'
 import { deadLetterChannel } from './dead-letter.js'
@@ -37,6 +49,11 @@ export interface HandlerOptions {
   maxInFlight?: number
   /** Where a new group starts (events only; needs the transport's replay capability). Default `latest`. */
   from?: StartPosition
+  /**
+   * The longest one call of the handler may take: past it the handler's `ctx.signal`
+   * aborts and the attempt counts as failed (retried, then dead-lettered). Default: no limit.
+   */
+  timeoutMs?: number
 }
 
 type QueueOptions = Omit<HandlerOptions, 'group' | 'from'>
@@ -62,8 +79,11 @@ type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped'
 /** How long stop() lets subscriptions and transports close once handlers are done or given up on. */
 const CLOSE_GRACE_MS = 5000
 
-/** `kind?: never`: a message definition is not an envelope input (it goes to the typed overloads). */
-type Input<T> = (EnvelopeInput<T> | Envelope<T>) & { readonly kind?: never }
+/**
+ * `kind?: never`: a message definition is not an envelope input (it goes to the typed overloads).
+ * SendInput spells a whole CloudEvent without an index signature, so a misspelt field fails to compile.
+ */
+type Input<T> = SendInput<T> & { readonly kind?: never }
 
 /** The one object a service talks to: sends and handles events, commands and queries. */
 export class Bus {
@@ -87,6 +107,7 @@ export class Bus {
 
   /** Adds middleware around every handler of this bus (in the order added). Before start(). */
   use(middleware: Middleware): this {
+    checkFunction(middleware, 'middleware')
     this.assertState('new', 'add middleware')
     this.middleware.push(middleware)
     return this
@@ -95,52 +116,80 @@ export class Bus {
   /** Handles events of `type` (of a definition: typed and validated), in `options.group` (default: the service). Before start(). */
   on<D extends C.EventDefinition>(
     type: D,
-    handler: Handler<C.DataOut<D>>,
+    handler: TypedHandler<C.DataOut<D>>,
     options?: HandlerOptions & VersionOptions<D>,
   ): this
   on<T = unknown>(type: string, handler: Handler<T>, options?: HandlerOptions): this
-  on(type: string | C.EventDefinition, handler: Handler, options: HandlerOptions = {}): this {
-    return this.register('event', type, handler, options)
+  on(
+    type: string | C.EventDefinition,
+    handler: Handler | TypedHandler<never>,
+    options: HandlerOptions = {},
+  ): this {
+    return this.register('event', type, handler as Handler, options)
   }
 
   /** Handles commands of `type`; instances of any service handling it share the commands. Before start(). */
   handle<D extends C.CommandDefinition>(
     type: D,
-    handler: Handler<C.DataOut<D>>,
+    handler: TypedHandler<C.DataOut<D>>,
     options?: QueueOptions & VersionOptions<D>,
   ): this
   handle<T = unknown>(type: string, handler: Handler<T>, options?: QueueOptions): this
-  handle(type: string | C.CommandDefinition, handler: Handler, options: QueueOptions = {}): this {
-    return this.register('command', type, handler, options)
+  handle(
+    type: string | C.CommandDefinition,
+    handler: Handler | TypedHandler<never>,
+    options: QueueOptions = {},
+  ): this {
+    return this.register('command', type, handler as Handler, options)
   }
 
   /** Answers queries of `type` with what `handler` returns; a throw rejects the asker's query. Before start(). */
   answer<Q extends C.QueryDefinition>(
     type: Q,
-    handler: Handler<C.DataOut<Q>, C.AnswerIn<Q>>,
+    handler: TypedHandler<C.DataOut<Q>, C.AnswerIn<Q>>,
     options?: QueueOptions & VersionOptions<Q>,
   ): this
   answer<T = unknown, R = unknown>(type: string, handler: Handler<T, R>, options?: QueueOptions): this
-  answer(type: string | C.QueryDefinition, handler: Handler, options: QueueOptions = {}): this {
-    return this.register('query', type, handler, options)
+  answer(
+    type: string | C.QueryDefinition,
+    handler: Handler | TypedHandler<never>,
+    options: QueueOptions = {},
+  ): this {
+    return this.register('query', type, handler as Handler, options)
   }
 
   /**
    * Reads the dead letters of `channel` (a channel name, by default the message
    * type): every letter whatever its type, with `dlreason`, `dlattempts`,
-   * `dlchannel` attached. Before start().
+   * `dlchannel` attached. The transport is the one the routes put that channel on
+   * (for any kind of message); where routes put a channel of that name on several
+   * transports, it reads each of them. `options.transport` names one instead. Before start().
    */
   onDeadLetter(
     channel: string,
     handler: Handler,
     options: { transport?: string; maxInFlight?: number } = {},
   ): this {
+    if (typeof channel !== 'string' || channel === '')
+      throw new ArgumentError('channel', `must name a channel (a non-empty string), got ${shown(channel)}`)
+    checkFunction(handler, 'handler')
+    checkOptionsObject(options)
+    checkName(options.transport, 'options.transport')
+    checkCount(options.maxInFlight, 'options.maxInFlight')
+    if (options.transport !== undefined && !this.settings.transports.has(options.transport)) {
+      throw new ArgumentError(
+        'options.transport',
+        `names no transport of this bus: ${JSON.stringify(options.transport)}; defined: ${[...this.settings.transports.keys()].join(', ')}`,
+      )
+    }
     this.assertState('new', 'register a handler')
-    const transportKey = options.transport ?? this.settings.router.resolve(channel, 'event').transport
+    const transportKeys = options.transport ? [options.transport] : this.settings.router.transportsOf(channel)
     const dlq = deadLetterChannel(channel)
-    const plan = this.plan(transportKey, dlq, dlq.name, options.maxInFlight)
-    // Any type may arrive; one catch-all registration serves them.
-    plan.handlers = new CatchAll({ kind: 'event', handler })
+    for (const transportKey of transportKeys) {
+      const plan = this.plan(transportKey, dlq, dlq.name, options.maxInFlight)
+      // Any type may arrive; one catch-all registration serves them.
+      plan.handlers = new CatchAll({ kind: 'event', handler })
+    }
     return this
   }
 
@@ -150,6 +199,9 @@ export class Bus {
     untyped: Handler,
     options: HandlerOptions & { accept?: VersionOptions<C.AnyDefinition>['accept'] },
   ): this {
+    checkType(typeOrDefinition)
+    checkFunction(untyped, 'handler')
+    checkHandlerOptions(options)
     this.assertState('new', 'register a handler')
     const typed = isDefinition(typeOrDefinition)
     const type = typed ? typeOrDefinition.type : typeOrDefinition
@@ -170,7 +222,11 @@ export class Bus {
         `${type} already has a ${kind} handler in group ${group} on this bus`,
       )
     }
-    plan.handlers.set(type, { kind, handler })
+    plan.handlers.set(type, {
+      kind,
+      handler,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    })
     if (options.from) plan.from = options.from
     return this
   }
@@ -303,7 +359,7 @@ export class Bus {
     options?: SendOptions,
   ): Promise<void> {
     if (isDefinition(input)) return sendTyped('event', input, data, options, (i) => this.dispatch('event', i))
-    return this.dispatch('event', input)
+    return this.dispatch('event', input as Input<unknown>)
   }
 
   /** Sends one command or several to their handlers (or one of a definition, validated first); resolves once the broker(s) confirmed. */
@@ -325,7 +381,7 @@ export class Bus {
     data: C.DataIn<Q>,
     options?: SendOptions & QueryOptions,
   ): Promise<C.AnswerOut<Q>>
-  query<R = unknown, T = unknown>(input: Input<T>, options?: QueryOptions): Promise<R>
+  query<T = unknown, R = unknown>(input: Input<T>, options?: QueryOptions): Promise<R>
   query(
     input: C.AnyDefinition | Input<unknown>,
     data?: unknown,
@@ -339,6 +395,10 @@ export class Bus {
   }
 
   private async ask(input: Input<unknown>, options: QueryOptions = {}): Promise<unknown> {
+    checkMessages(input)
+    checkOptionsObject(options)
+    checkDurationArgument(options?.timeoutMs, 'options.timeoutMs')
+    options ??= {}
     this.assertSending()
     const timeoutMs = options.timeoutMs ?? this.settings.queryTimeoutMs
     const draft = toEnvelope('query', input, this.settings.source)
@@ -355,7 +415,8 @@ export class Bus {
       // it is awaited below, so it must not count as unhandled meanwhile.
       answer.catch(() => undefined)
       try {
-        await this.publishTo(guarded, channel, 'query', [query])
+        // A publish that never confirms must not outlast the query's own timeout.
+        await Promise.race([this.publishTo(guarded, channel, 'query', [query]), answer])
       } catch (error) {
         this.replies.cancel(query.id)
         throw error
@@ -385,6 +446,7 @@ export class Bus {
   }
 
   private async dispatch<T>(kind: MessageKind, input: Input<T> | readonly Input<T>[]): Promise<void> {
+    checkMessages(input)
     this.assertSending()
     const inputs = Array.isArray(input) ? (input as readonly Input<T>[]) : [input as Input<T>]
     // Most batches go to one channel: group only when a destination differs from the first.
@@ -448,16 +510,37 @@ export class Bus {
       this.settings.logger.warn('query without replyto; answer dropped', { id: query.id, type: query.type })
       return
     }
-    const failed = 'error' in outcome
-    const reply = createEnvelope('event', {
-      type: `${query.type}.reply`,
-      source: this.settings.source,
-      correlationid: query.id,
-      causationid: query.id,
-      data: failed ? { message: outcome.error } : outcome.data,
-      extensions: { [Ext.replyStatus]: failed ? 'error' : 'ok' },
-    })
-    await this.publishTo(transport, { name: replyTo, kind: 'queue', reply: true }, 'event', [reply])
+    const channel: Channel = { name: replyTo, kind: 'queue', reply: true }
+    const replyOf = (result: { data: unknown } | { error: string }) => {
+      const failed = 'error' in result
+      return createEnvelopeWith(
+        'event',
+        {
+          type: `${query.type}.reply`,
+          source: this.settings.source,
+          correlationid: query.id,
+          causationid: query.id,
+          data: failed ? { message: result.error } : result.data,
+        },
+        undefined,
+        { [Ext.replyStatus]: failed ? 'error' : 'ok' },
+      )
+    }
+    try {
+      await this.publishTo(transport, channel, 'event', [replyOf(outcome)])
+    } catch (error) {
+      // An answer that cannot be encoded or is too large would fail the same way on
+      // every redelivery: the asker gets the reason instead, once. Other failures
+      // (the broker) reject, and the query is redelivered.
+      if (!(error instanceof EnvelopeError || error instanceof MessageTooLargeError)) throw error
+      const reason = `the answer could not be sent: ${errorMessage(error)}`
+      this.settings.logger.warn('answer could not be sent; the asker gets the reason', {
+        id: query.id,
+        type: query.type,
+        reason,
+      })
+      await this.publishTo(transport, channel, 'event', [replyOf({ error: reason })])
+    }
   }
 
   private transport(key: string): GuardedTransport {

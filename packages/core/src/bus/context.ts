@@ -20,7 +20,10 @@ export interface HandlerContext {
   readonly channel: string
   readonly group: string
   readonly logger: Logger
-  /** Aborted when the bus stops; long handlers may give up early (the message is then redelivered). */
+  /**
+   * Aborted when the bus stops (long handlers may give up early; the message is then
+   * redelivered), or when the handler's `timeoutMs` runs out (the attempt has failed).
+   */
   readonly signal: AbortSignal
   /** Publishes a follow-up event that carries this message's correlation id and names it as cause. */
   publish<D extends C.EventDefinition>(definition: D, data: C.DataIn<D>, options?: SendOptions): Promise<void>
@@ -34,7 +37,7 @@ export interface HandlerContext {
     data: C.DataIn<Q>,
     options?: SendOptions & QueryOptions,
   ): Promise<C.AnswerOut<Q>>
-  query<R = unknown, T = unknown>(input: Untyped<T>, options?: QueryOptions): Promise<R>
+  query<T = unknown, R = unknown>(input: Untyped<T>, options?: QueryOptions): Promise<R>
 }
 
 /** An envelope input, never a message definition (those take the typed overloads). */
@@ -80,6 +83,8 @@ export class DeliveryContext implements HandlerContext {
     private readonly origin: Origin,
     readonly attempt: number,
     readonly deliveryCount: number,
+    /** A signal of this call alone (a handler with timeoutMs); otherwise the subscription's. */
+    private readonly callSignal?: AbortSignal,
   ) {}
 
   get transport(): string {
@@ -95,7 +100,7 @@ export class DeliveryContext implements HandlerContext {
     return this.origin.logger
   }
   get signal(): AbortSignal {
-    return this.origin.signal
+    return this.callSignal ?? this.origin.signal
   }
 
   publish(input: EnvelopeInput | C.AnyDefinition, data?: unknown, options?: SendOptions): Promise<void> {

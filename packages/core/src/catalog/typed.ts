@@ -1,8 +1,14 @@
-import type { Handler } from '../bus/context.js'
+import type { Handler, HandlerContext } from '../bus/context.js'
 import { asCloudEvent, type Envelope, type EnvelopeInput, type MessageKind } from '../envelope/envelope.js'
 import { EnvelopeError } from '../errors.js'
 import type { AnyDefinition, DataIn, DataOut, MessageDefinition, QueryDefinition } from './define.js'
 import { andThen, SchemaError, validate } from './validate.js'
+
+/** A handler of a definition: its data is there, validated, the schema's output. */
+export type TypedHandler<T, R = unknown> = (
+  event: Envelope<T> & { readonly data: T },
+  context: HandlerContext,
+) => R | Promise<R>
 
 /** The envelope attributes a typed send may set beside the data (type, data and dataschema come from the definition). */
 export type SendOptions = Omit<EnvelopeInput, 'type' | 'data' | 'dataschema'>

@@ -19,9 +19,13 @@ describe('typed bus with arktype', () => {
   it('infers input, output and answer types', () => {
     bus.publish(Paid, { invoiceId: 'i-1', cents: 100, paidAt: '2026-01-01' })
     bus.on(Paid, (e) =>
-      expectTypeOf(e).toEqualTypeOf<Envelope<{ invoiceId: string; cents: number; paidAt: Date }>>(),
+      expectTypeOf(e).toEqualTypeOf<
+        Envelope<{ invoiceId: string; cents: number; paidAt: Date }> & {
+          readonly data: { invoiceId: string; cents: number; paidAt: Date }
+        }
+      >(),
     )
-    bus.handle(Refund, (c) => expectTypeOf(c.data).toEqualTypeOf<{ invoiceId: string } | undefined>())
+    bus.handle(Refund, (c) => expectTypeOf(c.data).toEqualTypeOf<{ invoiceId: string }>())
     bus.answer(Balance, () => ({ cents: 5 }))
     expectTypeOf(bus.query(Balance, { customer: 'c-1' })).toEqualTypeOf<Promise<{ cents: number }>>()
   })

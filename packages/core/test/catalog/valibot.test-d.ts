@@ -19,9 +19,13 @@ describe('typed bus with valibot', () => {
   it('infers input, output and answer types', () => {
     bus.publish(Shipped, { parcelId: 'p-1', weightGrams: '1200' })
     bus.on(Shipped, (e) =>
-      expectTypeOf(e).toEqualTypeOf<Envelope<{ parcelId: string; weightGrams: number }>>(),
+      expectTypeOf(e).toEqualTypeOf<
+        Envelope<{ parcelId: string; weightGrams: number }> & {
+          readonly data: { parcelId: string; weightGrams: number }
+        }
+      >(),
     )
-    bus.handle(Ship, (c) => expectTypeOf(c.data).toEqualTypeOf<{ parcelId: string } | undefined>())
+    bus.handle(Ship, (c) => expectTypeOf(c.data).toEqualTypeOf<{ parcelId: string }>())
     bus.answer(Where, () => ({ city: 'Lyon' }))
     expectTypeOf(bus.query(Where, { parcelId: 'p-1' })).toEqualTypeOf<
       Promise<{ city: string; since?: string | undefined }>

@@ -35,14 +35,18 @@ describe('typed bus with zod 4', () => {
       bus.publish(OrderPlaced, { orderId: 'o-1', total: 3, placedAt: '2026-01-01T00:00:00Z' }),
     ).toEqualTypeOf<Promise<void>>()
     bus.on(OrderPlaced, (event, ctx) => {
-      expectTypeOf(event).toEqualTypeOf<Envelope<{ orderId: string; total: number; placedAt: Date }>>()
+      expectTypeOf(event).toEqualTypeOf<
+        Envelope<{ orderId: string; total: number; placedAt: Date }> & {
+          readonly data: { orderId: string; total: number; placedAt: Date }
+        }
+      >()
       expectTypeOf(ctx.attempt).toEqualTypeOf<number>()
     })
     bus.handle(ReserveStock, (cmd) => {
-      expectTypeOf(cmd.data).toEqualTypeOf<{ sku: string; quantity: number } | undefined>()
+      expectTypeOf(cmd.data).toEqualTypeOf<{ sku: string; quantity: number }>()
     })
     bus.answer(StockLevel, (q) => {
-      expectTypeOf(q.data).toEqualTypeOf<{ sku: string } | undefined>()
+      expectTypeOf(q.data).toEqualTypeOf<{ sku: string }>()
       return { available: 3 }
     })
     expectTypeOf(bus.query(StockLevel, { sku: 'mug' }, { timeoutMs: 100 })).toEqualTypeOf<
@@ -100,6 +104,8 @@ describe('typed bus with zod 4', () => {
       expectTypeOf(e.data).toEqualTypeOf<{ n: number } | undefined>(),
     )
     bus.publish({ type: 'com.acme.any', data: 42 })
-    expectTypeOf(bus.query<{ ok: boolean }>({ type: 'com.acme.q' })).toEqualTypeOf<Promise<{ ok: boolean }>>()
+    expectTypeOf(bus.query<unknown, { ok: boolean }>({ type: 'com.acme.q' })).toEqualTypeOf<
+      Promise<{ ok: boolean }>
+    >()
   })
 })
