@@ -56,7 +56,9 @@ const PAD = 'x'.repeat(960) // with sentAt and the JSON around it, 1 KiB of data
 // (moto: the target's own, slower pace).
 const PACED_EVENTS = Number(process.env.OMNIBUS_BENCH_PACED_EVENTS ?? target.paced?.events ?? 3000)
 const PACED_BATCH = Number(process.env.OMNIBUS_BENCH_PACED_BATCH ?? target.paced?.batch ?? 10)
-const PACED_INTERVAL_MS = Number(process.env.OMNIBUS_BENCH_PACED_INTERVAL_MS ?? target.paced?.intervalMs ?? 10)
+const PACED_INTERVAL_MS = Number(
+  process.env.OMNIBUS_BENCH_PACED_INTERVAL_MS ?? target.paced?.intervalMs ?? 10,
+)
 const now = () => performance.timeOrigin + performance.now()
 const unique = () => Math.random().toString(36).slice(2, 10)
 const payload = (): Payload => ({ sentAt: now(), pad: PAD })
