@@ -11,6 +11,6 @@ conformanceCase(
     injectRaw: (channel, body) => injectRaw(channel, body),
     patience: 3,
   },
-  18,
+  21,
   'long polling',
 )

@@ -128,7 +128,7 @@ export function kafkaSettings(options: KafkaTransportOptions, key: string, servi
   if (options.ssl !== undefined && typeof options.ssl !== 'boolean' && typeof options.ssl !== 'object') {
     throw new ConfigError(`${key}.ssl`, 'must be true/false or an object of Node TLS options')
   }
-  // Binary by default (DESIGN: consumers route on ce_ headers without reading values). kafkajs
+  // Binary by default (docs/DESIGN.md: consumers route on ce_ headers without reading values). kafkajs
   // encodes every header into a fresh zeroed 512-byte buffer, so structured is the faster choice.
   const mode = options.mode ?? 'binary'
   if (mode !== 'binary' && mode !== 'structured') {

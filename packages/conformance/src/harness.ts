@@ -20,7 +20,7 @@ export interface Sizes {
   restart: number
   keys: number
   perKey: number
-  /** Rounds of case 18 (stop a member mid-stream). */
+  /** Rounds of case 21 (stop a member mid-stream). */
   stopRounds: number
 }
 

@@ -8,6 +8,7 @@ import { Harness } from './harness.js'
 import type { ConformanceOptions } from './options.js'
 import { orderCases } from './order.js'
 import { replayCases } from './replay.js'
+import { schemaCases } from './schema.js'
 import { transportCases } from './transport.js'
 
 export type { ConformanceOptions } from './options.js'
@@ -18,6 +19,7 @@ export const cases: readonly Case[] = [
   ...failureCases,
   ...orderCases,
   ...replayCases,
+  ...schemaCases,
   ...transportCases,
 ]
 

@@ -18,7 +18,7 @@ async function transport(h: Harness): Promise<Transport> {
 
 export const transportCases: Case[] = [
   {
-    id: 18,
+    id: 21,
     name: 'a member that stops releases what it holds without failing it: the next member gets every event, delivered at most twice, none handed twice to the stopping member',
     timeoutMs: 180_000,
     async run(h) {

@@ -38,6 +38,8 @@ interface Member {
   readonly maxInFlight: number
   inFlight: number
   active: boolean
+  /** Called when inFlight drops to 0 (close() waits on it). */
+  idle?: () => void
 }
 
 /**
@@ -121,7 +123,7 @@ class Group {
     const decoded =
       body instanceof Uint8Array ? decodeMessage({ body, headers: message.headers }, []) : decodeKept(body)
     const settle = (ok: boolean) => {
-      member.inFlight--
+      if (--member.inFlight === 0) member.idle?.()
       if (message.key !== undefined) this.busyKeys.delete(message.key)
       if (!ok) this.requeue(message)
       this.schedule()
@@ -351,7 +353,7 @@ export class MemoryTransport implements Transport {
     return {
       close: async () => {
         member.active = false
-        while (member.inFlight > 0) await new Promise((resolve) => setImmediate(resolve))
+        if (member.inFlight > 0) await new Promise<void>((resolve) => (member.idle = resolve))
         const i = state.members.indexOf(member)
         if (i >= 0) state.members.splice(i, 1)
         if (options.temporary) this.broker.delete(channel.name)
@@ -373,7 +375,23 @@ export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTra
   return new MemoryTransport(options)
 }
 
-export const memoryAdapter: TransportAdapter<MemoryTransportOptions> = {
+/** Brokers of memory transports made from config, one per retainMessages value asked for. */
+const configBrokers = new Map<number, MemoryBroker>()
+
+export const memoryAdapter: TransportAdapter<MemoryTransportOptions & { retainMessages?: number }> = {
   name: MEMORY,
-  create: (options) => new MemoryTransport(options),
+  options: {
+    broker: { type: 'any' },
+    maxMessageBytes: { type: 'integer' },
+    retainMessages: { type: 'integer', min: 0, infinity: true },
+  },
+  create: ({ retainMessages, ...options }) => {
+    // Config cannot pass a broker object: transports asking for the same retention share one.
+    if (retainMessages !== undefined && !options.broker && retainMessages !== DEFAULT_RETAINED_MESSAGES) {
+      const broker = configBrokers.get(retainMessages) ?? new MemoryBroker({ retainMessages })
+      configBrokers.set(retainMessages, broker)
+      return new MemoryTransport({ ...options, broker })
+    }
+    return new MemoryTransport(options)
+  },
 }
