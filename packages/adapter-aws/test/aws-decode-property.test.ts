@@ -23,4 +23,4 @@ test('decodeSqsMessage never throws on arbitrary messages (fast-check)', () => {
     }),
     { numRuns: 2000 },
   )
-})
+}, 60_000)

@@ -19,4 +19,4 @@ test('fromPubSubMessage never throws on arbitrary messages (fast-check)', () => 
     ),
     { numRuns: 2000 },
   )
-})
+}, 60_000)

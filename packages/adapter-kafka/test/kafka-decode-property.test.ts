@@ -17,4 +17,4 @@ test('fromRecord never throws on arbitrary records (fast-check)', () => {
     }),
     { numRuns: 2000 },
   )
-})
+}, 60_000)

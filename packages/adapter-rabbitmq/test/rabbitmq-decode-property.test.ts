@@ -43,4 +43,4 @@ test('fromAmqp never throws on arbitrary deliveries (fast-check)', () => {
     ),
     { numRuns: 2000 },
   )
-})
+}, 60_000)
