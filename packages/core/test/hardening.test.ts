@@ -12,6 +12,7 @@ import {
   NonRetryableError,
   OmnibusError,
   QueryFailedError,
+  registerAdapter,
 } from '../src/index.js'
 import { waitFor } from './helpers.js'
 
@@ -211,6 +212,20 @@ describe('onDeadLetter(channel)', () => {
   })
 })
 
+describe('a query whose publish never confirms', () => {
+  it('still rejects at its timeout', async () => {
+    const hanging = memoryTransport({ broker: new MemoryBroker() })
+    hanging.publish = () => new Promise(() => {})
+    const b = await createBus({ service: 'svc', transports: { m: hanging } })
+    buses.push(b)
+    await b.start()
+    const began = Date.now()
+    const error = await b.query({ type: 'q' }, { timeoutMs: 200 }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'QUERY_TIMEOUT' })
+    expect(Date.now() - began).toBeLessThan(1500)
+  })
+})
+
 describe('bad arguments to the bus', () => {
   it.each([
     ['publish(null)', (b: Bus) => b.publish(null as never), 'input'],
@@ -250,6 +265,7 @@ describe('bad arguments to the bus', () => {
       'options.transport',
     ],
     ['use(null)', (b: Bus) => b.use(null as never), 'middleware'],
+    ['registerAdapter(null)', () => registerAdapter(null as never), 'adapter'],
   ])('%s throws an ArgumentError naming %s', async (_, call, argument) => {
     const b = await bus()
     expect(() => call(b)).toThrow(expect.objectContaining({ code: 'ARGUMENT_INVALID', argument }))

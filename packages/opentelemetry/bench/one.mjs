@@ -19,7 +19,7 @@ if (mode === 'sdk') {
   trace.setGlobalTracerProvider(
     new BasicTracerProvider({
       sampler: new AlwaysOnSampler(),
-      spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 100_000 })],
+      spanProcessors: [new BatchSpanProcessor(exporter)],
     }),
   )
   class Reader extends MetricReader {

@@ -1,5 +1,5 @@
 import type { MessagingSource, MessagingTarget } from '@omnibus/core'
-import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api'
+import type { Attributes, Counter, Histogram, Meter, ObservableResult } from '@opentelemetry/api'
 import { A, M, systemOf } from './semconv.js'
 import { errorType } from './tracing.js'
 
@@ -19,8 +19,9 @@ const SECONDS = 1 / 1000
  * allocates none (and costs nothing measurable when no SDK is registered).
  */
 export class Metrics {
-  private readonly sentMessages: Counter
-  private readonly consumedMessages: Counter
+  /** Sent and consumed are tallied here and observed at collection: no attribute hashing per message. */
+  private readonly sentTally = new Map<Attributes, number>()
+  private readonly consumedTally = new Map<Attributes, number>()
   private readonly operationDuration: Histogram
   private readonly processDuration: Histogram
   private readonly retries: Counter
@@ -30,11 +31,12 @@ export class Metrics {
   private readonly sources = new WeakMap<MessagingSource, SourceRecord>()
 
   constructor(meter: Meter) {
-    this.sentMessages = meter.createCounter(M.sent, { unit: '{message}', description: 'Messages sent' })
-    this.consumedMessages = meter.createCounter(M.consumed, {
-      unit: '{message}',
-      description: 'Messages handed to a handler',
-    })
+    meter
+      .createObservableCounter(M.sent, { unit: '{message}', description: 'Messages sent' })
+      .addCallback((result) => observe(result, this.sentTally))
+    meter
+      .createObservableCounter(M.consumed, { unit: '{message}', description: 'Messages handed to a handler' })
+      .addCallback((result) => observe(result, this.consumedTally))
     this.operationDuration = meter.createHistogram(M.operationDuration, {
       unit: 's',
       description: 'Duration of send operations (until the broker confirmed)',
@@ -75,7 +77,7 @@ export class Metrics {
   }
 
   sent(attributes: Attributes, count: number, ms: number): void {
-    this.sentMessages.add(count, attributes)
+    this.sentTally.set(attributes, (this.sentTally.get(attributes) ?? 0) + count)
     this.operationDuration.record(ms * SECONDS, attributes)
   }
 
@@ -97,11 +99,8 @@ export class Metrics {
   }
 
   record(base: Attributes, outcome: string, ms: number, error?: unknown): void {
-    const attributes =
-      error === undefined
-        ? outcomeAttributes(base, outcome)
-        : { ...base, [A.outcome]: outcome, [A.errorType]: errorType(error) }
-    this.consumedMessages.add(1, attributes)
+    const attributes = outcomeAttributes(base, outcome, error === undefined ? undefined : errorType(error))
+    this.consumedTally.set(attributes, (this.consumedTally.get(attributes) ?? 0) + 1)
     this.processDuration.record(ms * SECONDS, attributes)
   }
 
@@ -116,17 +115,22 @@ export class Metrics {
 
 const outcomes = new WeakMap<Attributes, Map<string, Attributes>>()
 
-/** The subscription's attributes with `omnibus.outcome`, made once per outcome. */
-function outcomeAttributes(base: Attributes, outcome: string): Attributes {
+function observe(result: ObservableResult, tally: Map<Attributes, number>): void {
+  for (const [attributes, value] of tally) result.observe(value, attributes)
+}
+
+/** The subscription's attributes with `omnibus.outcome` (and `error.type`), made once per pair. */
+function outcomeAttributes(base: Attributes, outcome: string, error: string | undefined): Attributes {
   let byOutcome = outcomes.get(base)
   if (!byOutcome) {
     byOutcome = new Map()
     outcomes.set(base, byOutcome)
   }
-  let attributes = byOutcome.get(outcome)
+  const key = error === undefined ? outcome : `${outcome}\u0000${error}`
+  let attributes = byOutcome.get(key)
   if (!attributes) {
-    attributes = { ...base, [A.outcome]: outcome }
-    byOutcome.set(outcome, attributes)
+    attributes = { ...base, [A.outcome]: outcome, ...(error === undefined ? {} : { [A.errorType]: error }) }
+    byOutcome.set(key, attributes)
   }
   return attributes
 }

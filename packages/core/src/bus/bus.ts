@@ -415,7 +415,8 @@ export class Bus {
       // it is awaited below, so it must not count as unhandled meanwhile.
       answer.catch(() => undefined)
       try {
-        await this.publishTo(guarded, channel, 'query', [query])
+        // A publish that never confirms must not outlast the query's own timeout.
+        await Promise.race([this.publishTo(guarded, channel, 'query', [query]), answer])
       } catch (error) {
         this.replies.cancel(query.id)
         throw error

@@ -1,3 +1,5 @@
+import { type } from 'arktype'
+import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { defineEvent, type Envelope, MemoryBroker, upcast } from '../../src/index.js'
@@ -119,4 +121,44 @@ describe('typed receiving with an async schema', () => {
     expect(seen).toEqual(['mug'])
     expect(letters[0]!.dlreason).toContain('data.sku: no such sku')
   })
+})
+
+describe('typed receiving with each schema library', () => {
+  const schemas = {
+    zod: z.object({
+      items: z.array(z.object({ cents: z.number() })),
+      at: z.string().transform((s) => new Date(s)),
+    }),
+    valibot: v.object({
+      items: v.array(v.object({ cents: v.number() })),
+      at: v.pipe(
+        v.string(),
+        v.transform((s) => new Date(s)),
+      ),
+    }),
+    arktype: type({ items: type({ cents: 'number' }).array(), at: 'string.date.parse' }),
+  }
+  for (const [library, schema] of Object.entries(schemas)) {
+    it(`hands the output to the handler and dead-letters refused data naming the path (${library})`, async () => {
+      const Paid = defineEvent({ type: `com.acme.paid.${library}`, data: schema })
+      const broker = new MemoryBroker()
+      const got: unknown[] = []
+      const consumer = await bus(`reader-${library}`, broker)
+      consumer.on(Paid, (e) => void got.push(e.data.at))
+      const letters: Envelope[] = []
+      consumer.onDeadLetter(Paid.type, (e) => void letters.push(e))
+      await consumer.start()
+      const producer = await bus(`writer-${library}`, broker)
+      await producer.start()
+      await producer.publish({
+        type: Paid.type,
+        data: { items: [{ cents: 'ten' }], at: '2026-11-30T09:00:00Z' },
+      })
+      await producer.publish(Paid, { items: [{ cents: 10 }], at: '2026-11-30T09:00:00Z' })
+      await until(() => got.length === 1 && letters.length === 1, 'one handled, one dead letter')
+      expect(got[0]).toEqual(new Date('2026-11-30T09:00:00Z'))
+      expect(letters[0]).toMatchObject({ dlattempts: 1 })
+      expect(letters[0]!.dlreason).toContain('data.items[0].cents')
+    })
+  }
 })
