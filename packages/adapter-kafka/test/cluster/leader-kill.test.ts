@@ -44,7 +44,7 @@ it("10,000 events while the partitions' leader is SIGKILLed and restarted: every
         return event('com.test.failover', { partitionkey: `k${seq % KEYS}`, data: { seq } })
       })
       published += events.length
-      const results = await Promise.allSettled(events.map((e) => t.publish(channel, e)))
+      const results = await Promise.allSettled(events.map((e) => t.publish(channel, [e])))
       results.forEach((r, j) => {
         if (r.status === 'fulfilled') {
           confirmed.set(events[j]!.id, (events[j]!.data as { seq: number }).seq)
