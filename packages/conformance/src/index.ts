@@ -10,6 +10,7 @@ import { orderCases } from './order.js'
 import { replayCases } from './replay.js'
 
 export type { ConformanceOptions } from './options.js'
+export { capturingLogger, expectDenied, LeakWatch } from './security.js'
 
 /** Every case of CONFORMANCE.md, in its order. */
 export const cases: readonly Case[] = [...deliveryCases, ...failureCases, ...orderCases, ...replayCases]

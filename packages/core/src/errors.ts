@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'QUERY_FAILED'
   | 'BUS_STATE'
   | 'ADAPTER_NOT_FOUND'
+  | 'AUTH_FAILED'
+  | 'FORBIDDEN'
 
 export class OmnibusError extends Error {
   override readonly name: string = 'OmnibusError'

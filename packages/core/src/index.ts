@@ -57,6 +57,16 @@ export {
 } from './middleware/idempotency.js'
 export { compose, type Middleware } from './middleware/middleware.js'
 export { type Destination, type Route, Router } from './routing/router.js'
+export { AccessDeniedError } from './security/access.js'
+export {
+  readSecretFile,
+  redacted,
+  redactUrl,
+  secretOption,
+  type TlsOptions,
+  tlsOptions,
+  withSafeView,
+} from './security/secrets.js'
 export { GuardedTransport } from './transport/guarded.js'
 export {
   DEFAULT_RETAINED_MESSAGES,
