@@ -7,6 +7,10 @@ export interface Ratios {
 }
 
 const BAR = 30
+const THROUGHPUT = [
+  ['#4c78a8', 'publish'],
+  ['#f58518', 'end to end'],
+] as const
 const GROUP = 4 * (BAR + 4) + 40
 
 /** A small SVG bar chart of the ratios per transport, with the 0.9 target line. */
@@ -35,18 +39,11 @@ export function chart(ratios: readonly Ratios[]): string {
       )
     })
     .join('')
-  const legend = [
-    ['#4c78a8', 'publish'],
-    ['#f58518', 'end to end'],
+  const dataOnly = [
     ['#9ecae9', 'publish, raw sends data only'],
     ['#ffbf79', 'end to end, raw sends data only'],
-  ]
-    .map(
-      ([color, label], i) =>
-        `<rect x="${20 + (i % 2) * 230}" y="${height - 42 + Math.floor(i / 2) * 20}" width="12" height="12" fill="${color}"/>` +
-        `<text x="${38 + (i % 2) * 230}" y="${height - 32 + Math.floor(i / 2) * 20}" font-size="12">${label}</text>`,
-    )
-    .join('')
+  ] as const
+  const legend = legendOf([...THROUGHPUT, ...dataOnly], height - 42, 230)
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${Math.max(width, 480)}" height="${height}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 <text x="${Math.max(width, 480) / 2}" y="20" text-anchor="middle" font-size="14">Omnibus throughput / raw client throughput (higher is better)</text>
@@ -58,4 +55,60 @@ ${bars}
 ${legend}
 </svg>
 `
+}
+
+/** Omnibus / peer throughput on one broker (above 1: Omnibus ahead). */
+export interface PeerRatio {
+  name: string
+  peer: string
+  publish: number
+  e2e: number
+}
+
+const PEER_GROUP = 2 * (BAR + 4) + 60
+
+/** Omnibus's throughput over each peer's on the same broker, publish and end to end, with the 1.0 line. */
+export function peerChart(ratios: readonly PeerRatio[]): string {
+  const width = Math.max(480, 100 + ratios.length * PEER_GROUP)
+  const height = 320
+  const top = 40
+  const bottom = 240
+  const max = Math.max(1.2, ...ratios.flatMap((r) => [r.publish, r.e2e]))
+  const y = (v: number) => bottom - (v / max) * (bottom - top)
+  const bars = ratios
+    .map((r, i) => {
+      const x = 80 + i * PEER_GROUP
+      const bar = (v: number, slot: number, color: string) =>
+        `<rect x="${x + slot * (BAR + 4)}" y="${y(v).toFixed(1)}" width="${BAR}" height="${(bottom - y(v)).toFixed(1)}" fill="${color}"/>` +
+        `<text x="${x + slot * (BAR + 4) + BAR / 2}" y="${(y(v) - 4).toFixed(1)}" text-anchor="middle" font-size="10">${v.toFixed(2)}</text>`
+      const mid = x + BAR + 2
+      return (
+        bar(r.publish, 0, '#4c78a8') +
+        bar(r.e2e, 1, '#f58518') +
+        `<text x="${mid}" y="${bottom + 16}" text-anchor="middle" font-size="12">${r.name}</text>` +
+        `<text x="${mid}" y="${bottom + 30}" text-anchor="middle" font-size="10">${r.peer}</text>`
+      )
+    })
+    .join('')
+  const legend = legendOf(THROUGHPUT, height - 30, 120)
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
+<rect width="100%" height="100%" fill="white"/>
+<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">Omnibus throughput / peer library throughput, same broker (above 1: Omnibus ahead)</text>
+<line x1="60" y1="${y(1)}" x2="${width - 20}" y2="${y(1)}" stroke="#c00" stroke-dasharray="4 3"/>
+<line x1="60" y1="${bottom}" x2="${width - 20}" y2="${bottom}" stroke="#333"/>
+${bars}
+${legend}
+</svg>
+`
+}
+
+/** Coloured squares with labels, two to a row. */
+function legendOf(entries: readonly (readonly [string, string])[], top: number, column: number): string {
+  return entries
+    .map(
+      ([color, label], i) =>
+        `<rect x="${20 + (i % 2) * column}" y="${top + Math.floor(i / 2) * 20}" width="12" height="12" fill="${color}"/>` +
+        `<text x="${38 + (i % 2) * column}" y="${top + 10 + Math.floor(i / 2) * 20}" font-size="12">${label}</text>`,
+    )
+    .join('')
 }

@@ -7,7 +7,7 @@ import { cpus, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { chart, type Ratios } from './chart.js'
+import { chart, type PeerRatio, peerChart, type Ratios } from './chart.js'
 import type { BenchTarget } from './target.js'
 import type { SideResult } from './worker.js'
 
@@ -38,7 +38,12 @@ async function side(target: string, which: string, count = COUNT, e2e = count): 
 
 function summarise(results: SideResult[]) {
   const pick = (k: keyof SideResult) => median(results.map((r) => r[k] ?? 0))
+  const range = (k: keyof SideResult) => {
+    const xs = results.map((r) => r[k] ?? 0)
+    return [Math.min(...xs), Math.max(...xs)]
+  }
   return {
+    spread: { publishPerSec: range('publishPerSec'), e2ePerSec: range('e2ePerSec'), p99Ms: range('p99Ms') },
     publishPerSec: pick('publishPerSec'),
     e2ePerSec: pick('e2ePerSec'),
     p50Ms: pick('p50Ms'),
@@ -49,10 +54,12 @@ function summarise(results: SideResult[]) {
   }
 }
 
-const LABELS: Record<'omnibus' | 'raw' | 'raw-data', string> = {
+const LABELS: Record<string, string> = {
   omnibus: 'omnibus',
   raw: 'raw, same bytes',
   'raw-data': 'raw, data only',
+  mqt: 'message-queue-toolkit',
+  nest: 'NestJS microservices',
 }
 
 const fmt = (n: number, digits = 0) =>
@@ -84,7 +91,12 @@ for (const name of wanted) {
   }
   // A broker whose cost per message grows with queue depth (moto) consumes fewer events per round.
   const e2eCount = target.e2eEvents ?? COUNT
-  const sides = target.raw ? (['omnibus', 'raw', 'raw-data'] as const) : (['omnibus'] as const)
+  const publishCount = target.publishEvents ?? COUNT
+  const sides = [
+    'omnibus',
+    ...(target.raw ? ['raw', 'raw-data'] : []),
+    ...(process.env.OMNIBUS_BENCH_PEERS === '0' ? [] : (target.peers ?? [])),
+  ]
   const results: Record<string, SideResult[]> = Object.fromEntries(sides.map((s) => [s, []]))
   let failure: string | undefined
   for (let round = 1; round <= ROUNDS && !failure; round++) {
@@ -92,7 +104,7 @@ for (const name of wanted) {
     try {
       // Every side of a round, or none: medians compare like with like.
       const got: SideResult[] = []
-      for (const s of sides) got.push(await side(name, s, COUNT, e2eCount))
+      for (const s of sides) got.push(await side(name, s, publishCount, e2eCount))
       for (const [i, s] of sides.entries()) results[s]!.push(got[i]!)
     } catch (error) {
       // The worker's last words say why (execFile's message starts with the whole command line).
@@ -109,7 +121,12 @@ for (const name of wanted) {
   }
   const medians = Object.fromEntries(sides.map((s) => [s, summarise(results[s]!)]))
   const o = medians.omnibus!
-  if (e2eCount !== COUNT) notes.push(`${name}: ${fmt(e2eCount)} events in the end-to-end and paced phases`)
+  if (publishCount !== COUNT) notes.push(`${name}: ${fmt(publishCount)} events in the publish phase`)
+  if (e2eCount !== COUNT) notes.push(`${name}: ${fmt(e2eCount)} events in the end-to-end phase`)
+  if (target.paced)
+    notes.push(
+      `${name}: paced phase ${fmt(target.paced.events)} events, ${target.paced.batch} every ${target.paced.intervalMs} ms`,
+    )
   const entry: Record<string, unknown> = {
     date: report.date,
     roundCount: ROUNDS,
@@ -119,9 +136,14 @@ for (const name of wanted) {
   }
   for (const s of sides) {
     const m = medians[s]!
+    const pct = ([lo, hi]: number[], mid: number) =>
+      `${fmt(((lo! - mid) / mid) * 100)}/+${fmt(((hi! - mid) / mid) * 100)} %`
+    notes.push(
+      `${name} ${LABELS[s] ?? s}: spread over ${ROUNDS} rounds: publish ${pct(m.spread.publishPerSec, m.publishPerSec)}, e2e ${pct(m.spread.e2ePerSec, m.e2ePerSec)}, paced p99 ${fmt(m.spread.p99Ms[0]!, 1)}-${fmt(m.spread.p99Ms[1]!, 1)} ms`,
+    )
     rows.push([
       name,
-      LABELS[s],
+      LABELS[s] ?? s,
       fmt(m.publishPerSec),
       fmt(m.e2ePerSec),
       fmt(m.p50Ms, 2),
@@ -139,27 +161,32 @@ for (const name of wanted) {
     }
     rows.push([
       name,
-      `omnibus / ${LABELS[s]}`,
+      `omnibus / ${LABELS[s] ?? s}`,
       `${fmt(ratio.publish, 2)}×`,
       `${fmt(ratio.e2e, 2)}×`,
       '',
       `${ratio.addedP99Ms >= 0 ? '+' : ''}${fmt(ratio.addedP99Ms, 2)}`,
       `${fmt(ratio.memory, 2)}×`,
     ])
-    entry[s === 'raw' ? 'ratio' : 'ratioToDataOnly'] = ratio
+    if (s === 'raw') entry.ratio = ratio
+    else if (s === 'raw-data') entry.ratioToDataOnly = ratio
+    else entry.peerRatios = { ...(entry.peerRatios as object), [s]: ratio }
   }
   if (name === 'memory') {
     const codec = await side('memory', 'codec')
-    rows.push([
-      'core',
-      'encode+decode/s',
-      fmt(codec.codecPerSec ?? 0),
-      `small: ${fmt(codec.codecSmallPerSec ?? 0)}`,
-      '',
-      '',
-      '',
-    ])
-    entry.codec = { oneKiBPerSec: codec.codecPerSec, smallPerSec: codec.codecSmallPerSec }
+    // create + encode + decode per second (see worker.ts codec()); structured, then binary.
+    rows.push(['core', 'codec/s structured, 1 KiB pad', fmt(codec.codecPerSec ?? 0), '', '', '', ''])
+    rows.push(['core', 'codec/s structured, 1 KiB order', fmt(codec.codecOrderPerSec ?? 0), '', '', '', ''])
+    rows.push(['core', 'codec/s structured, small', fmt(codec.codecSmallPerSec ?? 0), '', '', '', ''])
+    rows.push(['core', 'codec/s binary, 1 KiB pad', fmt(codec.codecBinaryPerSec ?? 0), '', '', '', ''])
+    rows.push(['core', 'codec/s binary, 1 KiB order', fmt(codec.codecBinaryOrderPerSec ?? 0), '', '', '', ''])
+    entry.codec = {
+      oneKiBPerSec: codec.codecPerSec,
+      orderPerSec: codec.codecOrderPerSec,
+      smallPerSec: codec.codecSmallPerSec,
+      binaryOneKiBPerSec: codec.codecBinaryPerSec,
+      binaryOrderPerSec: codec.codecBinaryOrderPerSec,
+    }
   }
   ;(report.transports as Record<string, unknown>)[name] = entry
 }
@@ -180,9 +207,19 @@ if (existsSync(file)) {
   report.transports = { ...previous.transports, ...(report.transports as Record<string, unknown>) }
 }
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`)
-type Entry = { ratio?: Ratios; ratioToDataOnly?: { publish: number; e2e: number } }
+type Entry = {
+  ratio?: Ratios
+  ratioToDataOnly?: { publish: number; e2e: number }
+  peerRatios?: Record<string, { publish: number; e2e: number }>
+}
 const ratios: Ratios[] = Object.entries(report.transports as Record<string, Entry>)
   .filter(([, e]) => e.ratio)
   .map(([name, e]) => ({ name, publish: e.ratio!.publish, e2e: e.ratio!.e2e, dataOnly: e.ratioToDataOnly }))
 if (ratios.length) writeFileSync(join(resultsDir, 'ratios.svg'), chart(ratios))
-console.log(`\nwrote bench/results/latest.json${ratios.length ? ' and bench/results/ratios.svg' : ''}`)
+const peers: PeerRatio[] = Object.entries(report.transports as Record<string, Entry>).flatMap(([name, e]) =>
+  Object.entries(e.peerRatios ?? {}).map(([peer, r]) => ({ name, peer: LABELS[peer] ?? peer, ...r })),
+)
+if (peers.length) writeFileSync(join(resultsDir, 'peers.svg'), peerChart(peers))
+console.log(
+  `\nwrote bench/results/latest.json${ratios.length ? ', bench/results/ratios.svg' : ''}${peers.length ? ', bench/results/peers.svg' : ''}`,
+)

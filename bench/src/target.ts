@@ -45,6 +45,8 @@ export const structuredBody = (message: RawMessage): Buffer =>
       )
     : dataBytes(message)
 
+export type Peer = 'mqt' | 'nest'
+
 /** One transport to benchmark: the Omnibus side and, for brokers, the raw side. */
 export interface BenchTarget {
   readonly name: string
@@ -53,6 +55,15 @@ export interface BenchTarget {
    * the clients (moto's cost per message grows with the queue's depth).
    */
   readonly e2eEvents?: number
+  /** Events in the publish phase when the default would take minutes on this broker (moto). */
+  readonly publishEvents?: number
+  /**
+   * The latency phase where the default (batches of 10 every 10 ms, 3,000 events) would queue on
+   * the broker: moto handles about 50 events a second end to end.
+   */
+  readonly paced?: { events: number; batch: number; intervalMs: number }
+  /** Peer libraries measured on this broker: bench-peers/src/<name>-<peer>.ts (`mqt`, `nest`). */
+  readonly peers?: readonly Peer[]
   transport(): Transport
   raw?(): RawClient
   /** Checks the broker answers; the reason when it does not (the target is then left out). */

@@ -4,6 +4,7 @@ import {
   createBus,
   createEvent,
   decodeMessage,
+  encodeBinary,
   encodeStructured,
   STRUCTURED_CONTENT_TYPE,
 } from '@omnibus/core'
@@ -21,6 +22,10 @@ export interface SideResult {
   maxRssMb: number
   codecPerSec?: number
   codecSmallPerSec?: number
+  /** The same with a 1 KiB order of many fields, and in binary mode. */
+  codecOrderPerSec?: number
+  codecBinaryPerSec?: number
+  codecBinaryOrderPerSec?: number
 }
 
 type Figures = Omit<SideResult, 'maxRssMb'>
@@ -39,16 +44,17 @@ interface Driver {
 }
 
 const [targetName = 'memory', side = 'omnibus', countArg = '20000', e2eArg] = process.argv.slice(2)
+const target = ((await import(`./targets/${targetName}.js`)) as Record<string, BenchTarget>)[targetName]!
 const N = Number(countArg)
 /** Events through the consumer; fewer than N where the broker's cost grows with queue depth (moto). */
 const E2E = Number(e2eArg ?? countArg)
 const BATCH = 500
 const PAD = 'x'.repeat(960) // with sentAt and the JSON around it, 1 KiB of data
-// The latency phase: batches of 10 every 10 ms, a load every broker here takes without queueing.
-const PACED_EVENTS =
-  E2E < N ? Math.max(10, Math.floor(E2E / 100) * 10) : Number(process.env.OMNIBUS_BENCH_PACED_EVENTS ?? 3000)
-const PACED_BATCH = 10
-const PACED_INTERVAL_MS = 10
+// The latency phase: batches of 10 every 10 ms, a load every broker here takes without queueing
+// (moto: the target's own, slower pace).
+const PACED_EVENTS = Number(process.env.OMNIBUS_BENCH_PACED_EVENTS ?? target.paced?.events ?? 3000)
+const PACED_BATCH = target.paced?.batch ?? 10
+const PACED_INTERVAL_MS = target.paced?.intervalMs ?? 10
 const now = () => performance.timeOrigin + performance.now()
 const unique = () => Math.random().toString(36).slice(2, 10)
 const payload = (): Payload => ({ sentAt: now(), pad: PAD })
@@ -168,22 +174,61 @@ async function rawDriver(target: BenchTarget, withAttributes: boolean): Promise<
   }
 }
 
-/** Envelope encode + decode per second, on envelopes made beforehand (1 KiB and small data). */
-function codec(data: unknown): number {
-  const count = 50_000
-  const events = Array.from({ length: count }, () =>
-    createEvent({ type: 'com.acme.order.placed', source: 'urn:bench', data }),
-  )
-  const headers = { 'content-type': STRUCTURED_CONTENT_TYPE }
-  const started = now()
-  for (const event of events) decodeMessage({ body: encodeStructured(event), headers }, [])
-  return (count / (now() - started)) * 1000
+/** A peer library (`mqt`, `nest`) on this broker: bench-peers/src/<target>-<peer>.ts. */
+async function peerDriver(target: string, peer: string): Promise<Driver> {
+  const module = (await import(`@omnibus/bench-peers/${target}-${peer}`)) as { driver(): Promise<Driver> }
+  return module.driver()
 }
 
-const target = ((await import(`./targets/${targetName}.js`)) as Record<string, BenchTarget>)[targetName]!
+/** A 1 KiB order as services send them: many short fields, an array of line items (not one long string). */
+const order = (i: number) => ({
+  orderId: `o-${i}`,
+  customer: { id: `c-${i % 977}`, name: 'Ada Lovelace', email: 'ada@example.com', tier: 'gold' },
+  currency: 'EUR',
+  placedAt: '2026-11-30T10:00:00.000Z',
+  shipping: { street: '12 Analytical Engine Way', city: 'London', postcode: 'N1 9GU', country: 'GB' },
+  items: Array.from({ length: 9 }, (_, n) => ({
+    sku: `sku-${(i + n) % 1000}`,
+    title: 'Stoneware mug, 350 ml',
+    quantity: 1 + (n % 3),
+    unitPrice: 12.5 + n,
+  })),
+  total: 123.45,
+  notes: 'Leave at the door',
+})
+
+/**
+ * Codec round trips per second on one core, what a sender and a receiver pay per message:
+ * createEvent (validation and the data's JSON text, which the encoding reuses), encode, then
+ * decode of the bytes, in structured or binary mode (the Kafka prefix). Fresh data objects per
+ * event, made beforehand; the median of 5 passes of 20,000 after a warm-up pass, per second of
+ * the process's CPU time (GC included).
+ */
+function codec(mode: 'structured' | 'binary', data: (i: number) => unknown): number {
+  const count = 20_000
+  const headers = { 'content-type': STRUCTURED_CONTENT_TYPE }
+  const pass = () => {
+    const inputs = Array.from({ length: count }, (_, i) => data(i))
+    // CPU time, not wall time: on a shared machine the process is not always on a core.
+    const started = process.cpuUsage()
+    for (const d of inputs) {
+      const event = createEvent({ type: 'com.acme.order.placed', source: 'urn:bench', data: d })
+      if (mode === 'structured') decodeMessage({ body: encodeStructured(event), headers }, [])
+      else {
+        const wire = encodeBinary(event, 'ce_')
+        decodeMessage({ body: wire.body, headers: wire.headers, contentType: wire.contentType }, ['ce_'])
+      }
+    }
+    const used = process.cpuUsage(started)
+    return (count / (used.user + used.system)) * 1e6
+  }
+  pass()
+  const passes = Array.from({ length: 5 }, pass).sort((a, b) => a - b)
+  return passes[2]!
+}
+
 let result: Figures
 if (side === 'codec') {
-  codec({ pad: PAD }) // warm-up
   result = {
     publishPerSec: 0,
     e2ePerSec: 0,
@@ -191,11 +236,18 @@ if (side === 'codec') {
     p99Ms: 0,
     saturatedP50Ms: 0,
     saturatedP99Ms: 0,
-    codecPerSec: codec({ sentAt: now(), pad: PAD }),
-    codecSmallPerSec: codec({ orderId: 'o-123', sku: 'kettle', quantity: 2 }),
+    codecPerSec: codec('structured', () => ({ sentAt: now(), pad: PAD })),
+    codecSmallPerSec: codec('structured', (i) => ({ orderId: `o-${i}`, sku: 'kettle', quantity: 2 })),
+    codecOrderPerSec: codec('structured', order),
+    codecBinaryPerSec: codec('binary', () => ({ sentAt: now(), pad: PAD })),
+    codecBinaryOrderPerSec: codec('binary', order),
   }
 } else {
-  const driver = side.startsWith('raw') ? rawDriver(target, side === 'raw') : omnibusDriver(target)
+  const driver = side.startsWith('raw')
+    ? rawDriver(target, side === 'raw')
+    : side === 'omnibus'
+      ? omnibusDriver(target)
+      : peerDriver(targetName, side)
   result = await measure(await driver)
 }
 const out: SideResult = { ...result, maxRssMb: process.resourceUsage().maxRSS / 1024 }

@@ -1,4 +1,5 @@
 import { type Bus, type BusConfig, createBus } from '@omnibus/core'
+import { type Order, OrderPlaced, ReserveStock, StockLevel, StockReserved } from './catalog.js'
 
 /**
  * The order flow our users know, as three services on one bus config:
@@ -8,20 +9,9 @@ import { type Bus, type BusConfig, createBus } from '@omnibus/core'
  *   correlated with the order;
  * - notifications sends a confirmation for every placed order. It is down for
  *   part of the run; when it comes back it catches up, and nothing is lost.
+ * Every message is a typed definition of ./catalog.ts: checked by the compiler
+ * and validated by the bus when sent and when received.
  */
-export const Types = {
-  orderPlaced: 'com.acme.order.placed',
-  reserveStock: 'com.acme.stock.reserve',
-  stockReserved: 'com.acme.stock.reserved',
-  stockLevel: 'com.acme.stock.level',
-} as const
-
-interface Order {
-  orderId: string
-  sku: string
-  quantity: number
-  email: string
-}
 
 export interface FlowOptions {
   /** The bus config without `service`; each service sets its own. */
@@ -31,6 +21,10 @@ export interface FlowOptions {
   downtime?: [number, number]
   say?: (line: string) => void
   timeoutMs?: number
+  /** What a service adds to the shared config (e.g. its own instrumentation). */
+  configFor?: (service: string) => Partial<BusConfig>
+  /** Runs the placing of one order (e.g. inside a span, so that the order is one trace). */
+  placeOrder?: (orderId: string, place: () => Promise<void>) => Promise<void>
 }
 
 export interface FlowSummary {
@@ -50,6 +44,7 @@ export async function runOrderFlow(options: FlowOptions): Promise<FlowSummary> {
   const bus = (service: string) =>
     createBus({
       ...options.config,
+      ...options.configFor?.(service),
       service,
       delivery: { queryTimeoutMs: 15_000, ...options.config.delivery },
     })
@@ -62,24 +57,21 @@ export async function runOrderFlow(options: FlowOptions): Promise<FlowSummary> {
 
   // inventory: answers stock queries, handles ReserveStock, confirms with StockReserved.
   const inventory = await bus('inventory')
-  inventory.answer<{ sku: string }>(Types.stockLevel, (q) => ({
-    sku: q.data!.sku,
-    available: stock.get(q.data!.sku),
-  }))
-  inventory.handle<Order>(Types.reserveStock, async (command, ctx) => {
-    const { orderId, sku, quantity } = command.data!
+  inventory.answer(StockLevel, (q) => ({ sku: q.data.sku, available: stock.get(q.data.sku) ?? 0 }))
+  inventory.handle(ReserveStock, async (command, ctx) => {
+    const { orderId, sku, quantity } = command.data
     stock.set(sku, (stock.get(sku) ?? 0) - quantity)
     reserved.add(orderId)
     say(`[inventory]     reserved ${quantity} × ${sku} for ${orderId} (${stock.get(sku)} left)`)
-    await ctx.publish({ type: Types.stockReserved, subject: orderId, data: { orderId, sku, quantity } })
+    await ctx.publish(StockReserved, { orderId, sku, quantity }, { subject: orderId })
   })
   running.push(inventory)
 
   // notifications: one confirmation per placed order.
   const notifications = async () => {
     const b = await bus('notifications')
-    b.on<Order>(Types.orderPlaced, (event) => {
-      const { orderId, email } = event.data!
+    b.on(OrderPlaced, (event) => {
+      const { orderId, email } = event.data
       const n = Number(orderId.split('-')[1])
       const late = !notified.has(orderId) && n >= downFrom && n < downTo
       if (late) caughtUp.add(orderId)
@@ -106,9 +98,10 @@ export async function runOrderFlow(options: FlowOptions): Promise<FlowSummary> {
         say('[notifications] --- service stopped; orders keep flowing ---')
       }
       if (n === downTo && notificationsDown) {
+        // Said first: the service hands out what it missed as soon as it starts.
+        say('[notifications] --- service back; catching up ---')
         notifier = await notifications()
         notificationsDown = false
-        say('[notifications] --- service back; catching up ---')
       }
       const order: Order = {
         orderId: `order-${n}`,
@@ -116,21 +109,19 @@ export async function runOrderFlow(options: FlowOptions): Promise<FlowSummary> {
         quantity: 1 + (n % 3),
         email: `customer${n}@example.com`,
       }
-      const level = await orders.query<{ available: number }>({
-        type: Types.stockLevel,
-        data: { sku: order.sku },
-      })
-      say(
-        `[orders]        ${order.orderId}: ${level.available} × ${order.sku} in stock; placing ${order.quantity}`,
-      )
-      await orders.send({ type: Types.reserveStock, correlationid: order.orderId, data: order })
-      await orders.publish({
-        type: Types.orderPlaced,
-        id: `placed-${order.orderId}`,
-        correlationid: order.orderId,
-        partitionkey: order.orderId,
-        data: order,
-      })
+      const place = async () => {
+        const level = await orders.query(StockLevel, { sku: order.sku })
+        say(
+          `[orders]        ${order.orderId}: ${level.available} × ${order.sku} in stock; placing ${order.quantity}`,
+        )
+        await orders.send(ReserveStock, order, { correlationid: order.orderId })
+        // The partition key (the order id) comes from the definition.
+        await orders.publish(OrderPlaced, order, {
+          id: `placed-${order.orderId}`,
+          correlationid: order.orderId,
+        })
+      }
+      await (options.placeOrder ? options.placeOrder(order.orderId, place) : place())
     }
     if (notificationsDown) notifier = await notifications()
     running.push(notifier)

@@ -14,5 +14,8 @@ describe('the order-flow example on the memory transport', () => {
     expect(summary).toEqual({ placed: 12, reserved: 12, notified: 12, caughtUp: 6, missing: [] })
     expect(lines.some((l) => l.includes('service stopped'))).toBe(true)
     expect(lines.filter((l) => l.includes('caught up after downtime'))).toHaveLength(6)
+    const back = lines.findIndex((l) => l.includes('service back; catching up'))
+    expect(back).toBeGreaterThan(-1)
+    expect(lines.findIndex((l) => l.includes('caught up after downtime'))).toBeGreaterThan(back)
   })
 })

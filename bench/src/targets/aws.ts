@@ -170,7 +170,12 @@ function raw(): RawClient {
 
 export const aws: BenchTarget = {
   name: 'aws',
+  peers: ['mqt'],
   e2eEvents: 500,
+  // message-queue-toolkit publishes one message per call, about 100/s through moto here.
+  publishEvents: 2000,
+  // One event every 50 ms (20/s, under moto's ~46/s end to end), so latency is not moto's queue.
+  paced: { events: 300, batch: 1, intervalMs: 50 },
   transport: () => awsTransport({ endpoint, region, credentials }),
   raw,
   async unavailable() {

@@ -58,6 +58,7 @@ function raw(): RawClient {
 
 export const kafka: BenchTarget = {
   name: 'kafka',
+  peers: ['nest'],
   transport: () => kafkaTransport({ brokers, logLevel: 'nothing' }),
   raw,
   async unavailable() {

@@ -90,6 +90,7 @@ function raw(): RawClient {
 
 export const rabbitmq: BenchTarget = {
   name: 'rabbitmq',
+  peers: ['mqt', 'nest'],
   transport: () => rabbitmqTransport({ url }),
   raw,
   async unavailable() {

@@ -13,6 +13,7 @@ import {
   type TransportAdapter,
   type TransportContext,
 } from '@omnibus/core'
+import { sqsBacklog } from './aws-backlog.js'
 import { MAX_MESSAGE_BYTES } from './aws-binding.js'
 import { type AwsTransportOptions, type ResolvedAwsOptions, resolveOptions } from './aws-config.js'
 import { AwsConsumer } from './aws-consumer.js'
@@ -139,6 +140,12 @@ export class AwsTransport implements Transport {
         this.consumers.delete(consumer)
       },
     }
+  }
+
+  /** The group queue's messages waiting plus those received and not yet deleted. */
+  async backlog(channel: Channel, group: string): Promise<number> {
+    const queue = await this.provisioner.groupQueue(channel, channel.kind === 'queue' ? channel.name : group)
+    return sqsBacklog(this.sqs, queue.url)
   }
 
   async close(): Promise<void> {

@@ -73,6 +73,8 @@ export class GcpTransport implements Transport {
                 : 'topic retention is off (retentionSeconds: 0), so a new subscription cannot seek back',
             }),
         ...(this.options.ordering ? {} : { ordering: 'ordering keys are off (ordering: false)' }),
+        backlog:
+          "Pub/Sub tells a subscription's backlog (num_undelivered_messages) only through Cloud Monitoring, which the emulator lacks and the client does not read; no backlog gauge",
       },
     }
   }

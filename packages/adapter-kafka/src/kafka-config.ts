@@ -132,7 +132,7 @@ export function kafkaSettings(
   logger: Logger = silentLogger,
 ): KafkaSettings {
   const brokers = options.kafka ? [] : parseBrokers(key, options.brokers)
-  // Binary by default (DESIGN: consumers route on ce_ headers without reading values). kafkajs
+  // Binary by default (docs/DESIGN.md: consumers route on ce_ headers without reading values). kafkajs
   // encodes every header into a fresh zeroed 512-byte buffer, so structured is the faster choice.
   const mode = options.mode ?? 'binary'
   if (mode !== 'binary' && mode !== 'structured') {

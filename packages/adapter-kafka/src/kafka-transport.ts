@@ -16,6 +16,7 @@ import {
   type TransportContext,
 } from '@omnibus/core'
 import { type Admin, Kafka, type logCreator, logLevel, type SASLOptions } from 'kafkajs'
+import { kafkaBacklog } from './kafka-backlog.js'
 import { type KafkaRecord, recordSize, toRecord } from './kafka-binding.js'
 import {
   type KafkaLogLevel,
@@ -246,6 +247,16 @@ export class KafkaTransport implements Transport {
         if (options.temporary) await provisioner.remove(topic, groupId)
       },
     }
+  }
+
+  /** Messages the group has not committed past (high watermark minus committed offset). */
+  backlog(channel: Channel, group: string): Promise<number> {
+    const topic = topicName(channel.name)
+    return kafkaBacklog(
+      this.open().admin,
+      topic,
+      groupIdFor(this.settings.groupPrefix, channel, group, topic),
+    )
   }
 
   async close(): Promise<void> {

@@ -12,10 +12,11 @@ import {
   type TransportAdapter,
   type TransportContext,
 } from '@omnibus/core'
+import { rabbitmqBacklog } from './rabbitmq-backlog.js'
 import { type RabbitMQSettings, type RabbitMQTransportOptions, resolveSettings } from './rabbitmq-config.js'
 import { Link } from './rabbitmq-connection.js'
 import { Consumer } from './rabbitmq-consumer.js'
-import { Provisioner } from './rabbitmq-provisioner.js'
+import { groupQueueName, Provisioner } from './rabbitmq-provisioner.js'
 import { Publisher } from './rabbitmq-publisher.js'
 import { rabbitAccessError } from './rabbitmq-security.js'
 
@@ -106,6 +107,16 @@ export class RabbitMQTransport implements Transport {
     )
     await this.guard(consumer.start(), channel)
     return consumer
+  }
+
+  /** The messages of the group's queue not yet acknowledged (see rabbitmqBacklog). */
+  async backlog(channel: Channel, group: string): Promise<number> {
+    const model = await this.link.ready(Date.now() + this.settings.publishTimeoutMs)
+    return rabbitmqBacklog(
+      model,
+      this.settings.url,
+      channel.kind === 'queue' ? channel.name : groupQueueName(channel.name, group),
+    )
   }
 
   /**

@@ -16,7 +16,8 @@ function sample(): Envelope {
     datacontenttype: 'application/json',
     dataschema: 'https://example.com/schema',
     data: { text: 'naïve café ✓', n: 42, nested: [1, true, null] },
-    extensions: { tenant: 'acme', priority: 7, urgent: true, partitionkey: 'k-1' },
+    partitionkey: 'k-1',
+    extensions: { tenant: 'acme', priority: 7, urgent: true },
   })
 }
 

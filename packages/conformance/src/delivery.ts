@@ -226,7 +226,9 @@ export const deliveryCases: Case[] = [
       })
       const asker = await h.started('asker', () => {})
       const answers = await Promise.all(
-        range(h.sizes.queries).map((n) => asker.query<{ n: number; square: number }>({ type, data: { n } })),
+        range(h.sizes.queries).map((n) =>
+          asker.query<unknown, { n: number; square: number }>({ type, data: { n } }),
+        ),
       )
       expect(answers).toEqual(range(h.sizes.queries).map((n) => ({ n, square: n * n })))
 

@@ -8,12 +8,19 @@ import { Harness } from './harness.js'
 import type { ConformanceOptions } from './options.js'
 import { orderCases } from './order.js'
 import { replayCases } from './replay.js'
+import { schemaCases } from './schema.js'
 
 export type { ConformanceOptions } from './options.js'
 export { capturingLogger, expectDenied, LeakWatch } from './security.js'
 
 /** Every case of CONFORMANCE.md, in its order. */
-export const cases: readonly Case[] = [...deliveryCases, ...failureCases, ...orderCases, ...replayCases]
+export const cases: readonly Case[] = [
+  ...deliveryCases,
+  ...failureCases,
+  ...orderCases,
+  ...replayCases,
+  ...schemaCases,
+]
 
 /**
  * Defines the conformance cases for one transport as vitest tests, one per

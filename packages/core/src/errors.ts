@@ -6,6 +6,7 @@
 export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'ENVELOPE_INVALID'
+  | 'SCHEMA_INVALID'
   | 'TRANSPORT_CLOSED'
   | 'TRANSPORT_UNAVAILABLE'
   | 'PUBLISH_FAILED'
@@ -16,6 +17,10 @@ export type ErrorCode =
   | 'QUERY_FAILED'
   | 'BUS_STATE'
   | 'ADAPTER_NOT_FOUND'
+  | 'STORE_FAILED'
+  | 'ARGUMENT_INVALID'
+  | 'NON_RETRYABLE'
+  | 'HANDLER_TIMEOUT'
   | 'AUTH_FAILED'
   | 'FORBIDDEN'
 
@@ -98,7 +103,62 @@ export class QueryFailedError extends OmnibusError {
   }
 }
 
+/** A bus method was called with an argument it cannot use; `argument` names it (e.g. `options.timeoutMs`). */
+export class ArgumentError extends OmnibusError {
+  override readonly name = 'ArgumentError'
+  constructor(
+    readonly argument: string,
+    message: string,
+  ) {
+    super('ARGUMENT_INVALID', `argument ${argument}: ${message}`)
+  }
+}
+
+/**
+ * Thrown by a handler to say that retrying cannot help (the message itself is
+ * wrong): the message goes to the dead-letter channel at once, with this reason.
+ * Any error with `retryable: false` is treated the same.
+ */
+export class NonRetryableError extends OmnibusError {
+  override readonly name = 'NonRetryableError'
+  readonly retryable = false
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('NON_RETRYABLE', message, options)
+    // The handler's reason is what the dead letter should say, unprefixed.
+    this.message = message
+  }
+}
+
+/** A handler ran past its `timeoutMs`: its signal was aborted and the attempt counts as failed. */
+export class HandlerTimeoutError extends OmnibusError {
+  override readonly name = 'HandlerTimeoutError'
+  constructor(
+    readonly type: string,
+    readonly timeoutMs: number,
+  ) {
+    super('HANDLER_TIMEOUT', `the ${type} handler did not finish within its timeoutMs of ${timeoutMs} ms`)
+  }
+}
+
+/** Whether a handler's error says that retrying cannot help. */
+export const isNonRetryable = (error: unknown): boolean =>
+  error instanceof NonRetryableError ||
+  (typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === false)
+
+/** A readable reason for anything thrown: an Error's message, a string, or JSON of a plain value. */
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message
+  if (typeof error === 'string') return error
+  if (typeof error === 'object' && error !== null) {
+    const message = (error as { message?: unknown }).message
+    if (typeof message === 'string') return message
+    try {
+      const json = JSON.stringify(error)
+      if (json !== undefined && json !== '{}') return json
+    } catch {
+      // A cycle or a BigInt: fall back to the constructor's name.
+    }
+    return `a thrown ${error.constructor?.name ?? 'object'} (not an Error)`
+  }
   return String(error)
 }

@@ -4,7 +4,43 @@ export type { ConsumerStats } from './bus/consumer.js'
 export type { Handler, HandlerContext, QueryOptions } from './bus/context.js'
 export { DeadLetterExt, deadLetterChannel, MALFORMED_TYPE } from './bus/dead-letter.js'
 export { backoffDelay, defaultRetry, type RetryPolicy } from './bus/retry.js'
+export { type Catalog, type CatalogSpec, defineCatalog, type ServiceSpec } from './catalog/catalog.js'
+export {
+  type AnswerIn,
+  type AnswerOut,
+  type AnyDefinition,
+  type CommandDefinition,
+  type DataIn,
+  type DataOut,
+  type DefinitionSpec,
+  defineCommand,
+  defineEvent,
+  defineQuery,
+  type EventDefinition,
+  type InputOf,
+  isDefinition,
+  type MessageDefinition,
+  type OutputOf,
+  type QueryDefinition,
+  type QuerySpec,
+  type Schema,
+} from './catalog/define.js'
+export {
+  type Accepted,
+  type SendOptions,
+  type TypedHandler,
+  type Upcaster,
+  upcast,
+  type VersionOptions,
+} from './catalog/typed.js'
+export { SchemaError } from './catalog/validate.js'
 export { registerAdapter, resolveAdapter } from './config/adapters.js'
+export {
+  checkOptions,
+  MAX_DURATION_MS,
+  type OptionSpec,
+  type OptionSpecs,
+} from './config/check.js'
 export {
   type BusConfig,
   configFromEnv,
@@ -39,11 +75,14 @@ export {
   withAttributes,
 } from './envelope/envelope.js'
 export {
+  ArgumentError,
   ConfigError,
   EnvelopeError,
   type ErrorCode,
   errorMessage,
+  HandlerTimeoutError,
   MessageTooLargeError,
+  NonRetryableError,
   OmnibusError,
   QueryFailedError,
   QueryTimeoutError,
@@ -55,7 +94,7 @@ export {
   idempotency,
   MemoryIdempotencyStore,
 } from './middleware/idempotency.js'
-export { compose, type Middleware } from './middleware/middleware.js'
+export { compose, type Middleware, SKIPPED } from './middleware/middleware.js'
 export { type Destination, type Route, Router } from './routing/router.js'
 export { AccessDeniedError } from './security/access.js'
 export {
@@ -67,6 +106,13 @@ export {
   tlsOptions,
   withSafeView,
 } from './security/secrets.js'
+export type {
+  Instrumentation,
+  MessagingSource,
+  MessagingTarget,
+  ProcessHooks,
+} from './telemetry/instrumentation.js'
+export { asLogger, type FieldsFirstLogger, fromFieldsFirst } from './telemetry/logger.js'
 export { GuardedTransport } from './transport/guarded.js'
 export {
   DEFAULT_RETAINED_MESSAGES,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Bus, createBus, MemoryBroker, memoryTransport, OmnibusError } from '../src/index.js'
-import { waitFor } from './wait.js'
+import { waitFor } from './helpers.js'
 
 const buses: Bus[] = []
 afterEach(async () => {

@@ -1,19 +1,41 @@
+import type * as C from '../catalog/define.js'
+import { isDefinition } from '../catalog/define.js'
 import {
-  createEnvelope,
+  parseAnswer,
+  type SendOptions,
+  sendTyped,
+  type TypedHandler,
+  typedHandler,
+  type VersionOptions,
+} from '../catalog/typed.js'
+import { shown } from '../config/check.js'
+import {
+  createEnvelopeWith,
   type Envelope,
-  type EnvelopeInput,
   Ext,
   type MessageKind,
+  type SendInput,
   toEnvelope,
   withAttributes,
 } from '../envelope/envelope.js'
-import { OmnibusError } from '../errors.js'
+import { ArgumentError, EnvelopeError, errorMessage, MessageTooLargeError, OmnibusError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Middleware } from '../middleware/middleware.js'
 import type { Router } from '../routing/router.js'
+import type { Instrumentation } from '../telemetry/instrumentation.js'
 import type { GuardedTransport } from '../transport/guarded.js'
 import type { Channel, StartPosition } from '../transport/transport.js'
 import { within } from '../util/async.js'
+import {
+  checkCount,
+  checkDurationArgument,
+  checkFunction,
+  checkHandlerOptions,
+  checkMessages,
+  checkName,
+  checkOptionsObject,
+  checkType,
+} from './arguments.js'
 import { Consumer, type ConsumerHost, type ConsumerPlan, type ConsumerStats } from './consumer.js'
 import type { Handler, QueryOptions } from './context.js'
 import { deadLetterChannel } from './dead-letter.js'
@@ -27,7 +49,14 @@ export interface HandlerOptions {
   maxInFlight?: number
   /** Where a new group starts (events only; needs the transport's replay capability). Default `latest`. */
   from?: StartPosition
+  /**
+   * The longest one call of the handler may take: past it the handler's `ctx.signal`
+   * aborts and the attempt counts as failed (retried, then dead-lettered). Default: no limit.
+   */
+  timeoutMs?: number
 }
+
+type QueueOptions = Omit<HandlerOptions, 'group' | 'from'>
 
 export interface BusSettings {
   readonly service: string
@@ -38,7 +67,11 @@ export interface BusSettings {
   readonly maxInFlight: number
   readonly queryTimeoutMs: number
   readonly stopTimeoutMs: number
+  /** Broker deliveries of one message after which it is dead-lettered unhandled (it keeps killing its consumer). */
+  readonly maxDeliveries: number
   readonly logger: Logger
+  /** Tracing and metrics hooks; absent, none are called. */
+  readonly instrumentation?: Instrumentation
 }
 
 type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped'
@@ -46,7 +79,11 @@ type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped'
 /** How long stop() lets subscriptions and transports close once handlers are done or given up on. */
 const CLOSE_GRACE_MS = 5000
 
-type Input<T> = EnvelopeInput<T> | Envelope<T>
+/**
+ * `kind?: never`: a message definition is not an envelope input (it goes to the typed overloads).
+ * SendInput spells a whole CloudEvent without an index signature, so a misspelt field fails to compile.
+ */
+type Input<T> = SendInput<T> & { readonly kind?: never }
 
 /** The one object a service talks to: sends and handles events, commands and queries. */
 export class Bus {
@@ -70,30 +107,53 @@ export class Bus {
 
   /** Adds middleware around every handler of this bus (in the order added). Before start(). */
   use(middleware: Middleware): this {
+    checkFunction(middleware, 'middleware')
     this.assertState('new', 'add middleware')
     this.middleware.push(middleware)
     return this
   }
 
-  /** Handles events of `type`, in `options.group` (default: the service). Before start(). */
-  on<T = unknown>(type: string, handler: Handler<T>, options: HandlerOptions = {}): this {
+  /** Handles events of `type` (of a definition: typed and validated), in `options.group` (default: the service). Before start(). */
+  on<D extends C.EventDefinition>(
+    type: D,
+    handler: TypedHandler<C.DataOut<D>>,
+    options?: HandlerOptions & VersionOptions<D>,
+  ): this
+  on<T = unknown>(type: string, handler: Handler<T>, options?: HandlerOptions): this
+  on(
+    type: string | C.EventDefinition,
+    handler: Handler | TypedHandler<never>,
+    options: HandlerOptions = {},
+  ): this {
     return this.register('event', type, handler as Handler, options)
   }
 
   /** Handles commands of `type`; instances of any service handling it share the commands. Before start(). */
-  handle<T = unknown>(
-    type: string,
-    handler: Handler<T>,
-    options: Omit<HandlerOptions, 'group' | 'from'> = {},
+  handle<D extends C.CommandDefinition>(
+    type: D,
+    handler: TypedHandler<C.DataOut<D>>,
+    options?: QueueOptions & VersionOptions<D>,
+  ): this
+  handle<T = unknown>(type: string, handler: Handler<T>, options?: QueueOptions): this
+  handle(
+    type: string | C.CommandDefinition,
+    handler: Handler | TypedHandler<never>,
+    options: QueueOptions = {},
   ): this {
     return this.register('command', type, handler as Handler, options)
   }
 
   /** Answers queries of `type` with what `handler` returns; a throw rejects the asker's query. Before start(). */
-  answer<T = unknown, R = unknown>(
-    type: string,
-    handler: Handler<T, R>,
-    options: Omit<HandlerOptions, 'group' | 'from'> = {},
+  answer<Q extends C.QueryDefinition>(
+    type: Q,
+    handler: TypedHandler<C.DataOut<Q>, C.AnswerIn<Q>>,
+    options?: QueueOptions & VersionOptions<Q>,
+  ): this
+  answer<T = unknown, R = unknown>(type: string, handler: Handler<T, R>, options?: QueueOptions): this
+  answer(
+    type: string | C.QueryDefinition,
+    handler: Handler | TypedHandler<never>,
+    options: QueueOptions = {},
   ): this {
     return this.register('query', type, handler as Handler, options)
   }
@@ -101,24 +161,51 @@ export class Bus {
   /**
    * Reads the dead letters of `channel` (a channel name, by default the message
    * type): every letter whatever its type, with `dlreason`, `dlattempts`,
-   * `dlchannel` attached. Before start().
+   * `dlchannel` attached. The transport is the one the routes put that channel on
+   * (for any kind of message); where routes put a channel of that name on several
+   * transports, it reads each of them. `options.transport` names one instead. Before start().
    */
   onDeadLetter(
     channel: string,
     handler: Handler,
     options: { transport?: string; maxInFlight?: number } = {},
   ): this {
+    if (typeof channel !== 'string' || channel === '')
+      throw new ArgumentError('channel', `must name a channel (a non-empty string), got ${shown(channel)}`)
+    checkFunction(handler, 'handler')
+    checkOptionsObject(options)
+    checkName(options.transport, 'options.transport')
+    checkCount(options.maxInFlight, 'options.maxInFlight')
+    if (options.transport !== undefined && !this.settings.transports.has(options.transport)) {
+      throw new ArgumentError(
+        'options.transport',
+        `names no transport of this bus: ${JSON.stringify(options.transport)}; defined: ${[...this.settings.transports.keys()].join(', ')}`,
+      )
+    }
     this.assertState('new', 'register a handler')
-    const transportKey = options.transport ?? this.settings.router.resolve(channel, 'event').transport
+    const transportKeys = options.transport ? [options.transport] : this.settings.router.transportsOf(channel)
     const dlq = deadLetterChannel(channel)
-    const plan = this.plan(transportKey, dlq, dlq.name, options.maxInFlight)
-    // Any type may arrive; one catch-all registration serves them.
-    plan.handlers = new CatchAll({ kind: 'event', handler })
+    for (const transportKey of transportKeys) {
+      const plan = this.plan(transportKey, dlq, dlq.name, options.maxInFlight)
+      // Any type may arrive; one catch-all registration serves them.
+      plan.handlers = new CatchAll({ kind: 'event', handler })
+    }
     return this
   }
 
-  private register(kind: MessageKind, type: string, handler: Handler, options: HandlerOptions): this {
+  private register(
+    kind: MessageKind,
+    typeOrDefinition: string | C.AnyDefinition,
+    untyped: Handler,
+    options: HandlerOptions & { accept?: VersionOptions<C.AnyDefinition>['accept'] },
+  ): this {
+    checkType(typeOrDefinition)
+    checkFunction(untyped, 'handler')
+    checkHandlerOptions(options)
     this.assertState('new', 'register a handler')
+    const typed = isDefinition(typeOrDefinition)
+    const type = typed ? typeOrDefinition.type : typeOrDefinition
+    const handler = typed ? typedHandler(kind, typeOrDefinition, untyped, options.accept) : untyped
     if (typeof type !== 'string' || type.length === 0) {
       throw new OmnibusError(
         'BUS_STATE',
@@ -135,7 +222,11 @@ export class Bus {
         `${type} already has a ${kind} handler in group ${group} on this bus`,
       )
     }
-    plan.handlers.set(type, { kind, handler })
+    plan.handlers.set(type, {
+      kind,
+      handler,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    })
     if (options.from) plan.from = options.from
     return this
   }
@@ -259,18 +350,55 @@ export class Bus {
     return total
   }
 
-  /** Publishes one event or several; resolves once the broker(s) confirmed every one. */
-  publish<T>(input: Input<T> | readonly Input<T>[]): Promise<void> {
-    return this.dispatch('event', input)
+  /** Publishes one event or several (or one of a definition, validated first); resolves once the broker(s) confirmed every one. */
+  publish<D extends C.EventDefinition>(definition: D, data: C.DataIn<D>, options?: SendOptions): Promise<void>
+  publish<T>(input: Input<T> | readonly Input<T>[]): Promise<void>
+  publish(
+    input: C.AnyDefinition | Input<unknown> | readonly Input<unknown>[],
+    data?: unknown,
+    options?: SendOptions,
+  ): Promise<void> {
+    if (isDefinition(input)) return sendTyped('event', input, data, options, (i) => this.dispatch('event', i))
+    return this.dispatch('event', input as Input<unknown>)
   }
 
-  /** Sends one command or several to their handlers; resolves once the broker(s) confirmed. */
-  send<T>(input: Input<T> | readonly Input<T>[]): Promise<void> {
+  /** Sends one command or several to their handlers (or one of a definition, validated first); resolves once the broker(s) confirmed. */
+  send<D extends C.CommandDefinition>(definition: D, data: C.DataIn<D>, options?: SendOptions): Promise<void>
+  send<T>(input: Input<T> | readonly Input<T>[]): Promise<void>
+  send(
+    input: C.AnyDefinition | Input<unknown> | readonly Input<unknown>[],
+    data?: unknown,
+    options?: SendOptions,
+  ): Promise<void> {
+    if (isDefinition(input))
+      return sendTyped('command', input, data, options, (i) => this.dispatch('command', i))
     return this.dispatch('command', input)
   }
 
-  /** Asks a query and waits for its answer (the handler's return value), or rejects on timeout or on the handler's error. */
-  async query<R = unknown, T = unknown>(input: Input<T>, options: QueryOptions = {}): Promise<R> {
+  /** Asks a query and waits for its answer (the handler's return value; of a definition: checked by its answer schema), or rejects on timeout or on the handler's error. */
+  query<Q extends C.QueryDefinition>(
+    definition: Q,
+    data: C.DataIn<Q>,
+    options?: SendOptions & QueryOptions,
+  ): Promise<C.AnswerOut<Q>>
+  query<T = unknown, R = unknown>(input: Input<T>, options?: QueryOptions): Promise<R>
+  query(
+    input: C.AnyDefinition | Input<unknown>,
+    data?: unknown,
+    options?: SendOptions & QueryOptions,
+  ): Promise<unknown> {
+    if (!isDefinition(input)) return this.ask(input, data as QueryOptions | undefined)
+    const { timeoutMs, ...attributes } = options ?? {}
+    return sendTyped('query', input, data, attributes, (i) => this.ask(i, { timeoutMs })).then((answer) =>
+      parseAnswer(input as C.QueryDefinition, answer),
+    )
+  }
+
+  private async ask(input: Input<unknown>, options: QueryOptions = {}): Promise<unknown> {
+    checkMessages(input)
+    checkOptionsObject(options)
+    checkDurationArgument(options?.timeoutMs, 'options.timeoutMs')
+    options ??= {}
     this.assertSending()
     const timeoutMs = options.timeoutMs ?? this.settings.queryTimeoutMs
     const draft = toEnvelope('query', input, this.settings.source)
@@ -281,20 +409,44 @@ export class Bus {
       [Ext.replyTo]: replyChannel.name,
       [Ext.deadline]: new Date(Date.now() + timeoutMs).toISOString(),
     })
-    const answer = this.replies.expect(query, timeoutMs)
-    // The answer may arrive, and reject, before the broker has confirmed the query;
-    // it is awaited below, so it must not count as unhandled meanwhile.
-    answer.catch(() => undefined)
-    try {
-      await guarded.publish(channel, [query])
-    } catch (error) {
-      this.replies.cancel(query.id)
-      throw error
+    const round = async () => {
+      const answer = this.replies.expect(query, timeoutMs)
+      // The answer may arrive, and reject, before the broker has confirmed the query;
+      // it is awaited below, so it must not count as unhandled meanwhile.
+      answer.catch(() => undefined)
+      try {
+        // A publish that never confirms must not outlast the query's own timeout.
+        await Promise.race([this.publishTo(guarded, channel, 'query', [query]), answer])
+      } catch (error) {
+        this.replies.cancel(query.id)
+        throw error
+      }
+      return await answer
     }
-    return (await answer) as R
+    const instrumentation = this.settings.instrumentation
+    if (!instrumentation) return round()
+    return instrumentation.query({ transport, system: guarded.name, channel }, query, round)
+  }
+
+  /** Publishes through the instrumentation's send hook when there is one. */
+  private publishTo(
+    transport: GuardedTransport,
+    channel: Channel,
+    kind: MessageKind,
+    events: readonly Envelope[],
+  ): Promise<void> {
+    const instrumentation = this.settings.instrumentation
+    if (!instrumentation) return transport.publish(channel, events)
+    return instrumentation.send(
+      { transport: transport.key, system: transport.name, channel },
+      kind,
+      events,
+      (e) => transport.publish(channel, e),
+    )
   }
 
   private async dispatch<T>(kind: MessageKind, input: Input<T> | readonly Input<T>[]): Promise<void> {
+    checkMessages(input)
     this.assertSending()
     const inputs = Array.isArray(input) ? (input as readonly Input<T>[]) : [input as Input<T>]
     // Most batches go to one channel: group only when a destination differs from the first.
@@ -329,17 +481,21 @@ export class Bus {
       }
     }
     if (!first) return
-    if (!others) return first.transport.publish(first.channel, first.events)
-    await Promise.all([first, ...others.values()].map((b) => b.transport.publish(b.channel, b.events)))
+    if (!others) return this.publishTo(first.transport, first.channel, kind, first.events)
+    await Promise.all(
+      [first, ...others.values()].map((b) => this.publishTo(b.transport, b.channel, kind, b.events)),
+    )
   }
 
   private host(): ConsumerHost {
     return {
       logger: this.settings.logger,
       retry: this.settings.retry,
+      maxDeliveries: this.settings.maxDeliveries,
       middleware: this.middleware,
       signal: this.abort.signal,
       sender: this,
+      ...(this.settings.instrumentation ? { instrumentation: this.settings.instrumentation } : {}),
       reply: (transport, query, outcome) => this.reply(transport, query, outcome),
     }
   }
@@ -354,16 +510,37 @@ export class Bus {
       this.settings.logger.warn('query without replyto; answer dropped', { id: query.id, type: query.type })
       return
     }
-    const failed = 'error' in outcome
-    const reply = createEnvelope('event', {
-      type: `${query.type}.reply`,
-      source: this.settings.source,
-      correlationid: query.id,
-      causationid: query.id,
-      data: failed ? { message: outcome.error } : outcome.data,
-      extensions: { [Ext.replyStatus]: failed ? 'error' : 'ok' },
-    })
-    await transport.publish({ name: replyTo, kind: 'queue', reply: true }, [reply])
+    const channel: Channel = { name: replyTo, kind: 'queue', reply: true }
+    const replyOf = (result: { data: unknown } | { error: string }) => {
+      const failed = 'error' in result
+      return createEnvelopeWith(
+        'event',
+        {
+          type: `${query.type}.reply`,
+          source: this.settings.source,
+          correlationid: query.id,
+          causationid: query.id,
+          data: failed ? { message: result.error } : result.data,
+        },
+        undefined,
+        { [Ext.replyStatus]: failed ? 'error' : 'ok' },
+      )
+    }
+    try {
+      await this.publishTo(transport, channel, 'event', [replyOf(outcome)])
+    } catch (error) {
+      // An answer that cannot be encoded or is too large would fail the same way on
+      // every redelivery: the asker gets the reason instead, once. Other failures
+      // (the broker) reject, and the query is redelivered.
+      if (!(error instanceof EnvelopeError || error instanceof MessageTooLargeError)) throw error
+      const reason = `the answer could not be sent: ${errorMessage(error)}`
+      this.settings.logger.warn('answer could not be sent; the asker gets the reason', {
+        id: query.id,
+        type: query.type,
+        reason,
+      })
+      await this.publishTo(transport, channel, 'event', [replyOf({ error: reason })])
+    }
   }
 
   private transport(key: string): GuardedTransport {

@@ -1,19 +1,32 @@
+import { decodeWarning } from '../envelope/encoded.js'
 import type { Envelope, MessageKind } from '../envelope/envelope.js'
 import { Ext } from '../envelope/envelope.js'
-import { errorMessage } from '../errors.js'
+import { errorMessage, HandlerTimeoutError, isNonRetryable, OmnibusError } from '../errors.js'
 import { childLogger, type Logger } from '../logger.js'
 import type { Middleware } from '../middleware/middleware.js'
-import { compose } from '../middleware/middleware.js'
+import { compose, SKIPPED } from '../middleware/middleware.js'
+import type { Instrumentation, MessagingSource, ProcessHooks } from '../telemetry/instrumentation.js'
 import type { GuardedTransport } from '../transport/guarded.js'
 import type { Channel, Delivery, StartPosition, Subscription } from '../transport/transport.js'
 import { Semaphore, sleep } from '../util/async.js'
 import { DeliveryContext, type Handler, type HandlerContext, type Origin, type Sender } from './context.js'
-import { deadLetterChannel, deadLetterOf, deadLetterOfMalformed } from './dead-letter.js'
+import {
+  type DeathInfo,
+  deadLetterChannel,
+  deadLetterOf,
+  deadLetterOfMalformed,
+  type Remains,
+  remainsOfEvent,
+  remainsOfMalformed,
+  truncatedDeadLetter,
+} from './dead-letter.js'
 import { backoffDelay, type RetryPolicy } from './retry.js'
 
 export interface Registration {
   readonly kind: MessageKind
   readonly handler: Handler
+  /** A limit on each call: past it the handler's signal aborts and the attempt counts as failed. */
+  readonly timeoutMs?: number
 }
 
 /** One subscription of a bus: a channel, a group, and the handlers for the types that arrive there. */
@@ -31,9 +44,12 @@ export interface ConsumerPlan {
 export interface ConsumerHost {
   readonly logger: Logger
   readonly retry: RetryPolicy
+  readonly maxDeliveries: number
   readonly middleware: readonly Middleware[]
   readonly signal: AbortSignal
   readonly sender: Sender
+  /** Tracing and metrics hooks (see Instrumentation); absent: none are called. */
+  readonly instrumentation?: Instrumentation
   reply(
     transport: GuardedTransport,
     query: Envelope,
@@ -66,6 +82,9 @@ export class Consumer {
   private stopping: boolean
   /** The settlements owed to the adapter for deliveries not yet settled (see abandon()). */
   private readonly held = new Set<Held>()
+  /** This subscription as the instrumentation sees it. */
+  private readonly source: MessagingSource
+  private unsubscribed: (() => void) | undefined
 
   constructor(
     private readonly plan: ConsumerPlan,
@@ -92,6 +111,14 @@ export class Consumer {
       logger: this.logger,
       signal: host.signal,
     }
+    const inner = plan.transport.inner
+    this.source = {
+      transport: plan.transportKey,
+      system: plan.transport.name,
+      channel: plan.channel,
+      group: plan.group,
+      ...(inner.backlog ? { backlog: () => inner.backlog!(plan.channel, plan.group) } : {}),
+    }
     this.run = compose(host.middleware, (event, context) => {
       const registration = plan.handlers.get(event.type)!
       return Promise.resolve(registration.handler(event, context))
@@ -106,10 +133,12 @@ export class Consumer {
       maxInFlight,
       ...(from ? { from } : {}),
     })
+    this.unsubscribed = this.host.instrumentation?.subscribed?.(this.source)
   }
 
   /** Stops intake and waits for what was handed out to settle. */
   async stop(): Promise<void> {
+    this.unsubscribed?.()
     await this.subscription?.close()
   }
 
@@ -134,6 +163,10 @@ export class Consumer {
   /** The common case, a handled type without a key, goes on to its slot without an async frame of its own. */
   private handle(delivery: Delivery): Promise<void> {
     const event = delivery.event
+    if (event !== undefined) {
+      const warning = decodeWarning(event)
+      if (warning !== undefined) this.logger.warn(warning, { id: event.id, type: event.type })
+    }
     if (!this.stopping && event !== undefined && typeof event.partitionkey !== 'string') {
       const registration = this.plan.handlers.get(event.type)
       if (registration) return this.withSlot(event, registration, delivery.deliveryCount)
@@ -143,15 +176,18 @@ export class Consumer {
 
   private async route(delivery: Delivery): Promise<void> {
     if (this.stopping) throw new Error('bus is stopping; leave the message for the next consumer')
-    if (delivery.malformed) {
-      this.stats.malformed++
-      this.logger.warn('malformed message dead-lettered', { reason: delivery.malformed.reason })
+    const bad = delivery.malformed
+    if (bad) {
+      const info = this.death(bad.reason, delivery.deliveryCount)
       await this.deadLetter(
-        deadLetterOfMalformed(
-          delivery.malformed,
-          this.death(delivery.malformed.reason, delivery.deliveryCount),
-        ),
+        info,
+        () => deadLetterOfMalformed(bad, info),
+        () => remainsOfMalformed(bad),
       )
+      // Counted once it has left the channel: a message, not an attempt.
+      this.stats.malformed++
+      this.logger.warn('malformed message dead-lettered', { reason: bad.reason })
+      this.host.instrumentation?.malformed?.(this.source, bad.reason)
       return
     }
     const event = delivery.event
@@ -181,47 +217,106 @@ export class Consumer {
   private async withSlot(event: Envelope, registration: Registration, deliveryCount: number): Promise<void> {
     if (!this.slots.tryAcquire()) await this.slots.acquire()
     try {
-      await this.attempt(event, registration, deliveryCount)
+      const instrumentation = this.host.instrumentation
+      if (instrumentation)
+        await instrumentation.process(this.source, event, deliveryCount, (hooks) =>
+          this.attempt(event, registration, deliveryCount, hooks),
+        )
+      else await this.attempt(event, registration, deliveryCount)
     } finally {
       this.slots.release()
     }
   }
 
-  private async attempt(event: Envelope, registration: Registration, deliveryCount: number): Promise<void> {
+  private async attempt(
+    event: Envelope,
+    registration: Registration,
+    deliveryCount: number,
+    hooks?: ProcessHooks,
+  ): Promise<void> {
     const { retry } = this.host
-    if (registration.kind === 'query') return this.answer(event, deliveryCount)
-    if (deliveryCount > retry.maxAttempts) {
-      // Redelivered more often than we would retry: it keeps killing its consumer.
-      const reason = `delivered ${deliveryCount} times without being settled (its handler may crash the process)`
-      await this.deadLetter(deadLetterOf(event, this.death(reason, deliveryCount)))
+    if (registration.kind === 'query') return this.answer(event, registration, deliveryCount, hooks)
+    if (deliveryCount > this.host.maxDeliveries) {
+      // Brokers count every delivery, also those given back unhandled at a stop or a
+      // rebalance, so only a count well past what retries explain means that the
+      // message keeps killing its consumer (maxDeliveries: maxAttempts + 10 by default).
+      const reason = `delivered ${deliveryCount} times without being settled, over maxDeliveries ${this.host.maxDeliveries} (its handler may crash the process)`
+      hooks?.deadLettered(reason, deliveryCount)
+      await this.deadLetterEvent(event, this.death(reason, deliveryCount))
       return
     }
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.run(event, this.context(event, attempt, deliveryCount))
-        this.stats.handled++
+        const result = await this.call(event, registration, attempt, deliveryCount)
+        if (result === SKIPPED) this.stats.skipped++
+        else this.stats.handled++
         return
       } catch (error) {
         const reason = errorMessage(error)
-        if (attempt >= retry.maxAttempts) {
-          this.logger.error('handler failed; dead-lettering', {
-            id: event.id,
-            type: event.type,
-            attempt,
-            reason,
-          })
-          await this.deadLetter(deadLetterOf(event, this.death(reason, attempt)))
+        const hopeless = isNonRetryable(error)
+        if (hopeless || attempt >= retry.maxAttempts) {
+          this.logger.error(
+            hopeless ? 'handler says retrying cannot help; dead-lettering' : 'handler failed; dead-lettering',
+            { id: event.id, type: event.type, attempt, reason },
+          )
+          hooks?.deadLettered(reason, attempt, error)
+          await this.deadLetterEvent(event, this.death(reason, attempt))
           return
         }
         this.stats.retried++
         this.logger.warn('handler failed; will retry', { id: event.id, type: event.type, attempt, reason })
+        const delay = backoffDelay(retry, attempt)
+        hooks?.retrying(attempt, error, delay)
         // Aborted by stop(): the rejection leaves the message to the broker for redelivery.
-        await sleep(backoffDelay(retry, attempt), this.host.signal)
+        await sleep(delay, this.host.signal)
       }
     }
   }
 
-  private async answer(query: Envelope, deliveryCount: number): Promise<void> {
+  /** One handler call (through the middleware), bounded by the registration's timeoutMs if it has one. */
+  private call(
+    event: Envelope,
+    registration: Registration,
+    attempt: number,
+    deliveryCount: number,
+  ): Promise<unknown> {
+    const timeoutMs = registration.timeoutMs
+    if (timeoutMs === undefined) return this.run(event, this.context(event, attempt, deliveryCount))
+    return this.callWithin(timeoutMs, event, attempt, deliveryCount)
+  }
+
+  private async callWithin(
+    timeoutMs: number,
+    event: Envelope,
+    attempt: number,
+    deliveryCount: number,
+  ): Promise<unknown> {
+    const timeout = new AbortController()
+    const signal = AbortSignal.any([this.host.signal, timeout.signal])
+    const context = new DeliveryContext(this.host.sender, event, this.origin, attempt, deliveryCount, signal)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new HandlerTimeoutError(event.type, timeoutMs)
+        // Failed first: a handler that settles on its abort must not win the race.
+        reject(error)
+        timeout.abort(error)
+      }, timeoutMs)
+    })
+    try {
+      // A handler that ignores its signal runs on, but its attempt has failed.
+      return await Promise.race([this.run(event, context), expired])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private async answer(
+    query: Envelope,
+    registration: Registration,
+    deliveryCount: number,
+    hooks?: ProcessHooks,
+  ): Promise<void> {
     const deadline = query[Ext.deadline]
     if (typeof deadline === 'string' && Date.parse(deadline) < Date.now()) {
       this.stats.skipped++
@@ -231,10 +326,12 @@ export class Consumer {
     const transport = this.plan.transport
     let outcome: { data: unknown } | { error: string }
     try {
-      outcome = { data: await this.run(query, this.context(query, 1, deliveryCount)) }
+      outcome = { data: await this.call(query, registration, 1, deliveryCount) }
     } catch (error) {
+      hooks?.failed(error)
       outcome = { error: errorMessage(error) }
     }
+    // An answer that cannot be sent goes back as the asker's error (see Bus.reply), never as a redelivery.
     await this.host.reply(transport, query, outcome)
     this.stats.handled++
   }
@@ -247,9 +344,63 @@ export class Consumer {
     return { reason, attempts, channel: this.plan.channel.name, group: this.plan.group }
   }
 
-  private async deadLetter(letter: Envelope): Promise<void> {
-    await this.plan.transport.publish(deadLetterChannel(this.plan.channel.name), [letter])
-    this.stats.deadLettered++
+  private deadLetterEvent(event: Envelope, info: DeathInfo): Promise<void> {
+    return this.deadLetter(
+      info,
+      () => deadLetterOf(event, info),
+      () => remainsOfEvent(event),
+    )
+  }
+
+  /**
+   * Publishes the dead letter whole; when it cannot be (too large for the broker
+   * once base64-encoded, headers over a client's or broker's limit, …), a
+   * truncated one, and failing that a bare one: the message must leave the
+   * channel, or it comes back forever. Rejects only when nothing could be
+   * published (the broker is down), leaving the message for redelivery.
+   */
+  private async deadLetter(info: DeathInfo, whole: () => Envelope, remains: () => Remains): Promise<void> {
+    const { transport, channel } = this.plan
+    const dlq = deadLetterChannel(channel.name)
+    const budget = Math.max(
+      0,
+      Math.min(64 * 1024, Math.floor((transport.capabilities.maxMessageBytes - 8192) / 2)),
+    )
+    const attempts: [string, () => Envelope][] = [
+      ['whole', whole],
+      ['truncated', () => truncatedDeadLetter(remains(), info, budget)],
+      ['bare', () => truncatedDeadLetter(remains(), info, 0)],
+    ]
+    for (const [i, [form, letter]] of attempts.entries()) {
+      try {
+        const sent = letter()
+        await transport.publish(dlq, [sent])
+        this.stats.deadLettered++
+        // Every dead-lettering is said, whatever the logger's level filter lets through below warn.
+        this.logger.warn('message dead-lettered', {
+          channel: channel.name,
+          group: this.plan.group,
+          id: sent.id,
+          type: sent.type,
+          reason: info.reason,
+          to: dlq.name,
+          ...(form === 'whole' ? {} : { form }),
+        })
+        return
+      } catch (error) {
+        const last = i === attempts.length - 1
+        const closed = error instanceof OmnibusError && error.code === 'TRANSPORT_CLOSED'
+        const cause =
+          error instanceof Error && error.cause !== undefined ? errorMessage(error.cause) : undefined
+        this.logger[last || closed ? 'error' : 'warn'](
+          last || closed
+            ? 'dead letter could not be published; the message stays on its channel'
+            : `${form} dead letter could not be published; trying a smaller one`,
+          { channel: dlq.name, reason: info.reason, error: errorMessage(error), ...(cause ? { cause } : {}) },
+        )
+        if (last || closed || this.stopping) throw error
+      }
+    }
   }
 }
 

@@ -1,3 +1,6 @@
+import type * as C from '../catalog/define.js'
+import { isDefinition } from '../catalog/define.js'
+import type { SendOptions } from '../catalog/typed.js'
 import type { Envelope, EnvelopeInput } from '../envelope/envelope.js'
 import type { Logger } from '../logger.js'
 
@@ -17,15 +20,28 @@ export interface HandlerContext {
   readonly channel: string
   readonly group: string
   readonly logger: Logger
-  /** Aborted when the bus stops; long handlers may give up early (the message is then redelivered). */
+  /**
+   * Aborted when the bus stops (long handlers may give up early; the message is then
+   * redelivered), or when the handler's `timeoutMs` runs out (the attempt has failed).
+   */
   readonly signal: AbortSignal
   /** Publishes a follow-up event that carries this message's correlation id and names it as cause. */
-  publish<T>(input: EnvelopeInput<T>): Promise<void>
+  publish<D extends C.EventDefinition>(definition: D, data: C.DataIn<D>, options?: SendOptions): Promise<void>
+  publish<T>(input: Untyped<T>): Promise<void>
   /** Sends a follow-up command, correlated the same way. */
-  send<T>(input: EnvelopeInput<T>): Promise<void>
+  send<D extends C.CommandDefinition>(definition: D, data: C.DataIn<D>, options?: SendOptions): Promise<void>
+  send<T>(input: Untyped<T>): Promise<void>
   /** Asks a follow-up query, correlated the same way. */
-  query<R = unknown, T = unknown>(input: EnvelopeInput<T>, options?: QueryOptions): Promise<R>
+  query<Q extends C.QueryDefinition>(
+    definition: Q,
+    data: C.DataIn<Q>,
+    options?: SendOptions & QueryOptions,
+  ): Promise<C.AnswerOut<Q>>
+  query<T = unknown, R = unknown>(input: Untyped<T>, options?: QueryOptions): Promise<R>
 }
+
+/** An envelope input, never a message definition (those take the typed overloads). */
+type Untyped<T> = EnvelopeInput<T> & { readonly kind?: never }
 
 export type Handler<T = unknown, R = unknown> = (
   event: Envelope<T>,
@@ -45,9 +61,9 @@ export function followUp<T>(cause: Envelope, input: EnvelopeInput<T>): EnvelopeI
 
 /** What a context sends follow-ups through: the bus. */
 export interface Sender {
-  publish<T>(input: EnvelopeInput<T>): Promise<void>
-  send<T>(input: EnvelopeInput<T>): Promise<void>
-  query<R, T>(input: EnvelopeInput<T>, options?: QueryOptions): Promise<R>
+  publish(input: EnvelopeInput | C.AnyDefinition, data?: unknown, options?: SendOptions): Promise<void>
+  send(input: EnvelopeInput | C.AnyDefinition, data?: unknown, options?: SendOptions): Promise<void>
+  query(input: EnvelopeInput | C.AnyDefinition, data?: unknown, options?: QueryOptions): Promise<unknown>
 }
 
 /** Where a delivery came from; the same for every delivery of one subscription. */
@@ -67,6 +83,8 @@ export class DeliveryContext implements HandlerContext {
     private readonly origin: Origin,
     readonly attempt: number,
     readonly deliveryCount: number,
+    /** A signal of this call alone (a handler with timeoutMs); otherwise the subscription's. */
+    private readonly callSignal?: AbortSignal,
   ) {}
 
   get transport(): string {
@@ -82,16 +100,30 @@ export class DeliveryContext implements HandlerContext {
     return this.origin.logger
   }
   get signal(): AbortSignal {
-    return this.origin.signal
+    return this.callSignal ?? this.origin.signal
   }
 
-  publish<T>(input: EnvelopeInput<T>): Promise<void> {
+  publish(input: EnvelopeInput | C.AnyDefinition, data?: unknown, options?: SendOptions): Promise<void> {
+    if (isDefinition(input)) return this.sender.publish(input, data, this.typed(input, options))
     return this.sender.publish(followUp(this.cause, input))
   }
-  send<T>(input: EnvelopeInput<T>): Promise<void> {
+  send(input: EnvelopeInput | C.AnyDefinition, data?: unknown, options?: SendOptions): Promise<void> {
+    if (isDefinition(input)) return this.sender.send(input, data, this.typed(input, options))
     return this.sender.send(followUp(this.cause, input))
   }
-  query<R = unknown, T = unknown>(input: EnvelopeInput<T>, options?: QueryOptions): Promise<R> {
-    return this.sender.query<R, T>(followUp(this.cause, input), options)
+  /** Typed `never`: one implementation serves both overloads' answer types. */
+  query(
+    input: EnvelopeInput | C.AnyDefinition,
+    data?: unknown,
+    options?: SendOptions & QueryOptions,
+  ): Promise<never> {
+    const answer = isDefinition(input)
+      ? this.sender.query(input, data, this.typed(input, options))
+      : this.sender.query(followUp(this.cause, input), data as QueryOptions | undefined)
+    return answer as Promise<never>
+  }
+  /** A typed follow-up's attributes: the caller's, plus the correlation of this message. */
+  private typed<O extends SendOptions>(definition: C.AnyDefinition, options: O | undefined): O {
+    return followUp(this.cause, { ...options, type: definition.type }) as unknown as O
   }
 }

@@ -8,7 +8,7 @@ interface Pending {
   readonly type: string
   resolve(data: unknown): void
   reject(error: Error): void
-  timer: NodeJS.Timeout
+  timer: ReturnType<typeof setTimeout>
 }
 
 /**

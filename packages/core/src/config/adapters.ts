@@ -1,4 +1,4 @@
-import { ConfigError, errorMessage } from '../errors.js'
+import { ArgumentError, ConfigError, errorMessage } from '../errors.js'
 import { memoryAdapter } from '../transport/memory.js'
 import type { TransportAdapter } from '../transport/transport.js'
 
@@ -14,6 +14,18 @@ const registry = new Map<string, TransportAdapter>([[memoryAdapter.name, memoryA
 
 /** Makes an adapter available to configs under its name (for adapters outside the Omnibus packages). */
 export function registerAdapter(adapter: TransportAdapter): void {
+  if (
+    typeof adapter !== 'object' ||
+    adapter === null ||
+    typeof adapter.name !== 'string' ||
+    adapter.name === '' ||
+    typeof adapter.create !== 'function'
+  ) {
+    throw new ArgumentError(
+      'adapter',
+      'must be an object with a name (non-empty string) and a create function',
+    )
+  }
   registry.set(adapter.name, adapter)
 }
 

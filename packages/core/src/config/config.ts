@@ -3,7 +3,9 @@ import type { MessageKind } from '../envelope/envelope.js'
 import { ConfigError, errorMessage } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Route } from '../routing/router.js'
+import type { Instrumentation } from '../telemetry/instrumentation.js'
 import type { Transport } from '../transport/transport.js'
+import { checkOptions, fromText, isObject, markText, nearest, type OptionSpecs } from './check.js'
 
 /** A transport named in config: the adapter's name plus its own options. */
 export interface TransportSpec {
@@ -25,6 +27,13 @@ export interface DeliveryConfig {
   queryTimeoutMs?: number
   /** How long stop() waits for running handlers. Default 10000. */
   stopTimeoutMs?: number
+  /**
+   * How often the broker may hand out one message before core dead-letters it
+   * unhandled, as one that keeps killing its consumer. Brokers count every
+   * delivery, also those given back unhandled at a stop or rebalance, so this
+   * sits above maxAttempts. Default: maxAttempts + 10.
+   */
+  maxDeliveries?: number
 }
 
 /** Everything `createBus` needs. As an object, a JSON file, or environment variables. */
@@ -40,13 +49,43 @@ export interface BusConfig {
   /** Where unrouted messages go. Required when there is more than one transport. */
   defaultTransport?: string
   delivery?: DeliveryConfig
-  /** Where Omnibus logs. Default: nowhere. */
+  /** Where Omnibus logs: a Logger (`consoleLogger()`) or a pino logger as it is. Default: nowhere. */
   logger?: Logger
+  /** Tracing and metrics hooks, e.g. `openTelemetry()` from `@omnibus/opentelemetry`. */
+  instrumentation?: Instrumentation
 }
 
 const KINDS: readonly MessageKind[] = ['event', 'command', 'query']
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v)
+
+/** The `delivery` section; durations in ms. */
+const DELIVERY: OptionSpecs = {
+  maxAttempts: { type: 'integer' },
+  initialDelayMs: { type: 'duration' },
+  maxDelayMs: { type: 'duration' },
+  maxInFlight: { type: 'integer' },
+  queryTimeoutMs: { type: 'duration' },
+  stopTimeoutMs: { type: 'duration' },
+  maxDeliveries: { type: 'integer' },
+}
+
+const ROUTE: OptionSpecs = {
+  match: { type: 'string' },
+  kind: { type: 'string', oneOf: KINDS },
+  transport: { type: 'string', required: true },
+  channel: { type: 'string' },
+}
+
+/** The keys of a bus config; transports and routes are checked further below. */
+const CONFIG: OptionSpecs = {
+  service: { type: 'string', required: true, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/ },
+  source: { type: 'string' },
+  transports: { type: 'object', required: true },
+  routes: { type: 'any' },
+  defaultTransport: { type: 'string' },
+  delivery: { type: 'object', options: DELIVERY },
+  logger: { type: 'any' },
+  instrumentation: { type: 'any' },
+}
 
 export function isTransport(value: unknown): value is Transport {
   return (
@@ -57,32 +96,36 @@ export function isTransport(value: unknown): value is Transport {
   )
 }
 
-function positiveInt(key: string, value: unknown): void {
-  if (value === undefined) return
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new ConfigError(key, `must be a whole number of 1 or more, got ${JSON.stringify(value)}`)
-  }
-}
-
-/** Checks a config's shape and cross-references; throws ConfigError naming the first wrong key. */
-export function validateConfig(config: unknown): asserts config is BusConfig {
+/**
+ * Checks a config's keys, types and cross-references, and returns it with values
+ * given as environment text read as the types their keys expect. Throws a
+ * ConfigError naming the first wrong key (and, for an unknown one, the nearest valid name).
+ * A transport's own options are the adapter's to check (at createBus).
+ */
+export function validateConfig(config: unknown): BusConfig {
   if (!isObject(config)) throw new ConfigError('(root)', 'must be an object with service and transports')
-  if (typeof config.service !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(config.service)) {
-    throw new ConfigError(
-      'service',
-      `must name the service (letters, digits, . _ -), got ${JSON.stringify(config.service)}`,
+  const checked = checkOptions(CONFIG, config, '')
+  if (checked.logger !== undefined && !isLogger(checked.logger)) {
+    throw new ConfigError('logger', 'must have debug, info, warn and error functions (e.g. consoleLogger())')
+  }
+  const instrumentation = checked.instrumentation
+  if (
+    instrumentation !== undefined &&
+    !(
+      isObject(instrumentation) &&
+      ['send', 'process', 'query'].every((h) => typeof instrumentation[h] === 'function')
     )
+  ) {
+    throw new ConfigError('instrumentation', 'must have send, process and query hooks (e.g. openTelemetry())')
   }
-  if (config.source !== undefined && (typeof config.source !== 'string' || config.source === '')) {
-    throw new ConfigError('source', 'must be a non-empty string (a URI reference)')
-  }
-  if (!isObject(config.transports) || Object.keys(config.transports).length === 0) {
+  const transports = checked.transports as Record<string, unknown>
+  if (Object.keys(transports).length === 0) {
     throw new ConfigError(
       'transports',
       'must name at least one transport, e.g. { "main": { "adapter": "memory" } }',
     )
   }
-  for (const [name, spec] of Object.entries(config.transports)) {
+  for (const [name, spec] of Object.entries(transports)) {
     if (isTransport(spec)) continue
     if (!isObject(spec))
       throw new ConfigError(`transports.${name}`, 'must be an object with an "adapter" key')
@@ -93,47 +136,41 @@ export function validateConfig(config: unknown): asserts config is BusConfig {
       )
     }
   }
-  const names = Object.keys(config.transports)
+  const names = Object.keys(transports)
   const known = (key: string, value: unknown) => {
     if (typeof value !== 'string' || !names.includes(value)) {
-      throw new ConfigError(key, `names no transport: ${JSON.stringify(value)}; defined: ${names.join(', ')}`)
+      const near = typeof value === 'string' ? nearest(value, names) : undefined
+      throw new ConfigError(
+        key,
+        `names no transport: ${JSON.stringify(value)}; ${near ? `did you mean "${near}"? ` : ''}defined: ${names.join(', ')}`,
+      )
     }
   }
-  if (config.defaultTransport !== undefined) known('defaultTransport', config.defaultTransport)
+  if (checked.defaultTransport !== undefined) known('defaultTransport', checked.defaultTransport)
   else if (names.length > 1) {
     throw new ConfigError(
       'defaultTransport',
       `is required with several transports; one of ${names.join(', ')}`,
     )
   }
-  if (config.routes !== undefined) {
-    if (!Array.isArray(config.routes)) throw new ConfigError('routes', 'must be a list of routes')
-    config.routes.forEach((route: unknown, i) => {
+  if (checked.routes !== undefined) {
+    if (!Array.isArray(checked.routes)) throw new ConfigError('routes', 'must be a list of routes')
+    checked.routes = checked.routes.map((route: unknown, i) => {
       const key = `routes[${i}]`
       if (!isObject(route)) throw new ConfigError(key, 'must be an object with a transport')
-      known(`${key}.transport`, route.transport)
-      if (route.match === undefined && route.kind === undefined) {
+      const r = checkOptions(ROUTE, route, key)
+      known(`${key}.transport`, r.transport)
+      if (r.match === undefined && r.kind === undefined) {
         throw new ConfigError(key, 'needs a "match" pattern, a "kind", or both')
       }
-      if (route.match !== undefined && (typeof route.match !== 'string' || route.match === '')) {
-        throw new ConfigError(`${key}.match`, 'must be a message type or a pattern like com.acme.order.*')
-      }
-      if (route.kind !== undefined && !KINDS.includes(route.kind as MessageKind)) {
-        throw new ConfigError(
-          `${key}.kind`,
-          `must be one of ${KINDS.join(', ')}, got ${JSON.stringify(route.kind)}`,
-        )
-      }
-      if (route.channel !== undefined && (typeof route.channel !== 'string' || route.channel === '')) {
-        throw new ConfigError(`${key}.channel`, 'must be a non-empty channel name')
-      }
+      return r
     })
   }
-  if (config.delivery !== undefined) {
-    if (!isObject(config.delivery)) throw new ConfigError('delivery', 'must be an object')
-    for (const [k, v] of Object.entries(config.delivery)) positiveInt(`delivery.${k}`, v)
-  }
+  return checked as unknown as BusConfig
 }
+
+const isLogger = (v: unknown): boolean =>
+  isObject(v) && ['debug', 'info', 'warn', 'error'].every((level) => typeof v[level] === 'function')
 
 /** Reads a JSON config file; a missing or malformed file fails naming the file and the problem. */
 export function readConfigFile(path: string): Record<string, unknown> {
@@ -154,23 +191,29 @@ export function readConfigFile(path: string): Record<string, unknown> {
 
 const camel = (s: string) => s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
 
-function parseValue(raw: string): unknown {
-  try {
-    return JSON.parse(raw)
-  } catch {
-    return raw
-  }
+/** The key of `node` an environment segment names: an existing one, whatever its case, or `fallback`. */
+function keyFor(node: Record<string, unknown>, segment: string, fallback: string): string {
+  const lower = segment.toLowerCase()
+  return (
+    Object.keys(node).find((k) => k.toLowerCase() === lower || k.toLowerCase() === fallback.toLowerCase()) ??
+    fallback
+  )
 }
 
 /**
  * The environment-variable form of a config. Each `OMNIBUS_<PATH>` variable sets
  * one key; path segments are separated by `__` and turned into camelCase
  * (`OMNIBUS_DEFAULT_TRANSPORT` → `defaultTransport`,
- * `OMNIBUS_TRANSPORTS__EVENTS__ADAPTER` → `transports.events.adapter`). Values
- * are read as JSON when they parse (`["localhost:9092"]`, `3`, `true`), as text otherwise.
+ * `OMNIBUS_TRANSPORTS__EVENTS__ADAPTER` → `transports.events.adapter`), except
+ * transport names, which are only lower-cased (`MY_BUS` → `my_bus`, or the name
+ * the file already uses, whatever its case). Values stay text here; createBus
+ * reads each as the type its key expects (a string key keeps `007`; a number
+ * key reads `5`; a list key reads JSON or a comma-separated list).
  * `OMNIBUS_CONFIG` names a JSON file (or holds inline JSON) that the other variables override.
  */
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Record<string, unknown> | undefined {
+export function configFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Record<string, unknown> | undefined {
   let config: Record<string, unknown> | undefined
   const fileOrJson = env.OMNIBUS_CONFIG
   if (fileOrJson) {
@@ -184,17 +227,28 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Record<stri
   }
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith('OMNIBUS_') || name === 'OMNIBUS_CONFIG' || raw === undefined) continue
-    const path = name.slice('OMNIBUS_'.length).split('__').map(camel)
-    if (!['service', 'source', 'transports', 'routes', 'defaultTransport', 'delivery'].includes(path[0]!))
-      continue
+    const segments = name.slice('OMNIBUS_'.length).split('__')
+    const top = camel(segments[0]!)
+    if (!(top in CONFIG)) continue
     config ??= {}
     let node = config
-    for (const segment of path.slice(0, -1)) {
-      if (!isObject(node[segment])) node[segment] = {}
-      node = node[segment] as Record<string, unknown>
+    for (let i = 0; i < segments.length; i++) {
+      const segment = segments[i]!
+      const key =
+        i === 0
+          ? top
+          : keyFor(node, segment, top === 'transports' && i === 1 ? segment.toLowerCase() : camel(segment))
+      if (i === segments.length - 1) {
+        // Core's own keys are read now (configs get spread and copied); a transport's
+        // options wait, marked, for the adapter's declared types at createBus.
+        const spec = i === 0 ? CONFIG[key] : top === 'delivery' && i === 1 ? DELIVERY[key] : undefined
+        node[key] = spec ? fromText(spec, raw, i === 0 ? key : `${top}.${key}`) : raw
+        if (!spec && !(top === 'transports' && i === 2 && key === 'adapter')) markText(node, key)
+      } else {
+        if (!isObject(node[key])) node[key] = {}
+        node = node[key] as Record<string, unknown>
+      }
     }
-    const leaf = path[path.length - 1]!
-    node[leaf] = path[0] === 'transports' && path.length === 3 && leaf === 'adapter' ? raw : parseValue(raw)
   }
   return config
 }

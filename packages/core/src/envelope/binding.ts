@@ -1,6 +1,8 @@
+import { isUtf8 } from 'node:buffer'
 import { errorMessage } from '../errors.js'
-import { dataJson, type Encoded, encoded } from './encoded.js'
+import { dataJson, Encoded, encoded } from './encoded.js'
 import { asCloudEvent, type Envelope } from './envelope.js'
+import { attributeProblem, EXTENSION_NAME_MAX, OWN_NAMES } from './rules.js'
 
 /**
  * CloudEvents ↔ bytes. Adapters own their broker's headers, but the two content
@@ -17,10 +19,17 @@ export const STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json'
  */
 export const TYPES_HEADER = 'omnibus-types'
 
-/** What an adapter hands to the decoder: the body and its headers, as strings. */
+/**
+ * A header as a broker hands it over: text, bytes (decoded here, so that invalid
+ * UTF-8 in an attribute is caught rather than turned into U+FFFD), or a typed
+ * value where the broker has types (AMQP), taken as that CloudEvents type.
+ */
+export type HeaderValue = string | Uint8Array | number | boolean | undefined
+
+/** What an adapter hands to the decoder: the body and its headers. */
 export interface WireMessage {
   body: Uint8Array
-  headers: Readonly<Record<string, string | undefined>>
+  headers: Readonly<Record<string, HeaderValue>>
   /** The message's content type, where the broker keeps it apart from the headers. */
   contentType?: string | undefined
 }
@@ -36,7 +45,7 @@ export type Decoded =
   | { event: Envelope; malformed?: undefined }
   | { event?: undefined; malformed: MalformedMessage }
 
-const REQUIRED = ['id', 'source', 'type'] as const
+const REQUIRED = ['specversion', 'id', 'source', 'type'] as const
 const textDecoder = new TextDecoder('utf-8', { fatal: true })
 /** Bytes to text for JSON: invalid UTF-8 turns into U+FFFD and then, nearly always, into a JSON error. */
 const utf8 = (body: Uint8Array): string =>
@@ -166,31 +175,68 @@ export function encodeBinary(
   return { headers, body: dataBytes(event), contentType: event.datacontenttype }
 }
 
+/** A header as text, for content types and for the headers kept with a malformed message. */
+function headerText(value: HeaderValue): string | undefined {
+  if (value === undefined || typeof value === 'string') return value
+  return value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : String(value)
+}
+
 function malformed(reason: string, message: WireMessage): Decoded {
   const headers: Record<string, string> = {}
-  for (const [k, v] of Object.entries(message.headers)) if (v !== undefined) headers[k] = v
+  for (const [k, v] of Object.entries(message.headers)) {
+    const text = headerText(v)
+    if (text !== undefined) headers[k] = text
+  }
   return { malformed: { reason, body: message.body, headers } }
 }
 
-/** Why `attributes` cannot make a CloudEvent, or undefined when they can. */
-export function invalidAttributes(attributes: Readonly<Record<string, unknown>>): string | undefined {
-  if (attributes.specversion !== '1.0') {
-    return `unsupported or missing specversion ${JSON.stringify(attributes.specversion)}`
-  }
+/** Extension names longer than the spec's SHOULD that were reported already: once per name and process. */
+const longNames = new Set<string>()
+
+/**
+ * Why `attributes` cannot make a CloudEvent that Omnibus hands to a handler
+ * (a MUST of the spec or a rule of its own extensions broken), or undefined.
+ * `warn` hears of what breaks only a SHOULD, once per name.
+ */
+export function invalidAttributes(
+  attributes: Readonly<Record<string, unknown>>,
+  warn?: (warning: string) => void,
+): string | undefined {
   for (const name of REQUIRED) {
-    const value = attributes[name]
-    if (typeof value !== 'string' || value.length === 0)
-      return `missing required CloudEvents attribute "${name}"`
+    if (attributes[name] === undefined) return `missing required CloudEvents attribute "${name}"`
+  }
+  for (const name in attributes) {
+    if (name === 'data') continue
+    const problem = attributeProblem(name, attributes[name])
+    if (problem !== undefined) return `attribute "${name}" ${problem}`
+    if (name.length > EXTENSION_NAME_MAX && !OWN_NAMES.has(name) && warn && !longNames.has(name)) {
+      if (longNames.size < MEMO_LIMIT) longNames.add(name)
+      warn(
+        `extension name "${name.slice(0, 60)}${name.length > 60 ? '…' : ''}" is ${name.length} characters, ` +
+          `over the ${EXTENSION_NAME_MAX} that CloudEvents producers should keep to; accepted`,
+      )
+    }
   }
   return undefined
 }
 
 function finish(attributes: Record<string, unknown>, message: WireMessage): Decoded {
-  const invalid = invalidAttributes(attributes)
-  return invalid === undefined ? { event: asCloudEvent(attributes) } : malformed(invalid, message)
+  let warning: string | undefined
+  const invalid = invalidAttributes(attributes, (w) => {
+    warning = w
+  })
+  if (invalid !== undefined) return malformed(invalid, message)
+  if (warning === undefined) return { event: asCloudEvent(attributes) }
+  const entry = new Encoded(undefined, undefined)
+  entry.warning = warning
+  return { event: asCloudEvent(attributes, entry) }
 }
 
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
 function decodeStructured(message: WireMessage): Decoded {
+  // Invalid bytes inside a JSON string would otherwise parse, as U+FFFD.
+  if (!isUtf8(message.body)) return malformed('structured CloudEvent body is not valid UTF-8', message)
   let parsed: unknown
   try {
     parsed = JSON.parse(utf8(message.body))
@@ -201,8 +247,16 @@ function decodeStructured(message: WireMessage): Decoded {
     return malformed('structured CloudEvent body is not a JSON object', message)
   }
   const attributes = parsed as Record<string, unknown>
-  if (typeof attributes.data_base64 === 'string') {
-    attributes.data = Buffer.from(attributes.data_base64, 'base64')
+  // The JSON format reads a null attribute as an absent one.
+  for (const name in attributes) if (attributes[name] === null && name !== 'data') delete attributes[name]
+  const base64 = attributes.data_base64
+  if (base64 !== undefined) {
+    if (attributes.data !== undefined)
+      return malformed('structured CloudEvent has both data and data_base64', message)
+    if (typeof base64 !== 'string' || !BASE64.test(base64)) {
+      return malformed('structured CloudEvent data_base64 is not base64 text', message)
+    }
+    attributes.data = Buffer.from(base64, 'base64')
     delete attributes.data_base64
   }
   return finish(attributes, message)
@@ -231,9 +285,13 @@ function decodeBinary(message: WireMessage, prefix: string, contentType: string 
     const value = headers[key]
     if (value === undefined) continue
     const name = attributeName(key, prefix, names)
-    if (name !== null) attributes[name] = value
+    if (name === null) continue
+    if (value instanceof Uint8Array) {
+      if (!isUtf8(value)) return malformed(`attribute "${name}" (header ${key}) is not valid UTF-8`, message)
+      attributes[name] = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8')
+    } else attributes[name] = value
   }
-  const types = headers[TYPES_HEADER]
+  const types = headerText(headers[TYPES_HEADER])
   if (types) {
     for (const pair of types.split(',')) {
       const [name, tag] = pair.split('=')
@@ -246,8 +304,10 @@ function decodeBinary(message: WireMessage, prefix: string, contentType: string 
   if (contentType !== undefined) attributes.datacontenttype = contentType
   if (message.body.byteLength > 0) {
     try {
-      if (isJson(contentType)) attributes.data = JSON.parse(utf8(message.body))
-      else if (isText(contentType)) attributes.data = textDecoder.decode(message.body)
+      if (isJson(contentType)) {
+        if (!isUtf8(message.body)) throw new Error('the body is not valid UTF-8')
+        attributes.data = JSON.parse(utf8(message.body))
+      } else if (isText(contentType)) attributes.data = textDecoder.decode(message.body)
       else attributes.data = Buffer.from(message.body)
     } catch (error) {
       return malformed(`data does not match its content type ${contentType}: ${errorMessage(error)}`, message)
@@ -256,10 +316,10 @@ function decodeBinary(message: WireMessage, prefix: string, contentType: string 
   return finish(attributes, message)
 }
 
-function findHeader(headers: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
+function findHeader(headers: Readonly<Record<string, HeaderValue>>, name: string): string | undefined {
   const direct = headers[name]
-  if (direct !== undefined) return direct
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value
+  if (direct !== undefined) return headerText(direct)
+  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return headerText(value)
   return undefined
 }
 

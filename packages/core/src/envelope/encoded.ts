@@ -12,12 +12,16 @@ export class Encoded {
   head: string | undefined = undefined
   /** The byte length of the structured form. */
   size: number | undefined = undefined
+  /** Set by the decoder: what the message broke of the spec's SHOULDs, for the consumer to log. */
+  warning: string | undefined = undefined
 
   constructor(
     /** The `data` (or `data_base64`) member of the structured form, as JSON text. */
     public json: string | undefined,
     /** The attributes other than data as a plain object, where the envelope's maker had one at hand. */
     readonly attributes: Readonly<Record<string, unknown>> | undefined,
+    /** Checked against the envelope rules already (made by createEnvelope, or checked when sent once). */
+    public checked = false,
   ) {}
 }
 
@@ -51,6 +55,9 @@ class Memo extends Stamp {
 
 /** Remembers `entry` as the encodings of `event`, which must not be frozen yet. */
 export const attachEncoded = (event: object, entry: Encoded): void => Memo.attach(event, entry)
+
+/** The decoder's warning about a received event, if any (read on every delivery: no allocation). */
+export const decodeWarning = (event: Envelope): string | undefined => Memo.of(event)?.warning
 
 /** Envelopes made elsewhere (the CloudEvent constructor, decoded messages) are remembered here. */
 const others = new WeakMap<object, Encoded>()

@@ -1,6 +1,17 @@
 import { CloudEvent, type CloudEventV1 } from 'cloudevents'
-import { EnvelopeError, errorMessage } from '../errors.js'
+import { EnvelopeError } from '../errors.js'
+import { dataToJson } from './data.js'
 import { attachEncoded, Encoded, encoded } from './encoded.js'
+import {
+  attributeProblem,
+  CORE_NAMES,
+  EXTENSION_NAME,
+  EXTENSION_NAME_MAX,
+  extensionValueProblem,
+  nearest,
+  OWN_NAMES,
+  show,
+} from './rules.js'
 
 /** What a message asks of its receivers; carried in the `messagekind` extension. */
 export type MessageKind = 'event' | 'command' | 'query'
@@ -48,47 +59,92 @@ export interface EnvelopeInput<T = unknown> {
   extensions?: Record<string, ExtensionValue>
 }
 
-const extensionName = /^[a-z0-9]{1,20}$/
-const reserved = new Set([
-  'id',
-  'source',
+/**
+ * A whole CloudEvent as a bus method takes it, spelled out without the CloudEvent
+ * type's index signature: with it, any misspelt field of an object literal
+ * (`correlationId`) would compile, matched by the index signature.
+ */
+export interface CloudEventInput<T = unknown> {
+  readonly specversion: string
+  readonly id: string
+  readonly source: string
+  readonly type: string
+  readonly subject?: string
+  readonly time?: string
+  readonly datacontenttype?: string
+  readonly dataschema?: string
+  readonly data?: T
+  readonly data_base64?: string
+  readonly messagekind?: unknown
+  readonly partitionkey?: unknown
+  readonly correlationid?: unknown
+  readonly causationid?: unknown
+  readonly traceparent?: unknown
+  readonly tracestate?: unknown
+}
+
+/** What the bus's send methods take: fields to make an envelope from, or a whole CloudEvent. */
+export type SendInput<T = unknown> = EnvelopeInput<T> | CloudEventInput<T>
+
+/** The fields an EnvelopeInput may have; anything else is a typo, refused with the nearest name. */
+const INPUT_FIELDS: ReadonlySet<string> = new Set([
   'type',
-  'specversion',
+  'source',
+  'id',
   'subject',
   'time',
   'datacontenttype',
   'dataschema',
   'data',
-  'data_base64',
+  'partitionkey',
+  'correlationid',
+  'causationid',
+  'traceparent',
+  'tracestate',
+  'extensions',
 ])
 
-function requireString(field: string, value: unknown, optional: boolean): void {
-  if (value === undefined && optional) return
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new EnvelopeError(field, `must be a non-empty string, got ${describe(value)}`)
-  }
+/** The checked value of input field `field`, or an EnvelopeError naming it. */
+function checked<V>(field: string, value: V): V {
+  const problem = attributeProblem(field, value)
+  if (problem !== undefined) throw new EnvelopeError(field, problem)
+  return value
 }
 
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing'
-  if (value === null) return 'null'
-  if (typeof value === 'string') return 'an empty string'
-  return `a ${typeof value}`
-}
+/** String#isWellFormed (Node 20+; the compile target's lib predates it). */
+const wellFormed = (text: string): boolean => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
 
 /** The default content type for `data`, and its JSON text when it is JSON (kept for encoding later). */
 function checkData(data: unknown): { contentType?: string; json?: string } {
   if (data === undefined || data === null) return {}
   if (data instanceof Uint8Array) return { contentType: 'application/octet-stream' }
-  if (typeof data === 'string') return { contentType: 'text/plain; charset=utf-8' }
-  let json: string | undefined
-  try {
-    json = JSON.stringify(data)
-    if (json === undefined) throw new Error(`a ${typeof data} has no JSON form`)
-  } catch (error) {
-    throw new EnvelopeError('data', `cannot be serialised to JSON: ${errorMessage(error)}`, { cause: error })
+  if (typeof data === 'string') {
+    // Sent as UTF-8 text: a lone surrogate has no UTF-8 form and would arrive as U+FFFD.
+    if (!wellFormed(data))
+      throw new EnvelopeError('data', 'is a string with unpaired surrogates, which UTF-8 cannot carry')
+    return { contentType: 'text/plain; charset=utf-8' }
   }
-  return { contentType: 'application/json', json }
+  return { contentType: 'application/json', json: dataToJson(data) }
+}
+
+function checkInputKeys(input: object): void {
+  for (const key in input) {
+    if (INPUT_FIELDS.has(key)) continue
+    const hint = nearest(key, INPUT_FIELDS)
+    const other = OWN_NAMES.has(key) || !CORE_NAMES.has(key) ? ' (other extensions go in `extensions`)' : ''
+    throw new EnvelopeError(
+      key,
+      `is not an envelope field${hint === undefined ? '' : `; did you mean "${hint}"?`}${other}`,
+    )
+  }
+}
+
+function checkTime(time: string | Date | undefined): string | undefined {
+  if (time instanceof Date) {
+    if (Number.isNaN(time.getTime())) throw new EnvelopeError('time', 'is an invalid Date')
+    return time.toISOString()
+  }
+  return time === undefined ? undefined : checked('time', time)
 }
 
 /**
@@ -142,32 +198,21 @@ function nowIso(): string {
   return lastIso
 }
 
-/** A given optional string attribute, checked. */
-function optional(field: string, value: string): string {
-  requireString(field, value, false)
-  return value
-}
-
 function checkExtension(name: string, value: unknown): void {
-  if (reserved.has(name)) {
-    throw new EnvelopeError(`extensions.${name}`, 'is a CloudEvents core attribute; set it directly')
+  const field = `extensions.${name}`
+  if (CORE_NAMES.has(name)) throw new EnvelopeError(field, 'is a CloudEvents core attribute; set it directly')
+  if (OWN_NAMES.has(name)) {
+    const how = INPUT_FIELDS.has(name) ? `set it as the \`${name}\` field` : 'Omnibus sets it itself'
+    throw new EnvelopeError(field, `is an attribute of Omnibus's own; ${how}`)
   }
-  if (!extensionName.test(name)) {
+  if (!EXTENSION_NAME.test(name) || name.length > EXTENSION_NAME_MAX) {
     throw new EnvelopeError(
-      `extensions.${name}`,
-      'extension names must be 1-20 characters of lower-case a-z and 0-9 (CloudEvents 1.0)',
+      field,
+      `extension names must be 1-${EXTENSION_NAME_MAX} characters of lower-case a-z and 0-9 (CloudEvents 1.0)`,
     )
   }
-  const ok =
-    typeof value === 'string' ||
-    typeof value === 'boolean' ||
-    (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) <= 2 ** 31)
-  if (!ok) {
-    throw new EnvelopeError(
-      `extensions.${name}`,
-      `must be a string, boolean or 32-bit integer, got ${describe(value)}`,
-    )
-  }
+  const problem = extensionValueProblem(value)
+  if (problem !== undefined) throw new EnvelopeError(field, problem)
 }
 
 /**
@@ -179,55 +224,64 @@ export function createEnvelope<T>(
   input: EnvelopeInput<T>,
   defaultSource?: string,
 ): Envelope<T> {
-  if (input === null || typeof input !== 'object') {
-    throw new EnvelopeError('input', `must be an object with at least a type, got ${describe(input)}`)
+  return createEnvelopeWith(kind, input, defaultSource, undefined)
+}
+
+/**
+ * createEnvelope for Omnibus itself, which may also set its own extensions
+ * (`replystatus`, `dlreason`, …) that users' `extensions` may not; they are checked all the same.
+ */
+export function createEnvelopeWith<T>(
+  kind: MessageKind,
+  input: EnvelopeInput<T>,
+  defaultSource: string | undefined,
+  own: Readonly<Record<string, ExtensionValue>> | undefined,
+): Envelope<T> {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new EnvelopeError('input', `must be an object with at least a type, got ${show(input)}`)
   }
-  requireString('type', input.type, false)
-  const source = input.source ?? defaultSource
-  requireString('source', source, false)
-  requireString('id', input.id, true)
-  requireString('subject', input.subject, true)
-  requireString('dataschema', input.dataschema, true)
-  requireString('datacontenttype', input.datacontenttype, true)
-  const time = input.time instanceof Date ? input.time.toISOString() : input.time
-  if (time !== undefined && Number.isNaN(Date.parse(time))) {
-    throw new EnvelopeError('time', `must be an RFC 3339 timestamp, got "${time}"`)
-  }
+  checkInputKeys(input)
+  checked('type', input.type)
+  const source = checked('source', input.source ?? defaultSource)
+  const time = checkTime(input.time)
   const { contentType, json } = checkData(input.data)
-  if (input.dataschema !== undefined && !URL.canParse(input.dataschema)) {
-    throw new EnvelopeError('dataschema', `must be an absolute URI, got "${input.dataschema}"`)
-  }
   // The attributes without data, as a plain object: kept for the structured encoding,
   // where JSON.stringify of a plain object is much faster than of the envelope's copy.
   const head: Record<string, unknown> = {
     specversion: '1.0',
-    id: input.id ?? crypto.randomUUID(),
+    id: input.id === undefined ? crypto.randomUUID() : checked('id', input.id),
     source,
     type: input.type,
     time: time ?? nowIso(),
     [Ext.kind]: kind,
   }
-  if (input.subject !== undefined) head.subject = input.subject
-  if (input.dataschema !== undefined) head.dataschema = input.dataschema
+  // Written out, not looped over by name: named loads cost less than keyed ones.
+  if (input.subject !== undefined) head.subject = checked('subject', input.subject)
+  if (input.dataschema !== undefined) head.dataschema = checked('dataschema', input.dataschema)
   const datacontenttype = input.datacontenttype ?? contentType
-  if (datacontenttype !== undefined) head.datacontenttype = datacontenttype
-  // Written out, not looped over by name: five named loads cost less than five keyed ones.
-  if (input.partitionkey !== undefined) head.partitionkey = optional('partitionkey', input.partitionkey)
-  if (input.correlationid !== undefined) head.correlationid = optional('correlationid', input.correlationid)
-  if (input.causationid !== undefined) head.causationid = optional('causationid', input.causationid)
-  if (input.traceparent !== undefined) head.traceparent = optional('traceparent', input.traceparent)
-  if (input.tracestate !== undefined) head.tracestate = optional('tracestate', input.tracestate)
-  if (input.extensions) {
-    for (const name of Object.keys(input.extensions)) {
-      const value = input.extensions[name]
+  if (datacontenttype !== undefined) head.datacontenttype = checked('datacontenttype', datacontenttype)
+  if (input.partitionkey !== undefined) head.partitionkey = checked('partitionkey', input.partitionkey)
+  if (input.correlationid !== undefined) head.correlationid = checked('correlationid', input.correlationid)
+  if (input.causationid !== undefined) head.causationid = checked('causationid', input.causationid)
+  if (input.traceparent !== undefined) head.traceparent = checked('traceparent', input.traceparent)
+  if (input.tracestate !== undefined) head.tracestate = checked('tracestate', input.tracestate)
+  const extensions = input.extensions
+  if (extensions !== undefined) {
+    if (extensions === null || typeof extensions !== 'object' || Array.isArray(extensions)) {
+      throw new EnvelopeError('extensions', `must be an object of name: value, got ${show(extensions)}`)
+    }
+    for (const name of Object.keys(extensions)) {
+      const value = extensions[name]
+      if (value === undefined) continue
       checkExtension(name, value)
       head[name] = value
     }
   }
+  if (own !== undefined) for (const name in own) head[name] = checked(name, own[name])
   const event = Object.assign(new Blank(), head)
   if (input.data !== undefined) event.data = input.data
   // Everything the JSON schema would check was checked above.
-  return seal<T>(event, new Encoded(json, head))
+  return seal<T>(event, new Encoded(json, head, true))
 }
 
 /** An event: something happened. Every subscribing group gets it. */
@@ -246,33 +300,73 @@ export function kindOf(envelope: Envelope): MessageKind | undefined {
   return kind === 'event' || kind === 'command' || kind === 'query' ? kind : undefined
 }
 
-/** A copy of `envelope` with extra or replaced attributes (the original is frozen). */
+/** A copy of `envelope` with extra or replaced attributes (the original is frozen); they are checked. */
 export function withAttributes<T>(envelope: Envelope<T>, attributes: Record<string, unknown>): Envelope<T> {
+  for (const name in attributes) {
+    const value = attributes[name]
+    if (value === undefined || name === 'data' || name === 'data_base64') continue
+    const problem =
+      attributeProblem(name, value) ??
+      (name.length > EXTENSION_NAME_MAX && !OWN_NAMES.has(name)
+        ? `extension names must be 1-${EXTENSION_NAME_MAX} characters`
+        : undefined)
+    if (problem !== undefined) throw new EnvelopeError(name, problem)
+  }
   const copy: Record<string, unknown> = { ...envelope, ...attributes }
   // The CloudEvent class keeps both data and data_base64 for bytes; give it one.
   if (copy.data !== undefined) delete copy.data_base64
   for (const [key, value] of Object.entries(copy)) if (value === undefined) delete copy[key]
-  // The same data serialises the same: keep its JSON when only attributes change.
+  // The same data serialises the same: keep its JSON (and its checked state) when only attributes change.
   const sameData = !('data' in attributes) && !('data_base64' in attributes)
-  return asCloudEvent<T>(copy, new Encoded(sameData ? encoded(envelope).json : undefined, undefined))
+  const entry = encoded(envelope)
+  return asCloudEvent<T>(
+    copy,
+    new Encoded(sameData ? entry.json : undefined, undefined, sameData && entry.checked),
+  )
+}
+
+/**
+ * Checks a CloudEvent made elsewhere (the cloudevents class, a decoded event, a
+ * plain object) as createEnvelope checks its input: it may look like one and
+ * still not be one (specversion 0.3, an empty id).
+ */
+function checkForeign(envelope: Readonly<Record<string, unknown>>): void {
+  for (const name of ['specversion', 'id', 'source', 'type']) checked(name, envelope[name])
+  for (const name in envelope) {
+    const value = envelope[name]
+    if (value === undefined || name === 'data_base64') continue
+    if (name === 'data') {
+      checkData(value)
+      continue
+    }
+    checked(name, value)
+    if (name.length > EXTENSION_NAME_MAX && !OWN_NAMES.has(name)) {
+      throw new EnvelopeError(
+        name,
+        `extension names must be 1-${EXTENSION_NAME_MAX} characters (CloudEvents 1.0)`,
+      )
+    }
+  }
+  // A frozen event cannot change after this check; a plain object could, so it is checked each time.
+  if (Object.isFrozen(envelope)) encoded(envelope as Envelope).checked = true
 }
 
 /** Turns any CloudEvent-shaped input into an envelope of `kind`, or throws naming the field. */
-export function toEnvelope<T>(
-  kind: MessageKind,
-  input: EnvelopeInput<T> | Envelope<T>,
-  defaultSource: string,
-): Envelope<T> {
-  if ('specversion' in input && input.specversion !== undefined) {
-    const envelope = input as Envelope<T>
-    const declared = kindOf(envelope)
-    if (declared !== undefined && declared !== kind) {
-      throw new EnvelopeError(
-        Ext.kind,
-        `this envelope is a ${declared}; send it with the matching bus method, not as a ${kind}`,
-      )
-    }
-    return declared === kind ? envelope : withAttributes(envelope, { [Ext.kind]: kind })
+export function toEnvelope<T>(kind: MessageKind, input: SendInput<T>, defaultSource: string): Envelope<T> {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new EnvelopeError('input', `must be an object with at least a type, got ${show(input)}`)
   }
-  return createEnvelope(kind, input as EnvelopeInput<T>, defaultSource)
+  if (!('specversion' in input) || input.specversion === undefined) {
+    return createEnvelope(kind, input as EnvelopeInput<T>, defaultSource)
+  }
+  const envelope = input as Envelope<T>
+  if (!encoded(envelope).checked) checkForeign(envelope)
+  const declared = kindOf(envelope)
+  if (declared !== undefined && declared !== kind) {
+    throw new EnvelopeError(
+      Ext.kind,
+      `this envelope is a ${declared}; send it with the matching bus method, not as a ${kind}`,
+    )
+  }
+  return declared === kind ? envelope : withAttributes(envelope, { [Ext.kind]: kind })
 }

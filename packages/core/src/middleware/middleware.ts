@@ -2,6 +2,12 @@ import type { HandlerContext } from '../bus/context.js'
 import type { Envelope } from '../envelope/envelope.js'
 
 /**
+ * What a middleware returns (instead of calling `next()`) when it acknowledges a
+ * delivery without handling it, e.g. a duplicate: counted as `skipped`, not `handled`.
+ */
+export const SKIPPED: unique symbol = Symbol('omnibus.skipped')
+
+/**
  * Wraps every handler call of a bus. Call `next()` to go on (and return what it
  * returns), skip it to resolve the delivery without handling, throw to fail the attempt.
  */

@@ -47,6 +47,22 @@ export class Router {
     this.rules = routes.map((route) => ({ route, matches: route.match ? compile(route.match) : () => true }))
   }
 
+  /**
+   * The transports that may hold a channel of this name: where a route names it as
+   * its `channel`, or where a message type of that name goes (its own channel), for
+   * any kind. Usually one; several when kinds of one name go to different transports.
+   */
+  transportsOf(channel: string): string[] {
+    const found = new Set<string>()
+    for (const { route } of this.rules) if (route.channel === channel) found.add(route.transport)
+    for (const kind of ['event', 'command', 'query'] as const) {
+      const destination = this.resolve(channel, kind)
+      if (destination.channel.name === channel) found.add(destination.transport)
+    }
+    if (found.size === 0) found.add(this.defaultTransport)
+    return [...found]
+  }
+
   resolve(type: string, kind: MessageKind): Destination {
     const hit = this.cache[kind].get(type)
     if (hit) return hit

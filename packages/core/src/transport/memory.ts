@@ -375,7 +375,23 @@ export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTra
   return new MemoryTransport(options)
 }
 
-export const memoryAdapter: TransportAdapter<MemoryTransportOptions> = {
+/** Brokers of memory transports made from config, one per retainMessages value asked for. */
+const configBrokers = new Map<number, MemoryBroker>()
+
+export const memoryAdapter: TransportAdapter<MemoryTransportOptions & { retainMessages?: number }> = {
   name: MEMORY,
-  create: (options) => new MemoryTransport(options),
+  options: {
+    broker: { type: 'any' },
+    maxMessageBytes: { type: 'integer' },
+    retainMessages: { type: 'integer', min: 0, infinity: true },
+  },
+  create: ({ retainMessages, ...options }) => {
+    // Config cannot pass a broker object: transports asking for the same retention share one.
+    if (retainMessages !== undefined && !options.broker && retainMessages !== DEFAULT_RETAINED_MESSAGES) {
+      const broker = configBrokers.get(retainMessages) ?? new MemoryBroker({ retainMessages })
+      configBrokers.set(retainMessages, broker)
+      return new MemoryTransport({ ...options, broker })
+    }
+    return new MemoryTransport(options)
+  },
 }

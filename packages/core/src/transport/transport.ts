@@ -1,3 +1,4 @@
+import type { OptionSpecs } from '../config/check.js'
 import type { Decoded } from '../envelope/binding.js'
 import type { Envelope } from '../envelope/envelope.js'
 import type { Logger } from '../logger.js'
@@ -115,6 +116,13 @@ export interface Transport {
     options: SubscribeOptions,
   ): Promise<Subscription>
   /**
+   * Optional: how many messages of `channel` wait for `group` (not yet consumed,
+   * or consumed and not yet settled), or undefined when the broker cannot say
+   * now. Read by the backlog gauge of `@omnibus/opentelemetry`; a transport that
+   * can never tell leaves it out and says why in `capabilities.notes.backlog`.
+   */
+  backlog?(channel: Channel, group: string): Promise<number | undefined>
+  /**
    * Releases connections. Core calls it at most once, after it closed every subscription it made
    * (each settling its in-flight deliveries), so an adapter need not track its subscriptions for this;
    * one a caller left open may simply die with the connection (the broker redelivers what it held).
@@ -125,6 +133,11 @@ export interface Transport {
 /** What an adapter package exports (as `adapter`) so that configs can name it. */
 export interface TransportAdapter<Options = Record<string, unknown>> {
   readonly name: string
+  /**
+   * The options `create` accepts. When given, createBus checks them first (unknown keys
+   * and wrong types fail naming the key, environment text becomes the declared types).
+   */
+  readonly options?: OptionSpecs
   /** Builds a transport from config options; throws ConfigError naming the key of a bad option. */
   create(options: Options, context: TransportContext): Transport
 }

@@ -49,7 +49,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** Runs `task`, but gives up waiting after `ms` (the task itself goes on). True if it finished in time. */
 export async function within(ms: number, task: Promise<unknown>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
+  let timer: ReturnType<typeof setTimeout> | undefined
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), ms)
   })

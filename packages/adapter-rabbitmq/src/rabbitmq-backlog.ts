@@ -1,0 +1,41 @@
+import type { ChannelModel } from 'amqplib'
+
+/** The management plugin's HTTP port on the broker's host (RabbitMQ's default). */
+const MANAGEMENT_PORT = 15672
+
+/**
+ * The messages of `queue` not yet acknowledged: `messages_ready` plus
+ * `messages_unacknowledged` from the management API on the broker's host (same
+ * user and vhost as the AMQP URL), which refreshes them every few seconds. Where
+ * that API cannot be reached, the ready count of a passive declare (AMQP tells no
+ * unacknowledged count).
+ */
+export async function rabbitmqBacklog(model: ChannelModel, amqpUrl: string, queue: string): Promise<number> {
+  const fromApi = await managementCount(amqpUrl, queue).catch(() => undefined)
+  if (fromApi !== undefined) return fromApi
+  // A passive declare of a missing queue closes its channel: a channel of its own.
+  const ch = await model.createChannel()
+  ch.on('error', () => undefined)
+  try {
+    return (await ch.checkQueue(queue)).messageCount
+  } finally {
+    await ch.close().catch(() => undefined)
+  }
+}
+
+async function managementCount(amqpUrl: string, queue: string): Promise<number | undefined> {
+  const url = new URL(amqpUrl)
+  const vhost = decodeURIComponent(url.pathname.slice(1)) || '/'
+  const scheme = url.protocol === 'amqps:' ? 'https' : 'http'
+  const api = `${scheme}://${url.hostname}:${MANAGEMENT_PORT}/api/queues/${encodeURIComponent(vhost)}/${encodeURIComponent(queue)}`
+  const user = decodeURIComponent(url.username || 'guest')
+  const password = decodeURIComponent(url.password || 'guest')
+  const response = await fetch(api, {
+    headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
+    signal: AbortSignal.timeout(2000),
+  })
+  if (!response.ok) return undefined
+  const body = (await response.json()) as { messages_ready?: number; messages_unacknowledged?: number }
+  if (typeof body.messages_ready !== 'number') return undefined
+  return body.messages_ready + (body.messages_unacknowledged ?? 0)
+}

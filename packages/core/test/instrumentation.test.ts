@@ -1,0 +1,115 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  asLogger,
+  type Bus,
+  createBus,
+  type Instrumentation,
+  type Logger,
+  MemoryBroker,
+  memoryTransport,
+} from '../src/index.js'
+
+const buses: Bus[] = []
+afterEach(async () => {
+  await Promise.all(buses.splice(0).map((b) => b.stop()))
+})
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+/** Records what the bus tells its instrumentation, and marks what it sends. */
+function recorder() {
+  const calls: string[] = []
+  const instrumentation: Instrumentation = {
+    async send(to, kind, events, publish) {
+      calls.push(`send ${kind} ${to.system}/${to.transport} ${to.channel.name} x${events.length}`)
+      await publish(events.map((e) => e))
+    },
+    async process(from, event, count, handle) {
+      calls.push(`process ${from.channel.name} ${from.group} ${event.type} #${count}`)
+      await handle({
+        retrying: (attempt) => calls.push(`retry ${attempt}`),
+        deadLettered: (_r, attempts) => calls.push(`dead-lettered after ${attempts}`),
+        failed: () => calls.push('query failed'),
+      })
+    },
+    async query(to, query, ask) {
+      calls.push(`query ${to.channel.name} ${query.type}`)
+      return ask()
+    },
+    subscribed(from) {
+      calls.push(`subscribed ${from.channel.name} backlog:${typeof from.backlog}`)
+      return () => calls.push(`unsubscribed ${from.channel.name}`)
+    },
+  }
+  return { calls, instrumentation }
+}
+
+describe('instrumentation hooks', () => {
+  it('are called around publish, every delivery with its retries and dead letter, queries and replies', async () => {
+    const { calls, instrumentation } = recorder()
+    const b = await createBus({
+      service: 'svc',
+      transports: { m: memoryTransport({ broker: new MemoryBroker() }) },
+      delivery: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 1 },
+      instrumentation,
+    })
+    buses.push(b)
+    b.on('com.acme.failing', () => {
+      throw new Error('no')
+    })
+    b.answer('com.acme.level', () => 3)
+    await b.start()
+    await b.publish({ type: 'com.acme.failing', data: {} })
+    expect(await b.query({ type: 'com.acme.level', data: {} })).toBe(3)
+    await until(() => calls.includes('dead-lettered after 2'), 'the dead letter')
+    await b.stop()
+    expect(calls).toEqual(
+      expect.arrayContaining([
+        'subscribed com.acme.failing backlog:undefined',
+        'send event memory/m com.acme.failing x1',
+        'process com.acme.failing svc com.acme.failing #1',
+        'retry 1',
+        'query com.acme.level com.acme.level',
+        'send query memory/m com.acme.level x1',
+        'process com.acme.level com.acme.level com.acme.level #1',
+        'unsubscribed com.acme.failing',
+      ]),
+    )
+    // The answer goes back through the send hook too.
+    expect(calls.some((c) => c.startsWith('send event memory/m omnibus.reply.svc.'))).toBe(true)
+  })
+
+  it('refuses an instrumentation without its hooks, naming the key', async () => {
+    await expect(
+      createBus({
+        service: 'svc',
+        transports: { m: { adapter: 'memory' } },
+        instrumentation: {} as Instrumentation,
+      }),
+    ).rejects.toThrow(/instrumentation/)
+  })
+})
+
+describe('a pino logger as the logger option', () => {
+  it('gets its fields first and its message second', () => {
+    const lines: unknown[][] = []
+    const pinoLike = {
+      [Symbol.for('pino.serializers')]: {},
+      debug: (...a: unknown[]) => lines.push(a),
+      info: (...a: unknown[]) => lines.push(a),
+      warn: (...a: unknown[]) => lines.push(a),
+      error: (...a: unknown[]) => lines.push(a),
+    }
+    const logger = asLogger(pinoLike as unknown as Logger)
+    logger.info('bus started', { service: 'svc' })
+    expect(lines).toEqual([[{ service: 'svc' }, 'bus started']])
+    const plain: Logger = { debug() {}, info() {}, warn() {}, error() {} }
+    expect(asLogger(plain)).toBe(plain)
+  })
+})

@@ -1,0 +1,111 @@
+import { createBus, MemoryBroker, memoryTransport } from '@omnibus/core'
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
+import { describe, expect, it } from 'vitest'
+import { conversation, expectConversation, sdk, uniq, waitFor } from './helpers.js'
+
+describe('tracing on the memory transport', () => {
+  it('makes publish → process → follow-up send → process one trace, with the conventions attributes', async () => {
+    const telemetry = sdk()
+    const result = await conversation(telemetry, memoryTransport({ broker: new MemoryBroker() }))
+    expectConversation(result, { send: 'omnibus_memory', process: 'omnibus_memory' })
+  })
+
+  it("with processParent 'link' starts a trace per process span, linked to the producer", async () => {
+    const telemetry = sdk()
+    const { spans } = await conversation(telemetry, memoryTransport({ broker: new MemoryBroker() }), {
+      processParent: 'link',
+    })
+    const send = spans.find((s) => s.kind === SpanKind.PRODUCER && !s.parentSpanContext)!
+    const process = spans.find((s) => s.links[0]?.context.spanId === send.spanContext().spanId)!
+    expect(process.kind).toBe(SpanKind.CONSUMER)
+    expect(process.parentSpanContext).toBeUndefined()
+    expect(process.spanContext().traceId).not.toBe(send.spanContext().traceId)
+    // Follow-ups are children of the process span.
+    const followUp = spans.find((s) => s.parentSpanContext?.spanId === process.spanContext().spanId)!
+    expect(followUp.kind).toBe(SpanKind.PRODUCER)
+  })
+
+  it('shows retries as span events, dead-lettering as an event and an error status, and counts them', async () => {
+    const telemetry = sdk()
+    const type = `com.omnibus.${uniq('fail')}`
+    const bus = await createBus({
+      service: 'svc',
+      transports: { m: memoryTransport({ broker: new MemoryBroker() }) },
+      delivery: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 2 },
+      instrumentation: telemetry.instrumentation(),
+    })
+    bus.on(type, () => {
+      throw new TypeError('bad stock')
+    })
+    await bus.start()
+    await bus.publish({ type, data: {} })
+    await waitFor('the dead letter', () => bus.stats().deadLettered === 1)
+    await waitFor('the process span', () => telemetry.spans().some((s) => s.name === `process ${type}`))
+    await bus.stop()
+    const process = telemetry.spans().find((s) => s.name === `process ${type}`)!
+    expect(process.events.map((e) => e.name)).toEqual(['retry', 'retry', 'dead_letter'])
+    expect(process.events[0]!.attributes).toMatchObject({ 'omnibus.attempt': 1, 'error.type': 'TypeError' })
+    expect(process.status.code).toBe(SpanStatusCode.ERROR)
+    expect(process.attributes['error.type']).toBe('TypeError')
+    const retries = await telemetry.metric('omnibus.consumer.retries')
+    expect(retries?.dataPoints[0]?.value).toBe(2)
+    const dead = await telemetry.metric('omnibus.consumer.dead_letters')
+    expect(dead?.dataPoints[0]?.value).toBe(1)
+    const consumed = await telemetry.metric('messaging.client.consumed.messages')
+    expect(consumed?.dataPoints[0]).toMatchObject({
+      value: 1,
+      attributes: { 'omnibus.outcome': 'dead_lettered', 'messaging.destination.name': type },
+    })
+  })
+
+  it('traces a query round trip: query span, send, the answer handler, its reply', async () => {
+    const telemetry = sdk()
+    const type = `com.omnibus.${uniq('level')}`
+    const broker = new MemoryBroker()
+    const asker = await createBus({
+      service: 'asker',
+      transports: { m: memoryTransport({ broker }) },
+      instrumentation: telemetry.instrumentation(),
+    })
+    const answerer = await createBus({
+      service: 'answerer',
+      transports: { m: memoryTransport({ broker }) },
+      instrumentation: telemetry.instrumentation(),
+    })
+    answerer.answer(type, () => ({ available: 3 }))
+    await Promise.all([asker.start(), answerer.start()])
+    expect(await asker.query({ type, data: {} })).toEqual({ available: 3 })
+    await waitFor('the query span', () => telemetry.spans().some((s) => s.name === `query ${type}`))
+    await Promise.all([asker.stop(), answerer.stop()])
+    const spans = telemetry.spans()
+    const query = spans.find((s) => s.name === `query ${type}`)!
+    const send = spans.find((s) => s.name === `send ${type}`)!
+    const process = spans.find((s) => s.name === `process ${type}`)!
+    const reply = spans.find((s) => s.name.startsWith('send omnibus.reply.asker.'))!
+    expect(query.kind).toBe(SpanKind.CLIENT)
+    expect(send.parentSpanContext?.spanId).toBe(query.spanContext().spanId)
+    expect(process.parentSpanContext?.spanId).toBe(send.spanContext().spanId)
+    expect(reply.parentSpanContext?.spanId).toBe(process.spanContext().spanId)
+    expect(reply.attributes['messaging.destination.temporary']).toBe(true)
+  })
+
+  it('counts sends with their duration, and a batch is one span with its message count', async () => {
+    const telemetry = sdk()
+    const type = `com.omnibus.${uniq('batch')}`
+    const bus = await createBus({
+      service: 'svc',
+      transports: { m: memoryTransport({ broker: new MemoryBroker() }) },
+      instrumentation: telemetry.instrumentation(),
+    })
+    await bus.start()
+    await bus.publish([1, 2, 3].map((n) => ({ type, data: { n } })))
+    await bus.stop()
+    const sends = telemetry.spans().filter((s) => s.name === `send ${type}`)
+    expect(sends).toHaveLength(1)
+    expect(sends[0]!.attributes['messaging.batch.message_count']).toBe(3)
+    const sent = await telemetry.metric('messaging.client.sent.messages')
+    expect(sent?.dataPoints[0]?.value).toBe(3)
+    const duration = await telemetry.metric('messaging.client.operation.duration')
+    expect(duration?.descriptor.unit).toBe('s')
+  })
+})
