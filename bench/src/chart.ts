@@ -69,7 +69,7 @@ const PEER_GROUP = 2 * (BAR + 4) + 60
 
 /** Omnibus's throughput over each peer's on the same broker, publish and end to end, with the 1.0 line. */
 export function peerChart(ratios: readonly PeerRatio[]): string {
-  const width = Math.max(480, 100 + ratios.length * PEER_GROUP)
+  const width = Math.max(760, 100 + ratios.length * PEER_GROUP)
   const height = 320
   const top = 40
   const bottom = 240

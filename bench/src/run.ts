@@ -48,6 +48,7 @@ function summarise(results: SideResult[]) {
     e2ePerSec: pick('e2ePerSec'),
     p50Ms: pick('p50Ms'),
     p99Ms: pick('p99Ms'),
+    pacedConfirmP50Ms: pick('pacedConfirmP50Ms'),
     saturatedP50Ms: pick('saturatedP50Ms'),
     saturatedP99Ms: pick('saturatedP99Ms'),
     maxRssMb: pick('maxRssMb'),
@@ -99,20 +100,34 @@ for (const name of wanted) {
   ]
   const results: Record<string, SideResult[]> = Object.fromEntries(sides.map((s) => [s, []]))
   let failure: string | undefined
+  const retried: string[] = []
   for (let round = 1; round <= ROUNDS && !failure; round++) {
     process.stderr.write(`${name}: round ${round}/${ROUNDS}\r`)
-    try {
-      // Every side of a round, or none: medians compare like with like.
-      const got: SideResult[] = []
-      for (const s of sides) got.push(await side(name, s, publishCount, e2eCount))
-      for (const [i, s] of sides.entries()) results[s]!.push(got[i]!)
-    } catch (error) {
-      // The worker's last words say why (execFile's message starts with the whole command line).
-      const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim()
-      const why = stderr.split('\n').findLast((line) => /error/i.test(line)) ?? (error as Error).message
-      failure = `round ${round} failed: ${why.trim().slice(0, 300)}`
+    // Every side of a round, or none: medians compare like with like. A round that failed is run
+    // again once (a shared broker hiccups now and then), and the retry is reported.
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      let current = sides[0]!
+      try {
+        const got: SideResult[] = []
+        for (const s of sides) {
+          current = s
+          got.push(await side(name, s, publishCount, e2eCount))
+        }
+        for (const [i, s] of sides.entries()) results[s]!.push(got[i]!)
+        break
+      } catch (error) {
+        // The worker's last words say why (execFile's message starts with the whole command line).
+        const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim()
+        const lines = stderr.split('\n')
+        const at = lines.findIndex((line) => /error/i.test(line))
+        const why = at >= 0 ? lines.slice(at, at + 2).join(' ') : (error as Error).message
+        const what = `round ${round}, side ${current}: ${why.trim().slice(0, 300)}`
+        if (attempt === 1) retried.push(what)
+        else failure = `${what} (twice)`
+      }
     }
   }
+  for (const what of retried) notes.push(`${name}: ran again after a failure: ${what}`)
   if (failure) {
     // One broker giving up (an emulator timing out) must not lose the other transports' figures.
     console.log(`${name}: left out (${failure})`)

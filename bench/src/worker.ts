@@ -16,6 +16,8 @@ export interface SideResult {
   /** Publish to handler start while publishing at a steady 1,000 events/s: the cost per message. */
   p50Ms: number
   p99Ms: number
+  /** In the paced phase, from publish to the broker's confirm: the publishing part of p50. */
+  pacedConfirmP50Ms?: number
   /** The same during the end-to-end run, where it is mostly time spent queueing. */
   saturatedP50Ms: number
   saturatedP99Ms: number
@@ -53,8 +55,10 @@ const PAD = 'x'.repeat(960) // with sentAt and the JSON around it, 1 KiB of data
 // The latency phase: batches of 10 every 10 ms, a load every broker here takes without queueing
 // (moto: the target's own, slower pace).
 const PACED_EVENTS = Number(process.env.OMNIBUS_BENCH_PACED_EVENTS ?? target.paced?.events ?? 3000)
-const PACED_BATCH = target.paced?.batch ?? 10
-const PACED_INTERVAL_MS = target.paced?.intervalMs ?? 10
+const PACED_BATCH = Number(process.env.OMNIBUS_BENCH_PACED_BATCH ?? target.paced?.batch ?? 10)
+const PACED_INTERVAL_MS = Number(
+  process.env.OMNIBUS_BENCH_PACED_INTERVAL_MS ?? target.paced?.intervalMs ?? 10,
+)
 const now = () => performance.timeOrigin + performance.now()
 const unique = () => Math.random().toString(36).slice(2, 10)
 const payload = (): Payload => ({ sentAt: now(), pad: PAD })
@@ -92,21 +96,26 @@ async function measure(driver: Driver): Promise<Figures> {
 
   // Paced: a batch every interval, or right after the previous one was confirmed if that took longer.
   latencies = []
+  const confirms: number[] = [] // publish call to confirmed: how much of the latency is the publish
   let next = now()
   for (let i = 0; i < PACED_EVENTS; i += PACED_BATCH) {
     const wait = next - now()
     if (wait > 0) await sleep(wait)
     next = Math.max(next + PACED_INTERVAL_MS, now())
-    await driver.publish('e2e', Array.from({ length: PACED_BATCH }, payload))
+    const batch = Array.from({ length: PACED_BATCH }, payload)
+    await driver.publish('e2e', batch)
+    confirms.push(now() - batch[0]!.sentAt)
   }
   await until(() => latencies.length >= PACED_EVENTS, 'the consumer (paced)')
   const paced = latencies.sort((a, b) => a - b)
+  confirms.sort((a, b) => a - b)
   await driver.close()
   return {
     publishPerSec,
     e2ePerSec,
     p50Ms: percentile(paced, 0.5),
     p99Ms: percentile(paced, 0.99),
+    pacedConfirmP50Ms: percentile(confirms, 0.5),
     saturatedP50Ms: percentile(saturated, 0.5),
     saturatedP99Ms: percentile(saturated, 0.99),
   }

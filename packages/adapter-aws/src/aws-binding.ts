@@ -6,6 +6,7 @@ import {
   type Envelope,
   encodeStructured,
   STRUCTURED_CONTENT_TYPE,
+  type WireMessage,
 } from '@omnibus/core'
 
 /**
@@ -108,21 +109,43 @@ function unwrapSns(body: string): SnsEnvelope | undefined {
   return undefined
 }
 
+type HeaderValue = WireMessage['headers'][string]
+
+/**
+ * An attribute as the decoder takes it: a Number attribute that is an integer as
+ * a number (a CloudEvents Integer), a Binary one as bytes (checked as UTF-8 where
+ * it is a CloudEvents attribute), a String one as it is.
+ */
+function attributeValue(
+  dataType: string | undefined,
+  text: string | undefined,
+  bytes?: Uint8Array,
+): HeaderValue {
+  if (bytes !== undefined) return bytes
+  if (text === undefined) return undefined
+  if (dataType?.startsWith('Number')) {
+    const n = Number(text)
+    if (Number.isSafeInteger(n)) return n
+  }
+  return text
+}
+
 /** Never throws: what is not a CloudEvent comes back as `malformed`, for core to dead-letter. */
 export function decodeSqsMessage(message: Message): Delivery {
   let body: Uint8Array = Buffer.from(message.Body ?? '', 'utf8')
-  const headers: Record<string, string> = {}
+  const headers: Record<string, HeaderValue> = {}
   for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
     if (name === BINARY_BODY_ATTRIBUTE && value.BinaryValue !== undefined) body = value.BinaryValue
-    else if (value.StringValue !== undefined) headers[name] = value.StringValue
-    else if (value.BinaryValue !== undefined) headers[name] = Buffer.from(value.BinaryValue).toString('utf8')
+    else headers[name] = attributeValue(value.DataType, value.StringValue, value.BinaryValue)
   }
   const sns = unwrapSns(message.Body ?? '')
   if (sns) {
     body = Buffer.from(sns.Message, 'utf8')
     for (const [name, value] of Object.entries(sns.MessageAttributes ?? {})) {
-      if (name === BINARY_BODY_ATTRIBUTE && value.Type === 'Binary') body = Buffer.from(value.Value, 'base64')
-      else headers[name] = value.Value
+      // SNS writes a Binary attribute's bytes as base64 in its JSON notification.
+      const binary = value.Type === 'Binary' ? Buffer.from(value.Value, 'base64') : undefined
+      if (name === BINARY_BODY_ATTRIBUTE && binary) body = binary
+      else headers[name] = attributeValue(value.Type, value.Value, binary)
     }
   }
   const count = Number(message.Attributes?.ApproximateReceiveCount)

@@ -61,6 +61,8 @@ export class AwsConsumer implements Subscription {
   private readonly settler: AwsSettler
   private readonly stopping = new AbortController()
   private loops: Promise<void>[] = []
+  /** Receipt handles given back while closing, released at the end of close(). */
+  private readonly released: string[] = []
   /** Messages asked for by receives in flight: counted against maxInFlight like held ones. */
   private reserved = 0
   private waiters: (() => void)[] = []
@@ -100,10 +102,13 @@ export class AwsConsumer implements Subscription {
       this.stopping.abort()
       this.wakeAll()
       // The receive in flight is not aborted (its messages would stay invisible for the whole
-      // timeout); it returns within waitTimeSeconds and what it brought is released at once.
+      // timeout); it returns within waitTimeSeconds. What this member gives back is released
+      // only once every receive has returned: a release while another receive is still open
+      // hands the message straight back to it, and each receive raises its receive count.
       await Promise.all(this.loops)
       while (this.held.size > 0) await this.settled()
       clearInterval(this.extender)
+      for (const receiptHandle of this.released.splice(0)) this.settler.changeVisibility(receiptHandle, 0)
       await this.settler.flush()
       if (this.subscribe.temporary) {
         await this.provisioner.remove(this.channel, this.group).catch((error: unknown) => {
@@ -184,7 +189,7 @@ export class AwsConsumer implements Subscription {
         await pause(idle, signal)
       } else idle = 0
       for (const message of messages) {
-        if (signal.aborted) this.settler.changeVisibility(message.ReceiptHandle!, 0)
+        if (signal.aborted) this.released.push(message.ReceiptHandle!)
         else this.dispatch(message)
       }
     }
@@ -197,6 +202,7 @@ export class AwsConsumer implements Subscription {
     const settle = (ok: boolean) => {
       this.held.delete(key)
       if (ok) this.settler.delete(receiptHandle)
+      else if (this.stopping.signal.aborted) this.released.push(receiptHandle)
       else this.settler.changeVisibility(receiptHandle, 0)
       this.wakeAll()
     }

@@ -115,6 +115,9 @@ export class GcpConsumer implements Subscription {
       .then(
         () => message.ack(),
         (error: unknown) => {
+          // While closing, the stream is still open: a nack now would hand the message straight
+          // back to it. close() nacks what is left once the stream is down.
+          if (this.closing) return
           this.deps.logger.debug('[gcp] delivery rejected; nacked for redelivery', {
             subscription: this.name,
             id: message.id,

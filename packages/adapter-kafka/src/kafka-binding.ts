@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import {
   type Decoded,
   decodeMessage,
@@ -5,6 +6,7 @@ import {
   encodeBinary,
   encodeStructured,
   STRUCTURED_CONTENT_TYPE,
+  type WireMessage,
   withAttributes,
 } from '@omnibus/core'
 import type { IHeaders } from 'kafkajs'
@@ -59,15 +61,18 @@ export function recordSize(record: KafkaRecord): number {
   return size
 }
 
-/** Header values arrive as bytes; a repeated header keeps its last value. */
-function headerStrings(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {}
+/**
+ * Header values arrive as bytes, handed on as bytes: the decoder turns those of
+ * attributes into text and dead-letters what is not UTF-8. A repeated header keeps its last value.
+ */
+function headerValues(headers: IHeaders | undefined): Record<string, WireMessage['headers'][string]> {
+  const out: Record<string, WireMessage['headers'][string]> = {}
   if (!headers) return out
   for (const name in headers) {
     const raw = headers[name]
     const value = Array.isArray(raw) ? raw[raw.length - 1] : raw
     if (value === undefined) continue
-    out[name] = Buffer.isBuffer(value) ? value.toString('utf8') : String(value)
+    out[name] = Buffer.isBuffer(value) ? value : String(value)
   }
   return out
 }
@@ -80,13 +85,15 @@ export function fromRecord(record: {
   value: Buffer | null
   headers?: IHeaders
 }): Decoded {
-  const decoded = decodeMessage({ body: record.value ?? EMPTY, headers: headerStrings(record.headers) }, [
+  const decoded = decodeMessage({ body: record.value ?? EMPTY, headers: headerValues(record.headers) }, [
     CE_PREFIX,
   ])
-  // A foreign producer's key is the event's partition key, as the binding says.
-  if (decoded.event && decoded.event.partitionkey === undefined && record.key && record.key.byteLength > 0) {
+  // A foreign producer's key is the event's partition key, as the binding says; a
+  // key that is not text (an Avro id, a hash) cannot be one, and only places the record.
+  const key = record.key
+  if (decoded.event && decoded.event.partitionkey === undefined && key && key.byteLength > 0 && isUtf8(key)) {
     try {
-      return { event: withAttributes(decoded.event, { partitionkey: record.key.toString('utf8') }) }
+      return { event: withAttributes(decoded.event, { partitionkey: key.toString('utf8') }) }
     } catch {
       return decoded
     }

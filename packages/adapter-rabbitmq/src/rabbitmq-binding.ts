@@ -5,6 +5,7 @@ import {
   encodeBinary,
   encodeStructured,
   STRUCTURED_CONTENT_TYPE,
+  type WireMessage,
 } from '@omnibus/core'
 import type { ConsumeMessage, Options } from 'amqplib'
 
@@ -41,16 +42,27 @@ export function toAmqp(event: Envelope, mode: 'binary' | 'structured'): Outgoing
   return { content: Buffer.from(body.buffer, body.byteOffset, body.byteLength), options }
 }
 
-/** AMQP table values arrive typed (numbers, Buffers, booleans, timestamps, nested tables); the decoder wants strings. */
-function headerText(value: unknown): string | undefined {
+type HeaderValue = WireMessage['headers'][string]
+
+/**
+ * AMQP table values arrive typed, and the AMQP binding maps CloudEvents types onto
+ * them: a timestamp (seconds, as amqplib hands it over) is a Timestamp, numbers
+ * Integers, booleans Booleans, byte arrays text to be checked as UTF-8. Anything
+ * else (tables, arrays, decimals) has no CloudEvents type and is read as its JSON.
+ */
+function headerValue(value: unknown): HeaderValue {
   if (value === undefined || value === null) return undefined
-  if (typeof value === 'string') return value
-  if (Buffer.isBuffer(value)) return value.toString('utf8')
-  if (value instanceof Date) return value.toISOString()
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
-    return String(value)
-  // amqplib hands some typed values over as { '!': type, value }.
-  if (typeof value === 'object' && '!' in value && 'value' in value) return headerText(value.value)
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value
+  if (Buffer.isBuffer(value)) return value
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? String(value) : value.toISOString()
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : String(value)
+  if (typeof value === 'object' && '!' in value && 'value' in value) {
+    if (value['!'] === 'timestamp' && typeof value.value === 'number') {
+      const time = new Date(value.value * 1000)
+      return Number.isNaN(time.getTime()) ? String(value.value) : time.toISOString()
+    }
+    return headerValue(value.value)
+  }
   try {
     return JSON.stringify(value)
   } catch {
@@ -67,9 +79,9 @@ function deliveryCountOf(message: ConsumeMessage): number {
 
 /** Decodes a delivery; never throws (what is not a CloudEvent comes back as `malformed`). */
 export function fromAmqp(message: ConsumeMessage): Delivery {
-  const headers: Record<string, string | undefined> = {}
+  const headers: Record<string, HeaderValue> = {}
   const table = message.properties.headers
-  if (table) for (const name in table) headers[name] = headerText(table[name])
+  if (table) for (const name in table) headers[name] = headerValue(table[name])
   const contentType =
     typeof message.properties.contentType === 'string' ? message.properties.contentType : undefined
   const decoded = decodeMessage({ body: message.content, headers, contentType }, READ_PREFIXES)

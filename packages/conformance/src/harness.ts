@@ -20,6 +20,8 @@ export interface Sizes {
   restart: number
   keys: number
   perKey: number
+  /** Rounds of case 21 (stop a member mid-stream). */
+  stopRounds: number
 }
 
 const FULL: Sizes = {
@@ -34,6 +36,7 @@ const FULL: Sizes = {
   restart: 10_000,
   keys: 16,
   perKey: 100,
+  stopRounds: 8,
 }
 
 const QUICK: Sizes = {
@@ -48,6 +51,7 @@ const QUICK: Sizes = {
   restart: 1000,
   keys: 8,
   perKey: 20,
+  stopRounds: 4,
 }
 
 /** Everything a case needs: sizes, capabilities, unique names, buses that are stopped after the case. */
@@ -55,6 +59,7 @@ export class Harness {
   readonly sizes: Sizes
   readonly capabilities: Capabilities
   private readonly buses: Bus[] = []
+  private readonly cleanups: (() => Promise<unknown>)[] = []
 
   constructor(readonly options: ConformanceOptions) {
     const size = options.size ?? (process.env.OMNIBUS_CONFORMANCE_SIZE === 'quick' ? 'quick' : 'full')
@@ -94,8 +99,14 @@ export class Harness {
     return bus
   }
 
+  /** Runs `close` at the end of the case (transports a case drives directly). */
+  onCleanup(close: () => Promise<unknown>): void {
+    this.cleanups.push(close)
+  }
+
   async cleanup(): Promise<void> {
     await Promise.allSettled(this.buses.splice(0).map((b) => b.stop()))
+    await Promise.allSettled(this.cleanups.splice(0).map((close) => close()))
   }
 
   /** Waits until `condition` holds, polling; fails with `what` and the last detail after the deadline. */

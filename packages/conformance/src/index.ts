@@ -9,6 +9,7 @@ import type { ConformanceOptions } from './options.js'
 import { orderCases } from './order.js'
 import { replayCases } from './replay.js'
 import { schemaCases } from './schema.js'
+import { transportCases } from './transport.js'
 
 export type { ConformanceOptions } from './options.js'
 export { capturingLogger, expectDenied, LeakWatch } from './security.js'
@@ -20,6 +21,7 @@ export const cases: readonly Case[] = [
   ...orderCases,
   ...replayCases,
   ...schemaCases,
+  ...transportCases,
 ]
 
 /**
@@ -70,4 +72,20 @@ export function conformance(options: ConformanceOptions): void {
       writeFileSync(`.results/conformance-${options.name}.txt`, `${line}\n`)
     })
   })
+}
+
+/**
+ * Defines one case as a vitest test, for an adapter's own tests to run it again under settings
+ * the suite's run does not use (e.g. long polling), without the report line.
+ */
+export function conformanceCase(options: ConformanceOptions, id: number, label = ''): void {
+  const c = cases.find((x) => x.id === id)
+  if (!c) throw new Error(`no conformance case ${id}`)
+  const h = new Harness(options)
+  afterEach(() => h.cleanup())
+  test(
+    `${options.name} case ${c.id}${label ? ` (${label})` : ''}: ${c.name}`,
+    () => c.run(h),
+    c.timeoutMs * h.patience,
+  )
 }

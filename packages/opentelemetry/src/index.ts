@@ -1,5 +1,5 @@
 /** @omnibus/opentelemetry: OpenTelemetry traces, metrics, backlog gauges and trace-joined logs for an Omnibus bus. */
-import type { Instrumentation, Logger, MessagingSource } from '@omnibus/core'
+import { type Instrumentation, type Logger, type MessagingSource, silentLogger } from '@omnibus/core'
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api'
 import { Backlog } from './backlog.js'
 import { joinedLogger } from './logs.js'
@@ -97,6 +97,8 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Instrumentati
       }
     },
     logger: (given) => {
+      // A bus that logs nowhere keeps core's silent logger (its children cost nothing).
+      if (given === silentLogger) return given
       logger = joinedLogger(given)
       return logger
     },

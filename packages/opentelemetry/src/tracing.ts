@@ -12,6 +12,7 @@ import {
   type Attributes,
   context,
   createContextKey,
+  isSpanContextValid,
   type Link,
   ROOT_CONTEXT,
   type Span,
@@ -88,9 +89,10 @@ export class Tracing {
     const span = this.tracer.startSpan(`send ${to.channel.name}`, { kind: SpanKind.PRODUCER }, parent)
     const attributes = this.metrics.sendAttributes(to)
     try {
-      if (!span.isRecording()) await publish(events)
+      // An unsampled span still carries its context on, so that downstream agrees not to sample.
+      if (!isSpanContextValid(span.spanContext())) await publish(events)
       else {
-        span.setAttributes(this.sendSpanAttributes(to, kind, events))
+        if (span.isRecording()) span.setAttributes(this.sendSpanAttributes(to, kind, events))
         const carried = traceAttributes(span.spanContext())
         const traced = events.map((e) => withAttributes(e, carried))
         let inside = trace.setSpan(parent, span)
@@ -182,7 +184,9 @@ export class Tracing {
           },
         }
     try {
-      if (!span.isRecording()) await handle(hooks)
+      if (!isSpanContextValid(span.spanContext())) await handle(hooks)
+      else if (!span.isRecording())
+        await context.with(trace.setSpan(parent ?? active, span), () => handle(hooks))
       else {
         const attributes = messageAttributes(event, {
           [A.system]: systemOf(from.system, from.channel.kind === 'topic', true),

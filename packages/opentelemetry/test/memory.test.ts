@@ -109,3 +109,38 @@ describe('tracing on the memory transport', () => {
     expect(duration?.descriptor.unit).toBe('s')
   })
 })
+
+describe('an unsampled trace', () => {
+  it('still carries its context on, so that the consumer and its follow-ups are not sampled either', async () => {
+    const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, TraceIdRatioBasedSampler } =
+      await import('@opentelemetry/sdk-trace-base')
+    const exporter = new InMemorySpanExporter()
+    const tracerProvider = new BasicTracerProvider({
+      sampler: new TraceIdRatioBasedSampler(0),
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    })
+    const telemetry = sdk()
+    const seen: string[] = []
+    const broker = new MemoryBroker()
+    const prefix = uniq('unsampled')
+    const bus = await createBus({
+      service: 'svc',
+      transports: { m: memoryTransport({ broker }) },
+      instrumentation: telemetry.instrumentation({ tracerProvider }),
+    })
+    bus.on(`com.omnibus.${prefix}.a`, async (event, ctx) => {
+      seen.push(String(event.traceparent))
+      await ctx.publish({ type: `com.omnibus.${prefix}.b`, data: {} })
+    })
+    bus.on(`com.omnibus.${prefix}.b`, (event) => void seen.push(String(event.traceparent)))
+    await bus.start()
+    await bus.publish({ type: `com.omnibus.${prefix}.a`, data: {} })
+    await waitFor('the follow-up', () => seen.length === 2)
+    await bus.stop()
+    expect(exporter.getFinishedSpans()).toEqual([])
+    const [first, second] = seen.map((tp) => tp.split('-'))
+    expect(first![3]).toBe('00')
+    expect(second![1]).toBe(first![1])
+    expect(second![3]).toBe('00')
+  })
+})

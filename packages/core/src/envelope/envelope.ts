@@ -87,7 +87,7 @@ export interface CloudEventInput<T = unknown> {
 export type SendInput<T = unknown> = EnvelopeInput<T> | CloudEventInput<T>
 
 /** The fields an EnvelopeInput may have; anything else is a typo, refused with the nearest name. */
-const INPUT_FIELDS: ReadonlySet<string> = new Set([
+export const INPUT_FIELDS: ReadonlySet<string> = new Set([
   'type',
   'source',
   'id',

@@ -35,6 +35,7 @@ const DISALLOWED = new RegExp(
 )
 
 const DISALLOWED_ALL = new RegExp(DISALLOWED.source, 'g')
+const NOT_PRINTABLE_ASCII = /[^\x20-\x7E]/
 
 /** `text` with what CloudEvents strings may not hold replaced by spaces, cut to `max` UTF-16 units. */
 export function cleanText(text: string, max: number): string {
@@ -58,6 +59,8 @@ export function jsonText(value: unknown): string {
 function stringProblem(value: unknown, allowEmpty = false): string | undefined {
   if (typeof value !== 'string') return `must be a string, got ${show(value)}`
   if (value.length === 0 && !allowEmpty) return 'must be a non-empty string, got an empty string'
+  // Nearly every attribute is printable ASCII: one simple class settles it before the full check.
+  if (!NOT_PRINTABLE_ASCII.test(value)) return undefined
   const bad = DISALLOWED.exec(value)
   if (bad) {
     const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')
