@@ -40,8 +40,13 @@ export interface KafkaTransportOptions {
   kafka?: Kafka
   /** Partitions of topics this transport creates. Default 3, so members of a group can share the load. */
   partitions?: number
-  /** Replication factor of topics this transport creates. Default 1 (set 3 on a production cluster). */
+  /** Replication factor of topics this transport creates. Default: follows the cluster, min(3, number of brokers). */
   replicationFactor?: number
+  /**
+   * `min.insync.replicas` of topics this transport creates: how many replicas must have a write before
+   * it is confirmed (acks=all). Default 2 when the replication factor is 3 or more, else the broker's default.
+   */
+  minInsyncReplicas?: number
   /** Create missing topics on demand. Default true; false makes a missing topic a CHANNEL_NOT_FOUND error. */
   provision?: boolean
   /**
@@ -76,7 +81,9 @@ export interface KafkaSettings {
   readonly sasl: SASLOptions | undefined
   readonly kafka: Kafka | undefined
   readonly partitions: number
-  readonly replicationFactor: number
+  /** undefined: min(3, brokers in the cluster), looked up when the first topic is created. */
+  readonly replicationFactor: number | undefined
+  readonly minInsyncReplicas: number | undefined
   readonly provision: boolean
   readonly mode: 'binary' | 'structured'
   readonly maxMessageBytes: number
@@ -102,6 +109,10 @@ function positiveInt(key: string, name: string, value: unknown, fallback: number
     throw new ConfigError(`${key}.${name}`, `must be a positive integer, got ${JSON.stringify(value)}`)
   }
   return value
+}
+
+function optionalInt(key: string, name: string, value: unknown): number | undefined {
+  return value === undefined ? undefined : positiveInt(key, name, value, 1)
 }
 
 function parseBrokers(key: string, value: unknown): string[] {
@@ -148,6 +159,16 @@ export function kafkaSettings(
   const groupPrefix = options.groupPrefix ?? 'omnibus.'
   if (typeof groupPrefix !== 'string') throw new ConfigError(`${key}.groupPrefix`, 'must be a string')
   const sessionTimeout = positiveInt(key, 'sessionTimeout', options.sessionTimeout, 10_000)
+  if (
+    options.minInsyncReplicas !== undefined &&
+    options.replicationFactor !== undefined &&
+    options.minInsyncReplicas > options.replicationFactor
+  ) {
+    throw new ConfigError(
+      `${key}.minInsyncReplicas`,
+      `must not exceed replicationFactor (${options.replicationFactor})`,
+    )
+  }
   const heartbeatInterval = positiveInt(key, 'heartbeatInterval', options.heartbeatInterval, 500)
   if (heartbeatInterval >= sessionTimeout) {
     throw new ConfigError(`${key}.heartbeatInterval`, `must be below sessionTimeout (${sessionTimeout} ms)`)
@@ -159,7 +180,8 @@ export function kafkaSettings(
     sasl: saslOptions(key, options.sasl),
     kafka: options.kafka,
     partitions: positiveInt(key, 'partitions', options.partitions, 3),
-    replicationFactor: positiveInt(key, 'replicationFactor', options.replicationFactor, 1),
+    replicationFactor: optionalInt(key, 'replicationFactor', options.replicationFactor),
+    minInsyncReplicas: optionalInt(key, 'minInsyncReplicas', options.minInsyncReplicas),
     provision: options.provision ?? true,
     mode,
     maxMessageBytes: positiveInt(
