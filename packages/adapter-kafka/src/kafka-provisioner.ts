@@ -178,6 +178,10 @@ export class KafkaProvisioner {
       if (created) this.logger.debug('topic created', { topic, partitions, replicationFactor })
     } catch (error) {
       if (/already exists/i.test(errorMessageOf(error))) return
+      // Created, but kafkajs' wait for leaders asks a broker that has not seen it yet: without
+      // auto.create.topics.enable (as on most production clusters) that answer is not retried.
+      if (/does not host this topic-partition/i.test(errorMessageOf(error)) && (await this.appears(topic)))
+        return
       throw new OmnibusError(
         'PROVISIONING_FAILED',
         `[omnibus] [kafka] could not create topic "${topic}" (${partitions} partitions, replication ${replicationFactor ?? '?'}): ` +
@@ -186,6 +190,15 @@ export class KafkaProvisioner {
         { cause: error },
       )
     }
+  }
+
+  /** Waits up to 10 s for a just-created topic to show up in the metadata. */
+  private async appears(topic: string): Promise<boolean> {
+    for (let waited = 0; waited < 10_000; waited += 100) {
+      if (await this.exists(topic).catch(() => false)) return true
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    return false
   }
 
   /**
