@@ -74,7 +74,9 @@ secure_password() {
 KAFKA_SECURE_USERS=(admin omnibus tenant-a tenant-b)
 
 kafka_secure_addr() { echo "127.0.0.1:$KAFKA_SECURE_PORT"; }
-kafka_secure_install() { kafka_install; }
+# The same jars as kafka: when kafka is being installed in the same run, that install fetches them
+# (two at once would share one temporary folder).
+kafka_secure_install() { [[ " ${NAMES[*]} " == *" kafka "* ]] || kafka_install; }
 
 kafka_secure_write_config() {
   local d="$STATE/kafka-secure" admin omnibus
@@ -229,7 +231,7 @@ rabbit_secure_env() {
 rabbit_secure_ctl() { (rabbit_secure_env && "$RMQ_BIN/rabbitmqctl" "$@"); }
 
 rabbitmq_secure_addr() { echo "amqps://127.0.0.1:$RABBIT_SECURE_PORT"; }
-rabbitmq_secure_install() { rabbitmq_install; }
+rabbitmq_secure_install() { [[ " ${NAMES[*]} " == *" rabbitmq "* ]] || rabbitmq_install; }
 
 # RabbitMQ's own password hash (rabbit_password_hashing_sha256) of stdin: base64(salt + sha256(salt + password)).
 rabbit_hash() {

@@ -1,32 +1,52 @@
 import type { ConnectionOptions } from 'node:tls'
-import { ConfigError } from '@omnibus/core'
-import type { Kafka, RetryOptions } from 'kafkajs'
+import { ConfigError, type Logger, silentLogger, type TlsOptions, withSafeView } from '@omnibus/core'
+import type { Kafka, RetryOptions, SASLOptions } from 'kafkajs'
+import { saslOptions, sslOptions } from './kafka-security.js'
 
 /** Where kafkajs' own log lines go in the Omnibus logger, at or above this level. */
 export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug'
 
-/** SASL authentication (the mechanisms Kafka brokers commonly offer). */
-export interface KafkaSaslOptions {
+/** SASL with a user name and password (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512). */
+export interface KafkaPasswordSasl {
   mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'
   username: string
-  password: string
+  /** The password; or `passwordFile`, a file holding it (one trailing newline is dropped). */
+  password?: string
+  passwordFile?: string
 }
+
+/** SASL/OAUTHBEARER: the provider is called for a token at every (re)authentication. */
+export interface KafkaOAuthSasl {
+  mechanism: 'oauthbearer'
+  oauthBearerProvider: () => Promise<{ value: string }>
+}
+
+/** SASL authentication (the mechanisms Kafka brokers commonly offer). */
+export type KafkaSaslOptions = KafkaPasswordSasl | KafkaOAuthSasl
 
 export interface KafkaTransportOptions {
   /** Bootstrap brokers as `host:port` (an array, or one comma-separated string for env configs). Required unless `kafka` is given. */
   brokers?: string[] | string
   /** kafkajs client id, shown in broker logs. Default `omnibus-<service>`. */
   clientId?: string
-  /** TLS: `true`, or Node TLS options (ca, cert, key, servername, …) passed through to kafkajs. */
-  ssl?: boolean | ConnectionOptions
+  /**
+   * TLS: `true` (Node's CAs), or Node TLS options (ca, cert, key, servername, …) with `caFile`,
+   * `certFile`, `keyFile`, `passphraseFile` read from files. `rejectUnauthorized: false` logs a warning.
+   */
+  ssl?: boolean | TlsOptions
   /** SASL credentials. */
   sasl?: KafkaSaslOptions
   /** An existing kafkajs `Kafka` client to use instead of building one (brokers/ssl/sasl/clientId are then ignored). */
   kafka?: Kafka
   /** Partitions of topics this transport creates. Default 3, so members of a group can share the load. */
   partitions?: number
-  /** Replication factor of topics this transport creates. Default 1 (set 3 on a production cluster). */
+  /** Replication factor of topics this transport creates. Default: follows the cluster, min(3, number of brokers). */
   replicationFactor?: number
+  /**
+   * `min.insync.replicas` of topics this transport creates: how many replicas must have a write before
+   * it is confirmed (acks=all). Default 2 when the replication factor is 3 or more, else the broker's default.
+   */
+  minInsyncReplicas?: number
   /** Create missing topics on demand. Default true; false makes a missing topic a CHANNEL_NOT_FOUND error. */
   provision?: boolean
   /**
@@ -58,10 +78,12 @@ export interface KafkaSettings {
   readonly brokers: string[]
   readonly clientId: string
   readonly ssl: boolean | ConnectionOptions | undefined
-  readonly sasl: KafkaSaslOptions | undefined
+  readonly sasl: SASLOptions | undefined
   readonly kafka: Kafka | undefined
   readonly partitions: number
-  readonly replicationFactor: number
+  /** undefined: min(3, brokers in the cluster), looked up when the first topic is created. */
+  readonly replicationFactor: number | undefined
+  readonly minInsyncReplicas: number | undefined
   readonly provision: boolean
   readonly mode: 'binary' | 'structured'
   readonly maxMessageBytes: number
@@ -80,7 +102,6 @@ export interface KafkaSettings {
 export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
 
 const LOG_LEVELS: readonly KafkaLogLevel[] = ['nothing', 'error', 'warn', 'info', 'debug']
-const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const
 
 function positiveInt(key: string, name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback
@@ -88,6 +109,10 @@ function positiveInt(key: string, name: string, value: unknown, fallback: number
     throw new ConfigError(`${key}.${name}`, `must be a positive integer, got ${JSON.stringify(value)}`)
   }
   return value
+}
+
+function optionalInt(key: string, name: string, value: unknown): number | undefined {
+  return value === undefined ? undefined : positiveInt(key, name, value, 1)
 }
 
 function parseBrokers(key: string, value: unknown): string[] {
@@ -110,24 +135,14 @@ function parseBrokers(key: string, value: unknown): string[] {
   return brokers as string[]
 }
 
-function parseSasl(key: string, value: unknown): KafkaSaslOptions | undefined {
-  if (value === undefined) return undefined
-  const sasl = value as Partial<KafkaSaslOptions> | null
-  if (!sasl || typeof sasl !== 'object' || !SASL_MECHANISMS.includes(sasl.mechanism as never)) {
-    throw new ConfigError(`${key}.sasl.mechanism`, `must be one of ${SASL_MECHANISMS.join(', ')}`)
-  }
-  if (typeof sasl.username !== 'string' || typeof sasl.password !== 'string') {
-    throw new ConfigError(`${key}.sasl`, 'needs a username and a password (strings)')
-  }
-  return { mechanism: sasl.mechanism!, username: sasl.username, password: sasl.password }
-}
-
 /** Applies defaults and checks every option; `key` is the transport's config key, for errors. */
-export function kafkaSettings(options: KafkaTransportOptions, key: string, service: string): KafkaSettings {
+export function kafkaSettings(
+  options: KafkaTransportOptions,
+  key: string,
+  service: string,
+  logger: Logger = silentLogger,
+): KafkaSettings {
   const brokers = options.kafka ? [] : parseBrokers(key, options.brokers)
-  if (options.ssl !== undefined && typeof options.ssl !== 'boolean' && typeof options.ssl !== 'object') {
-    throw new ConfigError(`${key}.ssl`, 'must be true/false or an object of Node TLS options')
-  }
   // Binary by default (docs/DESIGN.md: consumers route on ce_ headers without reading values). kafkajs
   // encodes every header into a fresh zeroed 512-byte buffer, so structured is the faster choice.
   const mode = options.mode ?? 'binary'
@@ -144,18 +159,29 @@ export function kafkaSettings(options: KafkaTransportOptions, key: string, servi
   const groupPrefix = options.groupPrefix ?? 'omnibus.'
   if (typeof groupPrefix !== 'string') throw new ConfigError(`${key}.groupPrefix`, 'must be a string')
   const sessionTimeout = positiveInt(key, 'sessionTimeout', options.sessionTimeout, 10_000)
+  if (
+    options.minInsyncReplicas !== undefined &&
+    options.replicationFactor !== undefined &&
+    options.minInsyncReplicas > options.replicationFactor
+  ) {
+    throw new ConfigError(
+      `${key}.minInsyncReplicas`,
+      `must not exceed replicationFactor (${options.replicationFactor})`,
+    )
+  }
   const heartbeatInterval = positiveInt(key, 'heartbeatInterval', options.heartbeatInterval, 500)
   if (heartbeatInterval >= sessionTimeout) {
     throw new ConfigError(`${key}.heartbeatInterval`, `must be below sessionTimeout (${sessionTimeout} ms)`)
   }
-  return {
+  return withSafeView({
     brokers,
     clientId: options.clientId ?? `omnibus-${service}`,
-    ssl: options.ssl,
-    sasl: parseSasl(key, options.sasl),
+    ssl: sslOptions(key, options.ssl, logger),
+    sasl: saslOptions(key, options.sasl),
     kafka: options.kafka,
     partitions: positiveInt(key, 'partitions', options.partitions, 3),
-    replicationFactor: positiveInt(key, 'replicationFactor', options.replicationFactor, 1),
+    replicationFactor: optionalInt(key, 'replicationFactor', options.replicationFactor),
+    minInsyncReplicas: optionalInt(key, 'minInsyncReplicas', options.minInsyncReplicas),
     provision: options.provision ?? true,
     mode,
     maxMessageBytes: positiveInt(
@@ -179,5 +205,5 @@ export function kafkaSettings(options: KafkaTransportOptions, key: string, servi
       ...options.retry,
     },
     logLevel,
-  }
+  })
 }

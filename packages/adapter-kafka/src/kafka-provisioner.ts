@@ -122,9 +122,16 @@ function groupIsActive(error: unknown): boolean {
   return /ILLEGAL_GENERATION|UNKNOWN_MEMBER_ID|REBALANCE_IN_PROGRESS|running instances|generation/i.test(text)
 }
 
+/** The group's coordinator is elsewhere or not ready yet (retriable: it moves when nodes come and go). */
+function coordinatorMoving(error: unknown): boolean {
+  const type = (error as { type?: string }).type ?? ''
+  return /^(NOT_COORDINATOR|COORDINATOR_NOT_AVAILABLE|COORDINATOR_LOAD_IN_PROGRESS)/.test(type)
+}
+
 export class KafkaProvisioner {
   private readonly topics = new Map<string, Promise<void>>()
   private readonly committer: { commit: OffsetCommit; close(): Promise<void> } | undefined
+  private replicationOf: Promise<{ factor: number; minIsr: number | undefined }> | undefined
 
   constructor(
     kafka: Kafka,
@@ -146,14 +153,37 @@ export class KafkaProvisioner {
     return ready
   }
 
+  /**
+   * Replication and min.insync.replicas of new topics: given, or following the cluster's size
+   * (replication min(3, brokers), min ISR 2 from 3 replicas on), so that on a cluster a write
+   * confirmed with acks=all is on two nodes and survives the loss of any one.
+   */
+  private replication(): Promise<{ factor: number; minIsr: number | undefined }> {
+    this.replicationOf ??= (async () => {
+      const { replicationFactor, minInsyncReplicas } = this.settings
+      const factor =
+        replicationFactor ?? Math.min(3, (await this.admin.describeCluster()).brokers.length || 1)
+      return { factor, minIsr: minInsyncReplicas ?? (factor >= 3 ? 2 : undefined) }
+    })()
+    this.replicationOf.catch(() => {
+      this.replicationOf = undefined
+    })
+    return this.replicationOf
+  }
+
   private async create(topic: string): Promise<void> {
-    const { partitions, replicationFactor, maxMessageBytes } = this.settings
-    // Kafka's default limit is 1 MiB + 12 bytes of framing; only a larger limit needs the topic setting.
-    const configEntries =
-      maxMessageBytes > 1024 * 1024
-        ? [{ name: 'max.message.bytes', value: String(maxMessageBytes + 1024) }]
-        : []
+    const { partitions, maxMessageBytes } = this.settings
+    let replicationFactor: number | undefined
     try {
+      const { factor, minIsr } = await this.replication()
+      replicationFactor = factor
+      // Kafka's default limit is 1 MiB + 12 bytes of framing; only a larger limit needs the topic setting.
+      const configEntries = [
+        ...(maxMessageBytes > 1024 * 1024
+          ? [{ name: 'max.message.bytes', value: String(maxMessageBytes + 1024) }]
+          : []),
+        ...(minIsr !== undefined ? [{ name: 'min.insync.replicas', value: String(minIsr) }] : []),
+      ]
       const created = await this.admin.createTopics({
         waitForLeaders: true,
         topics: [{ topic, numPartitions: partitions, replicationFactor, configEntries }],
@@ -161,14 +191,27 @@ export class KafkaProvisioner {
       if (created) this.logger.debug('topic created', { topic, partitions, replicationFactor })
     } catch (error) {
       if (/already exists/i.test(errorMessageOf(error))) return
+      // Created, but kafkajs' wait for leaders asks a broker that has not seen it yet: without
+      // auto.create.topics.enable (as on most production clusters) that answer is not retried.
+      if (/does not host this topic-partition/i.test(errorMessageOf(error)) && (await this.appears(topic)))
+        return
       throw new OmnibusError(
         'PROVISIONING_FAILED',
-        `[omnibus] [kafka] could not create topic "${topic}" (${partitions} partitions, replication ${replicationFactor}): ` +
+        `[omnibus] [kafka] could not create topic "${topic}" (${partitions} partitions, replication ${replicationFactor ?? '?'}): ` +
           `${errorMessageOf(error)}. Check the client may create topics, that replicationFactor fits the cluster, ` +
           'or create the topic yourself and set provision: false',
         { cause: error },
       )
     }
+  }
+
+  /** Waits up to 10 s for a just-created topic to show up in the metadata. */
+  private async appears(topic: string): Promise<boolean> {
+    for (let waited = 0; waited < 10_000; waited += 100) {
+      if (await this.exists(topic).catch(() => false)) return true
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    return false
   }
 
   /**
@@ -209,23 +252,36 @@ export class KafkaProvisioner {
   ensureGroupStart(topic: string, groupId: string, from: StartPosition): Promise<void> {
     return serialised(`${groupId}\u0000${topic}`, async () => {
       try {
-        for (let attempt = 1; attempt <= 5; attempt++) {
-          const [committed] = await this.admin.fetchOffsets({ groupId, topics: [topic] })
-          const missing = (committed?.partitions ?? [])
-            .filter((p) => Number(p.offset) < 0)
-            .map((p) => p.partition)
-          if (missing.length === 0) return
-          const starts = await this.startOffsets(topic, from)
-          const partitions = missing.map((partition) => ({ partition, offset: starts.get(partition) ?? '0' }))
+        for (let attempt = 1; ; attempt++) {
           try {
+            const [committed] = await this.admin.fetchOffsets({ groupId, topics: [topic] })
+            const missing = (committed?.partitions ?? [])
+              .filter((p) => Number(p.offset) < 0)
+              .map((p) => p.partition)
+            if (missing.length === 0) return
+            const starts = await this.startOffsets(topic, from)
+            const partitions = missing.map((partition) => ({
+              partition,
+              offset: starts.get(partition) ?? '0',
+            }))
             if (this.committer) await this.committer.commit(groupId, topic, partitions)
             else await this.admin.setOffsets({ groupId, topic, partitions })
             this.logger.debug('group start committed', { groupId, topic, partitions })
             return
           } catch (error) {
-            if (!groupIsActive(error)) throw error
-            this.logger.debug('group is active; its members hold its position', { groupId, topic })
-            await new Promise((resolve) => setTimeout(resolve, 100 * attempt))
+            // On a cluster the group's coordinator moves (a new offsets topic, a node lost): ask again.
+            const moving = coordinatorMoving(error)
+            if (attempt >= 10 || !(groupIsActive(error) || moving)) throw error
+            this.logger.debug(
+              moving
+                ? 'group coordinator moving; asking again'
+                : 'group is active; its members hold its position',
+              {
+                groupId,
+                topic,
+              },
+            )
+            await new Promise((resolve) => setTimeout(resolve, (moving ? 300 : 100) * attempt))
           }
         }
       } catch (error) {

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util'
 import {
   type Capabilities,
   type Channel,
@@ -27,6 +28,7 @@ import { KafkaSubscriber } from './kafka-consumer.js'
 import { errorMessageOf } from './kafka-errors.js'
 import { groupIdFor, KafkaProvisioner, topicName } from './kafka-provisioner.js'
 import { Publisher, stablePartitioner } from './kafka-publisher.js'
+import { coordinatorError, coordinatorNotFound, kafkaAccessError, tlsPreflight } from './kafka-security.js'
 
 export const KAFKA = 'kafka'
 
@@ -70,7 +72,7 @@ export class KafkaTransport implements Transport {
   private readonly subscribers = new Set<KafkaSubscriber>()
 
   constructor(options: KafkaTransportOptions, context: TransportContext) {
-    this.settings = kafkaSettings(options, context.key, context.service)
+    this.settings = kafkaSettings(options, context.key, context.service, context.logger)
     this.logger = context.logger
     this.capabilities = {
       ordering: true,
@@ -104,14 +106,18 @@ export class KafkaTransport implements Transport {
     const publisher = new Publisher(makeProducer, s.maxMessageBytes, this.logger)
     const admin = kafka.admin({ retry: s.retry })
     try {
+      if (!s.kafka) await tlsPreflight(s.brokers, s.ssl)
       await Promise.all([publisher.connected(), admin.connect()])
     } catch (error) {
       await Promise.allSettled([publisher.close(), admin.disconnect()])
-      throw new OmnibusError(
-        'TRANSPORT_UNAVAILABLE',
-        `[omnibus] [kafka] could not connect to ${s.brokers.join(', ') || 'the given Kafka client'}: ` +
-          `${errorMessageOf(error)}; is Kafka running there, and are brokers/ssl/sasl right?`,
-        { cause: error },
+      throw (
+        this.denied(error) ??
+        new OmnibusError(
+          'TRANSPORT_UNAVAILABLE',
+          `[omnibus] [kafka] could not connect to ${s.brokers.join(', ') || 'the given Kafka client'}: ` +
+            `${errorMessageOf(error)}; is Kafka running there, and are brokers/ssl/sasl right?`,
+          { cause: error },
+        )
       )
     }
     this.connection = {
@@ -144,12 +150,18 @@ export class KafkaTransport implements Transport {
     }
     // A reply topic belongs to its asker: never create it for a late answer, and
     // when it is gone the asker is too, so the reply is dropped.
-    if (channel.reply) {
-      if (!(await provisioner.exists(topic))) return this.replyDropped(topic)
-    } else await provisioner.ensureTopic(topic)
+    try {
+      if (channel.reply) {
+        if (!(await provisioner.exists(topic))) return this.replyDropped(topic)
+      } else await provisioner.ensureTopic(topic)
+    } catch (error) {
+      throw this.denied(error, channel) ?? error
+    }
     try {
       await publisher.send(topic, records, sizes)
     } catch (error) {
+      const denied = this.denied(error, channel)
+      if (denied) throw denied
       // Deleted between the look-up and the send (the producer never creates topics).
       if (channel.reply && !(await provisioner.exists(topic).catch(() => true)))
         return this.replyDropped(topic)
@@ -161,6 +173,22 @@ export class KafkaTransport implements Transport {
         { cause: error },
       )
     }
+  }
+
+  /** An AUTH_FAILED/FORBIDDEN error when the broker refused us; undefined for anything else. */
+  private denied(error: unknown, channel?: Channel): Error | undefined {
+    const username =
+      this.settings.sasl && 'username' in this.settings.sasl ? this.settings.sasl.username : undefined
+    return kafkaAccessError(error, channel?.name, username)
+  }
+
+  /** What JSON.stringify and console.log show: the settings without secrets. */
+  toJSON(): unknown {
+    return { transport: this.name, settings: this.settings }
+  }
+
+  [inspect.custom](): unknown {
+    return this.toJSON()
   }
 
   private replyDropped(topic: string): void {
@@ -188,7 +216,6 @@ export class KafkaTransport implements Transport {
     const { kafka, provisioner } = this.open()
     const topic = topicName(channel.name)
     const groupId = groupIdFor(this.settings.groupPrefix, channel, group, topic)
-    await this.provision(channel, group, options.from)
     const subscriber = new KafkaSubscriber({
       kafka,
       topic,
@@ -199,7 +226,13 @@ export class KafkaTransport implements Transport {
       settings: this.settings,
       logger: this.logger,
     })
-    await subscriber.start()
+    try {
+      await this.provision(channel, group, options.from)
+      await subscriber.start()
+    } catch (error) {
+      const reason = coordinatorNotFound(error) ? await coordinatorError(kafka, groupId) : undefined
+      throw this.denied(reason ?? error, channel) ?? error
+    }
     this.subscribers.add(subscriber)
     return {
       close: async () => {

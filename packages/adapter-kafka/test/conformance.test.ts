@@ -1,11 +1,11 @@
 import { conformance } from '@omnibus/conformance'
 import { topicName } from '../src/index.js'
-import { rawKafka, restartKafka, transport } from './helpers.js'
+import { BROKER_NAME, rawKafka, restartKafka, transport } from './helpers.js'
 
 const kafka = rawKafka()
 
 conformance({
-  name: 'kafka',
+  name: BROKER_NAME,
   createTransport: () => transport(),
   // A foreign producer writing straight to the channel's topic, as any Kafka client would.
   injectRaw: async (channel, body) => {

@@ -15,6 +15,8 @@ import { Kafka, logLevel } from 'kafkajs'
 import { type KafkaTransportOptions, kafkaTransport } from '../src/index.js'
 
 export const BROKERS = (process.env.OMNIBUS_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')
+/** Which scripts/brokers broker the tests run on: `kafka`, or `kafka-cluster` (`npm run conformance -- kafka-cluster`). */
+export const BROKER_NAME = process.env.OMNIBUS_KAFKA_BROKER_NAME ?? 'kafka'
 
 /** A name no other test (or earlier run) uses. */
 export const uniq = (prefix: string): string =>
@@ -57,9 +59,15 @@ export function recorder(): { deliveries: Delivery[]; handler: (d: Delivery) => 
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 
-/** Restarts the test broker with the project's script, resolving when it answers again. */
-export async function restartKafka(): Promise<void> {
+/** Runs scripts/brokers with `args`, resolving with its output once it has finished. */
+export async function brokers(...args: string[]): Promise<string> {
   const script = process.env.OMNIBUS_BROKERS_SCRIPT ?? resolve(root, 'scripts/brokers')
   if (!existsSync(script)) throw new Error(`no broker script at ${script} (set OMNIBUS_BROKERS_SCRIPT)`)
-  await promisify(execFile)('bash', [script, 'restart', 'kafka'], { timeout: 300_000 })
+  const { stdout } = await promisify(execFile)('bash', [script, ...args], { timeout: 300_000 })
+  return stdout
+}
+
+/** Restarts the test broker (every node of the cluster) with the project's script, resolving when it answers again. */
+export async function restartKafka(): Promise<void> {
+  await brokers('restart', BROKER_NAME)
 }

@@ -1,8 +1,20 @@
-import { ConfigError, type Logger } from '@omnibus/core'
+import {
+  ConfigError,
+  type Logger,
+  redactUrl,
+  secretOption,
+  silentLogger,
+  type TlsOptions,
+  tlsOptions,
+  withSafeView,
+} from '@omnibus/core'
 
 /** Options of the RabbitMQ transport (config `transports.<key>` with `"adapter": "rabbitmq"`). */
 export interface RabbitMQTransportOptions {
-  /** Broker URL, `amqp://user:pass@host:5672/vhost` or `amqps://…` for TLS. Wins over host/port/vhost/username/password. */
+  /**
+   * Broker URL, `amqp://host:5672/vhost` or `amqps://…` for TLS. Wins over host/port/vhost/tls; user
+   * and password in it still work, but `username` with `passwordFile` keeps the secret out of config.
+   */
   url?: string
   /** Broker host when no `url` is given. Default `127.0.0.1`. */
   host?: string
@@ -12,10 +24,18 @@ export interface RabbitMQTransportOptions {
   vhost?: string
   /** User name when no `url` is given. Default `guest`. */
   username?: string
-  /** Password when no `url` is given. Default `guest`. */
+  /** Password when the `url` has none. Default `guest`. */
   password?: string
-  /** Use TLS (`amqps`) when no `url` is given. Default false. */
-  tls?: boolean
+  /** A file holding the password (one trailing newline dropped), instead of `password`. */
+  passwordFile?: string
+  /**
+   * TLS (`amqps`): `true`, or Node TLS options with `caFile`, `certFile`, `keyFile`,
+   * `passphraseFile` read from files (a client certificate for mutual TLS and `auth: 'external'`).
+   * `rejectUnauthorized: false` logs a warning. Default false, or what the url's scheme says.
+   */
+  tls?: boolean | TlsOptions
+  /** `plain` (user name and password; default) or `external` (SASL EXTERNAL: the broker takes the client certificate's identity; needs a certificate in `tls`). */
+  auth?: 'plain' | 'external'
   /** Passed to the socket as is (TLS `ca`, `cert`, `key`, `servername`, `timeout`, …). */
   socketOptions?: Record<string, unknown>
   /** Heartbeat interval in seconds; a dead connection is noticed after about twice this. Default 10. */
@@ -51,7 +71,11 @@ export interface RabbitMQTransportOptions {
 
 /** The options after validation, with defaults filled in. */
 export interface RabbitMQSettings {
+  /** The broker URL without user or password (safe to log). */
   readonly url: string
+  /** The SASL mechanism and identity; the password stays in a closure, out of logs and inspect. */
+  readonly auth: { readonly mechanism: 'PLAIN' | 'EXTERNAL'; readonly username: string | undefined }
+  readonly credentials: () => { mechanism: string; response: () => Buffer }
   readonly socketOptions: Record<string, unknown>
   readonly heartbeat: number
   readonly prefetch: number
@@ -91,24 +115,70 @@ function text(key: string, name: string, value: unknown): string | undefined {
   return value
 }
 
-function urlOf(key: string, options: RabbitMQTransportOptions): string {
-  const url = text(key, 'url', options.url)
-  if (url !== undefined) {
-    if (!/^amqps?:\/\//i.test(url))
-      throw new ConfigError(`${key}.url`, `must start with amqp:// or amqps://, got "${url}"`)
-    return url
+/** The URL without credentials, and the user and password it carried. */
+function urlOf(key: string, options: RabbitMQTransportOptions): { url: URL; user?: string; pass?: string } {
+  const given = text(key, 'url', options.url)
+  if (given !== undefined) {
+    let url: URL
+    try {
+      url = new URL(given)
+    } catch {
+      throw new ConfigError(`${key}.url`, `is not a URL: "${redactUrl(given)}"`)
+    }
+    if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:')
+      throw new ConfigError(`${key}.url`, `must start with amqp:// or amqps://, got "${redactUrl(given)}"`)
+    const user = url.username ? decodeURIComponent(url.username) : undefined
+    const pass = url.password ? decodeURIComponent(url.password) : undefined
+    url.username = ''
+    url.password = ''
+    return { url, ...(user !== undefined ? { user } : {}), ...(pass !== undefined ? { pass } : {}) }
   }
-  const tls = bool(key, 'tls', options.tls, false)
+  const tls = options.tls !== undefined && options.tls !== false
   const host = text(key, 'host', options.host) ?? '127.0.0.1'
   const port = positive(key, 'port', options.port, tls ? 5671 : 5672)
-  const user = encodeURIComponent(text(key, 'username', options.username) ?? 'guest')
-  const pass = encodeURIComponent(text(key, 'password', options.password) ?? 'guest')
   const vhost = encodeURIComponent(text(key, 'vhost', options.vhost) ?? '/')
-  return `${tls ? 'amqps' : 'amqp'}://${user}:${pass}@${host}:${port}/${vhost}`
+  return { url: new URL(`${tls ? 'amqps' : 'amqp'}://${host}:${port}/${vhost}`) }
+}
+
+/** Who connects: SASL PLAIN with user and password, or EXTERNAL (the client certificate). */
+function authOf(
+  key: string,
+  options: RabbitMQTransportOptions,
+  from: { user?: string; pass?: string },
+): Pick<RabbitMQSettings, 'auth' | 'credentials'> {
+  const auth = options.auth ?? 'plain'
+  if (auth === 'external') {
+    const tls = options.tls
+    if (
+      typeof tls !== 'object' ||
+      (tls.cert === undefined && tls.certFile === undefined && tls.pfx === undefined)
+    ) {
+      throw new ConfigError(
+        `${key}.auth`,
+        '"external" needs a client certificate: tls.certFile and tls.keyFile',
+      )
+    }
+    const response = () => Buffer.from('')
+    return {
+      auth: { mechanism: 'EXTERNAL', username: undefined },
+      credentials: () => ({ mechanism: 'EXTERNAL', response }),
+    }
+  }
+  if (auth !== 'plain')
+    throw new ConfigError(`${key}.auth`, `must be "plain" or "external", got ${JSON.stringify(auth)}`)
+  const username = from.user ?? text(key, 'username', options.username) ?? 'guest'
+  const password = from.pass ?? secretOption(key, options as Record<string, unknown>, 'password') ?? 'guest'
+  // amqplib's own plain credentials keep the password as a property; this keeps it in the closure.
+  const response = () => Buffer.from(['', username, password].join(String.fromCharCode(0)))
+  return { auth: { mechanism: 'PLAIN', username }, credentials: () => ({ mechanism: 'PLAIN', response }) }
 }
 
 /** Validates options and fills in defaults; `key` is the config key, for errors. */
-export function resolveSettings(options: RabbitMQTransportOptions, key: string): RabbitMQSettings {
+export function resolveSettings(
+  options: RabbitMQTransportOptions,
+  key: string,
+  logger?: Logger,
+): RabbitMQSettings {
   if (options === null || typeof options !== 'object') throw new ConfigError(key, 'options must be an object')
   const mode = options.mode ?? 'binary'
   if (mode !== 'binary' && mode !== 'structured') {
@@ -127,9 +197,18 @@ export function resolveSettings(options: RabbitMQTransportOptions, key: string):
   }
   const heartbeat = options.heartbeat === 0 ? 0 : positive(key, 'heartbeat', options.heartbeat, 10)
   const reconnectDelayMs = positive(key, 'reconnectDelayMs', options.reconnectDelayMs, 200)
-  return {
-    url: urlOf(key, options),
-    socketOptions: options.socketOptions ?? {},
+  const { url, ...from } = urlOf(key, options)
+  const tls =
+    typeof options.tls === 'object'
+      ? tlsOptions(`${key}.tls`, options.tls, logger ?? options.logger ?? silentLogger, 'rabbitmq')
+      : {}
+  if (options.tls !== undefined && typeof options.tls !== 'boolean' && typeof options.tls !== 'object') {
+    throw new ConfigError(`${key}.tls`, 'must be true/false or an object of TLS options')
+  }
+  return withSafeView({
+    url: url.toString(),
+    ...authOf(key, options, from),
+    socketOptions: { ...tls, ...options.socketOptions },
     heartbeat,
     prefetch: Math.floor(positive(key, 'prefetch', options.prefetch, 65535)),
     quorum: bool(key, 'quorum', options.quorum, false),
@@ -146,7 +225,7 @@ export function resolveSettings(options: RabbitMQTransportOptions, key: string):
       reconnectDelayMs,
       positive(key, 'reconnectMaxDelayMs', options.reconnectMaxDelayMs, 5000),
     ),
-  }
+  })
 }
 
 /** The URL with the heartbeat set, and the socket options, as amqplib's connect takes them. */
@@ -160,7 +239,12 @@ export function connectArguments(settings: RabbitMQSettings): {
     url: url.toString(),
     // noDelay: without it Nagle's algorithm holds small frames until the broker's delayed ACK (about
     // 40 ms), so a lone publish or ack waits that long. Overridable through `socketOptions`.
-    socketOptions: { timeout: settings.connectTimeoutMs, noDelay: true, ...settings.socketOptions },
+    socketOptions: {
+      timeout: settings.connectTimeoutMs,
+      noDelay: true,
+      ...settings.socketOptions,
+      credentials: settings.credentials(),
+    },
   }
 }
 

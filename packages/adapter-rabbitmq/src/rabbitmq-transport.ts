@@ -1,3 +1,4 @@
+import { inspect } from 'node:util'
 import {
   type Capabilities,
   type Channel,
@@ -17,6 +18,7 @@ import { Link } from './rabbitmq-connection.js'
 import { Consumer } from './rabbitmq-consumer.js'
 import { groupQueueName, Provisioner } from './rabbitmq-provisioner.js'
 import { Publisher } from './rabbitmq-publisher.js'
+import { rabbitAccessError } from './rabbitmq-security.js'
 
 export const RABBITMQ = 'rabbitmq'
 
@@ -35,8 +37,8 @@ export class RabbitMQTransport implements Transport {
   private readonly logger
 
   constructor(options: RabbitMQTransportOptions = {}, context?: TransportContext) {
-    this.settings = resolveSettings(options, context?.key ?? 'transports.rabbitmq')
     this.logger = options.logger ?? context?.logger ?? silentLogger
+    this.settings = resolveSettings(options, context?.key ?? 'transports.rabbitmq', this.logger)
     this.link = new Link(this.settings, this.logger)
     this.provisioner = new Provisioner(this.link, this.settings)
     this.publisher = new Publisher(this.link, this.provisioner, this.settings, this.logger)
@@ -53,20 +55,38 @@ export class RabbitMQTransport implements Transport {
   }
 
   connect(): Promise<void> {
-    return this.link.connect()
+    return this.guard(this.link.connect())
   }
 
   publish(channel: Channel, event: Envelope): Promise<void> {
-    return this.publisher.publish(channel, [event])
+    return this.guard(this.publisher.publish(channel, [event]), channel)
   }
 
   publishBatch(channel: Channel, events: readonly Envelope[]): Promise<void> {
-    return this.publisher.publish(channel, events)
+    return this.guard(this.publisher.publish(channel, events), channel)
   }
 
   async provision(channel: Channel, group: string, _from?: StartPosition): Promise<void> {
     const model = await this.link.ready(Date.now() + this.settings.publishTimeoutMs)
-    await this.provisioner.forConsume(model, channel, group)
+    await this.guard(this.provisioner.forConsume(model, channel, group), channel)
+  }
+
+  /** Rejections that mean "refused" become AUTH_FAILED/FORBIDDEN errors naming the channel. */
+  private async guard<T>(work: Promise<T>, channel?: Channel): Promise<T> {
+    try {
+      return await work
+    } catch (error) {
+      throw rabbitAccessError(error, this.settings, channel?.name) ?? error
+    }
+  }
+
+  /** What JSON.stringify and console.log show: the settings without secrets. */
+  toJSON(): unknown {
+    return { transport: this.name, settings: this.settings }
+  }
+
+  [inspect.custom](): unknown {
+    return this.toJSON()
   }
 
   async subscribe(
@@ -85,7 +105,7 @@ export class RabbitMQTransport implements Transport {
       handler,
       options,
     )
-    await consumer.start()
+    await this.guard(consumer.start(), channel)
     return consumer
   }
 

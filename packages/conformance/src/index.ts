@@ -12,6 +12,7 @@ import { schemaCases } from './schema.js'
 import { transportCases } from './transport.js'
 
 export type { ConformanceOptions } from './options.js'
+export { capturingLogger, expectDenied, LeakWatch } from './security.js'
 
 /** Every case of CONFORMANCE.md, in its order. */
 export const cases: readonly Case[] = [

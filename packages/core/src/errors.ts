@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'ARGUMENT_INVALID'
   | 'NON_RETRYABLE'
   | 'HANDLER_TIMEOUT'
+  | 'AUTH_FAILED'
+  | 'FORBIDDEN'
 
 export class OmnibusError extends Error {
   override readonly name: string = 'OmnibusError'

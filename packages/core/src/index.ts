@@ -96,6 +96,16 @@ export {
 } from './middleware/idempotency.js'
 export { compose, type Middleware, SKIPPED } from './middleware/middleware.js'
 export { type Destination, type Route, Router } from './routing/router.js'
+export { AccessDeniedError } from './security/access.js'
+export {
+  readSecretFile,
+  redacted,
+  redactUrl,
+  secretOption,
+  type TlsOptions,
+  tlsOptions,
+  withSafeView,
+} from './security/secrets.js'
 export type {
   Instrumentation,
   MessagingSource,

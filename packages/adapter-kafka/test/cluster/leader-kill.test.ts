@@ -1,0 +1,110 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { OmnibusError } from '@omnibus/core'
+import { expect, it } from 'vitest'
+import { topicName } from '../../src/index.js'
+import { brokers, event, rawKafka, transport, uniq, waitFor } from '../helpers.js'
+
+/** What a kill test measured, printed and written to .results/ for the issue's note. */
+export function report(name: string, counts: Record<string, number>): void {
+  const line = `${name}: ${Object.entries(counts)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`
+  console.log(line)
+  mkdirSync('.results', { recursive: true })
+  writeFileSync(`.results/${name}.txt`, `${line}\n`)
+}
+
+const TOTAL = 10_000
+const KEYS = 20
+
+// Runs on the three-node cluster only (npm run conformance -- kafka-cluster; vitest.config.ts).
+it("10,000 events while the partitions' leader is SIGKILLed and restarted: every confirmed event delivered, per-key order kept", async () => {
+  const t = transport()
+  const admin = rawKafka().admin()
+  await Promise.all([t.connect(), admin.connect()])
+  const channel = { name: uniq('leader-kill'), kind: 'topic' as const }
+  const seen: { id: string; key: string; seq: number }[] = []
+  const sub = await t.subscribe(
+    channel,
+    'g',
+    async (d) => {
+      const data = d.event!.data as { seq: number }
+      seen.push({ id: d.event!.id, key: String(d.event!.partitionkey), seq: data.seq })
+    },
+    { maxInFlight: 64 },
+  )
+  const confirmed = new Map<string, number>() // id -> seq
+  const rejected: unknown[] = []
+  const confirmedAt: number[] = []
+  let published = 0
+  const publisher = (async () => {
+    while (published < TOTAL) {
+      const events = Array.from({ length: Math.min(100, TOTAL - published) }, (_, j) => {
+        const seq = published + j
+        return event('com.test.failover', { partitionkey: `k${seq % KEYS}`, data: { seq } })
+      })
+      published += events.length
+      const results = await Promise.allSettled(events.map((e) => t.publish(channel, e)))
+      results.forEach((r, j) => {
+        if (r.status === 'fulfilled') {
+          confirmed.set(events[j]!.id, (events[j]!.data as { seq: number }).seq)
+          confirmedAt.push(Date.now())
+        } else rejected.push(r.reason)
+      })
+    }
+  })()
+  let killedAt = 0
+  try {
+    await waitFor('2,000 confirmed before the kill', () => confirmed.size >= 2_000, 120_000)
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topicName(channel.name)] })
+    const leader = topics[0]!.partitions.find((p) => p.partitionId === 0)!.leader
+    killedAt = Date.now()
+    await brokers('kill', 'kafka-cluster', String(leader))
+    await waitFor(
+      '5,000 confirmed with the leader dead',
+      () => confirmed.size + rejected.length >= 5_000,
+      180_000,
+    )
+    await brokers('start', 'kafka-cluster', String(leader))
+    await publisher
+    const seenIds = () => new Set(seen.map((s) => s.id))
+    const lost = () => {
+      const ids = seenIds()
+      return [...confirmed.keys()].filter((id) => !ids.has(id)).length
+    }
+    // The counts are reported either way; the assertions below fail the test.
+    await waitFor('every confirmed event delivered', () => lost() === 0, 180_000).catch(() => undefined)
+    // Per key, the confirmed events' first deliveries come in publish order.
+    const last = new Map<string, number>()
+    const first = new Set<string>()
+    let outOfOrder = 0
+    for (const s of seen) {
+      if (first.has(s.id) || !confirmed.has(s.id)) continue
+      first.add(s.id)
+      if ((last.get(s.key) ?? -1) > s.seq) outOfOrder++
+      last.set(s.key, s.seq)
+    }
+    const after = confirmedAt.filter((at) => at >= killedAt)
+    const gaps = after.map((at, i) => at - (i === 0 ? killedAt : after[i - 1]!))
+    report('kafka-cluster-leader-kill', {
+      published,
+      confirmed: confirmed.size,
+      rejected: rejected.length,
+      lost: lost(),
+      duplicates: seen.length - seenIds().size,
+      outOfOrder,
+      resumeMs: Math.max(0, ...gaps),
+    })
+    expect(lost()).toBe(0)
+    expect(outOfOrder).toBe(0)
+    for (const failure of rejected) {
+      expect(failure).toBeInstanceOf(OmnibusError)
+      expect((failure as OmnibusError).code).toBe('PUBLISH_FAILED')
+    }
+  } finally {
+    published = TOTAL
+    await publisher.catch(() => undefined)
+    await sub.close()
+    await Promise.all([t.close(), admin.disconnect()])
+  }
+}, 600_000)
