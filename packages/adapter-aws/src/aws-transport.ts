@@ -18,6 +18,7 @@ import { MAX_MESSAGE_BYTES } from './aws-binding.js'
 import { type AwsTransportOptions, type ResolvedAwsOptions, resolveOptions } from './aws-config.js'
 import { AwsConsumer } from './aws-consumer.js'
 import { awsError, errorMessage, isUnreachable } from './aws-errors.js'
+import { awsOptions } from './aws-options.js'
 import { AwsProvisioner } from './aws-provisioner.js'
 import { AwsPublisher } from './aws-publisher.js'
 
@@ -153,5 +154,6 @@ export function awsTransport(options: AwsTransportOptions = {}, context?: Transp
 
 export const adapter: TransportAdapter<AwsTransportOptions> = {
   name: AWS,
+  options: awsOptions,
   create: (options, context) => new AwsTransport(options, context),
 }

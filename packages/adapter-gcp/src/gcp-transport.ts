@@ -22,6 +22,7 @@ import {
 } from './gcp-config.js'
 import { GcpConsumer } from './gcp-consumer.js'
 import { errorMessage, Status, statusOf } from './gcp-errors.js'
+import { gcpOptions } from './gcp-options.js'
 import { GcpProvisioner, subscriptionNameFor, topicNameFor } from './gcp-provisioner.js'
 
 export const GCP = 'gcp'
@@ -225,5 +226,6 @@ export function gcpTransport(
 /** What configs load as `"adapter": "gcp"`. */
 export const adapter: TransportAdapter<GcpTransportOptions> = {
   name: GCP,
+  options: gcpOptions,
   create: (options, context) => new GcpTransport(options, context),
 }

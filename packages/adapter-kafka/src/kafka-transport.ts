@@ -26,6 +26,7 @@ import {
 } from './kafka-config.js'
 import { KafkaSubscriber } from './kafka-consumer.js'
 import { errorMessageOf } from './kafka-errors.js'
+import { kafkaOptions } from './kafka-options.js'
 import { groupIdFor, KafkaProvisioner, topicName } from './kafka-provisioner.js'
 import { Publisher, stablePartitioner } from './kafka-publisher.js'
 import { coordinatorError, coordinatorNotFound, kafkaAccessError, tlsPreflight } from './kafka-security.js'
@@ -285,5 +286,6 @@ export function kafkaTransport(
 
 export const adapter: TransportAdapter<KafkaTransportOptions> = {
   name: KAFKA,
+  options: kafkaOptions,
   create: (options, context) => new KafkaTransport(options, context),
 }

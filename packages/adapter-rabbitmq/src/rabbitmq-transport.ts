@@ -16,6 +16,7 @@ import { rabbitmqBacklog } from './rabbitmq-backlog.js'
 import { type RabbitMQSettings, type RabbitMQTransportOptions, resolveSettings } from './rabbitmq-config.js'
 import { Link } from './rabbitmq-connection.js'
 import { Consumer } from './rabbitmq-consumer.js'
+import { rabbitmqOptions } from './rabbitmq-options.js'
 import { groupQueueName, Provisioner } from './rabbitmq-provisioner.js'
 import { Publisher } from './rabbitmq-publisher.js'
 import { rabbitAccessError } from './rabbitmq-security.js'
@@ -133,5 +134,6 @@ export function rabbitmqTransport(options: RabbitMQTransportOptions = {}): Rabbi
 /** What configs name as `"adapter": "rabbitmq"`. */
 export const adapter: TransportAdapter<RabbitMQTransportOptions> = {
   name: RABBITMQ,
+  options: rabbitmqOptions,
   create: (options, context) => new RabbitMQTransport(options, context),
 }
