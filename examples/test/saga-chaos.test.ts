@@ -24,6 +24,9 @@ pool.on('error', () => undefined) // idle connections lost in the PostgreSQL res
 /** Set when a service exits without being killed by the test: the chaos must be ours only. */
 let crashed: string | undefined
 
+/** Every service started, so that a failed run leaves no child process behind. */
+const children = new Set<ChildProcess>()
+
 /** The shop service as a child process, on RabbitMQ; resolves once it said "ready". */
 function startService(log: string[]): Promise<ChildProcess> {
   const child = spawn(process.execPath, [resolve(root, 'dist/saga/service.js')], {
@@ -41,6 +44,8 @@ function startService(log: string[]): Promise<ChildProcess> {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  children.add(child)
+  child.once('exit', () => children.delete(child))
   child.stderr!.on('data', (d: Buffer) => log.push(d.toString()))
   return new Promise((resolveReady, reject) => {
     const timer = setTimeout(
@@ -87,6 +92,7 @@ beforeAll(async () => {
 }, 120_000)
 
 afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL')
   await pool.query(`drop schema if exists ${schema} cascade`).catch(() => undefined)
   await pool.end()
 })
