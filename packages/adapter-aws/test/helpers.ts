@@ -25,14 +25,7 @@ export const newSqs = () => new SQSClient(sdkConfig)
 
 export const uid = (label: string) => `${label}-${randomUUID().slice(0, 8)}`
 
-/** Polls until `check` holds, failing after `timeoutMs` with `what`. */
-export async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
+export { waitFor } from '@omnibus/conformance'
 
 /** A handler that collects what it gets. */
 export function collector() {

@@ -38,14 +38,7 @@ export function channel(kind: Channel['kind'], prefix = 'test'): Channel {
   return { name: unique(`${prefix}.${kind}`), kind }
 }
 
-/** Polls `check` until it returns true, failing with `what` after `timeoutMs`. */
-export async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
+export { waitFor } from '@omnibus/conformance'
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 

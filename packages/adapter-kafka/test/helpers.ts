@@ -18,22 +18,7 @@ export const BROKERS = (process.env.OMNIBUS_KAFKA_BROKERS ?? '127.0.0.1:9092').s
 /** Which scripts/brokers broker the tests run on: `kafka`, or `kafka-cluster` (`npm run conformance -- kafka-cluster`). */
 export const BROKER_NAME = process.env.OMNIBUS_KAFKA_BROKER_NAME ?? 'kafka'
 
-/** A name no other test (or earlier run) uses. */
-export const uniq = (prefix: string): string =>
-  `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
-
-/** Polls `check` until it returns true, failing with `what` after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
+export { uniq, waitFor } from '@omnibus/conformance'
 
 export function transport(options: Partial<KafkaTransportOptions> = {}): Transport {
   // OMNIBUS_TEST_LOG=debug|info|warn shows the adapter's (and kafkajs') log lines.

@@ -13,6 +13,7 @@ import { transportCases } from './transport.js'
 
 export type { ConformanceOptions } from './options.js'
 export { capturingLogger, expectDenied, LeakWatch } from './security.js'
+export { uniq, waitFor } from './wait.js'
 
 /** Every case of CONFORMANCE.md, in its order. */
 export const cases: readonly Case[] = [

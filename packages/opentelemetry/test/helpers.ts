@@ -1,3 +1,4 @@
+import { uniq, waitFor as wait } from '@omnibus/conformance'
 import {
   type Bus,
   type BusConfig,
@@ -52,20 +53,11 @@ export function sdk() {
 
 export type Sdk = ReturnType<typeof sdk>
 
-export const uniq = (prefix: string): string =>
-  `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
+export { uniq }
 
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
+/** Traces cross brokers and an SDK's exporter: a longer default deadline than the suite's. */
+export const waitFor = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000) =>
+  wait(what, check, timeoutMs)
 
 /**
  * Two services on `transport`: orders publishes an order event; inventory handles it and

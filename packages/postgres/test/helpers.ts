@@ -20,18 +20,7 @@ export const logger: Logger = process.env.OMNIBUS_TEST_LOG
   ? consoleLogger(process.env.OMNIBUS_TEST_LOG as LogLevel)
   : silentLogger
 
-/** Polls `check` until it returns true, failing with `what` after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
+export { waitFor } from '@omnibus/conformance'
 
 export const newPool = (max = 10): pg.Pool => {
   const pool = new pg.Pool({ connectionString: POSTGRES_URL, max })
