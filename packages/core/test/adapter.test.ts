@@ -13,6 +13,7 @@ import {
   PublishQueues,
   pause,
   retrying,
+  withDeadline,
 } from '../src/adapter/index.js'
 
 const tick = () => new Promise((resolve) => setImmediate(resolve))
@@ -174,5 +175,24 @@ describe('adapter toolkit', () => {
     })
     const all = (await thrown.push('x', ['1', '2']).catch((e: unknown) => e)) as BatchFailure
     expect(all.failures.map((f) => f.index)).toEqual([0, 1])
+  })
+
+  it('withDeadline: a confirm in time passes through; none in time is PUBLISH_FAILED, once', async () => {
+    expect(await withDeadline(Promise.resolve(7), 1_000, () => 'x')).toBe(7)
+    let freed = 0
+    let late: (v: number) => void = () => {}
+    const stuck = new Promise<number>((resolve) => {
+      late = resolve
+    })
+    const error = await withDeadline(stuck, 20, () => '[kafka] publish to orders', () => {
+      freed++
+    }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(OmnibusError)
+    expect((error as OmnibusError).code).toBe('PUBLISH_FAILED')
+    expect((error as Error).message).toMatch(/publish to orders.*publishTimeoutMs \(20 ms\)/)
+    late(1)
+    expect(freed).toBe(1)
+    const failed = withDeadline(Promise.reject(new Error('refused')), 1_000, () => 'x')
+    await expect(failed).rejects.toThrow('refused')
   })
 })

@@ -38,6 +38,11 @@ export type {
 export { Semaphore, sleep } from '../util/async.js'
 // Provisioning: made-once resources, broker names.
 export { PromiseCache } from './cache.js'
+export {
+  DEFAULT_PUBLISH_TIMEOUT_MS,
+  publishTimeoutOption,
+  withDeadline,
+} from './deadline.js'
 export { adapterError, adapterLogger, describeError } from './errors.js'
 // Settling and closing.
 export { InFlight } from './in-flight.js'
