@@ -184,9 +184,14 @@ describe('adapter toolkit', () => {
     const stuck = new Promise<number>((resolve) => {
       late = resolve
     })
-    const error = await withDeadline(stuck, 20, () => '[kafka] publish to orders', () => {
-      freed++
-    }).catch((e: unknown) => e)
+    const error = await withDeadline(
+      stuck,
+      20,
+      () => '[kafka] publish to orders',
+      () => {
+        freed++
+      },
+    ).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(OmnibusError)
     expect((error as OmnibusError).code).toBe('PUBLISH_FAILED')
     expect((error as Error).message).toMatch(/publish to orders.*publishTimeoutMs \(20 ms\)/)
