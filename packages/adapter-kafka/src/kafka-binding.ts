@@ -9,7 +9,7 @@ import {
   type WireMessage,
   withAttributes,
 } from '@omnibus/core'
-import type { IHeaders } from 'kafkajs'
+import type { RecordHeaders } from './kafka-driver.js'
 
 /**
  * The CloudEvents Kafka protocol binding: binary mode puts every attribute in a
@@ -65,7 +65,7 @@ export function recordSize(record: KafkaRecord): number {
  * Header values arrive as bytes, handed on as bytes: the decoder turns those of
  * attributes into text and dead-letters what is not UTF-8. A repeated header keeps its last value.
  */
-function headerValues(headers: IHeaders | undefined): Record<string, WireMessage['headers'][string]> {
+function headerValues(headers: RecordHeaders | undefined): Record<string, WireMessage['headers'][string]> {
   const out: Record<string, WireMessage['headers'][string]> = {}
   if (!headers) return out
   for (const name in headers) {
@@ -83,7 +83,7 @@ const EMPTY = Buffer.alloc(0)
 export function fromRecord(record: {
   key: Buffer | null
   value: Buffer | null
-  headers?: IHeaders
+  headers?: RecordHeaders
 }): Decoded {
   const decoded = decodeMessage({ body: record.value ?? EMPTY, headers: headerValues(record.headers) }, [
     CE_PREFIX,

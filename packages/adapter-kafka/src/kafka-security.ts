@@ -2,7 +2,7 @@ import { isIP } from 'node:net'
 import type { ConnectionOptions } from 'node:tls'
 import { connect } from 'node:tls'
 import { AccessDeniedError, ConfigError, type Logger, secretOption, tlsOptions } from '@omnibus/core'
-import type { Kafka, SASLOptions } from 'kafkajs'
+import type { SASLOptions } from 'kafkajs'
 
 const MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'] as const
 
@@ -149,37 +149,5 @@ export async function tlsPreflight(
     if (!outcome) return
     const code = (outcome as NodeJS.ErrnoException).code
     if (typeof code === 'string' && TLS_CODE.test(code)) throw kafkaAccessError(outcome)
-  }
-}
-
-/** Whether kafkajs gave up finding a group's coordinator (it drops the broker's reason). */
-export const coordinatorNotFound = (error: unknown): boolean =>
-  [...chain(error)].some((e) => e.name === 'KafkaJSGroupCoordinatorNotFound')
-
-/**
- * Why no coordinator was found for `groupId`: kafkajs swallows the broker's answer (e.g.
- * GROUP_AUTHORIZATION_FAILED) and says only "Failed to find group coordinator". This asks the
- * seed broker once more, through the cluster factory kafkajs keeps under a private symbol (the
- * provisioner uses it too), and returns the broker's error; undefined when it cannot tell.
- */
-export async function coordinatorError(kafka: Kafka, groupId: string): Promise<unknown> {
-  const symbol = Object.getOwnPropertySymbols(kafka).find(
-    (s) => s.description === 'private:Kafka:createCluster',
-  )
-  const factory = symbol && (kafka as unknown as Record<symbol, unknown>)[symbol]
-  if (typeof factory !== 'function') return undefined
-  const cluster = factory({ allowAutoTopicCreation: false }) as {
-    connect(): Promise<void>
-    disconnect(): Promise<void>
-    brokerPool?: { seedBroker?: { findGroupCoordinator?(request: object): Promise<unknown> } }
-  }
-  try {
-    await cluster.connect()
-    await cluster.brokerPool?.seedBroker?.findGroupCoordinator?.({ groupId, coordinatorType: 0 })
-    return undefined
-  } catch (error) {
-    return error
-  } finally {
-    await cluster.disconnect().catch(() => undefined)
   }
 }
