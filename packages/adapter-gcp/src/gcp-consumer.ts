@@ -4,15 +4,15 @@ import {
   type PubSub,
   type Subscription as PubSubSubscription,
 } from '@google-cloud/pubsub'
+import type { Logger } from '@omnibus/core'
 import {
   type Channel,
   type DeliveryHandler,
-  type Logger,
+  InFlight,
   type SubscribeOptions,
   type Subscription,
   sleep,
-} from '@omnibus/core'
-import { InFlight } from '@omnibus/core/adapter'
+} from '@omnibus/core/adapter'
 import { fromPubSubMessage } from './gcp-binding.js'
 import type { ResolvedGcpOptions } from './gcp-config.js'
 import { errorMessage, Status, statusOf } from './gcp-errors.js'

@@ -1,6 +1,6 @@
 import type { PubSub } from '@google-cloud/pubsub'
-import { type Channel, type Logger, OmnibusError, type StartPosition } from '@omnibus/core'
-import { brokerName, PromiseCache } from '@omnibus/core/adapter'
+import { type Logger, OmnibusError } from '@omnibus/core'
+import { brokerName, type Channel, PromiseCache, type StartPosition } from '@omnibus/core/adapter'
 import type { ResolvedGcpOptions } from './gcp-config.js'
 import { errorMessage, Status, statusOf } from './gcp-errors.js'
 

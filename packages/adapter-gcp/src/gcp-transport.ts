@@ -1,18 +1,16 @@
 import { PubSub, type Topic } from '@google-cloud/pubsub'
-import {
-  type Capabilities,
-  type Channel,
-  type DeliveryHandler,
-  type Envelope,
-  OmnibusError,
-  type StartPosition,
-  type SubscribeOptions,
-  type Subscription,
-  silentLogger,
-  type Transport,
-  type TransportAdapter,
-  type TransportContext,
-} from '@omnibus/core'
+import { type Envelope, OmnibusError, silentLogger } from '@omnibus/core'
+import type {
+  Capabilities,
+  Channel,
+  DeliveryHandler,
+  StartPosition,
+  SubscribeOptions,
+  Subscription,
+  Transport,
+  TransportAdapter,
+  TransportContext,
+} from '@omnibus/core/adapter'
 import { LIMITS, type OutgoingMessage, toPubSubMessage } from './gcp-binding.js'
 import {
   clientConfig,
