@@ -1,9 +1,11 @@
-import { type Envelope, MessageTooLargeError, OmnibusError } from '@omnibus/core'
+import type { Envelope } from '@omnibus/core'
 import {
   type Decoded,
   decodeMessage,
   encodeBinary,
   encodeStructured,
+  MessageTooLargeError,
+  OmnibusError,
   STRUCTURED_CONTENT_TYPE,
 } from '@omnibus/core/adapter'
 
