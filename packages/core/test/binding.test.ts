@@ -1,19 +1,17 @@
 import { CloudEvent } from 'cloudevents'
 import { describe, expect, it } from 'vitest'
-import { malformedData, structuredSizeBound } from '../src/envelope/binding.js'
 import {
   createEvent,
   decodeMessage,
-  type Envelope,
-  EnvelopeError,
-  type EnvelopeInput,
   encodeBinary,
   encodeStructured,
   STRUCTURED_CONTENT_TYPE,
   structuredSize,
   TYPES_HEADER,
   withAttributes,
-} from '../src/index.js'
+} from '../src/adapter/index.js'
+import { malformedData, structuredSizeBound } from '../src/envelope/binding.js'
+import { type Envelope, EnvelopeError, type EnvelopeInput } from '../src/index.js'
 
 const event = createEvent({
   type: 'com.acme.thing',

@@ -1,20 +1,22 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import {
+  createEvent,
+  encodeStructured,
+  MALFORMED_TYPE,
+  STRUCTURED_CONTENT_TYPE,
+  structuredSize,
+} from '../src/adapter/index.js'
 import { TRUNCATED_TYPE } from '../src/bus/dead-letter.js'
 import {
   type Bus,
   createBus,
-  createEvent,
   type Envelope,
   EnvelopeError,
-  encodeStructured,
   idempotency,
   type Logger,
-  MALFORMED_TYPE,
   MemoryBroker,
   type Middleware,
   memoryTransport,
-  STRUCTURED_CONTENT_TYPE,
-  structuredSize,
 } from '../src/index.js'
 
 const LIMIT = 20_000

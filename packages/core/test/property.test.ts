@@ -1,16 +1,15 @@
 import { isUtf8 } from 'node:buffer'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { malformedData } from '../src/envelope/binding.js'
-import { INPUT_FIELDS, toEnvelope } from '../src/envelope/envelope.js'
 import {
   createEnvelope,
   decodeMessage,
-  EnvelopeError,
   encodeStructured,
-  OmnibusError,
   STRUCTURED_CONTENT_TYPE,
-} from '../src/index.js'
+} from '../src/adapter/index.js'
+import { malformedData } from '../src/envelope/binding.js'
+import { INPUT_FIELDS, toEnvelope } from '../src/envelope/envelope.js'
+import { EnvelopeError, OmnibusError } from '../src/index.js'
 
 /** Runs `make`; anything it throws must be an OmnibusError. */
 function onlyOmnibusErrors(make: () => unknown): void {
