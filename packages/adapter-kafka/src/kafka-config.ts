@@ -1,5 +1,11 @@
-import { ConfigError, type TlsOptions, withSafeView } from '@omnibus/core'
-import { checkOptions, DEFAULT_PUBLISH_TIMEOUT_MS, type TransportContext } from '@omnibus/core/adapter'
+import { ConfigError } from '@omnibus/core'
+import {
+  checkOptions,
+  DEFAULT_PUBLISH_TIMEOUT_MS,
+  type TlsOptions,
+  type TransportContext,
+  withSafeView,
+} from '@omnibus/core/adapter'
 import type { Kafka, RetryOptions } from 'kafkajs'
 import { kafkaOptions } from './kafka-options.js'
 import { saslOptions, sslOptions } from './kafka-security.js'

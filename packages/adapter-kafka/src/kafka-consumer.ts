@@ -1,5 +1,13 @@
-import type { DeliveryHandler, Logger } from '@omnibus/core'
-import { adapterError, Backoff, describeError, InFlight, pause, Semaphore } from '@omnibus/core/adapter'
+import type { Logger } from '@omnibus/core'
+import {
+  adapterError,
+  Backoff,
+  type DeliveryHandler,
+  describeError,
+  InFlight,
+  pause,
+  Semaphore,
+} from '@omnibus/core/adapter'
 import { fromRecord } from './kafka-binding.js'
 import type { DriverMember, KafkaDriver, MemberSpec, ReceivedRecord } from './kafka-driver.js'
 

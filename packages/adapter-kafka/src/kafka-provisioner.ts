@@ -1,12 +1,14 @@
-import type { Channel, Logger, StartPosition } from '@omnibus/core'
+import type { Logger } from '@omnibus/core'
 import {
   adapterError,
   brokerName,
+  type Channel,
   describeError,
   KeyedSerial,
   PromiseCache,
   pause,
   retrying,
+  type StartPosition,
 } from '@omnibus/core/adapter'
 import type { KafkaConfig } from './kafka-config.js'
 import type { KafkaDriver } from './kafka-driver.js'

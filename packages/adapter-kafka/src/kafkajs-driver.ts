@@ -7,8 +7,11 @@ import {
   type logCreator,
   logLevel,
   Partitioners,
+  type Producer,
+  type RecordMetadata,
   type SASLOptions,
 } from 'kafkajs'
+import type { KafkaRecord } from './kafka-binding.js'
 import type { KafkaConfig } from './kafka-config.js'
 import type { DriverMember, DriverProducer, KafkaDriver, MemberEvents, MemberSpec } from './kafka-driver.js'
 import { kafkaAccessError, tlsPreflight } from './kafka-security.js'
@@ -42,14 +45,19 @@ const kafkaLogs =
  * request again on every retry, so an attempt written but not acknowledged could be retried
  * onto another partition, and the first one's rolled-back sequence numbers reused by other
  * records, which the broker would drop as duplicates while confirming them. The partition
- * is kept on the record (`partition`, which the partitioner honours), not in a WeakMap.
+ * is kept on the record (`partition`, which the partitioner honours), not in a WeakMap. Keyed
+ * records get theirs written down too, so that a send can tell which partitions' acknowledgements
+ * it needs (see `acknowledged`).
  */
 const stablePartitioner: ICustomPartitioner = () => {
   const base = Partitioners.DefaultPartitioner()
   let next = Math.floor(Math.random() * 1024)
   return (args) => {
     const { message, partitionMetadata } = args
-    if (message.key !== null && message.key !== undefined) return base(args)
+    if (message.key !== null && message.key !== undefined) {
+      message.partition = base(args)
+      return message.partition
+    }
     const given = message.partition
     if (given !== undefined && given < partitionMetadata.length) return given
     const candidate = partitionMetadata[next++ % partitionMetadata.length]
@@ -125,7 +133,7 @@ export function kafkajsDriver(config: KafkaConfig, logger: Logger): KafkaDriver 
       committer = undefined
       await Promise.allSettled([admin.disconnect(), c?.then((x) => x.disconnect())])
     },
-    producer: () => producer(kafka, retry),
+    producer: () => producer(kafka, retry, logger),
     member: (spec, events) => member(kafka, config, spec, events),
     brokerCount: async () => (await admin.describeCluster()).brokers.length,
     async createTopic(topic, numPartitions, replicationFactor, configs) {
@@ -194,7 +202,40 @@ export function kafkajsDriver(config: KafkaConfig, logger: Logger): KafkaDriver 
   }
 }
 
-function producer(kafka: Kafka, retry: KafkaConfig['retry']): DriverProducer {
+/**
+ * Returns once every partition of `records` is in the broker's acknowledgement, sending again
+ * those that are not. kafkajs can report a send as done with a partition missing: when a
+ * partition's leader dies mid-request, its retry goes only to brokers that have not answered
+ * yet, so if the partition's new leader was one of the request's other brokers, its records are
+ * never sent (and the killed leader may not have replicated them: confirmed, lost). kafkajs
+ * rolled that partition's sequence numbers back, so the same records sent again alone are
+ * deduplicated by the broker if the dead leader's copy survived, and written if not.
+ */
+async function acknowledged(
+  producer: Producer,
+  topic: string,
+  records: KafkaRecord[],
+  acks: RecordMetadata[],
+  logger: Logger,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const done = new Set(acks.map((a) => a.partition))
+    const missing = records.filter((r) => r.partition === undefined || !done.has(r.partition))
+    if (missing.length === 0) return
+    const partitions = [...new Set(missing.map((r) => r.partition))].join(', ')
+    if (attempt > 3)
+      throw new Error(`no acknowledgement for partition(s) ${partitions} after ${attempt} sends`)
+    logger.warn('[kafka] acknowledged a send without some of its partitions; sending those again', {
+      topic,
+      partitions,
+      records: missing.length,
+    })
+    records = missing
+    acks = await producer.send({ topic, messages: missing, acks: -1 })
+  }
+}
+
+function producer(kafka: Kafka, retry: KafkaConfig['retry'], logger: Logger): DriverProducer {
   const p = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -210,7 +251,7 @@ function producer(kafka: Kafka, retry: KafkaConfig['retry']): DriverProducer {
         ready = undefined
       })
       await ready
-      await p.send({ topic, messages, acks: -1 })
+      await acknowledged(p, topic, messages, await p.send({ topic, messages, acks: -1 }), logger)
     },
     close: () => p.disconnect(),
   }
