@@ -68,8 +68,13 @@ export function recordSize(record: KafkaRecord): number {
 function headerValues(headers: RecordHeaders | undefined): Record<string, WireMessage['headers'][string]> {
   const out: Record<string, WireMessage['headers'][string]> = {}
   if (!headers) return out
-  for (const name in headers) {
-    const raw = headers[name]
+  if (headers instanceof Map) {
+    for (const [name, value] of headers) out[name] = value
+    return out
+  }
+  const record = headers as Exclude<RecordHeaders, ReadonlyMap<string, Buffer>>
+  for (const name in record) {
+    const raw = record[name]
     const value = Array.isArray(raw) ? raw[raw.length - 1] : raw
     if (value === undefined) continue
     out[name] = Buffer.isBuffer(value) ? value : String(value)

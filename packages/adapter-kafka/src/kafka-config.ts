@@ -32,6 +32,8 @@ export type KafkaSaslOptions = KafkaPasswordSasl | KafkaOAuthSasl
 
 /** The options; defaults and meanings are in the package README's table. */
 export interface KafkaTransportOptions {
+  /** The client library: `kafkajs` (the default) or `platformatic` (@platformatic/kafka). Install the one you pick. */
+  driver?: 'kafkajs' | 'platformatic'
   /** Bootstrap brokers as `host:port` (an array, or one comma-separated string). Required unless `kafka` is given. */
   brokers?: string[] | string
   clientId?: string
@@ -91,6 +93,7 @@ export function parseKafkaConfig(input: KafkaTransportOptions, context: Transpor
     )
   }
   return withSafeView({
+    driver: o.driver ?? 'kafkajs',
     brokers: o.kafka ? [] : parseBrokers(key, o.brokers),
     clientId: o.clientId ?? `omnibus-${service}`,
     ssl: sslOptions(key, o.ssl, logger),

@@ -26,14 +26,16 @@ const REDELIVERY_DELAY_MS = 250
 class PartitionState {
   readonly inFlight = new Set<number>()
   readonly done = new Set<number>()
-  failed: number | undefined
+  /** Rejected, to be handed out again. */
+  readonly failed = new Set<number>()
   /** One past the highest offset handed out. */
   next = -1
   committed = -1
 
   position(): number {
-    let low = this.failed ?? this.next
+    let low = this.next
     for (const offset of this.inFlight) if (offset < low) low = offset
+    for (const offset of this.failed) if (offset < low) low = offset
     return low
   }
 }
@@ -206,7 +208,7 @@ export class KafkaConsumer {
             return last
           }
         }
-        if (state.failed === offset) state.failed = undefined
+        state.failed.delete(offset)
         state.inFlight.add(offset)
         this.inFlight.enter()
         void this.handOut(state, partition, record)
@@ -249,20 +251,33 @@ export class KafkaConsumer {
     state.inFlight.delete(offset)
     if (ok) {
       if (offset >= state.committed) state.done.add(offset)
-    } else if (state.failed === undefined || state.failed > offset) {
-      state.failed = offset
+    } else {
+      state.failed.add(offset)
       const member = this.member
       setTimeout(() => {
         if (this.closing || member !== this.member || this.partitions.get(partition) !== state) return
-        if (state.failed !== offset) return
+        if (!state.failed.has(offset)) return
+        if (!member?.seek) return void this.again(state, partition, record)
         try {
-          member?.seek(partition, offset)
+          // From the lowest rejected record: it and whatever after it is not acknowledged is fetched again.
+          member.seek(partition, Math.min(...state.failed))
         } catch (e) {
           this.logger.debug('could not seek back to a rejected record', { reason: describeError(e) })
         }
       }, REDELIVERY_DELAY_MS)
     }
     this.inFlight.leave()
+  }
+
+  /** Hands a rejected record out again, for a driver that cannot fetch it again (no seek). */
+  private async again(state: PartitionState, partition: number, record: ReceivedRecord): Promise<void> {
+    await this.slots.acquire()
+    if (this.closing || this.partitions.get(partition) !== state || !state.failed.delete(record.offset)) {
+      return this.slots.release()
+    }
+    state.inFlight.add(record.offset)
+    this.inFlight.enter()
+    await this.handOut(state, partition, record)
   }
 
   /** Commits every partition's safe position that moved; one commit at a time. */

@@ -77,12 +77,14 @@ export interface DriverMember {
   start(): Promise<void>
   /** Commits the next offset to read per partition. */
   commit(offsets: Map<number, number>): Promise<void>
-  /** Fetches `partition` again from `offset` (a rejected record). */
-  seek(partition: number, offset: number): void
+  /** Fetches `partition` again from `offset` (a rejected record); without it, the policy hands the record out again itself. */
+  seek?(partition: number, offset: number): void
   /** Stops fetching (before a close, so nothing new is handed out). */
   pause(): void
   close(): Promise<void>
 }
 
 /** Header values as clients hand them over (a repeated header may come as a list). */
-export type RecordHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>
+export type RecordHeaders =
+  | Record<string, Buffer | string | (Buffer | string)[] | undefined>
+  | ReadonlyMap<string, Buffer>

@@ -7,6 +7,7 @@ import { type OptionSpecs, publishTimeoutOption } from '@omnibus/core/adapter'
  * `007` stays text). What one key cannot say alone is checked in kafka-config.ts.
  */
 export const kafkaOptions: OptionSpecs = {
+  driver: { type: 'string', oneOf: ['kafkajs', 'platformatic'] },
   brokers: { type: 'any' },
   clientId: { type: 'string' },
   ssl: { type: 'any' },

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util'
-import { type Envelope, silentLogger } from '@omnibus/core'
+import { type Envelope, type Logger, silentLogger } from '@omnibus/core'
 import {
   adapterError,
   adapterLogger,
@@ -23,7 +23,6 @@ import type { KafkaDriver } from './kafka-driver.js'
 import { kafkaOptions } from './kafka-options.js'
 import { groupIdFor, KafkaProvisioner, topicName } from './kafka-provisioner.js'
 import { KafkaPublisher } from './kafka-publisher.js'
-import { kafkajsDriver } from './kafkajs-driver.js'
 
 export const KAFKA = 'kafka'
 
@@ -59,7 +58,7 @@ export class KafkaTransport implements Transport {
 
   async connect(): Promise<void> {
     const c = this.config
-    const driver = kafkajsDriver(c, this.context.logger)
+    const driver = await loadDriver(c, this.context.logger)
     const publisher = new KafkaPublisher(driver, c.maxMessageBytes, c.publishTimeoutMs, this.logger)
     try {
       await driver.connect()
@@ -192,6 +191,23 @@ export class KafkaTransport implements Transport {
   async close(): Promise<void> {
     const connection = this.connection
     if (connection) await Promise.allSettled([connection.publisher.close(), connection.driver.close()])
+  }
+}
+
+/** The configured driver, imported only when chosen: each client library is an optional peer dependency. */
+async function loadDriver(config: KafkaConfig, logger: Logger): Promise<KafkaDriver> {
+  const pkg = config.driver === 'platformatic' ? '@platformatic/kafka' : 'kafkajs'
+  try {
+    if (config.driver === 'platformatic')
+      return (await import('./platformatic-driver.js')).platformaticDriver(config, logger)
+    return (await import('./kafkajs-driver.js')).kafkajsDriver(config, logger)
+  } catch (error) {
+    throw adapterError(
+      KAFKA,
+      'TRANSPORT_UNAVAILABLE',
+      `driver "${config.driver}" needs ${pkg}: npm install ${pkg}`,
+      error,
+    )
   }
 }
 
