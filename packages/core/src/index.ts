@@ -97,6 +97,19 @@ export {
 export { compose, type Middleware, SKIPPED } from './middleware/middleware.js'
 export { type Destination, type Route, Router } from './routing/router.js'
 export { AccessDeniedError } from './security/access.js'
+export type { AuthorizationRecord } from './security/audit.js'
+export {
+  type EncryptionConfig,
+  EncryptionExt,
+  UndecryptableError,
+} from './security/encryption.js'
+export {
+  type CachingKeysOptions,
+  cachingKeys,
+  type DataKey,
+  type KeyProvider,
+  staticKeys,
+} from './security/keys.js'
 export {
   readSecretFile,
   redacted,
@@ -106,6 +119,8 @@ export {
   tlsOptions,
   withSafeView,
 } from './security/secrets.js'
+export { type SecureTransportOptions, secureTransport } from './security/secured-transport.js'
+export { TENANT_EXT, type TenantConfig } from './security/tenant.js'
 export type {
   Instrumentation,
   MessagingSource,
