@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { MemoryBroker, memoryTransport, secureTransport } from '@omnibus/core'
+import { MemoryBroker, memoryTransport } from '@omnibus/core'
+import { secureTransport } from '@omnibus/core/security'
 import { conformance } from '../src/index.js'
 
 // The whole suite again with payload encryption and a tenant (prefixed channels) around the

@@ -1,22 +1,17 @@
 import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
+import { createEvent, MALFORMED_TYPE, type Transport } from '../src/adapter/index.js'
 import {
   type Bus,
   type BusConfig,
   ConfigError,
-  cachingKeys,
   createBus,
-  createEvent,
-  type DataKey,
-  DeadLetterExt,
   type Envelope,
-  MALFORMED_TYPE,
   MemoryBroker,
   memoryTransport,
-  staticKeys,
-  type Transport,
 } from '../src/index.js'
 import { seal } from '../src/security/encryption.js'
+import { cachingKeys, type DataKey, staticKeys } from '../src/security/index.js'
 import { waitFor } from './helpers.js'
 import { recorded } from './security-helpers.js'
 
@@ -130,7 +125,7 @@ describe('payload encryption (memory)', () => {
       expect(letters[0]!.type).toBe(MALFORMED_TYPE)
       // The dead letter holds the message as it arrived: still encrypted.
       if (encrypted) expect(Buffer.from(letters[0]!.data as Uint8Array).toString()).not.toContain('4111')
-      return { reason: String(letters[0]![DeadLetterExt.reason]), handled }
+      return { reason: String(letters[0]!.dlreason), handled }
     }
     const channel = { name: 'com.acme.t', kind: 'topic' as const }
     const event = (extra = {}) =>

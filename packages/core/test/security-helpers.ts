@@ -1,14 +1,11 @@
 import {
-  AccessDeniedError,
-  type AuthorizationRecord,
   type Channel,
-  type Envelope,
   encodeStructured,
   type Instrumentation,
-  type MemoryBroker,
-  memoryTransport,
   type Transport,
-} from '../src/index.js'
+} from '../src/adapter/index.js'
+import { AccessDeniedError, type Envelope, type MemoryBroker, memoryTransport } from '../src/index.js'
+import type { AuthorizationRecord } from '../src/security/index.js'
 
 /**
  * A memory transport that records what reaches it, as the broker would hold it: channel names,

@@ -1,15 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { createEvent, type Transport } from '../src/adapter/index.js'
 import {
   type Bus,
   type BusConfig,
   createBus,
-  createEvent,
-  DeadLetterExt,
   type Envelope,
   type Logger,
   MemoryBroker,
   memoryTransport,
-  type Transport,
 } from '../src/index.js'
 import { waitFor } from './helpers.js'
 import { auditRecords, recorded } from './security-helpers.js'
@@ -97,7 +95,7 @@ describe('tenant-scoped buses', () => {
       createEvent({ type: 'com.acme.shared', source: 'urn:t', extensions: { tenantid: 'tenant-a' } }),
     ])
     await waitFor(() => letters.length === 1 && got.length === 1, 'one handled, one dead-lettered')
-    expect(String(letters[0]![DeadLetterExt.reason])).toMatch(/belongs to tenant "tenant-b", not "tenant-a"/)
+    expect(String(letters[0]!.dlreason)).toMatch(/belongs to tenant "tenant-b", not "tenant-a"/)
   })
 })
 
