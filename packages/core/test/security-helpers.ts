@@ -1,9 +1,4 @@
-import {
-  type Channel,
-  encodeStructured,
-  type Instrumentation,
-  type Transport,
-} from '../src/adapter/index.js'
+import { type Channel, encodeStructured, type Instrumentation, type Transport } from '../src/adapter/index.js'
 import { AccessDeniedError, type Envelope, type MemoryBroker, memoryTransport } from '../src/index.js'
 import type { AuthorizationRecord } from '../src/security/index.js'
 
