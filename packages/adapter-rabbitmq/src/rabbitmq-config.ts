@@ -1,14 +1,13 @@
+import { ConfigError, type Logger, silentLogger } from '@omnibus/core'
 import {
-  ConfigError,
-  type Logger,
+  checkOptions,
+  DEFAULT_PUBLISH_TIMEOUT_MS,
   redactUrl,
   secretOption,
-  silentLogger,
   type TlsOptions,
   tlsOptions,
   withSafeView,
-} from '@omnibus/core'
-import { checkOptions, DEFAULT_PUBLISH_TIMEOUT_MS } from '@omnibus/core/adapter'
+} from '@omnibus/core/adapter'
 import { rabbitmqOptions } from './rabbitmq-options.js'
 
 /** Options of the RabbitMQ transport (config `transports.<key>` with `"adapter": "rabbitmq"`); see the README. */

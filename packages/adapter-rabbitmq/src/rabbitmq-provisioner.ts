@@ -1,5 +1,4 @@
-import type { Channel } from '@omnibus/core'
-import { adapterError, OmnibusError, PromiseCache } from '@omnibus/core/adapter'
+import { adapterError, type Channel, OmnibusError, PromiseCache } from '@omnibus/core/adapter'
 import type { Channel as AmqpChannel, ChannelModel } from 'amqplib'
 import type { RabbitMQSettings } from './rabbitmq-config.js'
 import type { Link } from './rabbitmq-connection.js'

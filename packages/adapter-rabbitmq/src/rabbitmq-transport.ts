@@ -1,10 +1,11 @@
 import { inspect } from 'node:util'
-import { type Envelope, type StartPosition, silentLogger } from '@omnibus/core'
+import { type Envelope, silentLogger } from '@omnibus/core'
 import {
   adapterLogger,
   type Capabilities,
   type Channel,
   type DeliveryHandler,
+  type StartPosition,
   type SubscribeOptions,
   type Subscription,
   type Transport,
