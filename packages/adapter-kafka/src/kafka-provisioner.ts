@@ -12,6 +12,7 @@ import {
 } from '@omnibus/core/adapter'
 import type { KafkaConfig } from './kafka-config.js'
 import type { KafkaDriver } from './kafka-driver.js'
+import { errorText } from './kafka-security.js'
 
 /**
  * Kafka topic names allow [a-zA-Z0-9._-] and 249 characters. A channel name that fits is used
@@ -44,7 +45,7 @@ const groupStarts = new KeyedSerial()
 /** Members of the group are active (Kafka refuses outside commits), or its coordinator is moving. */
 const retriable = (error: unknown) =>
   /ILLEGAL_GENERATION|UNKNOWN_MEMBER_ID|REBALANCE_IN_PROGRESS|running instances|generation|NOT_COORDINATOR|COORDINATOR_NOT_AVAILABLE|COORDINATOR_LOAD_IN_PROGRESS/i.test(
-    `${(error as { type?: string }).type ?? ''} ${describeError(error)}`,
+    errorText(error),
   )
 
 /**
@@ -94,11 +95,10 @@ export class KafkaProvisioner {
       if (await this.driver.createTopic(topic, partitions, factor, configs))
         this.logger.debug('topic created', { topic, partitions, replicationFactor: factor })
     } catch (error) {
-      if (/already exists/i.test(describeError(error))) return
+      if (/already exists/i.test(errorText(error))) return
       // Created, but the wait for leaders asked a broker that has not seen it yet (not retried
       // without auto.create.topics.enable, as on most production clusters).
-      if (/does not host this topic-partition/i.test(describeError(error)) && (await this.appears(topic)))
-        return
+      if (/does not host this topic-partition/i.test(errorText(error)) && (await this.appears(topic))) return
       throw adapterError(
         'kafka',
         'PROVISIONING_FAILED',

@@ -55,7 +55,15 @@ const FORBIDDEN_TYPES = new Set([
 const TLS_CODE =
   /^(ERR_SSL_|ERR_TLS_CERT|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)|HOSTNAME_MISMATCH)/
 
-/** Every error in a kafkajs error's chain (cause, originalError, an aggregate's errors). */
+/** Kafka's error name for a protocol error: kafkajs' `type`, @platformatic/kafka's `apiId`. */
+const typeOf = (e: Record<string, unknown>): string =>
+  typeof e.type === 'string' ? e.type : typeof e.apiId === 'string' ? e.apiId : ''
+
+/** Every Kafka error name and message in an error's chain, to match what happened in either client. */
+export const errorText = (error: unknown): string =>
+  [...chain(error)].map((e) => `${typeOf(e)} ${String(e.message)}`).join('; ')
+
+/** Every error in a client error's chain (cause, originalError, an aggregate's errors). */
 function* chain(error: unknown, depth = 0): Generator<Record<string, unknown>> {
   if (depth > 8 || error === null || typeof error !== 'object') return
   const e = error as Record<string, unknown>
@@ -78,7 +86,7 @@ export function kafkaAccessError(
   const who = username ? `user "${username}"` : 'this client'
   const on = channel ? ` on channel "${channel}"` : ''
   for (const e of chain(error)) {
-    const type = typeof e.type === 'string' ? e.type : ''
+    const type = typeOf(e)
     if (e.name === 'KafkaJSSASLAuthenticationError' || type === 'SASL_AUTHENTICATION_FAILED') {
       return new AccessDeniedError(
         'AUTH_FAILED',

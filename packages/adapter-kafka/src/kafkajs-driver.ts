@@ -1,5 +1,4 @@
 import type { Logger } from '@omnibus/core'
-import { describeError } from '@omnibus/core/adapter'
 import {
   type Consumer,
   type ICustomPartitioner,
@@ -14,7 +13,7 @@ import {
 import type { KafkaRecord } from './kafka-binding.js'
 import type { KafkaConfig } from './kafka-config.js'
 import type { DriverMember, DriverProducer, KafkaDriver, MemberEvents, MemberSpec } from './kafka-driver.js'
-import { kafkaAccessError, tlsPreflight } from './kafka-security.js'
+import { errorText, kafkaAccessError, tlsPreflight } from './kafka-security.js'
 
 const LEVELS = {
   nothing: logLevel.NOTHING,
@@ -148,8 +147,7 @@ export function kafkajsDriver(config: KafkaConfig, logger: Logger): KafkaDriver 
         const { topics } = await admin.fetchTopicMetadata({ topics: [topic] })
         return topics.some((t) => t.name === topic && t.partitions.length > 0)
       } catch (error) {
-        if (/does not host this topic-partition|UNKNOWN_TOPIC|not exist/i.test(describeError(error)))
-          return false
+        if (/does not host this topic-partition|UNKNOWN_TOPIC|not exist/i.test(errorText(error))) return false
         throw error
       }
     },
