@@ -1,12 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { createEvent, MALFORMED_TYPE, structuredSize } from '../src/adapter/index.js'
+import {
+  createEvent,
+  encodeStructured,
+  MALFORMED_TYPE,
+  STRUCTURED_CONTENT_TYPE,
+  structuredSize,
+} from '../src/adapter/index.js'
 import { TRUNCATED_TYPE } from '../src/bus/dead-letter.js'
 import {
   type Bus,
   createBus,
   type Envelope,
+  EnvelopeError,
+  idempotency,
   type Logger,
   MemoryBroker,
+  type Middleware,
   memoryTransport,
 } from '../src/index.js'
 import { waitFor } from './helpers.js'
@@ -18,7 +27,7 @@ afterEach(async () => {
 })
 
 /** A bus on a memory transport with a small limit, a reader of the channel's dead letters, and the log lines. */
-async function setup(type: string, handler: (e: Envelope) => void) {
+async function setup(type: string, handler: (e: Envelope) => unknown, middleware?: Middleware) {
   const broker = new MemoryBroker()
   const logs: { level: string; message: string; fields?: Record<string, unknown> }[] = []
   const logger = Object.fromEntries(
@@ -38,6 +47,7 @@ async function setup(type: string, handler: (e: Envelope) => void) {
     return bus
   }
   const bus = await make('consumer')
+  if (middleware) bus.use(middleware)
   bus.on(type, async (e) => handler(e))
   await bus.start()
   const letters: Envelope[] = []
@@ -46,6 +56,16 @@ async function setup(type: string, handler: (e: Envelope) => void) {
   await reader.start()
   return { broker, bus, letters, logs }
 }
+
+/** A structured event as Omnibus writes it, its data (the last member) cut short: only a read finds out. */
+function brokenDocument(type: string, id: string): Buffer {
+  const text = encodeStructured(createEvent({ type, source: 'urn:p', id, data: { n: 1 } })).toString('utf8')
+  expect(text.endsWith(',"data":{"n":1}}')).toBe(true)
+  return Buffer.from(text.replace(',"data":{"n":1}}', ',"data":{"n":}}'))
+}
+
+const inject = (broker: MemoryBroker, type: string, body: Buffer) =>
+  broker.inject({ name: type, kind: 'topic' }, body, { 'content-type': STRUCTURED_CONTENT_TYPE })
 
 describe('a dead letter that cannot be published whole (defect 11)', () => {
   it('is published truncated: the message leaves the channel once, counted once', async () => {
@@ -103,5 +123,60 @@ describe('a dead letter that cannot be published whole (defect 11)', () => {
     expect(letters[0]!.type).toBe(MALFORMED_TYPE)
     expect(JSON.parse(letters[0]!.dlheaders as string)).toEqual({ note: 'a\nb' })
     await waitFor('the confirm of the dead letter', () => bus.stats().malformed === 1)
+  })
+})
+
+describe('data parsed when a handler first reads it (issue 20 #3)', () => {
+  it('dead-letters data that does not parse as malformed, with the reason, once, without retrying', async () => {
+    const type = 'com.acme.lazy.read'
+    const seen: unknown[] = []
+    const { bus, letters, broker } = await setup(type, (e) => {
+      try {
+        return e.data
+      } catch (error) {
+        seen.push(error)
+        throw error
+      }
+    })
+    const body = brokenDocument(type, 'l-1')
+    inject(broker, type, body)
+    await until(() => letters.length === 1, 'the dead letter')
+    expect(letters[0]!.type).toBe(MALFORMED_TYPE)
+    expect(letters[0]!.dlreason).toMatch(/^structured CloudEvent body is not JSON/)
+    expect(Buffer.from(letters[0]!.data as Uint8Array).equals(body)).toBe(true)
+    // The handler got an error at the read, never the data: one attempt, no retry.
+    expect(seen).toHaveLength(1)
+    expect(seen[0]).toBeInstanceOf(EnvelopeError)
+    await until(() => bus.stats().malformed === 1, 'the confirm of the dead letter')
+    expect(bus.stats()).toMatchObject({ malformed: 1, handled: 0, retried: 0 })
+  })
+
+  it('dead-letters it as malformed when the handler swallows the error too', async () => {
+    const type = 'com.acme.lazy.swallow'
+    const { bus, letters, broker } = await setup(type, (e) => {
+      try {
+        return e.data
+      } catch {
+        return undefined
+      }
+    })
+    inject(broker, type, brokenDocument(type, 'l-2'))
+    await until(() => letters.length === 1, 'the dead letter')
+    expect(letters[0]!.type).toBe(MALFORMED_TYPE)
+    await until(() => bus.stats().malformed === 1, 'the confirm of the dead letter')
+    expect(bus.stats().handled).toBe(0)
+  })
+
+  it('never parses data that no handler reads: unread, skipped by idempotency, or of no handled type', async () => {
+    const type = 'com.acme.lazy.unread'
+    const ids: string[] = []
+    const { bus, letters, broker } = await setup(type, (e) => void ids.push(e.id), idempotency())
+    inject(broker, type, brokenDocument(type, 'u-1'))
+    inject(broker, type, brokenDocument(type, 'u-1')) // a duplicate: idempotency skips it
+    inject(broker, type, brokenDocument('com.acme.lazy.other', 'u-2')) // nobody handles this type here
+    await until(() => bus.stats().handled + bus.stats().skipped === 3, 'the three deliveries')
+    expect(ids).toEqual(['u-1'])
+    expect(bus.stats()).toMatchObject({ handled: 1, skipped: 2, malformed: 0 })
+    expect(letters).toHaveLength(0)
   })
 })

@@ -1,7 +1,7 @@
 import { CloudEvent, type CloudEventV1 } from 'cloudevents'
 import { EnvelopeError } from '../errors.js'
 import { dataToJson } from './data.js'
-import { attachEncoded, Encoded, encoded } from './encoded.js'
+import { attachEncoded, Encoded, encoded, readLazyData } from './encoded.js'
 import {
   attributeProblem,
   CORE_NAMES,
@@ -184,6 +184,40 @@ export function asCloudEvent<T>(
   const event = Object.assign(new Blank(), attributes)
   if (data !== undefined) event.data = data
   return seal(event, cache)
+}
+
+/**
+ * Received events: CloudEvents whose inspection (console.log, test failures) shows
+ * data that does not parse as such instead of throwing, as reading it does.
+ */
+const Received = function Received() {} as unknown as new () => Record<string, unknown>
+Received.prototype = Object.create(CloudEvent.prototype, {
+  [Symbol.for('nodejs.util.inspect.custom')]: {
+    value(this: Envelope): string {
+      try {
+        return this.toString()
+      } catch (error) {
+        const shown: Record<string, unknown> = {}
+        for (const key in this) if (key !== 'data') shown[key] = this[key]
+        shown.data = `<${error instanceof Error ? error.message : String(error)}>`
+        return JSON.stringify(shown)
+      }
+    },
+  },
+})
+
+/** A received event's `data`: an enumerable getter, so spreads, JSON and Object.keys see it as before. */
+const LAZY_DATA: PropertyDescriptor = { get: readLazyData, enumerable: true }
+
+/**
+ * A frozen CloudEvent from validated attributes whose JSON data is parsed when
+ * first read (`entry.lazy`); see LazyData.
+ */
+export function asReceived<T>(attributes: Readonly<Record<string, unknown>>, entry: Encoded): Envelope<T> {
+  const event = Object.assign(new Received(), attributes)
+  Object.defineProperty(event, 'data', LAZY_DATA)
+  attachEncoded(event, entry)
+  return Object.freeze(event) as Envelope<T>
 }
 
 let lastMs = 0
