@@ -140,14 +140,14 @@ describe('data parsed when a handler first reads it (issue 20 #3)', () => {
     })
     const body = brokenDocument(type, 'l-1')
     inject(broker, type, body)
-    await until(() => letters.length === 1, 'the dead letter')
+    await waitFor('the dead letter', () => letters.length === 1)
     expect(letters[0]!.type).toBe(MALFORMED_TYPE)
     expect(letters[0]!.dlreason).toMatch(/^structured CloudEvent body is not JSON/)
     expect(Buffer.from(letters[0]!.data as Uint8Array).equals(body)).toBe(true)
     // The handler got an error at the read, never the data: one attempt, no retry.
     expect(seen).toHaveLength(1)
     expect(seen[0]).toBeInstanceOf(EnvelopeError)
-    await until(() => bus.stats().malformed === 1, 'the confirm of the dead letter')
+    await waitFor('the confirm of the dead letter', () => bus.stats().malformed === 1)
     expect(bus.stats()).toMatchObject({ malformed: 1, handled: 0, retried: 0 })
   })
 
@@ -161,9 +161,9 @@ describe('data parsed when a handler first reads it (issue 20 #3)', () => {
       }
     })
     inject(broker, type, brokenDocument(type, 'l-2'))
-    await until(() => letters.length === 1, 'the dead letter')
+    await waitFor('the dead letter', () => letters.length === 1)
     expect(letters[0]!.type).toBe(MALFORMED_TYPE)
-    await until(() => bus.stats().malformed === 1, 'the confirm of the dead letter')
+    await waitFor('the confirm of the dead letter', () => bus.stats().malformed === 1)
     expect(bus.stats().handled).toBe(0)
   })
 
@@ -174,7 +174,7 @@ describe('data parsed when a handler first reads it (issue 20 #3)', () => {
     inject(broker, type, brokenDocument(type, 'u-1'))
     inject(broker, type, brokenDocument(type, 'u-1')) // a duplicate: idempotency skips it
     inject(broker, type, brokenDocument('com.acme.lazy.other', 'u-2')) // nobody handles this type here
-    await until(() => bus.stats().handled + bus.stats().skipped === 3, 'the three deliveries')
+    await waitFor('the three deliveries', () => bus.stats().handled + bus.stats().skipped === 3)
     expect(ids).toEqual(['u-1'])
     expect(bus.stats()).toMatchObject({ handled: 1, skipped: 2, malformed: 0 })
     expect(letters).toHaveLength(0)
