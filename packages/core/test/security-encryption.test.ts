@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createEvent, MALFORMED_TYPE, type Transport } from '../src/adapter/index.js'
+import {
+  createEvent,
+  encodeStructured,
+  MALFORMED_TYPE,
+  STRUCTURED_CONTENT_TYPE,
+  type Transport,
+} from '../src/adapter/index.js'
 import {
   type Bus,
   type BusConfig,
@@ -107,7 +113,10 @@ describe('payload encryption (memory)', () => {
   })
 
   describe('what cannot be decrypted is dead-lettered with the reason, never handled', () => {
-    async function deadLetters(inject: (transport: Transport) => Promise<void>, encrypted = true) {
+    async function deadLetters(
+      inject: (transport: Transport, broker: MemoryBroker) => unknown,
+      encrypted = true,
+    ) {
       const config = {}
       const broker = new MemoryBroker()
       const consumer = await bus(broker, config)
@@ -119,7 +128,7 @@ describe('payload encryption (memory)', () => {
       reader.bus.onDeadLetter('com.acme.t', async (e) => void letters.push(e))
       await reader.bus.start()
       const raw = memoryTransport({ broker })
-      await inject(raw)
+      await inject(raw, broker)
       await waitFor('the dead letter', () => letters.length === 1)
       expect(handled).toEqual([])
       expect(letters[0]!.type).toBe(MALFORMED_TYPE)
@@ -159,6 +168,17 @@ describe('payload encryption (memory)', () => {
 
     it('a message that is not encrypted', async () => {
       const { reason } = await deadLetters((raw) => raw.publish(channel, [event()]), false)
+      expect(reason).toMatch(/is not encrypted/)
+    })
+
+    it('a message that is not encrypted, whose JSON data does not parse (read only when refused)', async () => {
+      const text = encodeStructured(event()).toString('utf8')
+      const body = Buffer.from(text.replace(/"data":\{.*\}\}$/, '"data":{"card":}}'))
+      expect(body.toString()).not.toBe(text)
+      const { reason } = await deadLetters(
+        (_raw, broker) => broker.inject(channel, body, { 'content-type': STRUCTURED_CONTENT_TYPE }),
+        false,
+      )
       expect(reason).toMatch(/is not encrypted/)
     })
   })
