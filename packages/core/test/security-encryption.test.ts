@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createEvent, MALFORMED_TYPE, type Transport } from '../src/adapter/index.js'
+import {
+  createEvent,
+  encodeStructured,
+  MALFORMED_TYPE,
+  STRUCTURED_CONTENT_TYPE,
+  type Transport,
+} from '../src/adapter/index.js'
 import {
   type Bus,
   type BusConfig,
@@ -53,7 +59,7 @@ describe('payload encryption (memory)', () => {
       { type: 'com.acme.paid' },
     ]
     await producer.bus.publish<unknown>(sent)
-    await waitFor(() => got.length === sent.length, 'the deliveries')
+    await waitFor('the deliveries', () => got.length === sent.length)
     const order = producer.events.map((e) => e.id)
     got.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id))
     for (const [i, e] of got.entries()) {
@@ -100,14 +106,17 @@ describe('payload encryption (memory)', () => {
     await before.bus.publish({ type: 'com.acme.rotated', data: 'old' })
     const after = await bus(broker, { encryption: { current: 'k2', keys: both } }, 'after')
     await after.bus.publish({ type: 'com.acme.rotated', data: 'new' })
-    await waitFor(() => got.length === 2, 'both messages')
+    await waitFor('both messages', () => got.length === 2)
     expect(got.sort()).toEqual(['new', 'old'])
     expect(before.events[0]!.enckeyid).toBe('k1')
     expect(after.events[0]!.enckeyid).toBe('k2')
   })
 
   describe('what cannot be decrypted is dead-lettered with the reason, never handled', () => {
-    async function deadLetters(inject: (transport: Transport) => Promise<void>, encrypted = true) {
+    async function deadLetters(
+      inject: (transport: Transport, broker: MemoryBroker) => unknown,
+      encrypted = true,
+    ) {
       const config = {}
       const broker = new MemoryBroker()
       const consumer = await bus(broker, config)
@@ -119,8 +128,8 @@ describe('payload encryption (memory)', () => {
       reader.bus.onDeadLetter('com.acme.t', async (e) => void letters.push(e))
       await reader.bus.start()
       const raw = memoryTransport({ broker })
-      await inject(raw)
-      await waitFor(() => letters.length === 1, 'the dead letter')
+      await inject(raw, broker)
+      await waitFor('the dead letter', () => letters.length === 1)
       expect(handled).toEqual([])
       expect(letters[0]!.type).toBe(MALFORMED_TYPE)
       // The dead letter holds the message as it arrived: still encrypted.
@@ -161,6 +170,17 @@ describe('payload encryption (memory)', () => {
       const { reason } = await deadLetters((raw) => raw.publish(channel, [event()]), false)
       expect(reason).toMatch(/is not encrypted/)
     })
+
+    it('a message that is not encrypted, whose JSON data does not parse (read only when refused)', async () => {
+      const text = encodeStructured(event()).toString('utf8')
+      const body = Buffer.from(text.replace(/"data":\{.*\}\}$/, '"data":{"card":}}'))
+      expect(body.toString()).not.toBe(text)
+      const { reason } = await deadLetters(
+        (_raw, broker) => broker.inject(channel, body, { 'content-type': STRUCTURED_CONTENT_TYPE }),
+        false,
+      )
+      expect(reason).toMatch(/is not encrypted/)
+    })
   })
 
   it('acceptPlaintext hands unencrypted messages on (migration)', async () => {
@@ -174,7 +194,7 @@ describe('payload encryption (memory)', () => {
     await memoryTransport({ broker }).publish({ name: 'com.acme.p', kind: 'topic' }, [
       createEvent({ type: 'com.acme.p', source: 'urn:t', data: 'clear' }),
     ])
-    await waitFor(() => got.length === 1, 'the delivery')
+    await waitFor('the delivery', () => got.length === 1)
     expect(got).toEqual(['clear'])
   })
 
@@ -200,7 +220,7 @@ describe('payload encryption (memory)', () => {
     await consumer.bus.start()
     const producer = await bus(broker, { encryption: { provider: kms() } }, 'producer')
     await producer.bus.publish([1, 2, 3].map((n) => ({ type: 'com.acme.k', data: n })))
-    await waitFor(() => got.length === 3, 'all three, the first after a redelivery')
+    await waitFor('all three, the first after a redelivery', () => got.length === 3)
     expect(got.sort()).toEqual([1, 2, 3])
     expect(resolves).toBe(2)
     expect(consumer.bus.stats().malformed).toBe(0)

@@ -28,6 +28,7 @@ export class Metrics {
   private readonly deadLetters: Counter
   private readonly malformedMessages: Counter
   private readonly targets = new Map<string, Attributes>()
+  private readonly byChannel = new WeakMap<object, { transport: string; attributes: Attributes }>()
   private readonly sources = new WeakMap<MessagingSource, SourceRecord>()
 
   constructor(meter: Meter) {
@@ -60,6 +61,9 @@ export class Metrics {
   }
 
   sendAttributes(to: MessagingTarget): Attributes {
+    // Routes hand out the same channel object each time: found by it first, without making a key.
+    const byChannel = this.byChannel.get(to.channel)
+    if (byChannel?.transport === to.transport) return byChannel.attributes
     const key = `${to.transport}\u0000${to.channel.kind}\u0000${to.channel.name}`
     let attributes = this.targets.get(key)
     if (!attributes) {
@@ -73,6 +77,7 @@ export class Metrics {
       }
       this.targets.set(key, attributes)
     }
+    this.byChannel.set(to.channel, { transport: to.transport, attributes })
     return attributes
   }
 

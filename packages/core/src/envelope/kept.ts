@@ -41,7 +41,8 @@ export function keepEvent(event: Envelope): KeptEvent | undefined {
     }
     attributes = copy
   }
-  if (invalidAttributes(attributes) !== undefined) return undefined
+  // An envelope checked when it was made (or first sent) already keeps every rule a receiver applies.
+  if (!entry.checked && invalidAttributes(attributes) !== undefined) return undefined
   const data = event.data
   if (data instanceof Uint8Array) return { attributes, json: undefined, bytes: Uint8Array.from(data) }
   return { attributes, json: dataJson(event, entry), bytes: undefined }

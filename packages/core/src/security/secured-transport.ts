@@ -1,4 +1,4 @@
-import { encodeStructured, structuredSize, structuredSizeBound } from '../envelope/binding.js'
+import { encodeStructured, malformedData, structuredSize, structuredSizeBound } from '../envelope/binding.js'
 import { type Envelope, withAttributes } from '../envelope/envelope.js'
 import { errorMessage, MessageTooLargeError, OmnibusError } from '../errors.js'
 import { type Logger, silentLogger } from '../logger.js'
@@ -288,8 +288,14 @@ class SecuredTransport implements Transport {
 
 /** A delivery core dead-letters as malformed: the message as it arrived (still encrypted) and why. */
 function refused(delivery: Delivery, received: Envelope, reason: string): Delivery {
-  return {
-    malformed: { reason, body: encodeStructured(received), headers: {} },
-    deliveryCount: delivery.deliveryCount,
+  let body: Uint8Array
+  try {
+    body = encodeStructured(received)
+  } catch (error) {
+    // JSON data is parsed when first read (envelope/data.ts): data that does not parse is kept as it arrived.
+    const arrived = malformedData(received)
+    if (arrived === undefined) throw error
+    return { malformed: { ...arrived, reason }, deliveryCount: delivery.deliveryCount }
   }
+  return { malformed: { reason, body, headers: {} }, deliveryCount: delivery.deliveryCount }
 }
