@@ -12,7 +12,7 @@ import { schemaCases } from './schema.js'
 import { transportCases } from './transport.js'
 
 export type { ConformanceOptions } from './options.js'
-export { capturingLogger, expectDenied, LeakWatch } from './security.js'
+export { auditing, capturingLogger, expectDenied, LeakWatch } from './security.js'
 export { uniq, waitFor } from './wait.js'
 
 /** Every case of CONFORMANCE.md, in its order. */

@@ -7,6 +7,7 @@ import {
   type ProcessHooks,
   withAttributes,
 } from '@omnibus/core/adapter'
+import type { AuthorizationRecord } from '@omnibus/core/security'
 import {
   type Attributes,
   type Context,
@@ -211,6 +212,10 @@ export class Tracing {
 
   malformed(from: MessagingSource): void {
     this.metrics.malformed(from)
+  }
+
+  authorization(record: AuthorizationRecord): void {
+    this.metrics.authorization(record)
   }
 
   async query(to: MessagingTarget, query: Envelope, ask: () => Promise<unknown>): Promise<unknown> {
