@@ -81,7 +81,7 @@ describe('memory transport options from config', () => {
       async (d) => void seen.push(d.event!.data as number),
       { maxInFlight: 16, from: 'earliest' },
     )
-    await waitFor(() => seen.length >= 5, 'the retained messages')
+    await waitFor('the retained messages', () => seen.length >= 5)
     await sub.close()
     expect(seen).toEqual([3, 4, 5, 6, 7])
   })
