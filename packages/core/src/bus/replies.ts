@@ -69,13 +69,19 @@ export class Replies {
     }
     this.pending.delete(id)
     clearTimeout(pending.timer)
+    let data: unknown
+    try {
+      data = reply.data
+    } catch (error) {
+      // JSON data is parsed when first read: an answer whose data does not parse fails its query.
+      pending.reject(error as Error)
+      return
+    }
     if (reply[Ext.replyStatus] === 'error') {
-      const data = reply.data as { message?: unknown } | undefined
-      pending.reject(
-        new QueryFailedError(pending.type, String(data?.message ?? 'the answering handler failed')),
-      )
+      const message = (data as { message?: unknown } | undefined)?.message
+      pending.reject(new QueryFailedError(pending.type, String(message ?? 'the answering handler failed')))
     } else {
-      pending.resolve(reply.data)
+      pending.resolve(data)
     }
   }
 
