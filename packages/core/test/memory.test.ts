@@ -9,7 +9,8 @@ import {
   STRUCTURED_CONTENT_TYPE,
 } from '../src/adapter/index.js'
 import { type Envelope, MemoryBroker } from '../src/index.js'
-import { DEFAULT_RETAINED_MESSAGES, MemoryTransport } from '../src/transport/memory.js'
+import { DEFAULT_RETAINED_MESSAGES } from '../src/transport/memory-broker.js'
+import { MemoryTransport } from '../src/transport/memory-transport.js'
 
 /** Publishes each event through a fresh memory transport and returns what its subscriber was handed. */
 async function roundTrip(events: Envelope[], afterPublish = () => {}): Promise<Delivery[]> {

@@ -18,7 +18,14 @@ import {
   toEnvelope,
   withAttributes,
 } from '../envelope/envelope.js'
-import { ArgumentError, EnvelopeError, errorMessage, MessageTooLargeError, OmnibusError } from '../errors.js'
+import {
+  ArgumentError,
+  ConfigError,
+  EnvelopeError,
+  errorMessage,
+  MessageTooLargeError,
+  OmnibusError,
+} from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Middleware } from '../middleware/middleware.js'
 import type { Router } from '../routing/router.js'
@@ -207,19 +214,16 @@ export class Bus {
     const type = typed ? typeOrDefinition.type : typeOrDefinition
     const handler = typed ? typedHandler(kind, typeOrDefinition, untyped, options.accept) : untyped
     if (typeof type !== 'string' || type.length === 0) {
-      throw new OmnibusError(
-        'BUS_STATE',
-        `a ${kind} handler needs a message type, got ${JSON.stringify(type)}`,
-      )
+      throw new ArgumentError('type', `a ${kind} handler needs a message type, got ${JSON.stringify(type)}`)
     }
     const { transport, channel } = this.settings.router.resolve(type, kind)
     // A queue has one line of messages, so its group is the channel itself.
     const group = channel.kind === 'queue' ? channel.name : (options.group ?? this.settings.service)
     const plan = this.plan(transport, channel, group, options.maxInFlight)
     if (plan.handlers.has(type)) {
-      throw new OmnibusError(
-        'BUS_STATE',
-        `${type} already has a ${kind} handler in group ${group} on this bus`,
+      throw new ArgumentError(
+        'type',
+        `${type} already has a ${kind} handler in group ${group} on this bus; register one handler per type and group`,
       )
     }
     plan.handlers.set(type, {
@@ -550,7 +554,12 @@ export class Bus {
 
   private transport(key: string): GuardedTransport {
     const transport = this.settings.transports.get(key)
-    if (!transport) throw new OmnibusError('BUS_STATE', `no transport named "${key}" in this bus`)
+    if (!transport) {
+      throw new ConfigError(
+        'transports',
+        `no transport named "${key}" in this bus; routes must name one of transports`,
+      )
+    }
     return transport
   }
 
