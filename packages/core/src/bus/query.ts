@@ -1,8 +1,92 @@
-import { type Envelope, Ext } from '../envelope/envelope.js'
-import { OmnibusError, QueryFailedError, QueryTimeoutError } from '../errors.js'
+/**
+ * The query protocol, both sides, in one place. A query carries `replyto` (the asker's own
+ * temporary reply queue on that transport) and `deadline`; the answer is an event
+ * `<type>.reply` with `correlationid` = the query's id and `replystatus` `ok` or `error`.
+ * The asker: Replies (its reply queues and the questions waiting). The answerer: queryExpired
+ * (skip what nobody waits for) and sendAnswer (one answer, whatever happens).
+ */
+import { createEnvelopeWith, type Envelope, Ext } from '../envelope/envelope.js'
+import {
+  EnvelopeError,
+  errorMessage,
+  MessageTooLargeError,
+  OmnibusError,
+  QueryFailedError,
+  QueryTimeoutError,
+} from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { GuardedTransport } from '../transport/guarded.js'
 import type { Channel, Delivery, Subscription } from '../transport/transport.js'
+
+/** What the asker adds to a query: where to answer, and until when an answer is of use. */
+export function queryAttributes(replyTo: Channel, timeoutMs: number): Record<string, string> {
+  return { [Ext.replyTo]: replyTo.name, [Ext.deadline]: new Date(Date.now() + timeoutMs).toISOString() }
+}
+
+/** The asker has given up on `query` (its deadline passed): answering it would be wasted. */
+export function queryExpired(query: Envelope): boolean {
+  const deadline = query[Ext.deadline]
+  return typeof deadline === 'string' && Date.parse(deadline) < Date.now()
+}
+
+/** A handler's outcome for a query: its return value, or the message of what it threw. */
+export type Outcome = { data: unknown } | { error: string }
+
+/**
+ * Sends the answer to `query` through `publish` (the transport it came on). The asker's reply
+ * queue must exist (mustExist): when the asker has stopped it is gone, and the answer is
+ * dropped. An answer that cannot be encoded or is too large would fail the same way on every
+ * redelivery, so the asker gets the reason instead, once; other failures (the broker) reject,
+ * and the query is redelivered.
+ */
+export async function sendAnswer(
+  query: Envelope,
+  outcome: Outcome,
+  answerer: {
+    source: string
+    logger: Logger
+    publish: (channel: Channel, events: readonly Envelope[]) => Promise<void>
+  },
+): Promise<void> {
+  const { source, logger, publish } = answerer
+  const replyTo = query[Ext.replyTo]
+  if (typeof replyTo !== 'string') {
+    logger.warn('query without replyto; answer dropped', { id: query.id, type: query.type })
+    return
+  }
+  const channel: Channel = { name: replyTo, kind: 'queue', mustExist: true }
+  const replyOf = (result: Outcome) => {
+    const failed = 'error' in result
+    return createEnvelopeWith(
+      'event',
+      {
+        type: `${query.type}.reply`,
+        source,
+        correlationid: query.id,
+        causationid: query.id,
+        data: failed ? { message: result.error } : result.data,
+      },
+      undefined,
+      { [Ext.replyStatus]: failed ? 'error' : 'ok' },
+    )
+  }
+  try {
+    await publish(channel, [replyOf(outcome)])
+  } catch (error) {
+    if (error instanceof OmnibusError && error.code === 'CHANNEL_NOT_FOUND') {
+      logger.debug('reply queue is gone (its asker stopped); reply dropped', { replyTo })
+      return
+    }
+    if (!(error instanceof EnvelopeError || error instanceof MessageTooLargeError)) throw error
+    const reason = `the answer could not be sent: ${errorMessage(error)}`
+    logger.warn('answer could not be sent; the asker gets the reason', {
+      id: query.id,
+      type: query.type,
+      reason,
+    })
+    await publish(channel, [replyOf({ error: reason })])
+  }
+}
 
 interface Pending {
   readonly type: string
