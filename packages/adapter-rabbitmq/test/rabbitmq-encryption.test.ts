@@ -51,7 +51,7 @@ describe('rabbitmq: payload encryption', () => {
       const got: Envelope[] = []
       handler.handle(type, async (e) => void got.push(e))
       await handler.start()
-      await waitFor(() => got.length === 2, 20_000, 'both commands decrypted')
+      await waitFor('both commands decrypted', () => got.length === 2, 20_000)
       const data = got.map((e) => (Buffer.isBuffer(e.data) ? e.data.toString() : e.data))
       expect(data).toEqual(expect.arrayContaining([{ iban: SECRET }, SECRET]))
     })

@@ -59,7 +59,7 @@ describe('payload encryption (memory)', () => {
       { type: 'com.acme.paid' },
     ]
     await producer.bus.publish<unknown>(sent)
-    await waitFor(() => got.length === sent.length, 'the deliveries')
+    await waitFor('the deliveries', () => got.length === sent.length)
     const order = producer.events.map((e) => e.id)
     got.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id))
     for (const [i, e] of got.entries()) {
@@ -106,7 +106,7 @@ describe('payload encryption (memory)', () => {
     await before.bus.publish({ type: 'com.acme.rotated', data: 'old' })
     const after = await bus(broker, { encryption: { current: 'k2', keys: both } }, 'after')
     await after.bus.publish({ type: 'com.acme.rotated', data: 'new' })
-    await waitFor(() => got.length === 2, 'both messages')
+    await waitFor('both messages', () => got.length === 2)
     expect(got.sort()).toEqual(['new', 'old'])
     expect(before.events[0]!.enckeyid).toBe('k1')
     expect(after.events[0]!.enckeyid).toBe('k2')
@@ -129,7 +129,7 @@ describe('payload encryption (memory)', () => {
       await reader.bus.start()
       const raw = memoryTransport({ broker })
       await inject(raw, broker)
-      await waitFor(() => letters.length === 1, 'the dead letter')
+      await waitFor('the dead letter', () => letters.length === 1)
       expect(handled).toEqual([])
       expect(letters[0]!.type).toBe(MALFORMED_TYPE)
       // The dead letter holds the message as it arrived: still encrypted.
@@ -194,7 +194,7 @@ describe('payload encryption (memory)', () => {
     await memoryTransport({ broker }).publish({ name: 'com.acme.p', kind: 'topic' }, [
       createEvent({ type: 'com.acme.p', source: 'urn:t', data: 'clear' }),
     ])
-    await waitFor(() => got.length === 1, 'the delivery')
+    await waitFor('the delivery', () => got.length === 1)
     expect(got).toEqual(['clear'])
   })
 
@@ -220,7 +220,7 @@ describe('payload encryption (memory)', () => {
     await consumer.bus.start()
     const producer = await bus(broker, { encryption: { provider: kms() } }, 'producer')
     await producer.bus.publish([1, 2, 3].map((n) => ({ type: 'com.acme.k', data: n })))
-    await waitFor(() => got.length === 3, 'all three, the first after a redelivery')
+    await waitFor('all three, the first after a redelivery', () => got.length === 3)
     expect(got.sort()).toEqual([1, 2, 3])
     expect(resolves).toBe(2)
     expect(consumer.bus.stats().malformed).toBe(0)

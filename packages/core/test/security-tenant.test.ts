@@ -54,7 +54,7 @@ describe('tenant-scoped buses', () => {
     await other.start()
     const producer = await bus(recorded(broker).transport, { tenant: 'tenant-a' }, 'producer')
     await producer.publish({ type: 'com.acme.order', data: 1 })
-    await waitFor(() => got.length === 1, 'tenant A gets its event')
+    await waitFor('tenant A gets its event', () => got.length === 1)
     expect(got[0]!.tenantid).toBe('tenant-a')
     expect(gotB).toEqual([])
     expect([...a.channels].every((c) => c.startsWith('tenant-a.'))).toBe(true)
@@ -94,7 +94,7 @@ describe('tenant-scoped buses', () => {
     await raw.publish(on, [
       createEvent({ type: 'com.acme.shared', source: 'urn:t', extensions: { tenantid: 'tenant-a' } }),
     ])
-    await waitFor(() => letters.length === 1 && got.length === 1, 'one handled, one dead-lettered')
+    await waitFor('one handled, one dead-lettered', () => letters.length === 1 && got.length === 1)
     expect(String(letters[0]!.dlreason)).toMatch(/belongs to tenant "tenant-b", not "tenant-a"/)
   })
 })
