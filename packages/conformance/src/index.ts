@@ -14,7 +14,7 @@ import { transportCases } from './transport.js'
 
 export { brokers, collector, restartBroker } from './helpers.js'
 export type { ConformanceOptions } from './options.js'
-export { capturingLogger, expectDenied, LeakWatch } from './security.js'
+export { auditing, capturingLogger, expectDenied, LeakWatch } from './security.js'
 export { uniq, waitFor } from './wait.js'
 
 /** Every case of CONFORMANCE.md, in its order. */

@@ -60,10 +60,15 @@ describe('the bus', () => {
     expect(error.code).toBe('BUS_STATE')
   })
 
-  it('refuses two handlers for one type in one group', async () => {
+  it('refuses two handlers for one type in one group, as a bad argument (not a bus state)', async () => {
     const b = await bus('svc', new MemoryBroker())
     b.on('t', async () => {})
-    expect(() => b.on('t', async () => {})).toThrow(/already has a event handler/)
+    expect(() => b.on('t', async () => {})).toThrow(
+      expect.objectContaining({
+        code: 'ARGUMENT_INVALID',
+        message: expect.stringMatching(/already has a event handler/),
+      }),
+    )
   })
 
   it('stop() gives a message waiting for its retry back to the broker for the next consumer', async () => {

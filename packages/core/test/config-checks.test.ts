@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { registerAdapter } from '../src/adapter/index.js'
 import { type Bus, type BusConfig, ConfigError, configFromEnv, createBus } from '../src/index.js'
-import { MemoryTransport } from '../src/transport/memory.js'
+import { MemoryTransport } from '../src/transport/memory-transport.js'
 import { configError, waitFor } from './helpers.js'
 
 const base = { service: 'svc', transports: { m: { adapter: 'memory' } } }

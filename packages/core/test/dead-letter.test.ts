@@ -180,3 +180,43 @@ describe('data parsed when a handler first reads it (issue 20 #3)', () => {
     expect(letters).toHaveLength(0)
   })
 })
+
+describe('an answer whose data does not parse', () => {
+  it('fails its query with the reason, at once', async () => {
+    const broker = new MemoryBroker()
+    const asker = await createBus({ service: 'asker', transports: { m: memoryTransport({ broker }) } })
+    buses.push(asker)
+    await asker.start()
+    // A responder of another make: it answers with a structured reply whose data is cut short.
+    const raw = memoryTransport({ broker })
+    const type = 'com.acme.lazy.ask'
+    const sub = await raw.subscribe(
+      { name: type, kind: 'queue' },
+      'rogue',
+      async (d) => {
+        const query = d.event!
+        const text = encodeStructured(
+          createEvent({
+            type: `${type}.reply`,
+            source: 'urn:rogue',
+            data: { n: 1 },
+            extensions: {},
+            correlationid: query.id,
+          }),
+        ).toString('utf8')
+        broker.inject(
+          { name: query.replyto as string, kind: 'queue' },
+          Buffer.from(text.replace('{"n":1}}', '{"n":}}')),
+          {
+            'content-type': STRUCTURED_CONTENT_TYPE,
+          },
+        )
+      },
+      { maxInFlight: 1 },
+    )
+    const started = Date.now()
+    await expect(asker.query({ type, data: {} }, { timeoutMs: 4000 })).rejects.toThrow(EnvelopeError)
+    expect(Date.now() - started).toBeLessThan(3000)
+    await sub.close()
+  })
+})

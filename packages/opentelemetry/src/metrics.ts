@@ -1,4 +1,5 @@
 import type { MessagingSource, MessagingTarget } from '@omnibus/core/adapter'
+import type { AuthorizationRecord } from '@omnibus/core/security'
 import type { Attributes, Counter, Histogram, Meter, ObservableResult } from '@opentelemetry/api'
 import { A, M, systemOf } from './semconv.js'
 import { errorType } from './tracing.js'
@@ -27,6 +28,7 @@ export class Metrics {
   private readonly retries: Counter
   private readonly deadLetters: Counter
   private readonly malformedMessages: Counter
+  private readonly authorizations: Counter
   private readonly targets = new Map<string, Attributes>()
   private readonly byChannel = new WeakMap<object, { transport: string; attributes: Attributes }>()
   private readonly sources = new WeakMap<MessagingSource, SourceRecord>()
@@ -57,6 +59,10 @@ export class Metrics {
     this.malformedMessages = meter.createCounter(M.malformed, {
       unit: '{message}',
       description: 'Deliveries that were not CloudEvents, dead-lettered as they arrived',
+    })
+    this.authorizations = meter.createCounter(M.authorizations, {
+      unit: '{decision}',
+      description: 'Subscriptions the broker allowed and attempts it denied (the audit)',
     })
   }
 
@@ -101,6 +107,19 @@ export class Metrics {
 
   malformed(from: MessagingSource): void {
     this.malformedMessages.add(1, this.processRecord(from).base)
+  }
+
+  /** One audit decision; subscriptions and denials are rare, so attributes are made each time. */
+  authorization(r: AuthorizationRecord): void {
+    this.authorizations.add(1, {
+      [A.outcome]: r.outcome,
+      [A.operationName]: r.operation,
+      [A.system]: r.system,
+      [A.transport]: r.transport,
+      [A.principal]: r.principal,
+      ...(r.channel !== undefined ? { [A.destination]: r.channel } : {}),
+      ...(r.code !== undefined ? { [A.errorType]: r.code } : {}),
+    })
   }
 
   record(base: Attributes, outcome: string, ms: number, error?: unknown): void {

@@ -7,6 +7,7 @@ import {
   type ProcessHooks,
   withAttributes,
 } from '@omnibus/core/adapter'
+import type { AuthorizationRecord } from '@omnibus/core/security'
 import {
   type Attributes,
   type Context,
@@ -118,9 +119,11 @@ export class Tracing {
     const attributes = this.metrics.sendAttributes(to)
     try {
       // An unsampled span still carries its context on, so that downstream agrees not to sample.
-      if (!isSpanContextValid(span.spanContext())) await publish(events)
+      // (A recording span has a valid context: the ids are checked only for one that is not.)
+      const recording = span.isRecording()
+      if (!recording && !isSpanContextValid(span.spanContext())) await publish(events)
       else {
-        if (span.isRecording()) span.setAttributes(this.sendSpanAttributes(to, kind, events))
+        if (recording) span.setAttributes(this.sendSpanAttributes(to, kind, events))
         const carried = traceAttributes(span.spanContext())
         const traced = events.map((e) => withAttributes(e, carried))
         // The broker client's own instrumentation would add a second send span (and its own traceparent).
@@ -178,11 +181,11 @@ export class Tracing {
       parent ?? active,
     )
     const record = this.metrics.processRecord(from)
-    const hooks = span.isRecording() ? new SpanHooks(span, record) : new QuietHooks(record)
+    const recording = span.isRecording()
+    const hooks = recording ? new SpanHooks(span, record) : new QuietHooks(record)
     try {
-      if (!isSpanContextValid(span.spanContext())) await handle(hooks)
-      else if (!span.isRecording())
-        await context.with(trace.setSpan(parent ?? active, span), handle, undefined, hooks)
+      if (!recording && !isSpanContextValid(span.spanContext())) await handle(hooks)
+      else if (!recording) await context.with(trace.setSpan(parent ?? active, span), handle, undefined, hooks)
       else {
         const attributes = messageAttributes(event, {
           [A.system]: systemOf(from.system, from.channel.kind === 'topic', true),
@@ -211,6 +214,10 @@ export class Tracing {
 
   malformed(from: MessagingSource): void {
     this.metrics.malformed(from)
+  }
+
+  authorization(record: AuthorizationRecord): void {
+    this.metrics.authorization(record)
   }
 
   async query(to: MessagingTarget, query: Envelope, ask: () => Promise<unknown>): Promise<unknown> {

@@ -1,4 +1,10 @@
-import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from 'node:crypto'
+import {
+  createCipheriv,
+  createDecipheriv,
+  createSecretKey,
+  type KeyObject,
+  randomFillSync,
+} from 'node:crypto'
 import { dataJson, encoded } from '../envelope/encoded.js'
 import { type Envelope, withAttributes } from '../envelope/envelope.js'
 import { ConfigError, errorMessage, OmnibusError } from '../errors.js'
@@ -103,10 +109,26 @@ export function encryptionSettings(config: unknown): EncryptionSettings {
   return { provider, acceptPlaintext: c.acceptPlaintext ?? false }
 }
 
-/** The additional data: the AAD_FIELDS of `attributes`, in order, absent ones as null. */
-function additionalData(attributes: Readonly<Record<string, unknown>>): Buffer {
-  const values = AAD_FIELDS.map((name) => attributes[name] ?? null)
+/** The additional data: the AAD_FIELDS of `attributes` (with `own`, the encryption's own, over them), in order, absent ones as null. */
+function additionalData(
+  attributes: Readonly<Record<string, unknown>>,
+  own?: Readonly<Record<string, unknown>>,
+): Buffer {
+  const values = AAD_FIELDS.map((name) => (own && name in own ? own[name] : attributes[name]) ?? null)
   return Buffer.from(`omnibus-e2e-${VERSION}\n${JSON.stringify(values)}`, 'utf8')
+}
+
+/** Random nonces, drawn from the system's generator a thousand at a time (one call each costs more than the cipher's setup). */
+const NONCES = 1024
+let nonces = Buffer.alloc(0)
+let nextNonce = NONCES
+function nonce(): Buffer {
+  if (nextNonce === NONCES) {
+    // A fresh buffer each time: the nonces handed out are kept (subarrays) by their messages.
+    nonces = randomFillSync(Buffer.allocUnsafe(NONCES * IV_BYTES))
+    nextNonce = 0
+  }
+  return nonces.subarray(nextNonce * IV_BYTES, ++nextNonce * IV_BYTES)
 }
 
 const JSON_TYPE = /^[^;]*(\/|\+)json\s*(;|$)/i
@@ -121,11 +143,12 @@ function plaintext(event: Envelope): [Shape, Uint8Array] {
   return [Shape.Json, Buffer.from(dataJson(event, encoded(event)) ?? 'null', 'utf8')]
 }
 
-/** Node key objects by key, made once per key. */
+/** Node key objects by key, made (and the key checked) once per key. */
 const keyObjects = new WeakMap<DataKey, KeyObject>()
 function keyObject(key: DataKey): KeyObject {
   let object = keyObjects.get(key)
   if (!object) {
+    checkKeyId('key id', key.id)
     object = createSecretKey(keyBytes(`key "${key.id}"`, key.key))
     keyObjects.set(key, object)
   }
@@ -134,16 +157,11 @@ function keyObject(key: DataKey): KeyObject {
 
 /** `event` with its data encrypted under `key` (see the top of this file). */
 export function seal(event: Envelope, key: DataKey): Envelope {
-  checkKeyId('key id', key.id)
   const [shape, bytes] = plaintext(event)
-  const clear: Record<string, unknown> = {
-    ...event,
-    [EncryptionExt.keyId]: key.id,
-    [EncryptionExt.contentType]: event.datacontenttype,
-  }
-  const iv = randomBytes(IV_BYTES)
+  const own = { [EncryptionExt.keyId]: key.id, [EncryptionExt.contentType]: event.datacontenttype }
+  const iv = nonce()
   const cipher = createCipheriv('aes-256-gcm', keyObject(key), iv)
-  cipher.setAAD(additionalData(clear))
+  cipher.setAAD(additionalData(event, own))
   const sealed = Buffer.concat([
     Buffer.of(VERSION),
     iv,
@@ -152,12 +170,7 @@ export function seal(event: Envelope, key: DataKey): Envelope {
     cipher.final(),
     cipher.getAuthTag(),
   ])
-  return withAttributes(event, {
-    data: sealed,
-    datacontenttype: SEALED_TYPE,
-    [EncryptionExt.keyId]: key.id,
-    [EncryptionExt.contentType]: event.datacontenttype,
-  })
+  return withAttributes(event, { ...own, data: sealed, datacontenttype: SEALED_TYPE })
 }
 
 /** Why a message cannot be decrypted: it goes to the dead-letter channel with this reason. */

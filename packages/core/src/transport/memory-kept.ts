@@ -1,7 +1,7 @@
-import { type Decoded, invalidAttributes } from './binding.js'
-import { LazyData } from './data.js'
-import { dataJson, Encoded, encoded } from './encoded.js'
-import { asCloudEvent, asReceived, type Envelope } from './envelope.js'
+import { type Decoded, invalidAttributes } from '../envelope/binding.js'
+import { LazyData } from '../envelope/data.js'
+import { dataJson, Encoded, encoded } from '../envelope/encoded.js'
+import { asCloudEvent, asReceived, type Envelope } from '../envelope/envelope.js'
 
 /**
  * An event as a transport in this process keeps it between publish and delivery:
