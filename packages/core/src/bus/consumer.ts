@@ -1,7 +1,6 @@
 import { type MalformedMessage, malformedData } from '../envelope/binding.js'
 import { decodeWarning } from '../envelope/encoded.js'
 import type { Envelope, MessageKind } from '../envelope/envelope.js'
-import { Ext } from '../envelope/envelope.js'
 import { errorMessage, HandlerTimeoutError, isNonRetryable, OmnibusError } from '../errors.js'
 import { childLogger, type Logger } from '../logger.js'
 import type { Middleware } from '../middleware/middleware.js'
@@ -21,6 +20,7 @@ import {
   remainsOfMalformed,
   truncatedDeadLetter,
 } from './dead-letter.js'
+import { queryExpired } from './query.js'
 import { backoffDelay, type RetryPolicy } from './retry.js'
 
 export interface Registration {
@@ -37,6 +37,8 @@ export interface ConsumerPlan {
   readonly channel: Channel
   readonly group: string
   readonly handlers: Map<string, Registration>
+  /** Handles every type `handlers` does not name (a dead-letter reader). */
+  fallback?: Registration
   maxInFlight: number
   from?: StartPosition
 }
@@ -121,7 +123,7 @@ export class Consumer {
       ...(inner.backlog ? { backlog: () => inner.backlog!(plan.channel, plan.group) } : {}),
     }
     this.run = compose(host.middleware, (event, context) => {
-      const registration = plan.handlers.get(event.type)!
+      const registration = (plan.handlers.get(event.type) ?? plan.fallback)!
       return Promise.resolve(registration.handler(event, context))
     })
   }
@@ -171,7 +173,7 @@ export class Consumer {
       if (warning !== undefined) this.logger.warn(warning, { id: event.id, type: event.type })
     }
     if (!this.stopping && event !== undefined && typeof event.partitionkey !== 'string') {
-      const registration = this.plan.handlers.get(event.type)
+      const registration = this.plan.handlers.get(event.type) ?? this.plan.fallback
       if (registration) return this.withSlot(event, registration, delivery.deliveryCount)
     }
     return this.route(delivery)
@@ -181,7 +183,7 @@ export class Consumer {
     if (this.stopping) throw new Error('bus is stopping; leave the message for the next consumer')
     if (delivery.malformed) return this.deadLetterMalformed(delivery.malformed, delivery.deliveryCount)
     const event = delivery.event
-    const registration = this.plan.handlers.get(event.type)
+    const registration = this.plan.handlers.get(event.type) ?? this.plan.fallback
     if (!registration) {
       // A shared channel carries types this group does not handle.
       this.stats.skipped++
@@ -342,8 +344,7 @@ export class Consumer {
     deliveryCount: number,
     hooks?: ProcessHooks,
   ): Promise<void> {
-    const deadline = query[Ext.deadline]
-    if (typeof deadline === 'string' && Date.parse(deadline) < Date.now()) {
+    if (queryExpired(query)) {
       this.stats.skipped++
       this.logger.debug('query expired before it was answered; skipped', { id: query.id })
       return

@@ -1,5 +1,8 @@
+import type { CloudEventV1 } from 'cloudevents'
 import type { DataFailure, LazyData } from './data.js'
-import type { Envelope } from './envelope.js'
+
+/** envelope.ts's Envelope, named from cloudevents so that envelope.ts <-> encoded.ts is no import cycle. */
+type Envelope = CloudEventV1<unknown>
 
 /**
  * What has been serialised of one envelope and is worth keeping. Envelopes are

@@ -132,7 +132,7 @@ const traceparent: Rule = (value) =>
     ? undefined
     : `must be a W3C traceparent such as 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01, got ${show(value)}`
 
-/** Reply queues are named by the asking bus (replies.ts); any other value would send answers elsewhere. */
+/** Reply queues are named by the asking bus (bus/query.ts); any other value would send answers elsewhere. */
 export const REPLY_PREFIX = 'omnibus.reply.'
 const replyTo: Rule = (value) =>
   stringProblem(value) ??

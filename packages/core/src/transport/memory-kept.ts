@@ -1,7 +1,7 @@
-import { type Decoded, invalidAttributes } from './binding.js'
-import { LazyData } from './data.js'
-import { dataJson, Encoded, encoded } from './encoded.js'
-import { asCloudEvent, asReceived, type Envelope } from './envelope.js'
+import { type Decoded, invalidAttributes } from '../envelope/binding.js'
+import { LazyData } from '../envelope/data.js'
+import { dataJson, Encoded, encoded } from '../envelope/encoded.js'
+import { asCloudEvent, asReceived, type Envelope } from '../envelope/envelope.js'
 
 /**
  * An event as a transport in this process keeps it between publish and delivery:
@@ -41,7 +41,8 @@ export function keepEvent(event: Envelope): KeptEvent | undefined {
     }
     attributes = copy
   }
-  if (invalidAttributes(attributes) !== undefined) return undefined
+  // An envelope checked when it was made (or first sent) already keeps every rule a receiver applies.
+  if (!entry.checked && invalidAttributes(attributes) !== undefined) return undefined
   const data = event.data
   if (data instanceof Uint8Array) return { attributes, json: undefined, bytes: Uint8Array.from(data) }
   return { attributes, json: dataJson(event, entry), bytes: undefined }
