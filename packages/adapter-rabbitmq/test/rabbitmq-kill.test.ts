@@ -64,18 +64,18 @@ test('kill -9 of RabbitMQ mid-stream: bounded publishes, nothing confirmed lost,
     }
   }
   const lanes = Array.from({ length: 8 }, lane)
-  await waitFor(() => confirmed.length >= 500, 20_000, '500 confirmed before the kill')
+  await waitFor('500 confirmed before the kill', () => confirmed.length >= 500, 20_000)
   await killBroker()
   const killedAt = Date.now()
   // restart, not up: `down` first clears what the killed VM left (its start script, helpers).
   await run('bash', [brokers, 'restart', 'rabbitmq'], { timeout: 180_000 })
   backAt = Date.now()
   const before = confirmed.length
-  await waitFor(() => confirmed.length >= before + 500, 30_000, '500 more confirmed after the restart')
+  await waitFor('500 more confirmed after the restart', () => confirmed.length >= before + 500, 30_000)
   stop = true
   await Promise.all(lanes)
   const lost = () => confirmed.filter((id) => !received.has(id))
-  await waitFor(() => lost().length === 0, 30_000, 'every confirmed event delivered').catch(() => undefined)
+  await waitFor('every confirmed event delivered', () => lost().length === 0, 30_000).catch(() => undefined)
   const duplicates = [...received.values()].filter((n) => n > 1).length
   const report = `confirmed ${confirmed.length}, rejected ${failures.length}, lost ${lost().length}, duplicates ${duplicates}, broker down ${backAt - killedAt} ms, first confirm ${firstAfterBack - backAt} ms after it was back, slowest publish ${slowest} ms`
   expect(lost(), report).toEqual([])

@@ -38,10 +38,15 @@ test('exchange and queue deleted mid-stream: no confirmed event lost beyond what
       )
     }
   })()
-  await waitFor(() => confirmed.length >= 300, 20_000, '300 confirmed before the deletion')
+  await waitFor('300 confirmed before the deletion', () => confirmed.length >= 300, 20_000)
   await withRaw((ch) => ch.deleteExchange(channel.name))
-  // Long enough for a publisher that only re-creates the exchange to confirm many events into it.
-  await waitFor(() => false, 300, 'publishes meanwhile').catch(() => undefined)
+  // Enough publishes for one that only re-creates the exchange to confirm many of them to nobody.
+  const atDeletion = confirmed.length
+  await waitFor(
+    '200 publishes after the exchange was deleted',
+    () => confirmed.length + rejected >= atDeletion + 200,
+    20_000,
+  )
   const { messageCount: dropped } = await withRaw(async (ch) => {
     deleting = true
     duringDelete.add(current)
@@ -52,7 +57,7 @@ test('exchange and queue deleted mid-stream: no confirmed event lost beyond what
   })
   await publishing
   const missing = () => confirmed.filter((id) => !received.has(id) && !duringDelete.has(id))
-  await waitFor(() => missing().length <= dropped, 20_000, 'every confirmed event delivered').catch(
+  await waitFor('every confirmed event delivered', () => missing().length <= dropped, 20_000).catch(
     () => undefined,
   )
   await sub.close()
