@@ -1,13 +1,13 @@
 // One side (omnibus or raw) of one round for one target, in its own process so
 // that its peak RSS is its own. Prints one JSON line with the figures.
+import { createBus } from '@omnibus/core'
 import {
-  createBus,
   createEvent,
   decodeMessage,
   encodeBinary,
   encodeStructured,
   STRUCTURED_CONTENT_TYPE,
-} from '@omnibus/core'
+} from '@omnibus/core/adapter'
 import type { BenchTarget } from './target.js'
 
 export interface SideResult {

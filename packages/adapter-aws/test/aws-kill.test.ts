@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { createEvent } from '@omnibus/core'
+import { createEvent } from '@omnibus/core/adapter'
 import { expect, test } from 'vitest'
 import { awsTransport } from '../src/index.js'
 import { brokersScript, memoryLogger, testOptions, uid, waitFor } from './helpers.js'

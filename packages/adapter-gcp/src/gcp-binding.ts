@@ -1,13 +1,13 @@
+import type { Envelope } from '@omnibus/core'
 import {
   type Decoded,
   decodeMessage,
-  type Envelope,
   encodeBinary,
   encodeStructured,
   MessageTooLargeError,
   OmnibusError,
   STRUCTURED_CONTENT_TYPE,
-} from '@omnibus/core'
+} from '@omnibus/core/adapter'
 
 /**
  * CloudEvents ↔ Pub/Sub messages, after Google's Pub/Sub protocol binding:

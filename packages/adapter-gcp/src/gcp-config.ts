@@ -1,5 +1,7 @@
 import type { ClientConfig, PubSub } from '@google-cloud/pubsub'
 import { ConfigError } from '@omnibus/core'
+import { checkOptions, DEFAULT_PUBLISH_TIMEOUT_MS } from '@omnibus/core/adapter'
+import { gcpOptions } from './gcp-options.js'
 
 /** Options of the Pub/Sub transport; every one is optional. Plain JSON except `pubsub`. */
 export interface GcpTransportOptions {
@@ -27,7 +29,7 @@ export interface GcpTransportOptions {
   retentionSeconds?: number
   /** Publisher batching: messages per request (default 500), wait in ms (default 5), bytes (default 9 MB). */
   batching?: { maxMessages?: number; maxMilliseconds?: number; maxBytes?: number }
-  /** How long a publish keeps retrying while Pub/Sub is unreachable before it rejects, in ms. Default 30000. */
+  /** How long a publish waits for Pub/Sub's confirm (retrying meanwhile) before it rejects with PUBLISH_FAILED, in ms. Default 5000. */
   publishTimeoutMs?: number
   /** How long the client keeps extending the ack deadline of a running handler, in minutes. Default 15. */
   maxExtensionMinutes?: number
@@ -36,7 +38,7 @@ export interface GcpTransportOptions {
 }
 
 /** The options with defaults applied and checked. */
-export interface ResolvedGcpOptions {
+export interface ResolvedGcpConfig {
   readonly namePrefix: string
   readonly mode: 'binary' | 'structured'
   readonly provision: boolean
@@ -48,46 +50,17 @@ export interface ResolvedGcpOptions {
   readonly streams: number
 }
 
-function positive(
-  key: string,
-  name: string,
-  value: unknown,
-  fallback: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) {
-    throw new ConfigError(
-      `${key}.${name}`,
-      `must be a number above 0 and at most ${max}, got ${JSON.stringify(value)}`,
-    )
-  }
-  return value
-}
-
-/** Checks the options and fills in defaults; throws ConfigError naming the offending key. */
-export function resolveOptions(
+/**
+ * Checks the options against gcpOptions and what those specs cannot say, and fills in
+ * defaults; throws ConfigError naming the offending key (`transports.main.retentionSeconds`).
+ */
+export function parseGcpConfig(
   options: GcpTransportOptions,
   key: string,
   emulator: boolean,
-): ResolvedGcpOptions {
-  if (options === null || typeof options !== 'object') throw new ConfigError(key, 'options must be an object')
-  for (const name of ['projectId', 'keyFilename', 'apiEndpoint', 'emulatorHost', 'namePrefix'] as const) {
-    const value = options[name]
-    if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
-      throw new ConfigError(`${key}.${name}`, `must be a non-empty string, got ${JSON.stringify(value)}`)
-    }
-  }
-  if (options.namePrefix !== undefined && !/^[A-Za-z][A-Za-z0-9._~+%-]*$/.test(options.namePrefix)) {
-    throw new ConfigError(
-      `${key}.namePrefix`,
-      'must start with a letter and use only letters, digits and - _ . ~ + % (Pub/Sub resource names)',
-    )
-  }
-  if (options.namePrefix?.toLowerCase().startsWith('goog')) {
-    throw new ConfigError(`${key}.namePrefix`, 'must not start with "goog" (reserved by Pub/Sub)')
-  }
-  const creds = options.credentials
+): ResolvedGcpConfig {
+  const checked = checkOptions(gcpOptions, options, key) as GcpTransportOptions
+  const creds = checked.credentials
   if (
     creds !== undefined &&
     (typeof creds?.client_email !== 'string' || typeof creds.private_key !== 'string')
@@ -97,44 +70,31 @@ export function resolveOptions(
       'must be { client_email, private_key } from a service-account key',
     )
   }
-  if (options.mode !== undefined && options.mode !== 'binary' && options.mode !== 'structured') {
-    throw new ConfigError(
-      `${key}.mode`,
-      `must be "binary" or "structured", got ${JSON.stringify(options.mode)}`,
-    )
-  }
-  for (const name of ['provision', 'ordering'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'boolean') {
-      throw new ConfigError(`${key}.${name}`, `must be true or false, got ${JSON.stringify(options[name])}`)
-    }
-  }
   // The emulator hands a topic's retained messages to every new subscription
   // (Pub/Sub starts one at its creation) and cannot seek an ordered one, so
   // retention there would break `latest`; it stays off unless asked for.
-  const retention = options.retentionSeconds ?? (emulator ? 0 : 86_400)
-  if (typeof retention !== 'number' || !(retention === 0 || (retention >= 600 && retention <= 2_678_400))) {
+  const retention = checked.retentionSeconds ?? (emulator ? 0 : 86_400)
+  if (retention !== 0 && retention < 600) {
     throw new ConfigError(
       `${key}.retentionSeconds`,
-      `must be 0 (no replay) or between 600 and 2678400 seconds (Pub/Sub's topic retention range), got ${JSON.stringify(retention)}`,
+      `must be 0 (no replay) or between 600 and 2678400 seconds (Pub/Sub's topic retention range), got ${retention}`,
     )
   }
-  const batching = options.batching ?? {}
-  if (typeof batching !== 'object') throw new ConfigError(`${key}.batching`, 'must be an object')
+  const batching = checked.batching ?? {}
   return {
-    namePrefix: options.namePrefix ?? '',
-    mode: options.mode ?? 'binary',
-    provision: options.provision ?? true,
-    ordering: options.ordering ?? true,
+    namePrefix: checked.namePrefix ?? '',
+    mode: checked.mode ?? 'binary',
+    provision: checked.provision ?? true,
+    ordering: checked.ordering ?? true,
     retentionSeconds: retention,
     batching: {
-      // Pub/Sub caps one publish request at 1000 messages and 10 MB.
-      maxMessages: positive(key, 'batching.maxMessages', batching.maxMessages, 500, 1000),
-      maxMilliseconds: positive(key, 'batching.maxMilliseconds', batching.maxMilliseconds, 5, 60_000),
-      maxBytes: positive(key, 'batching.maxBytes', batching.maxBytes, 9 * 1024 * 1024, 10_000_000),
+      maxMessages: batching.maxMessages ?? 500,
+      maxMilliseconds: batching.maxMilliseconds ?? 5,
+      maxBytes: batching.maxBytes ?? 9 * 1024 * 1024,
     },
-    publishTimeoutMs: positive(key, 'publishTimeoutMs', options.publishTimeoutMs, 30_000),
-    maxExtensionMinutes: positive(key, 'maxExtensionMinutes', options.maxExtensionMinutes, 15, 600),
-    streams: Math.round(positive(key, 'streams', options.streams, 1, 32)),
+    publishTimeoutMs: checked.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS,
+    maxExtensionMinutes: checked.maxExtensionMinutes ?? 15,
+    streams: checked.streams ?? 1,
   }
 }
 

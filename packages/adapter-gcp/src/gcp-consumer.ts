@@ -4,25 +4,26 @@ import {
   type PubSub,
   type Subscription as PubSubSubscription,
 } from '@google-cloud/pubsub'
+import type { Logger } from '@omnibus/core'
 import {
   type Channel,
   type DeliveryHandler,
-  type Logger,
+  errorMessage,
+  InFlight,
+  retrying,
   type SubscribeOptions,
   type Subscription,
-  sleep,
-} from '@omnibus/core'
-import { InFlight } from '@omnibus/core/adapter'
+} from '@omnibus/core/adapter'
 import { fromPubSubMessage } from './gcp-binding.js'
-import type { ResolvedGcpOptions } from './gcp-config.js'
-import { errorMessage, Status, statusOf } from './gcp-errors.js'
+import type { ResolvedGcpConfig } from './gcp-config.js'
+import { Status, statusOf } from './gcp-errors.js'
 import type { GcpProvisioner } from './gcp-provisioner.js'
 
 /** What a consumer shares with its transport. */
 export interface ConsumerDeps {
   readonly pubsub: PubSub
   readonly provisioner: GcpProvisioner
-  readonly options: ResolvedGcpOptions
+  readonly options: ResolvedGcpConfig
   readonly logger: Logger
 }
 
@@ -58,8 +59,9 @@ export class GcpConsumer implements Subscription {
     this.open()
   }
 
+  /** Core calls this once (its wrapper makes close idempotent). */
   close(): Promise<void> {
-    this.closing ??= this.shutdown()
+    this.closing = this.shutdown()
     return this.closing
   }
 
@@ -91,7 +93,7 @@ export class GcpConsumer implements Subscription {
     })
     sub.on('message', (message: Message) => this.onMessage(sub, message))
     sub.on('error', (error: Error) => this.onError(sub, error))
-    sub.on('debug', (debug: { message: string }) => this.deps.logger.debug(`[gcp] ${debug.message}`))
+    sub.on('debug', (debug: { message: string }) => this.deps.logger.debug(debug.message))
     sub.on('close', () => {
       if (sub === this.current && !this.closing) void this.recover()
     })
@@ -118,7 +120,7 @@ export class GcpConsumer implements Subscription {
           // While closing, the stream is still open: a nack now would hand the message straight
           // back to it. close() nacks what is left once the stream is down.
           if (this.closing) return
-          this.deps.logger.debug('[gcp] delivery rejected; nacked for redelivery', {
+          this.deps.logger.debug('delivery rejected; nacked for redelivery', {
             subscription: this.name,
             id: message.id,
             reason: errorMessage(error),
@@ -136,8 +138,8 @@ export class GcpConsumer implements Subscription {
     const notFound = statusOf(error) === Status.NOT_FOUND
     this.deps.logger.warn(
       notFound
-        ? '[gcp] subscription not found (broker restarted or subscription deleted); will re-create it'
-        : '[gcp] subscription stream failed',
+        ? 'subscription not found (broker restarted or subscription deleted); will re-create it'
+        : 'subscription stream failed',
       { subscription: this.name, reason: errorMessage(error) },
     )
     // The client closes a stream that failed for good; if it did not, nothing to do.
@@ -151,23 +153,27 @@ export class GcpConsumer implements Subscription {
     const old = this.current
     this.current = undefined
     await old?.close().catch(() => undefined)
-    for (let delay = 250; !this.closing; delay = Math.min(delay * 2, 5_000)) {
-      try {
-        if (this.deps.options.provision) await this.deps.provisioner.recreate(this.channel)
-        else await this.deps.provisioner.assertSubscription(this.channel, this.group)
-        if (this.closing) break
-        this.open()
-        this.deps.logger.info('[gcp] subscription re-opened', { subscription: this.name })
-        break
-      } catch (error) {
-        this.deps.logger.warn('[gcp] could not re-open subscription yet; retrying', {
-          subscription: this.name,
-          reason: errorMessage(error),
-          retryInMs: delay,
-        })
-        await sleep(delay, this.stop.signal).catch(() => undefined)
-      }
-    }
+    const { provisioner, options, logger } = this.deps
+    const reopened = await retrying(
+      async () => {
+        if (options.provision) await provisioner.recreate(this.channel)
+        else await provisioner.assertSubscription(this.channel, this.group)
+        if (!this.closing) this.open()
+        return true
+      },
+      {
+        minMs: 250,
+        maxMs: 5_000,
+        signal: this.stop.signal,
+        onError: (error, retryInMs) =>
+          logger.warn('could not re-open subscription yet; retrying', {
+            subscription: this.name,
+            reason: errorMessage(error),
+            retryInMs,
+          }),
+      },
+    )
+    if (reopened && !this.closing) logger.info('subscription re-opened', { subscription: this.name })
     this.recovering = false
   }
 
@@ -180,14 +186,14 @@ export class GcpConsumer implements Subscription {
       // Flushes the acks of settled deliveries and nacks what was held back.
       await sub?.close()
     } catch (error) {
-      this.deps.logger.warn('[gcp] closing subscription failed', {
+      this.deps.logger.warn('closing subscription failed', {
         subscription: this.name,
         reason: errorMessage(error),
       })
     }
     if (this.subscribeOptions.temporary) {
       await this.deps.provisioner.remove(this.channel, this.group).catch((error: unknown) => {
-        this.deps.logger.warn('[gcp] could not delete temporary channel; it expires after a day unused', {
+        this.deps.logger.warn('could not delete temporary channel; it expires after a day unused', {
           channel: this.channel.name,
           reason: errorMessage(error),
         })

@@ -6,7 +6,3 @@ export function statusOf(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code
   return typeof code === 'number' ? code : undefined
 }
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
-}

@@ -1,9 +1,10 @@
-import type { OptionSpecs } from '@omnibus/core/adapter'
+import { type OptionSpecs, publishTimeoutOption } from '@omnibus/core/adapter'
 
 /**
- * Every option a config may give the gcp adapter, so that createBus refuses a typo
- * (`projectld`) with the nearest valid name, and environment text takes the key's type.
- * Values are then checked in detail by gcp-config.ts.
+ * Every option a config may give the gcp adapter and its type and range, so that createBus
+ * refuses a typo (`projectld`) with the nearest valid name, environment text takes the key's
+ * type, and parseGcpConfig checks the same specs (plus what they cannot say) when a transport
+ * is built in code.
  */
 export const gcpOptions: OptionSpecs = {
   projectId: { type: 'string' },
@@ -12,13 +13,22 @@ export const gcpOptions: OptionSpecs = {
   apiEndpoint: { type: 'string' },
   emulatorHost: { type: 'string' },
   pubsub: { type: 'any' },
-  namePrefix: { type: 'string' },
+  // Pub/Sub resource names start with a letter and never with `goog`.
+  namePrefix: { type: 'string', pattern: /^(?![Gg][Oo][Oo][Gg])[A-Za-z][A-Za-z0-9._~+%-]*$/ },
   mode: { type: 'string', oneOf: ['binary', 'structured'] },
   provision: { type: 'boolean' },
   ordering: { type: 'boolean' },
-  retentionSeconds: { type: 'any' },
-  batching: { type: 'any' },
-  publishTimeoutMs: { type: 'any' },
-  maxExtensionMinutes: { type: 'any' },
-  streams: { type: 'any' },
+  retentionSeconds: { type: 'integer', min: 0, max: 2_678_400 },
+  batching: {
+    type: 'object',
+    // Pub/Sub caps one publish request at 1000 messages and 10 MB.
+    options: {
+      maxMessages: { type: 'integer', max: 1000 },
+      maxMilliseconds: { type: 'integer', max: 60_000 },
+      maxBytes: { type: 'integer', max: 10_000_000 },
+    },
+  },
+  publishTimeoutMs: publishTimeoutOption,
+  maxExtensionMinutes: { type: 'integer', max: 600 },
+  streams: { type: 'integer', max: 32 },
 }

@@ -1,8 +1,14 @@
 import type { PubSub } from '@google-cloud/pubsub'
-import { type Channel, type Logger, OmnibusError, type StartPosition } from '@omnibus/core'
-import { brokerName, PromiseCache } from '@omnibus/core/adapter'
-import type { ResolvedGcpOptions } from './gcp-config.js'
-import { errorMessage, Status, statusOf } from './gcp-errors.js'
+import type { Logger } from '@omnibus/core'
+import {
+  adapterError,
+  brokerName,
+  type Channel,
+  PromiseCache,
+  type StartPosition,
+} from '@omnibus/core/adapter'
+import type { ResolvedGcpConfig } from './gcp-config.js'
+import { Status, statusOf } from './gcp-errors.js'
 
 /**
  * A valid Pub/Sub resource name for `parts`, the same every time: names that
@@ -53,7 +59,7 @@ export class GcpProvisioner {
 
   constructor(
     private readonly pubsub: PubSub,
-    private readonly options: ResolvedGcpOptions,
+    private readonly options: ResolvedGcpConfig,
     private readonly logger: Logger,
   ) {}
 
@@ -102,7 +108,7 @@ export class GcpProvisioner {
     this.topics.forget(topic)
     const specs = [...(this.known.get(topic)?.values() ?? [])]
     for (const spec of specs) this.subscriptions.forget(this.subscriptionName(spec.channel, spec.group))
-    this.logger.warn('[gcp] topic or subscription vanished (broker restarted?); re-creating', {
+    this.logger.warn('topic or subscription vanished (broker restarted?); re-creating', {
       topic,
       subscriptions: specs.length,
     })
@@ -132,12 +138,13 @@ export class GcpProvisioner {
     if (!exists) throw this.notFound(channel, `subscription ${name}`)
   }
 
-  notFound(channel: Channel, what: string, cause?: unknown): OmnibusError {
-    return new OmnibusError(
+  notFound(channel: Channel, what: string, cause?: unknown) {
+    return adapterError(
+      'gcp',
       'CHANNEL_NOT_FOUND',
-      `[omnibus] [gcp] channel "${channel.name}": ${what} does not exist in project ` +
-        `${this.pubsub.projectId} and provisioning is off (provision: false); create it, or turn provisioning on`,
-      { cause },
+      `channel "${channel.name}": ${what} does not exist in project ${this.pubsub.projectId} and ` +
+        'provisioning is off (provision: false); create it, or turn provisioning on',
+      cause,
     )
   }
 
@@ -152,7 +159,7 @@ export class GcpProvisioner {
       metadata.messageRetentionDuration = { seconds: this.options.retentionSeconds }
     try {
       await this.pubsub.createTopic(metadata, this.gax())
-      this.logger.debug('[gcp] topic created', { channel: channel.name, topic: name })
+      this.logger.debug('topic created', { channel: channel.name, topic: name })
     } catch (error) {
       if (statusOf(error) === Status.ALREADY_EXISTS) return
       throw this.failed(`topic ${name}`, channel, error)
@@ -174,7 +181,7 @@ export class GcpProvisioner {
         expirationPolicy: spec.temporary ? { ttl: { seconds: 86_400 } } : {},
         gaxOpts: this.gax(),
       })
-      this.logger.debug('[gcp] subscription created', { channel: spec.channel.name, subscription: name })
+      this.logger.debug('subscription created', { channel: spec.channel.name, subscription: name })
       return true
     } catch (error) {
       if (statusOf(error) === Status.ALREADY_EXISTS) return false
@@ -193,7 +200,7 @@ export class GcpProvisioner {
     if (!created || from === undefined || from === 'latest') return
     if (this.options.retentionSeconds === 0) {
       this.logger.warn(
-        '[gcp] replay asked for, but topic retention is off (retentionSeconds: 0); starting at latest',
+        'replay asked for, but topic retention is off (retentionSeconds: 0); starting at latest',
         {
           channel: spec.channel.name,
         },
@@ -210,7 +217,7 @@ export class GcpProvisioner {
       // The emulator cannot seek an ordered subscription (real Pub/Sub can):
       // this new, still unused one is made again unordered, then seeks.
       this.logger.warn(
-        '[gcp] seek on an ordered subscription is unimplemented here (emulator); replaying unordered',
+        'seek on an ordered subscription is unimplemented here (emulator); replaying unordered',
         {
           subscription: name,
         },
@@ -242,12 +249,14 @@ export class GcpProvisioner {
     })
   }
 
-  private failed(what: string, channel: Channel, error: unknown): OmnibusError {
-    return new OmnibusError(
+  private failed(what: string, channel: Channel, error: unknown) {
+    return adapterError(
+      'gcp',
       'PROVISIONING_FAILED',
-      `[omnibus] [gcp] could not create ${what} for channel "${channel.name}" in project ${this.pubsub.projectId}: ` +
-        `${errorMessage(error)}. Check that Pub/Sub is reachable and the credentials may administer topics and subscriptions (roles/pubsub.editor), or create them yourself and set provision: false`,
-      { cause: error },
+      `could not create ${what} for channel "${channel.name}" in project ${this.pubsub.projectId}. ` +
+        'Check that Pub/Sub is reachable and the credentials may administer topics and subscriptions ' +
+        '(roles/pubsub.editor), or create them yourself and set provision: false',
+      error,
     )
   }
 }

@@ -1,14 +1,14 @@
 import { isUtf8 } from 'node:buffer'
+import type { Envelope } from '@omnibus/core'
 import {
   type Decoded,
   decodeMessage,
-  type Envelope,
   encodeBinary,
   encodeStructured,
   STRUCTURED_CONTENT_TYPE,
   type WireMessage,
   withAttributes,
-} from '@omnibus/core'
+} from '@omnibus/core/adapter'
 import type { IHeaders } from 'kafkajs'
 
 /**

@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'node:tls'
-import { ConfigError, type Logger, silentLogger, type TlsOptions, withSafeView } from '@omnibus/core'
+import { ConfigError, type Logger, silentLogger } from '@omnibus/core'
+import { type TlsOptions, withSafeView } from '@omnibus/core/adapter'
 import type { Kafka, RetryOptions, SASLOptions } from 'kafkajs'
 import { saslOptions, sslOptions } from './kafka-security.js'
 

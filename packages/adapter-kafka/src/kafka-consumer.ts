@@ -1,5 +1,5 @@
-import { type DeliveryHandler, type Logger, OmnibusError } from '@omnibus/core'
-import { InFlight, Semaphore } from '@omnibus/core/adapter'
+import { type Logger, OmnibusError } from '@omnibus/core'
+import { type DeliveryHandler, InFlight, Semaphore } from '@omnibus/core/adapter'
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs'
 import { fromRecord } from './kafka-binding.js'
 import type { KafkaSettings } from './kafka-config.js'

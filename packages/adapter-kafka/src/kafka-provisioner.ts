@@ -1,5 +1,5 @@
-import { type Channel, type Logger, OmnibusError, type StartPosition } from '@omnibus/core'
-import { brokerName, KeyedSerial } from '@omnibus/core/adapter'
+import { type Logger, OmnibusError } from '@omnibus/core'
+import { brokerName, type Channel, KeyedSerial, type StartPosition } from '@omnibus/core/adapter'
 import type { Admin, Kafka } from 'kafkajs'
 import type { KafkaSettings } from './kafka-config.js'
 import { errorMessageOf } from './kafka-errors.js'

@@ -1,5 +1,11 @@
 import type { Logger } from '@omnibus/core'
-import { type ICustomPartitioner, type Message, Partitioners, type Producer } from 'kafkajs'
+import {
+  type ICustomPartitioner,
+  type Message,
+  Partitioners,
+  type Producer,
+  type RecordMetadata,
+} from 'kafkajs'
 import { type KafkaRecord, recordSize } from './kafka-binding.js'
 import { errorMessageOf } from './kafka-errors.js'
 
@@ -27,14 +33,19 @@ interface Pending {
  * numbers to be reused by different records, which the broker would drop as
  * duplicates while confirming them. The partition is kept on the record itself
  * (`partition`, which kafkajs' partitioner honours), not in a WeakMap: one
- * WeakMap entry per record cost more than the rest of the partitioner.
+ * WeakMap entry per record cost more than the rest of the partitioner. Keyed
+ * records get theirs written down too, so that the publisher can tell which
+ * partitions' acknowledgements a request needs (see Publisher.acknowledged).
  */
 export const stablePartitioner: ICustomPartitioner = () => {
   const base = Partitioners.DefaultPartitioner()
   let next = Math.floor(Math.random() * 1024)
   return (args) => {
     const { message, partitionMetadata } = args
-    if (message.key !== null && message.key !== undefined) return base(args)
+    if (message.key !== null && message.key !== undefined) {
+      message.partition = base(args)
+      return message.partition
+    }
     const given = message.partition
     if (given !== undefined && given < partitionMetadata.length) return given
     const candidate = partitionMetadata[next++ % partitionMetadata.length]
@@ -135,7 +146,7 @@ export class Publisher {
           this.ready = producer.connect()
           return this.ready
         })
-        await producer.send({ topic, messages, acks: -1 })
+        await this.acknowledged(producer, topic, chunk, await producer.send({ topic, messages, acks: -1 }))
         for (const p of chunk) if (--p.call.left === 0 && !p.call.failed) p.call.resolve()
       } catch (error) {
         for (const p of chunk) {
@@ -147,6 +158,38 @@ export class Publisher {
       }
     }
     this.lanes.delete(topic)
+  }
+
+  /**
+   * Returns once every partition of `chunk` is in the broker's acknowledgement, sending again
+   * those that are not. kafkajs can report a send as done with a partition missing: when a
+   * partition's leader dies mid-request, its retry sends only to brokers that have not answered
+   * yet, so if the partition's new leader was one of the request's other brokers, its records are
+   * never sent (the killed leader may not have replicated them: confirmed, lost). kafkajs rolled
+   * that partition's sequence numbers back, so sending the same records again, alone, is
+   * deduplicated by the broker if the dead leader's copy did survive, and written if not.
+   */
+  private async acknowledged(
+    producer: Producer,
+    topic: string,
+    chunk: Pending[],
+    acks: RecordMetadata[],
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const done = new Set(acks.map((a) => a.partition))
+      const missing = chunk.filter((p) => p.record.partition === undefined || !done.has(p.record.partition))
+      if (missing.length === 0) return
+      const partitions = [...new Set(missing.map((p) => p.record.partition))].join(', ')
+      if (attempt > 3)
+        throw new Error(`no acknowledgement for partition(s) ${partitions} after ${attempt} sends`)
+      this.logger.warn('kafka acknowledged a send without some of its partitions; sending those again', {
+        topic,
+        partitions,
+        records: missing.length,
+      })
+      chunk = missing
+      acks = await producer.send({ topic, messages: missing.map((p) => p.record), acks: -1 })
+    }
   }
 
   /**

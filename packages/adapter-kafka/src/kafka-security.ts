@@ -1,7 +1,8 @@
 import { isIP } from 'node:net'
 import type { ConnectionOptions } from 'node:tls'
 import { connect } from 'node:tls'
-import { AccessDeniedError, ConfigError, type Logger, secretOption, tlsOptions } from '@omnibus/core'
+import { AccessDeniedError, ConfigError, type Logger } from '@omnibus/core'
+import { secretOption, tlsOptions } from '@omnibus/core/adapter'
 import type { Kafka, SASLOptions } from 'kafkajs'
 
 const MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'] as const

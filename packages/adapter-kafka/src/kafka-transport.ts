@@ -1,20 +1,16 @@
 import { inspect } from 'node:util'
-import {
-  type Capabilities,
-  type Channel,
-  type DeliveryHandler,
-  type Envelope,
-  type Logger,
-  MessageTooLargeError,
-  OmnibusError,
-  type StartPosition,
-  type SubscribeOptions,
-  type Subscription,
-  silentLogger,
-  type Transport,
-  type TransportAdapter,
-  type TransportContext,
-} from '@omnibus/core'
+import { type Envelope, type Logger, MessageTooLargeError, OmnibusError, silentLogger } from '@omnibus/core'
+import type {
+  Capabilities,
+  Channel,
+  DeliveryHandler,
+  StartPosition,
+  SubscribeOptions,
+  Subscription,
+  Transport,
+  TransportAdapter,
+  TransportContext,
+} from '@omnibus/core/adapter'
 import { type Admin, Kafka, type logCreator, logLevel, type SASLOptions } from 'kafkajs'
 import { kafkaBacklog } from './kafka-backlog.js'
 import { type KafkaRecord, recordSize, toRecord } from './kafka-binding.js'

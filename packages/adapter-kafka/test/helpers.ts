@@ -3,14 +3,8 @@ import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import {
-  consoleLogger,
-  createEvent,
-  type Delivery,
-  type Envelope,
-  type LogLevel,
-  type Transport,
-} from '@omnibus/core'
+import { consoleLogger, type Envelope } from '@omnibus/core'
+import { createEvent, type Delivery, type LogLevel, type Transport } from '@omnibus/core/adapter'
 import { Kafka, logLevel } from 'kafkajs'
 import { type KafkaTransportOptions, kafkaTransport } from '../src/index.js'
 

@@ -1,13 +1,5 @@
-import {
-  ConfigError,
-  type Logger,
-  redactUrl,
-  secretOption,
-  silentLogger,
-  type TlsOptions,
-  tlsOptions,
-  withSafeView,
-} from '@omnibus/core'
+import { ConfigError, type Logger, silentLogger } from '@omnibus/core'
+import { redactUrl, secretOption, type TlsOptions, tlsOptions, withSafeView } from '@omnibus/core/adapter'
 
 /** Options of the RabbitMQ transport (config `transports.<key>` with `"adapter": "rabbitmq"`). */
 export interface RabbitMQTransportOptions {

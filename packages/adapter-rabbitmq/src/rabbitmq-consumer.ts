@@ -1,11 +1,11 @@
+import type { Logger } from '@omnibus/core'
 import type {
   Channel,
   Delivery,
   DeliveryHandler,
-  Logger,
   SubscribeOptions,
   Subscription,
-} from '@omnibus/core'
+} from '@omnibus/core/adapter'
 import { InFlight } from '@omnibus/core/adapter'
 import type { Channel as AmqpChannel, ChannelModel, ConsumeMessage } from 'amqplib'
 import { fromAmqp } from './rabbitmq-binding.js'

@@ -1,4 +1,5 @@
-import { type Channel, OmnibusError } from '@omnibus/core'
+import { OmnibusError } from '@omnibus/core'
+import type { Channel } from '@omnibus/core/adapter'
 import type { Channel as AmqpChannel, ChannelModel } from 'amqplib'
 import type { RabbitMQSettings } from './rabbitmq-config.js'
 import type { Link } from './rabbitmq-connection.js'

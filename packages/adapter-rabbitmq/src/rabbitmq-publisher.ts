@@ -1,4 +1,5 @@
-import { type Channel, type Envelope, type Logger, OmnibusError } from '@omnibus/core'
+import { type Envelope, type Logger, OmnibusError } from '@omnibus/core'
+import type { Channel } from '@omnibus/core/adapter'
 import type { ChannelModel, ConfirmChannel, Message } from 'amqplib'
 import { type OutgoingMessage, toAmqp } from './rabbitmq-binding.js'
 import type { RabbitMQSettings } from './rabbitmq-config.js'

@@ -1,17 +1,16 @@
 import { inspect } from 'node:util'
-import {
-  type Capabilities,
-  type Channel,
-  type DeliveryHandler,
-  type Envelope,
-  type StartPosition,
-  type SubscribeOptions,
-  type Subscription,
-  silentLogger,
-  type Transport,
-  type TransportAdapter,
-  type TransportContext,
-} from '@omnibus/core'
+import { type Envelope, silentLogger } from '@omnibus/core'
+import type {
+  Capabilities,
+  Channel,
+  DeliveryHandler,
+  StartPosition,
+  SubscribeOptions,
+  Subscription,
+  Transport,
+  TransportAdapter,
+  TransportContext,
+} from '@omnibus/core/adapter'
 import { rabbitmqBacklog } from './rabbitmq-backlog.js'
 import { type RabbitMQSettings, type RabbitMQTransportOptions, resolveSettings } from './rabbitmq-config.js'
 import { Link } from './rabbitmq-connection.js'

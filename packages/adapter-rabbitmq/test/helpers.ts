@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import type { Delivery, Envelope, Subscription } from '@omnibus/core'
+import type { Envelope } from '@omnibus/core'
+import type { Delivery, Subscription } from '@omnibus/core/adapter'
 import amqp from 'amqplib'
 import { type RabbitMQTransport, type RabbitMQTransportOptions, rabbitmqTransport } from '../src/index.js'
 

@@ -1,10 +1,5 @@
-import {
-  createBus,
-  createEvent,
-  GuardedTransport,
-  MessageTooLargeError,
-  type OmnibusError,
-} from '@omnibus/core'
+import { createBus, MessageTooLargeError, type OmnibusError } from '@omnibus/core'
+import { createEvent, GuardedTransport } from '@omnibus/core/adapter'
 import { afterEach, describe, expect, test } from 'vitest'
 import { groupQueueName, type RabbitMQTransport, rabbitmqTransport } from '../src/index.js'
 import { closeAll, collector, connected, RABBITMQ_URL, unique, waitFor, withRaw } from './helpers.js'

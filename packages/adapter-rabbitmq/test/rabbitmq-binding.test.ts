@@ -1,4 +1,5 @@
-import { createEvent, type Envelope } from '@omnibus/core'
+import type { Envelope } from '@omnibus/core'
+import { createEvent } from '@omnibus/core/adapter'
 import { afterEach, describe, expect, test } from 'vitest'
 import type { RabbitMQTransport } from '../src/index.js'
 import { closeAll, collector, connected, unique, waitFor, withRaw } from './helpers.js'

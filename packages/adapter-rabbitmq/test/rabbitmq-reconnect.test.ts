@@ -1,4 +1,4 @@
-import { createEvent } from '@omnibus/core'
+import { createEvent } from '@omnibus/core/adapter'
 import { afterEach, expect, test } from 'vitest'
 import { groupQueueName, type RabbitMQTransport } from '../src/index.js'
 import { closeAll, connected, unique, waitFor, withRaw } from './helpers.js'

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { LeakWatch } from '@omnibus/conformance'
-import { createBus, createEvent } from '@omnibus/core'
+import { createBus } from '@omnibus/core'
+import { createEvent } from '@omnibus/core/adapter'
 import { expect, it } from 'vitest'
 import { RabbitMQTransport } from '../src/index.js'
 import { unique, waitFor } from './helpers.js'

@@ -1,5 +1,5 @@
 import { capturingLogger, expectDenied } from '@omnibus/conformance'
-import { createEvent } from '@omnibus/core'
+import { createEvent } from '@omnibus/core/adapter'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RabbitMQTransport, type RabbitMQTransportOptions } from '../src/index.js'
 import { collector, unique, waitFor } from './helpers.js'

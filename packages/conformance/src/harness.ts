@@ -1,11 +1,5 @@
-import {
-  type Bus,
-  type BusConfig,
-  type Capabilities,
-  createBus,
-  type Envelope,
-  type Handler,
-} from '@omnibus/core'
+import { type Bus, type BusConfig, createBus, type Envelope } from '@omnibus/core'
+import type { Capabilities, Handler } from '@omnibus/core/adapter'
 import type { ConformanceOptions } from './options.js'
 
 export interface Sizes {

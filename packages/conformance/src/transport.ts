@@ -1,11 +1,5 @@
-import {
-  type Channel,
-  createEvent,
-  type Delivery,
-  type Envelope,
-  OmnibusError,
-  type Transport,
-} from '@omnibus/core'
+import { type Envelope, OmnibusError } from '@omnibus/core'
+import { type Channel, createEvent, type Delivery, type Transport } from '@omnibus/core/adapter'
 import { expect } from 'vitest'
 import type { Case } from './case.js'
 import { type Harness, range } from './harness.js'

@@ -1,18 +1,17 @@
 import { CloudEvent } from 'cloudevents'
 import { describe, expect, it } from 'vitest'
-import { structuredSizeBound } from '../src/envelope/binding.js'
 import {
   createEvent,
   decodeMessage,
-  type Envelope,
-  type EnvelopeInput,
   encodeBinary,
   encodeStructured,
   STRUCTURED_CONTENT_TYPE,
   structuredSize,
   TYPES_HEADER,
   withAttributes,
-} from '../src/index.js'
+} from '../src/adapter/index.js'
+import { structuredSizeBound } from '../src/envelope/binding.js'
+import type { Envelope, EnvelopeInput } from '../src/index.js'
 
 const event = createEvent({
   type: 'com.acme.thing',

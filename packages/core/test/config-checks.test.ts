@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import {
-  type Bus,
-  type BusConfig,
-  ConfigError,
-  configFromEnv,
-  createBus,
-  MemoryTransport,
-  registerAdapter,
-} from '../src/index.js'
+import { registerAdapter } from '../src/adapter/index.js'
+import { type Bus, type BusConfig, ConfigError, configFromEnv, createBus } from '../src/index.js'
+import { MemoryTransport } from '../src/transport/memory.js'
 import { configError, waitFor } from './helpers.js'
 
 const base = { service: 'svc', transports: { m: { adapter: 'memory' } } }
@@ -94,7 +88,7 @@ describe('memory transport options from config', () => {
 })
 
 async function event(n: number) {
-  const { createEvent } = await import('../src/index.js')
+  const { createEvent } = await import('../src/envelope/envelope.js')
   return createEvent({ type: 't', source: 'urn:t', data: n })
 }
 

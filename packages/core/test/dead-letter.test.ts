@@ -1,15 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { createEvent, MALFORMED_TYPE, structuredSize } from '../src/adapter/index.js'
 import { TRUNCATED_TYPE } from '../src/bus/dead-letter.js'
 import {
   type Bus,
   createBus,
-  createEvent,
   type Envelope,
   type Logger,
-  MALFORMED_TYPE,
   MemoryBroker,
   memoryTransport,
-  structuredSize,
 } from '../src/index.js'
 
 const LIMIT = 20_000

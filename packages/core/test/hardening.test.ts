@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { MemoryIdempotencyStore, registerAdapter } from '../src/adapter/index.js'
 import {
   type Bus,
   type BusConfig,
@@ -7,12 +8,10 @@ import {
   idempotency,
   type Logger,
   MemoryBroker,
-  MemoryIdempotencyStore,
   memoryTransport,
   NonRetryableError,
   OmnibusError,
   QueryFailedError,
-  registerAdapter,
 } from '../src/index.js'
 import { waitFor } from './helpers.js'
 

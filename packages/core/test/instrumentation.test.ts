@@ -1,13 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  asLogger,
-  type Bus,
-  createBus,
-  type Instrumentation,
-  type Logger,
-  MemoryBroker,
-  memoryTransport,
-} from '../src/index.js'
+import type { Instrumentation } from '../src/adapter/index.js'
+import { type Bus, createBus, type Logger, MemoryBroker, memoryTransport } from '../src/index.js'
+import { asLogger } from '../src/telemetry/logger.js'
 
 const buses: Bus[] = []
 afterEach(async () => {

@@ -2,16 +2,14 @@ import { CloudEvent } from 'cloudevents'
 import { describe, expect, it } from 'vitest'
 import {
   createEvent,
-  DEFAULT_RETAINED_MESSAGES,
   type Decoded,
   type Delivery,
   decodeMessage,
-  type Envelope,
   encodeStructured,
-  MemoryBroker,
-  MemoryTransport,
   STRUCTURED_CONTENT_TYPE,
-} from '../src/index.js'
+} from '../src/adapter/index.js'
+import { type Envelope, MemoryBroker } from '../src/index.js'
+import { DEFAULT_RETAINED_MESSAGES, MemoryTransport } from '../src/transport/memory.js'
 
 /** Publishes each event through a fresh memory transport and returns what its subscriber was handed. */
 async function roundTrip(events: Envelope[], afterPublish = () => {}): Promise<Delivery[]> {

@@ -1,13 +1,13 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { INPUT_FIELDS, toEnvelope } from '../src/envelope/envelope.js'
 import {
   createEnvelope,
   decodeMessage,
   encodeStructured,
-  OmnibusError,
   STRUCTURED_CONTENT_TYPE,
-} from '../src/index.js'
+} from '../src/adapter/index.js'
+import { INPUT_FIELDS, toEnvelope } from '../src/envelope/envelope.js'
+import { OmnibusError } from '../src/index.js'
 
 /** Runs `make`; anything it throws must be an OmnibusError. */
 function onlyOmnibusErrors(make: () => unknown): void {

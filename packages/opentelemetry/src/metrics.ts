@@ -1,4 +1,4 @@
-import type { MessagingSource, MessagingTarget } from '@omnibus/core'
+import type { MessagingSource, MessagingTarget } from '@omnibus/core/adapter'
 import type { Attributes, Counter, Histogram, Meter, ObservableResult } from '@opentelemetry/api'
 import { A, M, systemOf } from './semconv.js'
 import { errorType } from './tracing.js'

@@ -1,13 +1,12 @@
+import { type Envelope, OmnibusError } from '@omnibus/core'
 import {
-  type Envelope,
   errorMessage,
   type MessageKind,
   type MessagingSource,
   type MessagingTarget,
-  OmnibusError,
   type ProcessHooks,
   withAttributes,
-} from '@omnibus/core'
+} from '@omnibus/core/adapter'
 import {
   type Attributes,
   context,

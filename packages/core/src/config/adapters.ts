@@ -38,7 +38,7 @@ export async function resolveAdapter(name: string, key: string): Promise<Transpo
     throw new ConfigError(
       key,
       `unknown adapter "${name}"; use one of ${[...registry.keys(), ...Object.keys(PACKAGES)].join(', ')}, ` +
-        'or registerAdapter() your own',
+        "or registerAdapter() your own (from '@omnibus/core/adapter')",
     )
   }
   let module: { adapter?: TransportAdapter }
