@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-sqs'
 import { type Channel, PromiseCache } from '@omnibus/core/adapter'
 import type { AwsConfig } from './aws-config.js'
-import { awsError, isQueueMissing, isTopicMissing, isUnreachable } from './aws-errors.js'
+import { awsError, isQueueMissing, isTopicMissing, isTransient, isUnreachable } from './aws-errors.js'
 import { groupQueueName, resourceName } from './aws-names.js'
 
 /** Where a group reads from: its SQS queue, and for a topic channel the subscription feeding it. */
@@ -72,12 +72,17 @@ export class AwsProvisioner {
     const made = this.ready.get(channel.name, async () => {
       const arn = await this.topicArn(channel)
       if (!this.options.provision) return arn
-      const subscribed = await this.lookAt(channel, arn)
+      // Without leave to list subscriptions (AccessDenied), only this transport's own groups are known.
+      const subscribed = await this.lookAt(channel, arn).catch((error: unknown) => {
+        if (isTransient(error)) throw error
+        return new Set<string>()
+      })
       const missing = [...this.knownOn(channel)].filter((name) => !subscribed.has(name))
       await Promise.all(missing.map((name) => this.subscribeQueue(channel, arn, name)))
       return arn
     })
     if (Date.now() - (this.lookedAt.get(channel.name) ?? Date.now()) > LOOK_AGAIN_MS) {
+      this.lookedAt.set(channel.name, Date.now())
       void made.then((arn) => this.lookAt(channel, arn)).catch(() => undefined)
     }
     return made

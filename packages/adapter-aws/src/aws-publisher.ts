@@ -114,8 +114,9 @@ export class AwsPublisher {
         const signal = AbortSignal.timeout(Math.max(1, until - Date.now()))
         failed = await this.send(channel, destination, messages, signal).finally(() => this.slots.release())
       } catch (error) {
+        last = this.mayPass(channel, error)
+        if (last !== undefined) break
         last = error
-        if (!this.mayPass(channel, error)) break
         await pause(Math.min(backoff.next(), until - Date.now()))
         continue
       }
@@ -134,13 +135,19 @@ export class AwsPublisher {
     return failures
   }
 
-  /** Whether a failed batch call is worth trying again, after forgetting what the broker may have lost. */
-  private mayPass(channel: Channel, error: unknown): boolean {
+  /**
+   * After a failed batch call: undefined to try again (having forgotten what the broker may have
+   * lost), else the error to fail with.
+   */
+  private mayPass(channel: Channel, error: unknown): unknown {
     const gone = isTopicMissing(error) || isQueueMissing(error) || isCode(error, 'CHANNEL_NOT_FOUND')
-    if (gone && (channel.mustExist || !this.options.provision)) return false
     if (channel.kind === 'topic') this.provisioner.lost(channel)
     else if (gone) this.provisioner.forgetGroup(channel, channel.name)
-    return gone || isCode(error, 'TRANSPORT_UNAVAILABLE') || isTransient(error)
+    if (gone && (channel.mustExist || !this.options.provision)) {
+      if (isCode(error, 'CHANNEL_NOT_FOUND')) return error
+      return awsError('CHANNEL_NOT_FOUND', `the ${channel.kind} of channel "${channel.name}" is gone`, error)
+    }
+    return gone || isCode(error, 'TRANSPORT_UNAVAILABLE') || isTransient(error) ? undefined : error
   }
 
   /** One batch call; resolves with the entries it reported as failed, by entry id. */

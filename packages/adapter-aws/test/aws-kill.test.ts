@@ -16,7 +16,7 @@ const brokers = (command: string) =>
  * queue, which it saw on the topic, before confirming). Events confirmed before the stop and not
  * yet consumed are moto's loss (it keeps nothing), counted apart. Every publish settles within
  * publishTimeoutMs, and the consumer reports the outage once and its end once, by itself.
- * Runs under the broker lock (scripts/test), and leaves moto up.
+ * Leaves moto up. By hand, run it under the broker lock; in `npm test` the SNS/SQS lane owns moto.
  */
 test('moto restarted mid-stream: nothing confirmed after the stop is lost, publishes bounded, consumer back', async () => {
   const publishTimeoutMs = 5000
