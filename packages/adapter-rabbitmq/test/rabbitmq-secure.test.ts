@@ -33,7 +33,7 @@ describe('rabbitmq over TLS', () => {
       const { got, handler } = collector()
       await t.subscribe(channel, 'g', handler, { maxInFlight: 4 })
       await t.publish(channel, [event()])
-      await waitFor(() => got.length === 1, 10_000, 'the delivery')
+      await waitFor('the delivery', () => got.length === 1, 10_000)
     })
   }
 

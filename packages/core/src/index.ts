@@ -46,4 +46,5 @@ export type { Middleware } from './middleware/middleware.js'
 export { AccessDeniedError } from './security/access.js'
 
 // The in-process transport (adapter name `memory`), for tests and single-process services.
-export { MemoryBroker, memoryTransport } from './transport/memory.js'
+export { MemoryBroker } from './transport/memory-broker.js'
+export { memoryTransport } from './transport/memory-transport.js'

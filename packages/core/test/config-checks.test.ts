@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { registerAdapter } from '../src/adapter/index.js'
 import { type Bus, type BusConfig, ConfigError, configFromEnv, createBus } from '../src/index.js'
-import { MemoryTransport } from '../src/transport/memory.js'
+import { MemoryTransport } from '../src/transport/memory-transport.js'
 import { configError, waitFor } from './helpers.js'
 
 const base = { service: 'svc', transports: { m: { adapter: 'memory' } } }
@@ -81,7 +81,7 @@ describe('memory transport options from config', () => {
       async (d) => void seen.push(d.event!.data as number),
       { maxInFlight: 16, from: 'earliest' },
     )
-    await waitFor(() => seen.length >= 5, 'the retained messages')
+    await waitFor('the retained messages', () => seen.length >= 5)
     await sub.close()
     expect(seen).toEqual([3, 4, 5, 6, 7])
   })

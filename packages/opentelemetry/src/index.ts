@@ -89,6 +89,7 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Instrumentati
       return tracing ? tracing.query(to, query, ask) : ask()
     },
     malformed: (from) => active()?.malformed(from),
+    authorization: (record) => active()?.authorization(record),
     subscribed: (from) => {
       if (!from.backlog) return undefined
       active()

@@ -1,5 +1,5 @@
 import { ArgumentError, ConfigError, errorMessage } from '../errors.js'
-import { memoryAdapter } from '../transport/memory.js'
+import { memoryAdapter } from '../transport/memory-transport.js'
 import type { TransportAdapter } from '../transport/transport.js'
 
 /** Adapters published by the Omnibus project, loaded on demand so a service installs only what it uses. */
