@@ -84,18 +84,24 @@ it("10,000 events while the partitions' leader is SIGKILLed and restarted: every
       if ((last.get(s.key) ?? -1) > s.seq) outOfOrder++
       last.set(s.key, s.seq)
     }
+    // What the broker holds: the partitions' end offsets, so a record the broker never wrote shows
+    // up here as well as in `lost` (the producer is idempotent, so no more than once either).
+    const offsets = await admin.fetchTopicOffsets(topicName(channel.name))
+    const inLog = offsets.reduce((sum, p) => sum + Number(p.high), 0)
     const after = confirmedAt.filter((at) => at >= killedAt)
     const gaps = after.map((at, i) => at - (i === 0 ? killedAt : after[i - 1]!))
     report('kafka-cluster-leader-kill', {
       published,
       confirmed: confirmed.size,
       rejected: rejected.length,
+      inLog,
       lost: lost(),
       duplicates: seen.length - seenIds().size,
       outOfOrder,
       resumeMs: Math.max(0, ...gaps),
     })
     expect(lost()).toBe(0)
+    expect(inLog).toBeGreaterThanOrEqual(confirmed.size)
     expect(outOfOrder).toBe(0)
     for (const failure of rejected) {
       expect(failure).toBeInstanceOf(OmnibusError)
