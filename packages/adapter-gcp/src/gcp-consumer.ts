@@ -4,7 +4,7 @@ import {
   type PubSub,
   type Subscription as PubSubSubscription,
 } from '@google-cloud/pubsub'
-import { childLogger, type Logger } from '@omnibus/core'
+import type { Logger } from '@omnibus/core'
 import {
   Backoff,
   type Channel,
@@ -46,7 +46,6 @@ export class GcpConsumer implements Subscription {
   private closing: Promise<void> | undefined
   private readonly stop = new AbortController()
   private readonly name: string
-  private readonly log: Logger
   private outageSince: number | undefined
   private watching: Promise<void> | undefined
   private again = false
@@ -61,7 +60,6 @@ export class GcpConsumer implements Subscription {
     private readonly subscribeOptions: SubscribeOptions,
   ) {
     this.name = deps.provisioner.subscriptionName(channel, group)
-    this.log = childLogger(deps.logger, { subscription: this.name })
   }
 
   async start(): Promise<void> {
@@ -96,7 +94,7 @@ export class GcpConsumer implements Subscription {
     sub.on('message', (message: Message) => this.onMessage(sub, message))
     sub.on('error', (error: Error) => this.lost(sub, error))
     sub.on('debug', (debug: { message: string; error?: unknown }) => {
-      this.log.debug(debug.message)
+      this.say('debug', debug.message)
       const code = statusOf(debug.error)
       if (code !== undefined && !ROUTINE.has(code)) this.lost(sub, debug.error)
     })
@@ -125,16 +123,11 @@ export class GcpConsumer implements Subscription {
           // While closing, the stream is still open: a nack now would hand the message straight
           // back to it. close() nacks what is left once the stream is down.
           if (this.closing) return
-          this.log.debug('delivery rejected; nacked for redelivery', {
-            id: message.id,
-            reason: errorMessage(error),
-          })
+          this.say('debug', 'delivery rejected; nacked', { id: message.id, reason: errorMessage(error) })
           message.nack()
         },
       )
-      .finally(() => {
-        this.inFlight.leave()
-      })
+      .finally(() => this.inFlight.leave())
   }
 
   /** The stream reported a failure: open an outage (logged once) and watch until it is over. */
@@ -142,7 +135,7 @@ export class GcpConsumer implements Subscription {
     if (this.closing || sub !== this.current) return
     if (this.outageSince === undefined) {
       this.outageSince = Date.now()
-      this.log.warn('consumer lost the broker; retrying', { reason: describeError(reason) })
+      this.say('warn', 'consumer lost the broker; retrying', { reason: describeError(reason) })
     }
     this.again = true
     this.watching ??= this.watch().finally(() => {
@@ -172,13 +165,18 @@ export class GcpConsumer implements Subscription {
           maxMs: 5_000,
           signal: this.stop.signal,
           onError: (error, retryInMs) =>
-            this.log.debug('broker not back yet', { reason: describeError(error), retryInMs }),
+            this.say('debug', 'broker not back yet', { reason: describeError(error), retryInMs }),
         },
       )
     }
     if (this.closing || this.outageSince === undefined) return
-    this.log.info('consumer recovered', { outageMs: Date.now() - this.outageSince })
+    this.say('info', 'consumer recovered', { outageMs: Date.now() - this.outageSince })
     this.outageSince = undefined
+  }
+
+  /** Logs with the subscription's name. */
+  private say(level: 'debug' | 'info' | 'warn', message: string, fields?: Record<string, unknown>): void {
+    this.deps.logger[level](message, { subscription: this.name, ...fields })
   }
 
   private async shutdown(): Promise<void> {
@@ -190,12 +188,12 @@ export class GcpConsumer implements Subscription {
       // Flushes the acks of settled deliveries and nacks what was held back.
       await sub?.close()
     } catch (error) {
-      this.log.warn('closing subscription failed', { reason: errorMessage(error) })
+      this.say('warn', 'closing subscription failed', { reason: errorMessage(error) })
     }
     if (this.subscribeOptions.temporary) {
       await this.deps.provisioner.remove(this.channel, this.group).catch((error: unknown) => {
         const warning = 'could not delete temporary channel; it expires after a day unused'
-        this.log.warn(warning, { channel: this.channel.name, reason: errorMessage(error) })
+        this.say('warn', warning, { channel: this.channel.name, reason: errorMessage(error) })
       })
     }
   }

@@ -1,5 +1,4 @@
-import type { ErrorCode } from '@omnibus/core'
-import { adapterError } from '@omnibus/core/adapter'
+import { adapterError, type ErrorCode } from '@omnibus/core/adapter'
 
 /** gRPC status codes the transport reacts to. */
 export const Status = { NOT_FOUND: 5, ALREADY_EXISTS: 6 } as const

@@ -1,6 +1,10 @@
 import { capturingLogger } from '@omnibus/conformance'
-import { type Channel, createEvent, type OmnibusError } from '@omnibus/core'
-import { DEFAULT_PUBLISH_TIMEOUT_MS } from '@omnibus/core/adapter'
+import {
+  type Channel,
+  createEvent,
+  DEFAULT_PUBLISH_TIMEOUT_MS,
+  type OmnibusError,
+} from '@omnibus/core/adapter'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type GcpTransport, gcpTransport } from '../src/index.js'
 import { channel, EMULATOR, emulator, makeTransport, PROJECT, unique, waitFor } from './helpers.js'
