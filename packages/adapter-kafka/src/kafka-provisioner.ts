@@ -1,5 +1,5 @@
 import { type Channel, type Logger, OmnibusError, type StartPosition } from '@omnibus/core'
-import { brokerName, KeyedSerial } from '@omnibus/core/adapter'
+import { brokerName, KeyedSerial, retrying } from '@omnibus/core/adapter'
 import type { Admin, Kafka } from 'kafkajs'
 import type { KafkaSettings } from './kafka-config.js'
 import { errorMessageOf } from './kafka-errors.js'
@@ -115,6 +115,29 @@ function coordinatorMoving(error: unknown): boolean {
   return /^(NOT_COORDINATOR|COORDINATOR_NOT_AVAILABLE|COORDINATOR_LOAD_IN_PROGRESS)/.test(type)
 }
 
+/**
+ * The cluster's metadata has not caught up with a change yet: a broker that has not heard of a
+ * just-created topic ("does not host this topic-partition"), a partition without a leader yet
+ * (created, or its leader just lost). kafkajs retries these in a send, not in admin calls.
+ */
+function metadataLagging(error: unknown): boolean {
+  const text = `${(error as { type?: string }).type ?? ''} ${errorMessageOf(error)}`
+  return /UNKNOWN_TOPIC_OR_PARTITION|LEADER_NOT_AVAILABLE|NOT_LEADER|does not host this topic-partition|no leader/i.test(
+    text,
+  )
+}
+
+/** Runs `step` again while the cluster's metadata lags (bounded: about 12 s), else fails as it did. */
+function whenSettled<T>(step: () => Promise<T>): Promise<T> {
+  return retrying(step, {
+    minMs: 100,
+    maxMs: 1_000,
+    onError: (error, _delay, attempt) => {
+      if (attempt >= 15 || !metadataLagging(error)) throw error
+    },
+  }) as Promise<T>
+}
+
 export class KafkaProvisioner {
   private readonly topics = new Map<string, Promise<void>>()
   private readonly committer: { commit: OffsetCommit; close(): Promise<void> } | undefined
@@ -172,16 +195,15 @@ export class KafkaProvisioner {
         ...(minIsr !== undefined ? [{ name: 'min.insync.replicas', value: String(minIsr) }] : []),
       ]
       const created = await this.admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: [{ topic, numPartitions: partitions, replicationFactor, configEntries }],
       })
       if (created) this.logger.debug('topic created', { topic, partitions, replicationFactor })
+      // Created (by us or by someone else a moment ago), but on a cluster the other brokers learn
+      // of it a moment later: wait until it has a leader for every partition.
+      await whenSettled(() => this.leaders(topic))
     } catch (error) {
       if (/already exists/i.test(errorMessageOf(error))) return
-      // Created, but kafkajs' wait for leaders asks a broker that has not seen it yet: without
-      // auto.create.topics.enable (as on most production clusters) that answer is not retried.
-      if (/does not host this topic-partition/i.test(errorMessageOf(error)) && (await this.appears(topic)))
-        return
       throw new OmnibusError(
         'PROVISIONING_FAILED',
         `[omnibus] [kafka] could not create topic "${topic}" (${partitions} partitions, replication ${replicationFactor ?? '?'}): ` +
@@ -192,13 +214,14 @@ export class KafkaProvisioner {
     }
   }
 
-  /** Waits up to 10 s for a just-created topic to show up in the metadata. */
-  private async appears(topic: string): Promise<boolean> {
-    for (let waited = 0; waited < 10_000; waited += 100) {
-      if (await this.exists(topic).catch(() => false)) return true
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-    return false
+  /** Resolves when every partition of `topic` has a leader; throws LEADER_NOT_AVAILABLE if not. */
+  private async leaders(topic: string): Promise<void> {
+    const { topics } = await this.admin.fetchTopicMetadata({ topics: [topic] })
+    const partitions = topics.find((t) => t.name === topic)?.partitions ?? []
+    if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return
+    throw Object.assign(new Error(`topic "${topic}" has no leader for some partitions yet`), {
+      type: 'LEADER_NOT_AVAILABLE',
+    })
   }
 
   /**
@@ -256,12 +279,13 @@ export class KafkaProvisioner {
             this.logger.debug('group start committed', { groupId, topic, partitions })
             return
           } catch (error) {
-            // On a cluster the group's coordinator moves (a new offsets topic, a node lost): ask again.
-            const moving = coordinatorMoving(error)
+            // On a cluster the group's coordinator moves (a new offsets topic, a node lost) and a
+            // new topic reaches the brokers one by one: ask again.
+            const moving = coordinatorMoving(error) || metadataLagging(error)
             if (attempt >= 10 || !(groupIsActive(error) || moving)) throw error
             this.logger.debug(
               moving
-                ? 'group coordinator moving; asking again'
+                ? 'group coordinator or topic metadata moving; asking again'
                 : 'group is active; its members hold its position',
               {
                 groupId,
