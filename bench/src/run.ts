@@ -46,6 +46,7 @@ function summarise(results: SideResult[]) {
     spread: { publishPerSec: range('publishPerSec'), e2ePerSec: range('e2ePerSec'), p99Ms: range('p99Ms') },
     publishPerSec: pick('publishPerSec'),
     e2ePerSec: pick('e2ePerSec'),
+    e2ePerCpuSec: pick('e2ePerCpuSec'),
     p50Ms: pick('p50Ms'),
     p99Ms: pick('p99Ms'),
     pacedConfirmP50Ms: pick('pacedConfirmP50Ms'),
@@ -153,6 +154,10 @@ for (const name of wanted) {
     const m = medians[s]!
     const pct = ([lo, hi]: number[], mid: number) =>
       `${fmt(((lo! - mid) / mid) * 100)}/+${fmt(((hi! - mid) / mid) * 100)} %`
+    if (name === 'memory')
+      notes.push(
+        `memory ${LABELS[s] ?? s}: e2e ${fmt(m.e2ePerCpuSec)} events per CPU second (rounds ${results[s]!.map((r) => fmt(r.e2ePerCpuSec ?? 0)).join(', ')})`,
+      )
     notes.push(
       `${name} ${LABELS[s] ?? s}: spread over ${ROUNDS} rounds: publish ${pct(m.spread.publishPerSec, m.publishPerSec)}, e2e ${pct(m.spread.e2ePerSec, m.e2ePerSec)}, paced p99 ${fmt(m.spread.p99Ms[0]!, 1)}-${fmt(m.spread.p99Ms[1]!, 1)} ms`,
     )

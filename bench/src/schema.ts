@@ -4,7 +4,8 @@
 // process so that one mode's garbage does not slow the next; the figure is the median of the rounds. A typed publish validates once on send and the handler's
 // consumer once on receive, so the per-message cost below is counted twice in the end-to-end run.
 import { execFileSync } from 'node:child_process'
-import { type Bus, createBus, defineEvent, MemoryBroker, memoryTransport, type Schema } from '@omnibus/core'
+import { type Bus, createBus, defineEvent, MemoryBroker, memoryTransport } from '@omnibus/core'
+import type { Schema } from '@omnibus/core/catalog'
 import { type } from 'arktype'
 import * as v from 'valibot'
 import { z } from 'zod'

@@ -1,4 +1,4 @@
-import type { Transport } from '@omnibus/core'
+import type { Transport } from '@omnibus/core/adapter'
 
 /** The broker's own client, used as well as we know how: the baseline Omnibus is measured against. */
 export interface RawClient {

@@ -171,23 +171,28 @@ kafka_secure_start() {
     -cp "$home/libs/*" kafka.Kafka "$d/server.properties"
 }
 
-# ACLs (kept in the metadata log, so set once per storage): each user may do everything on its
-# own topic and group prefixes and nothing else.
+# ACLs (kept in the metadata log, so set once per storage, and again when this list changes: the
+# version in acls.done): each user may do everything on its own topic and group prefixes and
+# nothing else. A tenant's groups are named omnibus.<tenant>.… by a tenant-scoped bus (the
+# adapter's default groupPrefix before the tenant's prefix), its topics <tenant>.….
+KAFKA_SECURE_ACLS_VERSION=2
 kafka_secure_acls() {
-  local d="$STATE/kafka-secure" spec user args
-  [[ -f $d/acls.done ]] && return 0
-  for spec in 'omnibus com.omnibus. omnibus.' 'tenant-a tenant-a. tenant-a.' 'tenant-b tenant-b. tenant-b.'; do
-    read -r user args <<<"$spec"
-    local topics=() p
-    for p in $args; do topics+=(--topic "$p" --group "$p"); done
+  local d="$STATE/kafka-secure" spec user topics groups p
+  [[ $(cat "$d/acls.done" 2>/dev/null) == "$KAFKA_SECURE_ACLS_VERSION" ]] && return 0
+  for spec in 'omnibus|com.omnibus. omnibus.|com.omnibus. omnibus.' \
+    'tenant-a|tenant-a.|tenant-a. omnibus.tenant-a.' 'tenant-b|tenant-b.|tenant-b. omnibus.tenant-b.'; do
+    IFS='|' read -r user topics groups <<<"$spec"
+    local args=()
+    for p in $topics; do args+=(--topic "$p"); done
+    for p in $groups; do args+=(--group "$p"); done
     if ! kafka_java org.apache.kafka.tools.AclCommand --bootstrap-server "127.0.0.1:$KAFKA_SECURE_PORT" \
       --command-config "$d/admin.properties" --add --allow-principal "User:$user" --operation All \
-      --resource-pattern-type prefixed "${topics[@]}" >>"$d/acls.log" 2>&1; then
+      --resource-pattern-type prefixed "${args[@]}" >>"$d/acls.log" 2>&1; then
       err "kafka-secure: adding the ACLs of $user failed; see $(rel "$d/acls.log")"
       return 1
     fi
   done
-  touch "$d/acls.done"
+  echo "$KAFKA_SECURE_ACLS_VERSION" >"$d/acls.done"
 }
 
 # A real client operation as admin over SASL_SSL (list topics), then the ACLs once.

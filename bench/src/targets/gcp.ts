@@ -1,6 +1,7 @@
 import { type Message, PubSub, type Subscription, type Topic } from '@google-cloud/pubsub'
 import { GcpTransport } from '@omnibus/adapter-gcp'
-import type { Channel, DeliveryHandler, Envelope, SubscribeOptions } from '@omnibus/core'
+import type { Envelope } from '@omnibus/core'
+import type { Channel, DeliveryHandler, SubscribeOptions } from '@omnibus/core/adapter'
 import { type BenchTarget, binaryHeaders, dataBytes, type RawClient } from '../target.js'
 
 /**

@@ -1,4 +1,5 @@
-import { consoleLogger, type LogLevel } from '@omnibus/core'
+import { consoleLogger } from '@omnibus/core'
+import type { LogLevel } from '@omnibus/core/adapter'
 import pg from 'pg'
 import { startShop } from './shop.js'
 

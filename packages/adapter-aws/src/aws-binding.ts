@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto'
 import type { Message } from '@aws-sdk/client-sqs'
+import type { Envelope } from '@omnibus/core'
 import {
   type Delivery,
   decodeMessage,
-  type Envelope,
   encodeStructured,
   STRUCTURED_CONTENT_TYPE,
   type WireMessage,
-} from '@omnibus/core'
+} from '@omnibus/core/adapter'
 
 /**
  * CloudEvents ↔ SNS/SQS messages. There is no official CloudEvents binding for

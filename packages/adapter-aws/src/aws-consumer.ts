@@ -1,5 +1,6 @@
 import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs'
-import type { Channel, DeliveryHandler, Logger, SubscribeOptions, Subscription } from '@omnibus/core'
+import type { Logger } from '@omnibus/core'
+import type { Channel, DeliveryHandler, SubscribeOptions, Subscription } from '@omnibus/core/adapter'
 import { Backoff, KeyedSerial, pause } from '@omnibus/core/adapter'
 import { decodeSqsMessage } from './aws-binding.js'
 import type { ResolvedAwsOptions } from './aws-config.js'

@@ -13,7 +13,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs'
-import type { Channel } from '@omnibus/core'
+import type { Channel } from '@omnibus/core/adapter'
 import { PromiseCache } from '@omnibus/core/adapter'
 import type { ResolvedAwsOptions } from './aws-config.js'
 import { awsError, isQueueMissing, isTopicMissing, isUnreachable } from './aws-errors.js'

@@ -1,18 +1,16 @@
 import { SNSClient } from '@aws-sdk/client-sns'
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs'
-import {
-  type Capabilities,
-  type Channel,
-  type DeliveryHandler,
-  type Envelope,
-  type Logger,
-  type SubscribeOptions,
-  type Subscription,
-  silentLogger,
-  type Transport,
-  type TransportAdapter,
-  type TransportContext,
-} from '@omnibus/core'
+import { type Envelope, type Logger, silentLogger } from '@omnibus/core'
+import type {
+  Capabilities,
+  Channel,
+  DeliveryHandler,
+  SubscribeOptions,
+  Subscription,
+  Transport,
+  TransportAdapter,
+  TransportContext,
+} from '@omnibus/core/adapter'
 import { sqsBacklog } from './aws-backlog.js'
 import { MAX_MESSAGE_BYTES } from './aws-binding.js'
 import { type AwsTransportOptions, type ResolvedAwsOptions, resolveOptions } from './aws-config.js'

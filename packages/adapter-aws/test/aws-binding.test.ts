@@ -1,5 +1,6 @@
 import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs'
-import { createEvent, type Envelope, encodeBinary } from '@omnibus/core'
+import type { Envelope } from '@omnibus/core'
+import { createEvent, encodeBinary } from '@omnibus/core/adapter'
 import { afterAll, describe, expect, it } from 'vitest'
 import { awsTransport, BINARY_PREFIXES, resourceName } from '../src/index.js'
 import { collector, newSqs, testOptions, uid, waitFor } from './helpers.js'

@@ -1,5 +1,6 @@
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs'
-import { createEvent, type Delivery, GuardedTransport, OmnibusError, structuredSize } from '@omnibus/core'
+import { OmnibusError } from '@omnibus/core'
+import { createEvent, type Delivery, GuardedTransport, structuredSize } from '@omnibus/core/adapter'
 import { afterAll, describe, expect, it } from 'vitest'
 import { awsTransport, MAX_MESSAGE_BYTES, resourceName } from '../src/index.js'
 import { collector, newSns, newSqs, testOptions, uid, waitFor } from './helpers.js'

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { CreateTopicCommand, ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns'
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs'
-import type { Channel, Delivery, Logger } from '@omnibus/core'
+import type { Logger } from '@omnibus/core'
+import type { Channel, Delivery } from '@omnibus/core/adapter'
 import { type AwsTransportOptions, BINARY_BODY_ATTRIBUTE, resourceName } from '../src/index.js'
 
 /** Loopback moto by default; OMNIBUS_AWS_ENDPOINT points the tests elsewhere. */

@@ -1,4 +1,5 @@
-import { createEvent, type Delivery, type Envelope } from '@omnibus/core'
+import type { Envelope } from '@omnibus/core'
+import { createEvent, type Delivery } from '@omnibus/core/adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { GcpTransport } from '../src/index.js'
 import { channel, makeTransport, rawClient, unique, waitFor } from './helpers.js'

@@ -1,4 +1,4 @@
-import { createEvent, type Delivery } from '@omnibus/core'
+import { createEvent, type Delivery } from '@omnibus/core/adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type GcpTransport, resourceName } from '../src/index.js'
 import { channel, makeTransport, rawClient, unique, waitFor } from './helpers.js'

@@ -1,4 +1,5 @@
-import { createEvent, type OmnibusError } from '@omnibus/core'
+import type { OmnibusError } from '@omnibus/core'
+import { createEvent } from '@omnibus/core/adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { GcpTransport } from '../src/index.js'
 import { channel, makeTransport, rawClient, restartEmulator, unique, waitFor } from './helpers.js'

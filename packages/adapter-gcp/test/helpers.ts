@@ -5,7 +5,8 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { PubSub } from '@google-cloud/pubsub'
-import { type Channel, consoleLogger, type LogLevel, silentLogger } from '@omnibus/core'
+import { consoleLogger, silentLogger } from '@omnibus/core'
+import type { Channel, LogLevel } from '@omnibus/core/adapter'
 import { type GcpTransport, type GcpTransportOptions, gcpTransport } from '../src/index.js'
 
 /** The emulator the tests talk to, and the project they use there. */

@@ -1,15 +1,15 @@
 import { isUtf8 } from 'node:buffer'
+import type { Envelope } from '@omnibus/core'
 import {
   type Decoded,
   decodeMessage,
-  type Envelope,
   encodeBinary,
   encodeStructured,
   STRUCTURED_CONTENT_TYPE,
   type WireMessage,
   withAttributes,
-} from '@omnibus/core'
-import type { IHeaders } from 'kafkajs'
+} from '@omnibus/core/adapter'
+import type { RecordHeaders } from './kafka-driver.js'
 
 /**
  * The CloudEvents Kafka protocol binding: binary mode puts every attribute in a
@@ -65,11 +65,16 @@ export function recordSize(record: KafkaRecord): number {
  * Header values arrive as bytes, handed on as bytes: the decoder turns those of
  * attributes into text and dead-letters what is not UTF-8. A repeated header keeps its last value.
  */
-function headerValues(headers: IHeaders | undefined): Record<string, WireMessage['headers'][string]> {
+function headerValues(headers: RecordHeaders | undefined): Record<string, WireMessage['headers'][string]> {
   const out: Record<string, WireMessage['headers'][string]> = {}
   if (!headers) return out
-  for (const name in headers) {
-    const raw = headers[name]
+  if (headers instanceof Map) {
+    for (const [name, value] of headers) out[name] = value
+    return out
+  }
+  const record = headers as Exclude<RecordHeaders, ReadonlyMap<string, Buffer>>
+  for (const name in record) {
+    const raw = record[name]
     const value = Array.isArray(raw) ? raw[raw.length - 1] : raw
     if (value === undefined) continue
     out[name] = Buffer.isBuffer(value) ? value : String(value)
@@ -83,7 +88,7 @@ const EMPTY = Buffer.alloc(0)
 export function fromRecord(record: {
   key: Buffer | null
   value: Buffer | null
-  headers?: IHeaders
+  headers?: RecordHeaders
 }): Decoded {
   const decoded = decodeMessage({ body: record.value ?? EMPTY, headers: headerValues(record.headers) }, [
     CE_PREFIX,

@@ -1,354 +1,236 @@
-import { type DeliveryHandler, type Logger, OmnibusError } from '@omnibus/core'
-import { InFlight, Semaphore } from '@omnibus/core/adapter'
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs'
+import type { Logger } from '@omnibus/core'
+import {
+  adapterError,
+  Backoff,
+  type DeliveryHandler,
+  describeError,
+  InFlight,
+  pause,
+  Semaphore,
+} from '@omnibus/core/adapter'
 import { fromRecord } from './kafka-binding.js'
-import type { KafkaSettings } from './kafka-config.js'
-import { errorMessageOf } from './kafka-errors.js'
+import type { DriverMember, KafkaDriver, MemberSpec, ReceivedRecord } from './kafka-driver.js'
 
-export interface ConsumerSpec {
-  readonly kafka: Kafka
-  readonly topic: string
-  readonly groupId: string
-  readonly handler: DeliveryHandler
-  readonly maxInFlight: number
-  /** Where a partition without a committed position starts (queues: the beginning). */
-  readonly fromBeginning: boolean
-  readonly settings: KafkaSettings
-  readonly logger: Logger
-}
-
-/** Most partitions of one subscription handed out at once; maxInFlight bounds the handlers anyway. */
-const MAX_PARTITIONS_AT_ONCE = 16
 /** Longest wait for the first join before subscribe() resolves and the member goes on joining in the background. */
 const JOIN_WAIT_MS = 30_000
-/** How often settled progress is committed. */
 const COMMIT_EVERY_MS = 200
 /** Pause before a rejected record is fetched again, so a record that keeps failing does not spin. */
 const REDELIVERY_DELAY_MS = 250
 
 /**
- * What one partition has handed out and not yet committed. The committed offset
- * is always the lowest record not yet acknowledged: in flight, or rejected and
- * waiting to be fetched again. Records acknowledged above it are remembered, so
- * that a fetch from an earlier offset (after a rejection or a rebalance) does not
- * hand them out twice.
+ * What one partition handed out and has not committed. The committed offset is always the
+ * lowest record not yet acknowledged (in flight, or rejected and to be fetched again);
+ * records acknowledged above it are remembered, so that a fetch from an earlier offset (after
+ * a rejection or a rebalance) does not hand them out twice.
  */
 class PartitionState {
   readonly inFlight = new Set<number>()
   readonly done = new Set<number>()
-  failed: number | undefined
+  /** Rejected, to be handed out again. */
+  readonly failed = new Set<number>()
   /** One past the highest offset handed out. */
   next = -1
-  /** The offset last committed (or being committed). */
   committed = -1
 
-  /** Where the group may safely resume: nothing below it is unsettled. */
   position(): number {
-    let low = this.failed ?? this.next
+    let low = this.next
     for (const offset of this.inFlight) if (offset < low) low = offset
+    for (const offset of this.failed) if (offset < low) low = offset
     return low
   }
 }
 
+export interface ConsumerSpec extends Omit<MemberSpec, 'concurrency'> {
+  readonly handler: DeliveryHandler
+  readonly maxInFlight: number
+}
+
 /**
- * One member of a consumer group, delivering at least once.
+ * One member of a consumer group, delivering at least once, over any driver. Batches are handed
+ * out in offset order (at most `maxInFlight` unsettled across the subscription; core keeps
+ * same-key records one after another) without waiting for handlers; commits are ours: the
+ * lowest unsettled offset per partition. A rejected record is sought back to and fetched again.
  *
- * `eachBatch` hands a batch's records out in offset order (at most `maxInFlight`
- * unsettled across the subscription; core keeps same-key records one after
- * another) and returns without waiting for the handlers: kafkajs fetches for all
- * partitions of a broker in one loop, so a batch that waited for a slow or
- * retrying handler would stall every other partition. kafkajs' own offset
- * tracking therefore only moves the fetch position; commits are ours
- * (autoCommit off): the lowest unsettled offset per partition. A rejected
- * record is sought back to, so it is fetched and handed out again.
+ * Liveness: a member the client gives up on (a non-retriable error, e.g. the broker refusing
+ * connections for longer than the retry budget) is replaced, with backoff, until one runs. An
+ * outage is logged once at warn, the recovery once at info with `outageMs`.
  *
- * Known gap: kafkajs has no hook to delay a rebalance, so a record still in a
- * handler when its partition moves to another member can be handed to that
- * member too (at-least-once makes that a duplicate; core's per-key order holds
- * within each member). Closing a subscription drains before leaving, so this
- * needs a member to join or crash mid-stream.
+ * Known gap: no client lets a rebalance wait for handlers, so a record still in a handler when
+ * its partition moves can be handed to the new owner too (a duplicate under at-least-once).
  */
-export class KafkaSubscriber {
-  private consumer: Consumer | undefined
+export class KafkaConsumer {
+  private member: DriverMember | undefined
   private closing = false
-  private joined = false
-  private restarts = 0
-  private restartTimer: NodeJS.Timeout | undefined
+  private replacing = false
+  private outageSince: number | undefined
+  private readonly restarts = new Backoff(500, 30_000)
+  private joined: (() => void) | undefined
+  private crashed: ((error: unknown) => void) | undefined
   private commitTimer: NodeJS.Timeout | undefined
   private committing: Promise<void> = Promise.resolve()
   private readonly slots: Semaphore
   private readonly partitions = new Map<number, PartitionState>()
-  /** Deliveries handed out and not yet settled. */
   private readonly inFlight = new InFlight()
   /** Deliveries so far of records this member saw rejected, by `partition:offset`. */
   private readonly redelivered = new Map<string, number>()
 
-  constructor(private readonly spec: ConsumerSpec) {
+  constructor(
+    private readonly driver: KafkaDriver,
+    private readonly spec: ConsumerSpec,
+    private readonly logger: Logger,
+  ) {
     this.slots = new Semaphore(Math.max(1, spec.maxInFlight))
   }
 
   /** Joins the group; resolves once the member has its partitions (or keeps trying in the background). */
   async start(): Promise<void> {
-    await this.launch(true)
-    this.commitTimer = setInterval(() => void this.commit(), COMMIT_EVERY_MS)
-  }
-
-  /** Stops intake, waits for handed-out deliveries to settle, commits them, then leaves the group. */
-  async close(): Promise<void> {
-    this.closing = true
-    clearTimeout(this.restartTimer)
-    clearInterval(this.commitTimer)
-    const consumer = this.consumer
-    try {
-      consumer?.pause([{ topic: this.spec.topic }])
-    } catch {
-      // Not running (never joined, or crashed): nothing to pause.
-    }
-    await this.inFlight.idle()
-    await this.commit()
-    await consumer?.disconnect().catch((error: unknown) => {
-      this.spec.logger.warn('consumer did not disconnect cleanly', { reason: errorMessageOf(error) })
+    const joined = new Promise<void>((resolve, reject) => {
+      this.joined = resolve
+      this.crashed = reject
     })
-  }
-
-  private async launch(first: boolean): Promise<void> {
-    const { kafka, topic, groupId, settings, fromBeginning, logger } = this.spec
-    const consumer = kafka.consumer({
-      groupId,
-      sessionTimeout: settings.sessionTimeout,
-      rebalanceTimeout: settings.rebalanceTimeout,
-      heartbeatInterval: settings.heartbeatInterval,
-      maxWaitTimeInMs: settings.maxWaitTimeInMs,
-      allowAutoTopicCreation: false,
-      retry: settings.retry,
-    })
-    this.consumer = consumer
-    this.joined = false
-    let crashed: (error: Error) => void = () => {}
-    const crash = new Promise<never>((_, reject) => {
-      crashed = reject
-    })
-    crash.catch(() => undefined)
-    let onJoin: () => void = () => {}
-    const join = new Promise<void>((resolve) => {
-      onJoin = resolve
-    })
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      if (this.consumer !== consumer) return
-      this.joined = true
-      this.restarts = 0
-      // Partitions that went elsewhere are not ours to commit any more; kept ones keep their state.
-      const mine = new Set(payload.memberAssignment[topic] ?? [])
-      for (const partition of this.partitions.keys())
-        if (!mine.has(partition)) this.partitions.delete(partition)
-      onJoin()
-    })
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (this.closing || this.consumer !== consumer) return
-      this.partitions.clear()
-      if (payload.restart) {
-        // kafkajs restarts the member itself (retriable errors: lost connections, broker restarts).
-        logger.warn('consumer crashed; kafkajs restarts it', {
-          groupId,
-          reason: errorMessageOf(payload.error),
-        })
-        return
-      }
-      crashed(payload.error)
-      this.scheduleRestart(payload.error)
-    })
-    try {
-      await consumer.connect()
-      await consumer.subscribe({ topics: [topic], fromBeginning })
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: Math.min(this.spec.maxInFlight, MAX_PARTITIONS_AT_ONCE),
-        eachBatch: (payload) => this.onBatch(consumer, payload),
-      })
-    } catch (error) {
-      if (!first) throw error
-      await consumer.disconnect().catch(() => undefined)
-      throw new OmnibusError(
-        'TRANSPORT_UNAVAILABLE',
-        `[omnibus] [kafka] could not start consuming topic "${topic}" as group "${groupId}": ${errorMessageOf(error)}; ` +
-          'is Kafka reachable?',
-        { cause: error },
-      )
-    }
-    if (!first || this.joined) return
     let timer: NodeJS.Timeout | undefined
     const late = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
-        logger.warn('consumer has not joined its group yet; it keeps trying', {
-          groupId,
+        this.logger.warn('consumer has not joined its group yet; it keeps trying', {
+          groupId: this.spec.groupId,
           waitedMs: JOIN_WAIT_MS,
         })
         resolve()
       }, JOIN_WAIT_MS)
     })
     try {
-      await Promise.race([join, late, crash])
+      await this.launch()
+      await Promise.race([joined, late])
     } catch (error) {
-      this.closing = true
-      clearTimeout(this.restartTimer)
-      await consumer.disconnect().catch(() => undefined)
-      throw new OmnibusError(
+      await this.close()
+      throw adapterError(
+        'kafka',
         'TRANSPORT_UNAVAILABLE',
-        `[omnibus] [kafka] consumer of topic "${topic}" (group "${groupId}") failed: ${errorMessageOf(error)}`,
-        { cause: error },
+        `could not consume topic "${this.spec.topic}" as group "${this.spec.groupId}"; is Kafka reachable?`,
+        error,
       )
     } finally {
       clearTimeout(timer)
+      this.crashed = undefined
+    }
+    this.commitTimer = setInterval(() => void this.commit(), COMMIT_EVERY_MS)
+  }
+
+  /** Stops intake, waits for handed-out deliveries to settle, commits them, then leaves the group. */
+  async close(): Promise<void> {
+    this.closing = true
+    clearInterval(this.commitTimer)
+    this.member?.pause()
+    await this.inFlight.idle()
+    await this.commit()
+    await this.member?.close().catch((error: unknown) => {
+      this.logger.warn('consumer did not disconnect cleanly', { reason: describeError(error) })
+    })
+  }
+
+  private async launch(): Promise<void> {
+    const { groupId, topic, fromBeginning, maxInFlight } = this.spec
+    const member = this.driver.member(
+      { groupId, topic, fromBeginning, concurrency: Math.min(maxInFlight, 16) },
+      {
+        batch: (partition, records, live) =>
+          this.onBatch(partition, records, () => !this.closing && this.member === member && live()),
+        assigned: (partitions) => {
+          if (this.member !== member) return
+          // Partitions that went elsewhere are not ours to commit any more; kept ones keep their state.
+          const mine = new Set(partitions)
+          for (const p of this.partitions.keys()) if (!mine.has(p)) this.partitions.delete(p)
+          this.restarts.reset()
+          if (this.outageSince !== undefined) {
+            this.logger.info('consumer is back', { groupId, outageMs: Date.now() - this.outageSince })
+            this.outageSince = undefined
+          }
+          this.joined?.()
+        },
+        failed: (error, restarting) => {
+          if (this.closing || this.member !== member) return
+          this.partitions.clear()
+          if (this.crashed && !restarting) return this.crashed(error)
+          if (this.outageSince === undefined) {
+            this.outageSince = Date.now()
+            this.logger.warn('consumer lost the broker; retrying until it is back', {
+              groupId,
+              reason: describeError(error),
+            })
+          }
+          if (!restarting) void this.replace(member)
+        },
+      },
+    )
+    this.member = member
+    await member.start()
+  }
+
+  /** The client gave up on `old`: start fresh members, backing off, until one runs. */
+  private async replace(old: DriverMember): Promise<void> {
+    if (this.replacing) return
+    this.replacing = true
+    try {
+      while (!this.closing && this.member === old) {
+        await pause(this.restarts.next())
+        await old.close().catch(() => undefined)
+        if (this.closing) return
+        try {
+          return await this.launch()
+        } catch (error) {
+          this.logger.debug('consumer restart failed; trying again', { reason: describeError(error) })
+          old = this.member!
+        }
+      }
+    } finally {
+      this.replacing = false
     }
   }
 
-  /** kafkajs gave up on this member (a non-retriable error): start a fresh one, backing off. */
-  private scheduleRestart(error: Error): void {
-    const delay = Math.min(30_000, 500 * 2 ** this.restarts++)
-    this.spec.logger.error('consumer stopped on an error; starting a new one', {
-      groupId: this.spec.groupId,
-      reason: errorMessageOf(error),
-      inMs: delay,
-    })
-    this.restartTimer = setTimeout(() => {
-      if (this.closing) return
-      const old = this.consumer
-      void (async () => {
-        await old?.disconnect().catch(() => undefined)
-        if (this.closing) return
-        await this.launch(false).catch((e: unknown) => this.scheduleRestart(e as Error))
-      })()
-    }, delay)
-  }
-
-  private async onBatch(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload
-    const { partition } = batch
+  private async onBatch(partition: number, records: ReceivedRecord[], live: () => boolean) {
     let state = this.partitions.get(partition)
     if (!state) {
       state = new PartitionState()
       this.partitions.set(partition, state)
     }
-    // Waiting for a free slot can take a while: keep the membership alive meanwhile
-    // (a rebalance it reports is picked up by kafkajs' own next heartbeat).
-    const beat = setInterval(
-      () => void heartbeat().catch(() => undefined),
-      this.spec.settings.heartbeatInterval,
-    )
-    // kafkajs' isRunning/isStale and its resolveOffset (Long arithmetic) cost a
-    // little per record; they can change only while this loop awaits, and the
-    // position is read only after it returns, so they are asked once per stretch
-    // between awaits, not per record. `closing` and `consumer` are ours and cheap.
-    const live = () => !this.closing && consumer === this.consumer && isRunning() && !isStale()
-    let resolved: string | undefined
-    let last: string | undefined
-    try {
-      if (!live()) return
-      for (const message of batch.messages) {
-        if (this.closing || consumer !== this.consumer) return
-        const offset = Number(message.offset)
-        if (state.next < 0) state.next = offset
-        // Already in a handler, or acknowledged, from an earlier fetch.
-        const handled = state.inFlight.has(offset) || state.done.has(offset)
-        if (!handled) {
-          if (!this.slots.tryAcquire()) {
-            if (last !== undefined && last !== resolved) {
-              resolved = last
-              resolveOffset(last)
-            }
-            await this.slots.acquire()
-            if (!live()) {
-              this.slots.release()
-              return
-            }
+    let last: number | undefined
+    if (!live()) return last
+    for (const record of records) {
+      if (this.closing) return last
+      const offset = record.offset
+      if (state.next < 0) state.next = offset
+      // Already in a handler, or acknowledged, from an earlier fetch.
+      if (!state.inFlight.has(offset) && !state.done.has(offset)) {
+        if (!this.slots.tryAcquire()) {
+          await this.slots.acquire()
+          if (!live()) {
+            this.slots.release()
+            return last
           }
-          if (state.failed === offset) state.failed = undefined
-          state.inFlight.add(offset)
-          this.inFlight.enter()
-          void this.handOut(consumer, state, partition, offset, message)
         }
-        if (offset >= state.next) state.next = offset + 1
-        last = message.offset
+        state.failed.delete(offset)
+        state.inFlight.add(offset)
+        this.inFlight.enter()
+        void this.handOut(state, partition, record)
       }
-    } finally {
-      if (last !== undefined && last !== resolved) resolveOffset(last)
-      clearInterval(beat)
+      if (offset >= state.next) state.next = offset + 1
+      last = offset
     }
-  }
-
-  private settle(consumer: Consumer, state: PartitionState, offset: number, ok: boolean): void {
-    this.slots.release()
-    state.inFlight.delete(offset)
-    if (ok) {
-      if (offset >= state.committed) state.done.add(offset)
-      return
-    }
-    if (state.failed !== undefined && state.failed <= offset) return
-    state.failed = offset
-    // Fetch again from the rejected record: it and whatever after it is not yet acknowledged.
-    setTimeout(() => {
-      const partition = [...this.partitions].find(([, s]) => s === state)?.[0]
-      if (this.closing || consumer !== this.consumer || partition === undefined || state.failed !== offset)
-        return
-      try {
-        consumer.seek({ topic: this.spec.topic, partition, offset: String(offset) })
-      } catch (error) {
-        this.spec.logger.debug('could not seek back to a rejected record', { reason: errorMessageOf(error) })
-      }
-    }, REDELIVERY_DELAY_MS)
-  }
-
-  /** Commits every partition's safe position that moved; one commit at a time. */
-  private commit(): Promise<void> {
-    this.committing = this.committing.then(async () => {
-      const consumer = this.consumer
-      if (!consumer) return
-      const offsets: { topic: string; partition: number; offset: string }[] = []
-      const moved: [PartitionState, number][] = []
-      for (const [partition, state] of this.partitions) {
-        if (state.next < 0) continue
-        const position = state.position()
-        if (position <= state.committed) continue
-        offsets.push({ topic: this.spec.topic, partition, offset: String(position) })
-        moved.push([state, position])
-      }
-      if (offsets.length === 0) return
-      try {
-        await consumer.commitOffsets(offsets)
-        for (const [state, position] of moved) {
-          state.committed = position
-          for (const offset of state.done) if (offset < position) state.done.delete(offset)
-        }
-      } catch (error) {
-        // Rebalancing or reconnecting: the next round commits again (or the new owner redelivers).
-        this.spec.logger.debug('offset commit failed; will retry', {
-          groupId: this.spec.groupId,
-          reason: errorMessageOf(error),
-        })
-      }
-    })
-    return this.committing
+    return last
   }
 
   /**
-   * Hands one record to the handler and settles it: acknowledged when the
-   * handler returned, to be redelivered when it threw. Never throws. (One async
-   * function per record, not two: a promise and a turn fewer each.)
+   * Hands one record to the handler and settles it: acknowledged when the handler returned,
+   * fetched again when it threw. Never throws. (One async function per record: a promise fewer.)
    */
-  private async handOut(
-    consumer: Consumer,
-    state: PartitionState,
-    partition: number,
-    offset: number,
-    message: KafkaMessage,
-  ): Promise<void> {
+  private async handOut(state: PartitionState, partition: number, record: ReceivedRecord): Promise<void> {
+    const { offset } = record
     // Most records are delivered once: look up earlier deliveries only when some were rejected.
-    const id = this.redelivered.size > 0 ? `${partition}:${message.offset}` : undefined
+    const id = this.redelivered.size > 0 ? `${partition}:${offset}` : undefined
     const deliveryCount = id === undefined ? 1 : (this.redelivered.get(id) ?? 0) + 1
     let ok = true
     try {
-      const decoded = fromRecord(message)
+      const decoded = fromRecord(record)
       await this.spec.handler(
         decoded.event
           ? { event: decoded.event, deliveryCount }
@@ -357,15 +239,74 @@ export class KafkaSubscriber {
       if (deliveryCount > 1) this.redelivered.delete(id!)
     } catch (error) {
       ok = false
-      this.redelivered.set(id ?? `${partition}:${message.offset}`, deliveryCount)
-      this.spec.logger.debug('delivery rejected; it will be redelivered', {
+      this.redelivered.set(id ?? `${partition}:${offset}`, deliveryCount)
+      this.logger.debug('delivery rejected; it will be redelivered', {
         groupId: this.spec.groupId,
         partition,
-        offset: message.offset,
-        reason: errorMessageOf(error),
+        offset,
+        reason: describeError(error),
       })
     }
-    this.settle(consumer, state, offset, ok)
+    this.slots.release()
+    state.inFlight.delete(offset)
+    if (ok) {
+      if (offset >= state.committed) state.done.add(offset)
+    } else {
+      state.failed.add(offset)
+      const member = this.member
+      setTimeout(() => {
+        if (this.closing || member !== this.member || this.partitions.get(partition) !== state) return
+        if (!state.failed.has(offset)) return
+        if (!member?.seek) return void this.again(state, partition, record)
+        try {
+          // From the lowest rejected record: it and whatever after it is not acknowledged is fetched again.
+          member.seek(partition, Math.min(...state.failed))
+        } catch (e) {
+          this.logger.debug('could not seek back to a rejected record', { reason: describeError(e) })
+        }
+      }, REDELIVERY_DELAY_MS)
+    }
     this.inFlight.leave()
+  }
+
+  /** Hands a rejected record out again, for a driver that cannot fetch it again (no seek). */
+  private async again(state: PartitionState, partition: number, record: ReceivedRecord): Promise<void> {
+    await this.slots.acquire()
+    if (this.closing || this.partitions.get(partition) !== state || !state.failed.delete(record.offset)) {
+      return this.slots.release()
+    }
+    state.inFlight.add(record.offset)
+    this.inFlight.enter()
+    await this.handOut(state, partition, record)
+  }
+
+  /** Commits every partition's safe position that moved; one commit at a time. */
+  private commit(): Promise<void> {
+    this.committing = this.committing.then(async () => {
+      const member = this.member
+      const offsets = new Map<number, number>()
+      const moved: [PartitionState, number][] = []
+      for (const [partition, state] of this.partitions) {
+        const position = state.position()
+        if (state.next < 0 || position <= state.committed) continue
+        offsets.set(partition, position)
+        moved.push([state, position])
+      }
+      if (!member || offsets.size === 0) return
+      try {
+        await member.commit(offsets)
+        for (const [state, position] of moved) {
+          state.committed = position
+          for (const offset of state.done) if (offset < position) state.done.delete(offset)
+        }
+      } catch (error) {
+        // Rebalancing or reconnecting: the next round commits again (or the new owner redelivers).
+        this.logger.debug('offset commit failed; will retry', {
+          groupId: this.spec.groupId,
+          reason: describeError(error),
+        })
+      }
+    })
+    return this.committing
   }
 }

@@ -1,8 +1,9 @@
 import { isIP } from 'node:net'
 import type { ConnectionOptions } from 'node:tls'
 import { connect } from 'node:tls'
-import { AccessDeniedError, ConfigError, type Logger, secretOption, tlsOptions } from '@omnibus/core'
-import type { Kafka, SASLOptions } from 'kafkajs'
+import { AccessDeniedError, ConfigError, type Logger } from '@omnibus/core'
+import { secretOption, tlsOptions } from '@omnibus/core/adapter'
+import type { SASLOptions } from 'kafkajs'
 
 const MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'] as const
 
@@ -54,7 +55,15 @@ const FORBIDDEN_TYPES = new Set([
 const TLS_CODE =
   /^(ERR_SSL_|ERR_TLS_CERT|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)|HOSTNAME_MISMATCH)/
 
-/** Every error in a kafkajs error's chain (cause, originalError, an aggregate's errors). */
+/** Kafka's error name for a protocol error: kafkajs' `type`, @platformatic/kafka's `apiId`. */
+const typeOf = (e: Record<string, unknown>): string =>
+  typeof e.type === 'string' ? e.type : typeof e.apiId === 'string' ? e.apiId : ''
+
+/** Every Kafka error name and message in an error's chain, to match what happened in either client. */
+export const errorText = (error: unknown): string =>
+  [...chain(error)].map((e) => `${typeOf(e)} ${String(e.message)}`).join('; ')
+
+/** Every error in a client error's chain (cause, originalError, an aggregate's errors). */
 function* chain(error: unknown, depth = 0): Generator<Record<string, unknown>> {
   if (depth > 8 || error === null || typeof error !== 'object') return
   const e = error as Record<string, unknown>
@@ -77,7 +86,7 @@ export function kafkaAccessError(
   const who = username ? `user "${username}"` : 'this client'
   const on = channel ? ` on channel "${channel}"` : ''
   for (const e of chain(error)) {
-    const type = typeof e.type === 'string' ? e.type : ''
+    const type = typeOf(e)
     if (e.name === 'KafkaJSSASLAuthenticationError' || type === 'SASL_AUTHENTICATION_FAILED') {
       return new AccessDeniedError(
         'AUTH_FAILED',
@@ -149,37 +158,5 @@ export async function tlsPreflight(
     if (!outcome) return
     const code = (outcome as NodeJS.ErrnoException).code
     if (typeof code === 'string' && TLS_CODE.test(code)) throw kafkaAccessError(outcome)
-  }
-}
-
-/** Whether kafkajs gave up finding a group's coordinator (it drops the broker's reason). */
-export const coordinatorNotFound = (error: unknown): boolean =>
-  [...chain(error)].some((e) => e.name === 'KafkaJSGroupCoordinatorNotFound')
-
-/**
- * Why no coordinator was found for `groupId`: kafkajs swallows the broker's answer (e.g.
- * GROUP_AUTHORIZATION_FAILED) and says only "Failed to find group coordinator". This asks the
- * seed broker once more, through the cluster factory kafkajs keeps under a private symbol (the
- * provisioner uses it too), and returns the broker's error; undefined when it cannot tell.
- */
-export async function coordinatorError(kafka: Kafka, groupId: string): Promise<unknown> {
-  const symbol = Object.getOwnPropertySymbols(kafka).find(
-    (s) => s.description === 'private:Kafka:createCluster',
-  )
-  const factory = symbol && (kafka as unknown as Record<symbol, unknown>)[symbol]
-  if (typeof factory !== 'function') return undefined
-  const cluster = factory({ allowAutoTopicCreation: false }) as {
-    connect(): Promise<void>
-    disconnect(): Promise<void>
-    brokerPool?: { seedBroker?: { findGroupCoordinator?(request: object): Promise<unknown> } }
-  }
-  try {
-    await cluster.connect()
-    await cluster.brokerPool?.seedBroker?.findGroupCoordinator?.({ groupId, coordinatorType: 0 })
-    return undefined
-  } catch (error) {
-    return error
-  } finally {
-    await cluster.disconnect().catch(() => undefined)
   }
 }

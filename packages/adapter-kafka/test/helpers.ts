@@ -3,16 +3,10 @@ import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import {
-  consoleLogger,
-  createEvent,
-  type Delivery,
-  type Envelope,
-  type LogLevel,
-  type Transport,
-} from '@omnibus/core'
+import { consoleLogger, type Envelope } from '@omnibus/core'
+import { createEvent, type Delivery, type LogLevel, type Transport } from '@omnibus/core/adapter'
 import { Kafka, logLevel } from 'kafkajs'
-import { type KafkaTransportOptions, kafkaTransport } from '../src/index.js'
+import { type KafkaTransportOptions, kafkaTransport, topicName } from '../src/index.js'
 
 export const BROKERS = (process.env.OMNIBUS_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')
 /** Which scripts/brokers broker the tests run on: `kafka`, or `kafka-cluster` (`npm run conformance -- kafka-cluster`). */
@@ -23,8 +17,10 @@ export { uniq, waitFor } from '@omnibus/conformance'
 export function transport(options: Partial<KafkaTransportOptions> = {}): Transport {
   // OMNIBUS_TEST_LOG=debug|info|warn shows the adapter's (and kafkajs') log lines.
   const level = process.env.OMNIBUS_TEST_LOG as LogLevel | undefined
+  // OMNIBUS_KAFKA_DRIVER=platformatic runs a test file on the second driver.
+  const driver = process.env.OMNIBUS_KAFKA_DRIVER as KafkaTransportOptions['driver']
   return kafkaTransport(
-    { brokers: BROKERS, ...options },
+    { brokers: BROKERS, ...(driver ? { driver } : {}), ...options },
     { key: 'transports.test', service: 'adapter-test', ...(level ? { logger: consoleLogger(level) } : {}) },
   )
 }
@@ -55,4 +51,15 @@ export async function brokers(...args: string[]): Promise<string> {
 /** Restarts the test broker (every node of the cluster) with the project's script, resolving when it answers again. */
 export async function restartKafka(): Promise<void> {
   await brokers('restart', BROKER_NAME)
+}
+
+/** A foreign producer writing straight to the channel's topic, as any Kafka client would (conformance case 9). */
+export async function injectRaw(channel: { name: string }, body: Uint8Array | string): Promise<void> {
+  const producer = rawKafka().producer({ allowAutoTopicCreation: false })
+  await producer.connect()
+  try {
+    await producer.send({ topic: topicName(channel.name), messages: [{ value: Buffer.from(body) }] })
+  } finally {
+    await producer.disconnect()
+  }
 }

@@ -1,4 +1,5 @@
-import type { Envelope, Transport } from '@omnibus/core'
+import type { Envelope } from '@omnibus/core'
+import type { Transport } from '@omnibus/core/adapter'
 import type { KafkaMessage } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { event, rawKafka, recorder, transport, uniq, waitFor } from './helpers.js'

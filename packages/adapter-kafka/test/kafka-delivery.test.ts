@@ -1,4 +1,4 @@
-import type { Delivery, Transport } from '@omnibus/core'
+import type { Delivery, Transport } from '@omnibus/core/adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { groupIdFor } from '../src/index.js'
 import { event, rawKafka, recorder, transport, uniq, waitFor } from './helpers.js'

@@ -1,4 +1,5 @@
-import { ConfigError, type Transport } from '@omnibus/core'
+import { ConfigError } from '@omnibus/core'
+import type { Transport } from '@omnibus/core/adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { kafkaTransport, topicName } from '../src/index.js'
 import { BROKERS, event, rawKafka, transport, uniq } from './helpers.js'

@@ -1,5 +1,5 @@
 import { capturingLogger, expectDenied } from '@omnibus/conformance'
-import type { Transport } from '@omnibus/core'
+import type { Transport } from '@omnibus/core/adapter'
 import { afterEach, describe, expect, it } from 'vitest'
 import { kafkaTransport } from '../src/index.js'
 import { event, recorder, uniq, waitFor } from './helpers.js'

@@ -1,12 +1,12 @@
+import type { Envelope } from '@omnibus/core'
 import {
   type Delivery,
   decodeMessage,
-  type Envelope,
   encodeBinary,
   encodeStructured,
   STRUCTURED_CONTENT_TYPE,
   type WireMessage,
-} from '@omnibus/core'
+} from '@omnibus/core/adapter'
 import type { ConsumeMessage, Options } from 'amqplib'
 
 /**

@@ -1,21 +1,21 @@
-import { type Logger, OmnibusError } from '@omnibus/core'
+import { EventEmitter, once } from 'node:events'
+import type { Logger } from '@omnibus/core'
+import { adapterError, errorMessage, retrying } from '@omnibus/core/adapter'
 import amqp, { type ChannelModel } from 'amqplib'
-import { connectArguments, type RabbitMQSettings, redact } from './rabbitmq-config.js'
-import { errorMessage } from './rabbitmq-errors.js'
+import { connectArguments, type RabbitMQSettings } from './rabbitmq-config.js'
 
 /**
- * One AMQP connection that comes back by itself. When the broker goes away
- * (restart, network, heartbeat timeout) it reconnects with doubling delays and
- * then tells its listeners (consumers re-declare and re-consume); meanwhile
- * `ready()` makes callers wait, up to their own deadline. Written here rather
- * than with amqplib's recovery option so that the wait is bounded per call and
- * listeners run before waiting publishers resume.
+ * One AMQP connection that comes back by itself. When the broker goes away (restart, network,
+ * heartbeat timeout) it reconnects with doubling delays, runs its listeners (consumers declare
+ * and consume again), and only then wakes the callers waiting in `ready()`, so a publish resumes
+ * after the queues it feeds are back. Written here rather than with a recovery option of the
+ * client so that every wait is bounded by its caller's signal.
  */
 export class Link {
   private model: ChannelModel | undefined
-  private readonly waiters = new Set<(model: ChannelModel) => void>()
+  private readonly up = new EventEmitter().setMaxListeners(0)
+  private readonly stop = new AbortController()
   private reconnecting = false
-  private closed = false
   private readonly listeners = new Set<(model: ChannelModel) => Promise<void> | void>()
   /** Bumped on every new connection, so that per-connection caches know when to forget. */
   generation = 0
@@ -30,11 +30,11 @@ export class Link {
     try {
       this.attach(await this.open())
     } catch (error) {
-      throw new OmnibusError(
+      throw adapterError(
+        'rabbitmq',
         'TRANSPORT_UNAVAILABLE',
-        `[omnibus] [rabbitmq] cannot connect to ${redact(this.settings.url)}: ${errorMessage(error)}; ` +
-          'is the broker running and are url/credentials/vhost right?',
-        { cause: error },
+        `cannot connect to ${this.settings.url}; is the broker running and are url/credentials/vhost right?`,
+        error,
       )
     }
   }
@@ -44,50 +44,38 @@ export class Link {
     return this.model
   }
 
-  /** Waits until connected, rejecting at `deadline` (epoch ms) with an error that says the broker is unreachable. */
-  async ready(deadline: number): Promise<ChannelModel> {
-    if (this.model) return this.model
-    if (this.closed)
-      throw new OmnibusError('TRANSPORT_CLOSED', '[omnibus] [rabbitmq] the transport is closed')
-    let timer: NodeJS.Timeout | undefined
-    let waiter: ((model: ChannelModel) => void) | undefined
-    try {
-      return await new Promise<ChannelModel>((resolve, reject) => {
-        waiter = resolve
-        this.waiters.add(resolve)
-        timer = setTimeout(
-          () =>
-            reject(
-              new OmnibusError(
-                'TRANSPORT_UNAVAILABLE',
-                `[omnibus] [rabbitmq] no connection to ${redact(this.settings.url)} within the wait ` +
-                  '(publishTimeoutMs); the broker is down or unreachable and reconnection keeps trying',
-              ),
-            ),
-          Math.max(0, deadline - Date.now()),
+  /** The connection, waiting while it is down; rejects (TRANSPORT_UNAVAILABLE) when `signal` aborts first. */
+  async ready(signal: AbortSignal): Promise<ChannelModel> {
+    while (!this.model) {
+      try {
+        await once(this.up, 'up', { signal })
+      } catch (error) {
+        throw adapterError(
+          'rabbitmq',
+          'TRANSPORT_UNAVAILABLE',
+          `no connection to ${this.settings.url} in time; the broker is down or unreachable and reconnection keeps trying`,
+          signal.reason ?? error,
         )
-      })
-    } finally {
-      clearTimeout(timer)
-      if (waiter) this.waiters.delete(waiter)
+      }
     }
+    return this.model
   }
 
-  /** Runs `listener` after every reconnection (not after the first connect). */
+  /** Runs `listener` after every reconnection (not after the first connect); returns its removal. */
   onReconnect(listener: (model: ChannelModel) => Promise<void> | void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
   }
 
   async close(): Promise<void> {
-    this.closed = true
+    this.stop.abort()
     this.listeners.clear()
     const model = this.model
     this.model = undefined
-    if (model) await model.close().catch(() => undefined)
+    await model?.close().catch(() => undefined)
   }
 
-  private async open(): Promise<ChannelModel> {
+  private open(): Promise<ChannelModel> {
     const { url, socketOptions } = connectArguments(this.settings)
     return amqp.connect(url, socketOptions)
   }
@@ -96,52 +84,37 @@ export class Link {
     this.model = model
     this.generation++
     // Without an 'error' listener a connection error would be thrown out of the event loop.
-    model.on('error', (error: Error) =>
-      this.logger.warn('rabbitmq connection error', { error: error.message }),
-    )
-    model.on('blocked', (reason: string) => this.logger.warn('rabbitmq blocked publishing', { reason }))
+    model.on('error', (error: Error) => this.logger.debug('connection error', { error: error.message }))
+    model.on('blocked', (reason: string) => this.logger.warn('the broker blocks publishing', { reason }))
     model.on('close', () => {
-      if (this.model === model) this.model = undefined
-      if (!this.closed) void this.reconnect()
+      if (this.model !== model) return
+      this.model = undefined
+      void this.reconnect()
     })
   }
 
   private async reconnect(): Promise<void> {
-    if (this.reconnecting) return
+    if (this.reconnecting || this.stop.signal.aborted) return
     this.reconnecting = true
-    this.logger.warn('rabbitmq connection lost; reconnecting', { url: redact(this.settings.url) })
-    let delay = this.settings.reconnectDelayMs
-    for (let attempt = 1; !this.closed; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, delay * (0.8 + Math.random() * 0.4)))
-      if (this.closed) break
-      try {
-        const model = await this.open()
-        if (this.closed) {
-          await model.close().catch(() => undefined)
-          break
-        }
-        this.attach(model)
-        this.logger.info('rabbitmq reconnected', { attempt })
-        const results = await Promise.allSettled([...this.listeners].map(async (listener) => listener(model)))
-        for (const result of results) {
-          if (result.status === 'rejected') {
-            this.logger.warn('rabbitmq recovery step failed', { error: errorMessage(result.reason) })
-          }
-        }
-        // A listener may have seen the connection drop again already; then waiters keep waiting.
-        const current = this.model
-        if (current) {
-          for (const wake of [...this.waiters]) wake(current)
-          this.waiters.clear()
-        }
-        break
-      } catch (error) {
-        this.logger.debug('rabbitmq reconnect attempt failed', { attempt, error: errorMessage(error) })
-        delay = Math.min(delay * 2, this.settings.reconnectMaxDelayMs)
-      }
-    }
+    const since = Date.now()
+    this.logger.warn('connection lost; reconnecting', { url: this.settings.url })
+    const model = await retrying(() => this.open(), {
+      minMs: this.settings.reconnectDelayMs,
+      maxMs: this.settings.reconnectMaxDelayMs,
+      signal: this.stop.signal,
+      onError: (error, retryInMs, attempt) =>
+        this.logger.debug('reconnect attempt failed', { attempt, retryInMs, error: errorMessage(error) }),
+    })
     this.reconnecting = false
-    // Lost again while running the listeners: go round once more.
-    if (!this.closed && !this.model) void this.reconnect()
+    if (!model) return
+    if (this.stop.signal.aborted) return void model.close().catch(() => undefined)
+    this.attach(model)
+    this.logger.info('reconnected', { url: this.settings.url, outageMs: Date.now() - since })
+    const results = await Promise.allSettled([...this.listeners].map(async (listener) => listener(model)))
+    for (const result of results)
+      if (result.status === 'rejected')
+        this.logger.warn('a recovery step failed', { error: errorMessage(result.reason) })
+    // A listener may have seen the connection drop again: then waiters wait for the next one.
+    if (this.model) this.up.emit('up')
   }
 }

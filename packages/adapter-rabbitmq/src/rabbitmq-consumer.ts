@@ -1,18 +1,19 @@
-import type {
-  Channel,
-  Delivery,
-  DeliveryHandler,
-  Logger,
-  SubscribeOptions,
-  Subscription,
-} from '@omnibus/core'
-import { InFlight } from '@omnibus/core/adapter'
+import type { Logger } from '@omnibus/core'
+import {
+  Backoff,
+  type Channel,
+  type DeliveryHandler,
+  errorMessage,
+  InFlight,
+  pause,
+  type SubscribeOptions,
+  type Subscription,
+} from '@omnibus/core/adapter'
 import type { Channel as AmqpChannel, ChannelModel, ConsumeMessage } from 'amqplib'
 import { fromAmqp } from './rabbitmq-binding.js'
 import type { RabbitMQSettings } from './rabbitmq-config.js'
 import type { Link } from './rabbitmq-connection.js'
-import { errorMessage } from './rabbitmq-errors.js'
-import type { Provisioner } from './rabbitmq-provisioner.js'
+import type { RabbitMQProvisioner } from './rabbitmq-provisioner.js'
 
 /** A delivery on one channel, from hand-out until its settlement has been sent. */
 interface Unsettled {
@@ -37,10 +38,7 @@ class Acks {
   private scheduled = false
   closed = false
 
-  constructor(
-    private readonly channel: AmqpChannel,
-    private readonly onError: (error: unknown) => void,
-  ) {}
+  constructor(private readonly channel: AmqpChannel) {}
 
   add(message: ConsumeMessage): Unsettled {
     const entry: Unsettled = { message, state: 'pending' }
@@ -60,8 +58,8 @@ class Acks {
     if (this.closed) return
     try {
       this.channel.nack(entry.message, false, true)
-    } catch (error) {
-      this.onError(error)
+    } catch {
+      // The channel is closing: the broker redelivers whatever was not settled.
     }
   }
 
@@ -90,34 +88,35 @@ class Acks {
         entry.state = 'sent'
         this.channel.ack(entry.message)
       }
-    } catch (error) {
-      this.onError(error)
+    } catch {
+      // The channel is closing: the broker redelivers whatever was not settled.
     }
   }
 }
 
 /**
- * One member of a group: its own AMQP channel with prefetch = maxInFlight,
- * manual acks (ack when the handler resolved, nack + requeue when it rejected;
- * acks of consecutive deliveries coalesced, see `Acks`).
- * After a lost channel or connection it declares its queue again and resumes;
- * the broker requeues whatever was unacknowledged on the old channel, so acks
- * for those (settled too late) are dropped rather than sent on a dead channel.
+ * One member of a group: its own AMQP channel with prefetch = min(prefetch, maxInFlight), manual
+ * acks (ack when the handler resolved, nack + requeue when it rejected; coalesced, see `Acks`).
+ * Whatever takes its channel away (a lost connection, a channel error, the broker cancelling it
+ * because its queue was deleted) it declares its queue again and resumes by itself, logging the
+ * outage once at warn and the recovery once at info. The broker requeues what was unacknowledged
+ * on the old channel, so acks for those (settled too late) are dropped, not sent on a dead channel.
  */
-export class Consumer implements Subscription {
+export class RabbitMQConsumer implements Subscription {
   private channel: AmqpChannel | undefined
-  private acks: Acks | undefined
   private consumerTag: string | undefined
   private queue: string | undefined
   private readonly inFlight = new InFlight()
-  private stopping = false
-  private recovering = false
+  private readonly stop = new AbortController()
+  private recovering: Promise<void> | undefined
+  private wake: (() => void) | undefined
+  private acks: Acks | undefined
   private unlisten: (() => void) | undefined
   private closing: Promise<void> | undefined
 
   constructor(
     private readonly link: Link,
-    private readonly provisioner: Provisioner,
+    private readonly provisioner: RabbitMQProvisioner,
     private readonly settings: RabbitMQSettings,
     private readonly logger: Logger,
     private readonly target: Channel,
@@ -127,9 +126,11 @@ export class Consumer implements Subscription {
   ) {}
 
   async start(): Promise<void> {
-    const model = await this.link.ready(Date.now() + this.settings.publishTimeoutMs)
-    await this.open(model)
-    this.unlisten = this.link.onReconnect((next) => this.recover(next))
+    await this.open(await this.link.ready(AbortSignal.timeout(this.settings.publishTimeoutMs)))
+    this.unlisten = this.link.onReconnect(() => {
+      this.wake?.()
+      return this.recover('the connection was lost')
+    })
   }
 
   close(): Promise<void> {
@@ -138,17 +139,18 @@ export class Consumer implements Subscription {
   }
 
   private async shutdown(): Promise<void> {
-    this.stopping = true
+    this.stop.abort()
     this.unlisten?.()
+    await this.recovering
     const channel = this.channel
     if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined)
     await this.inFlight.idle()
     // Everything has settled: send the acks still waiting for their turn.
-    if (channel && this.acks) this.acks.flush()
+    this.acks?.flush()
     const model = this.link.current
     if (this.options.temporary && this.queue && model) {
       await this.provisioner.remove(model, this.queue).catch((error: unknown) => {
-        this.logger.warn('rabbitmq could not delete a temporary queue', {
+        this.logger.warn('could not delete a temporary queue', {
           queue: this.queue,
           error: errorMessage(error),
         })
@@ -162,14 +164,10 @@ export class Consumer implements Subscription {
     this.queue = await this.provisioner.forConsume(model, this.target, this.group, this.options.temporary)
     const channel = await model.createChannel()
     this.channel = channel
-    const acks = new Acks(channel, (error) =>
-      this.logger.debug('rabbitmq could not settle a delivery; the broker will redeliver it', {
-        error: errorMessage(error),
-      }),
-    )
+    const acks = new Acks(channel)
     this.acks = acks
     channel.on('error', (error: Error) =>
-      this.logger.warn('rabbitmq consumer channel error', { error: error.message }),
+      this.logger.debug('consumer channel error', { error: error.message }),
     )
     channel.on('close', () => {
       // The broker requeues what was unacknowledged; acks for it must not go out on another channel.
@@ -177,94 +175,73 @@ export class Consumer implements Subscription {
       if (this.channel !== channel) return
       this.channel = undefined
       this.consumerTag = undefined
-      // Only the channel died (the connection's own recovery covers the rest).
-      if (!this.stopping && this.link.current === model) {
+      // A lost connection is recovered through the link's listener; a lost channel here.
+      if (this.link.current === model) {
         this.provisioner.forget()
-        setTimeout(() => void this.recover(model), this.settings.reconnectDelayMs)
+        void this.recover('its channel was closed by the broker')
       }
     })
     await channel.prefetch(Math.max(1, Math.min(this.settings.prefetch, this.options.maxInFlight)))
-    const { consumerTag } = await channel.consume(
-      this.queue,
-      (message) => this.deliver(channel, acks, model, message),
-      {
-        noAck: false,
-      },
-    )
-    this.consumerTag = consumerTag
-    if (this.stopping) await channel.cancel(consumerTag).catch(() => undefined)
+    const consuming = await channel.consume(this.queue, (m) => this.deliver(channel, acks, m), {
+      noAck: false,
+    })
+    this.consumerTag = consuming.consumerTag
+    if (this.stop.signal.aborted) await channel.cancel(consuming.consumerTag).catch(() => undefined)
   }
 
-  /** Opens again on `model` until it works, the subscription closes, or that connection is gone too. */
-  private async recover(model: ChannelModel): Promise<void> {
-    if (this.recovering) return
-    this.recovering = true
-    try {
-      let delay = this.settings.reconnectDelayMs
-      while (!this.stopping && this.link.current === model && !this.channel) {
-        try {
-          await this.open(model)
-          this.logger.info('rabbitmq consumer resumed', { channel: this.target.name, group: this.group })
-        } catch (error) {
-          this.logger.warn('rabbitmq consumer could not resume; retrying', { error: errorMessage(error) })
-          // open() may have got as far as a channel before failing.
-          const broken = this.channel as AmqpChannel | undefined
-          this.channel = undefined
-          await broken?.close().catch(() => undefined)
-          await new Promise((resolve) => setTimeout(resolve, delay))
-          delay = Math.min(delay * 2, this.settings.reconnectMaxDelayMs)
-        }
+  /** Opens again, on whichever connection is current, until it works or the subscription closes. */
+  private recover(reason: string): Promise<void> {
+    if (this.stop.signal.aborted) return Promise.resolve()
+    this.recovering ??= this.resume(reason).finally(() => {
+      this.recovering = undefined
+    })
+    return this.recovering
+  }
+
+  private async resume(reason: string): Promise<void> {
+    const since = Date.now()
+    const where = { channel: this.target.name, group: this.group }
+    this.logger.warn('consumer lost the broker; retrying', { ...where, reason })
+    const backoff = new Backoff(this.settings.reconnectDelayMs, this.settings.reconnectMaxDelayMs)
+    const signal = this.stop.signal
+    while (!signal.aborted && !this.channel) {
+      const model = this.link.current
+      try {
+        if (model) await this.open(model)
+      } catch (error) {
+        this.logger.debug('consumer could not resume yet', { ...where, error: errorMessage(error) })
+        // open() may have got as far as a channel before failing.
+        const broken = this.channel as AmqpChannel | undefined
+        this.channel = undefined
+        await broken?.close().catch(() => undefined)
       }
-    } finally {
-      this.recovering = false
+      if (this.channel) break
+      // Until the next try, or until the link is back (it wakes us through its reconnect listener).
+      await new Promise<void>((resolve) => {
+        this.wake = resolve
+        void pause(backoff.next(), signal).then(resolve)
+      })
     }
+    if (this.channel) this.logger.info('consumer resumed', { ...where, outageMs: Date.now() - since })
   }
 
-  private deliver(
-    channel: AmqpChannel,
-    acks: Acks,
-    model: ChannelModel,
-    message: ConsumeMessage | null,
-  ): void {
+  private deliver(channel: AmqpChannel, acks: Acks, message: ConsumeMessage | null): void {
     if (message === null) {
       // The broker cancelled us (queue deleted): declare it again and resume, unless we are stopping.
       if (this.channel === channel) this.channel = undefined
       void channel.close().catch(() => undefined)
-      if (!this.stopping) void this.recover(model)
+      void this.recover('the broker cancelled the consumer (queue deleted?)')
       return
     }
     this.inFlight.enter()
     const entry = acks.add(message)
-    let delivery: Delivery
-    try {
-      delivery = fromAmqp(message)
-    } catch (error) {
-      delivery = {
-        malformed: {
-          reason: `undecodable AMQP message: ${errorMessage(error)}`,
-          body: message.content,
-          headers: {},
-        },
-        deliveryCount: 1,
-      }
-    }
-    let handled: Promise<void>
-    try {
-      handled = this.handler(delivery)
-    } catch (error) {
-      handled = Promise.reject(error)
-    }
-    handled.then(
-      () => this.settle(channel, acks, entry, true),
-      () => this.settle(channel, acks, entry, false),
-    )
-  }
-
-  private settle(channel: AmqpChannel, acks: Acks, entry: Unsettled, ok: boolean): void {
-    // On a channel that has since closed the broker has requeued the message already.
-    if (this.channel !== channel && !this.stopping) acks.closed = true
-    if (ok) acks.ok(entry)
-    else acks.reject(entry)
-    this.inFlight.leave()
+    // fromAmqp never throws (test/rabbitmq-decode-property.test.ts); a throwing handler counts as a rejection.
+    void Promise.resolve(fromAmqp(message))
+      .then(this.handler)
+      .then(
+        () => acks.ok(entry),
+        () => acks.reject(entry),
+      )
+      .finally(() => this.inFlight.leave())
   }
 }

@@ -1,32 +1,32 @@
-import type { OptionSpecs } from '@omnibus/core/adapter'
+import { type OptionSpecs, publishTimeoutOption } from '@omnibus/core/adapter'
 
 /**
- * Every option a config may give the rabbitmq adapter, so that createBus refuses a typo
- * (`prefetc`) with the nearest valid name, and environment text takes the key's type (a
- * `password` of `123456` stays text). Values are then checked in detail by rabbitmq-config.ts.
+ * Every option of the rabbitmq adapter, checked by createBus and again by parseRabbitMQConfig (for
+ * a transport built in code): a typo (`prefetc`) fails naming the nearest valid key, environment
+ * text takes the key's type (a `password` of `123456` stays text), numbers are checked for range.
  */
 export const rabbitmqOptions: OptionSpecs = {
   url: { type: 'string' },
   host: { type: 'string' },
-  port: { type: 'any' },
+  port: { type: 'integer', max: 65535 },
   vhost: { type: 'string' },
   username: { type: 'string' },
   password: { type: 'string' },
   passwordFile: { type: 'string' },
   tls: { type: 'any' },
   auth: { type: 'string', oneOf: ['plain', 'external'] },
-  socketOptions: { type: 'any' },
-  heartbeat: { type: 'any' },
-  prefetch: { type: 'any' },
+  socketOptions: { type: 'object' },
+  heartbeat: { type: 'integer', min: 0, max: 65535 },
+  prefetch: { type: 'integer', max: 65535 },
   quorum: { type: 'boolean' },
   singleActiveConsumer: { type: 'boolean' },
   mode: { type: 'string', oneOf: ['binary', 'structured'] },
   declare: { type: 'boolean' },
   provision: { type: 'boolean' },
-  maxMessageBytes: { type: 'any' },
-  publishTimeoutMs: { type: 'any' },
-  connectTimeoutMs: { type: 'any' },
-  reconnectDelayMs: { type: 'any' },
-  reconnectMaxDelayMs: { type: 'any' },
+  maxMessageBytes: { type: 'integer' },
+  publishTimeoutMs: publishTimeoutOption,
+  connectTimeoutMs: { type: 'duration' },
+  reconnectDelayMs: { type: 'duration' },
+  reconnectMaxDelayMs: { type: 'duration' },
   logger: { type: 'any' },
 }

@@ -1,154 +1,163 @@
-import { type Channel, type Envelope, type Logger, OmnibusError } from '@omnibus/core'
+import type { Envelope, Logger } from '@omnibus/core'
+import {
+  adapterError,
+  type Channel,
+  errorMessage,
+  OmnibusError,
+  pause,
+  withDeadline,
+} from '@omnibus/core/adapter'
 import type { ChannelModel, ConfirmChannel, Message } from 'amqplib'
-import { type OutgoingMessage, toAmqp } from './rabbitmq-binding.js'
+import { toAmqp } from './rabbitmq-binding.js'
 import type { RabbitMQSettings } from './rabbitmq-config.js'
 import type { Link } from './rabbitmq-connection.js'
-import { errorMessage } from './rabbitmq-errors.js'
-import type { Provisioner } from './rabbitmq-provisioner.js'
+import type { RabbitMQProvisioner } from './rabbitmq-provisioner.js'
 
 /** Lost with its channel or connection before the broker said yes or no: safe to send again (at-least-once). */
 class Unconfirmed extends Error {}
-
-/** What became of one message: confirmed, or the reason it was not. */
+/** What became of one message: confirmed, returned (no queue took it), or why not. */
 const CONFIRMED = Symbol('confirmed')
-type Outcome = typeof CONFIRMED | Error
+const RETURNED = Symbol('returned')
+type Outcome = typeof CONFIRMED | typeof RETURNED | Error
 
 /**
- * Publishing with publisher confirms on one confirm channel per connection.
- * A publish resolves on the broker's ack and rejects on its nack. When the
- * channel or connection goes away before the answer, the message is sent again
- * once the connection is back (a possible duplicate, never a loss), until
- * `publishTimeoutMs` has passed; then it rejects.
+ * Publishing with publisher confirms on one confirm channel per connection: all sends of a batch
+ * first, then their confirms (one round trip). A nack rejects; a message whose channel or
+ * connection went away before the answer is sent again once the connection is back (a possible
+ * duplicate, never a loss). No confirm into the void: where a queue must take the message (a
+ * queue channel, or a topic whose groups this transport declared or saw) it goes out `mandatory`,
+ * and one the broker returns unrouted (its queue or exchange deleted) makes the channel and those
+ * groups be declared again before it is resent; a must-exist channel then rejects CHANNEL_NOT_FOUND.
+ * After `publishTimeoutMs` the publish rejects (withDeadline) and leaves its waits and resends.
  */
-export class Publisher {
+export class RabbitMQPublisher {
   private channel: Promise<ConfirmChannel> | undefined
   private channelOf: ChannelModel | undefined
-  private drained: Promise<void> | undefined
-  /** Ids of mandatory messages the broker returned (no queue took them); a return precedes its confirm. */
+  /** The socket buffer is full: sends wait for 'drain' (or the channel's end). */
+  private full = false
+  /** Ids of messages the broker returned; a return comes before its confirm. */
   private readonly returned = new Set<string>()
 
   constructor(
     private readonly link: Link,
-    private readonly provisioner: Provisioner,
+    private readonly provisioner: RabbitMQProvisioner,
     private readonly settings: RabbitMQSettings,
     private readonly logger: Logger,
   ) {}
 
-  async publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
-    const deadline = Date.now() + this.settings.publishTimeoutMs
+  publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
+    const stop = new AbortController()
+    const describe = () => `[rabbitmq] event ${events[0]!.id} to "${channel.name}"`
+    return withDeadline(
+      this.send(channel, events, stop.signal),
+      this.settings.publishTimeoutMs,
+      describe,
+      () => stop.abort(),
+    )
+  }
+
+  private async send(channel: Channel, events: readonly Envelope[], signal: AbortSignal): Promise<void> {
     let pending = events.map((event) => ({ event, message: toAmqp(event, this.settings.mode) }))
-    for (;;) {
-      let model: ChannelModel
-      try {
-        model = await this.link.ready(deadline)
-      } catch (error) {
-        throw failed(channel, pending[0]!.event, error)
-      }
+    while (pending.length > 0 && !signal.aborted) {
+      const model = await this.link.ready(signal)
       let confirm: ConfirmChannel
       try {
-        // A channel that must exist is never declared: a message no queue takes comes back (mandatory).
+        // A channel that must exist is never declared (it is an asker's reply queue).
         if (!channel.mustExist) await this.provisioner.forPublish(model, channel)
         confirm = await this.confirmChannel(model)
       } catch (error) {
         if (this.link.current !== model) continue // the connection dropped meanwhile: wait for the next one
         throw failed(channel, pending[0]!.event, error)
       }
-      const exchange = channel.kind === 'topic' ? channel.name : ''
-      // All sends first, in order, then all confirmations: one round trip for a batch,
-      // and one promise for the batch rather than one per message.
-      const outcomes: Outcome[] = new Array(pending.length)
-      let left = pending.length
-      let allSettled!: () => void
-      const settled = new Promise<void>((resolve) => {
-        allSettled = resolve
-      })
-      if (left === 0) allSettled()
-      const settle = (i: number, outcome: Outcome) => {
-        // amqplib may report a message twice (a throw, then the channel's close): the first word counts.
-        if (outcomes[i] !== undefined) return
-        outcomes[i] = outcome
-        if (--left === 0) allSettled()
-      }
-      for (let i = 0; i < pending.length; i++) {
-        const routingKey = channel.kind === 'topic' ? pending[i]!.event.type : channel.name
-        const message = channel.mustExist ? mandatory(pending[i]!.message) : pending[i]!.message
-        this.send(confirm, exchange, routingKey, message, (outcome) => settle(i, outcome))
-        if (this.drained) await this.drained
-      }
-      await settled
-      if (channel.mustExist && pending.some((p) => this.returned.delete(p.event.id))) {
-        throw new OmnibusError(
-          'CHANNEL_NOT_FOUND',
-          `[omnibus] [rabbitmq] no queue "${channel.name}" took the message, and this channel is never created by a publish`,
-        )
-      }
+      const mandatory = channel.kind === 'queue' || this.provisioner.hasGroups(channel.name)
+      const outcomes = await this.batch(confirm, channel, pending, mandatory, signal)
       const retry: typeof pending = []
-      for (let i = 0; i < pending.length; i++) {
-        const outcome = outcomes[i]!
-        if (outcome === CONFIRMED) continue
-        if (!(outcome instanceof Unconfirmed)) throw failed(channel, pending[i]!.event, outcome)
+      for (const [i, outcome] of outcomes.entries()) {
+        if (outcome === CONFIRMED || signal.aborted) continue
+        if (outcome === RETURNED) {
+          if (channel.mustExist || !this.settings.declare)
+            throw adapterError(
+              'rabbitmq',
+              'CHANNEL_NOT_FOUND',
+              `no queue of "${channel.name}" took the message`,
+            )
+          this.provisioner.forget()
+        } else if (!(outcome instanceof Unconfirmed)) throw failed(channel, pending[i]!.event, outcome)
         retry.push(pending[i]!)
       }
-      if (retry.length === 0) return
-      if (Date.now() >= deadline)
-        throw failed(channel, retry[0]!.event, new Error('channel closed before confirm'))
-      this.logger.debug('rabbitmq publish not confirmed before the channel closed; sending again', {
-        channel: channel.name,
-        count: retry.length,
-      })
+      if (retry.length > 0) {
+        this.logger.debug('not confirmed or returned; sending again', {
+          channel: channel.name,
+          count: retry.length,
+        })
+        // A channel-level failure would repeat itself at once: let topology be declared again first.
+        await pause(50, signal)
+      }
       pending = retry
-      // A channel-level failure (not a lost connection) would repeat itself: let topology be declared again.
-      await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }
 
-  /** Publishes one message; `done` gets CONFIRMED, an Unconfirmed (safe to send again) or the refusal. */
-  private send(
+  /** Sends `pending` in order and resolves with each one's outcome (or on abort). */
+  private async batch(
     confirm: ConfirmChannel,
-    exchange: string,
-    routingKey: string,
-    message: OutgoingMessage,
-    done: (outcome: Outcome) => void,
-  ): void {
-    try {
-      const ok = confirm.publish(exchange, routingKey, message.content, message.options, (error: unknown) => {
-        if (!error) done(CONFIRMED)
-        else if (errorMessage(error).includes('nack'))
-          done(new Error('the broker refused the message (nack)'))
-        else done(new Unconfirmed(errorMessage(error)))
-      })
-      if (!ok && !this.drained) {
-        // The socket buffer is full: hold further sends until it drains (or the channel dies).
-        this.drained = new Promise<void>((resolve) => {
-          const finish = () => {
-            confirm.off('drain', finish)
-            confirm.off('close', finish)
-            this.drained = undefined
-            resolve()
-          }
-          confirm.on('drain', finish)
-          confirm.on('close', finish)
-        })
+    channel: Channel,
+    pending: readonly { event: Envelope; message: ReturnType<typeof toAmqp> }[],
+    mandatory: boolean,
+    signal: AbortSignal,
+  ): Promise<Outcome[]> {
+    const outcomes: Outcome[] = new Array(pending.length)
+    let left = pending.length
+    let allSettled!: () => void
+    const settled = new Promise<void>((resolve) => {
+      allSettled = resolve
+      signal.addEventListener('abort', () => resolve(), { once: true })
+    })
+    const exchange = channel.kind === 'topic' ? channel.name : ''
+    for (let i = 0; i < pending.length && !signal.aborted; i++) {
+      const { event, message } = pending[i]!
+      const done = (outcome: Outcome) => {
+        // amqplib may report a message twice (a throw, then the channel's close): the first word counts.
+        if (outcomes[i] !== undefined) return
+        outcomes[i] = outcome === CONFIRMED && this.returned.delete(event.id) ? RETURNED : outcome
+        if (--left === 0) allSettled()
       }
-    } catch (error) {
-      // amqplib throws synchronously on a closed channel, and a RangeError on oversized header tables.
-      done(error instanceof RangeError ? error : new Unconfirmed(errorMessage(error)))
+      try {
+        const key = channel.kind === 'topic' ? event.type : channel.name
+        const options = mandatory ? { ...message.options, mandatory } : message.options
+        const ok = confirm.publish(exchange, key, message.content, options, (error: unknown) => {
+          if (!error) done(CONFIRMED)
+          else if (errorMessage(error).includes('nack'))
+            done(new Error('the broker refused the message (nack)'))
+          else done(new Unconfirmed(errorMessage(error)))
+        })
+        if (!ok) this.full = true
+      } catch (error) {
+        // amqplib throws synchronously on a closed channel, and a RangeError on oversized header tables.
+        done(error instanceof RangeError ? error : new Unconfirmed(errorMessage(error)))
+      }
+      if (this.full) await drained(confirm, signal)
     }
+    await settled
+    return outcomes
   }
 
   private confirmChannel(model: ChannelModel): Promise<ConfirmChannel> {
     if (this.channel && this.channelOf === model) return this.channel
     this.channelOf = model
     const opening = model.createConfirmChannel().then((ch) => {
+      ch.setMaxListeners(0) // every send waiting for 'drain' listens
       ch.on('error', (error: Error) => {
         // E.g. an exchange deleted behind our back (404): declare again before the resend.
         this.provisioner.forget()
-        this.logger.warn('rabbitmq publish channel error', { error: error.message })
+        this.logger.warn('publish channel error', { error: error.message })
+      })
+      ch.on('drain', () => {
+        this.full = false
       })
       ch.on('close', () => {
+        this.full = false
         if (this.channel === opening) this.channel = undefined
       })
-      // Only must-exist channels publish mandatory; the broker returns such a message before it confirms it.
       ch.on('return', (returned: Message) => this.returned.add(String(returned.properties.messageId)))
       return ch
     })
@@ -162,20 +171,27 @@ export class Publisher {
   async close(): Promise<void> {
     const channel = this.channel
     this.channel = undefined
-    if (channel) await (await channel.catch(() => undefined))?.close().catch(() => undefined)
+    await (await channel?.catch(() => undefined))?.close().catch(() => undefined)
   }
 }
 
-/** `mandatory`: the broker returns the message when no queue takes it instead of dropping it unseen. */
-function mandatory(message: OutgoingMessage): OutgoingMessage {
-  return { content: message.content, options: { ...message.options, mandatory: true } }
+/** Resolves on the channel's 'drain' or 'close', or when the publish gives up. */
+function drained(ch: ConfirmChannel, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      ch.off('drain', done)
+      ch.off('close', done)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    ch.on('drain', done)
+    ch.on('close', done)
+    signal.addEventListener('abort', done, { once: true })
+  })
 }
 
 function failed(channel: Channel, event: Envelope, cause: unknown): OmnibusError {
   if (cause instanceof OmnibusError && cause.code !== 'TRANSPORT_UNAVAILABLE') return cause
-  return new OmnibusError(
-    'PUBLISH_FAILED',
-    `[omnibus] [rabbitmq] event ${event.id} to "${channel.name}" was not confirmed by the broker: ${errorMessage(cause)}`,
-    { cause },
-  )
+  const what = `event ${event.id} to "${channel.name}" was not confirmed by the broker`
+  return adapterError('rabbitmq', 'PUBLISH_FAILED', what, cause)
 }

@@ -1,66 +1,56 @@
 import { AccessDeniedError } from '@omnibus/core'
+import { errorMessage } from '@omnibus/core/adapter'
 import type { RabbitMQSettings } from './rabbitmq-config.js'
-import { errorMessage, replyCode } from './rabbitmq-errors.js'
+import { replyCode } from './rabbitmq-provisioner.js'
 
 /** Node's codes for a TLS peer we do not trust, or one that did not accept our certificate. */
 const TLS_CODE =
   /^(ERR_SSL_|ERR_TLS_CERT|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)|HOSTNAME_MISMATCH)/
 
 /**
- * The AccessDeniedError an amqplib failure amounts to, or undefined. `channel` is the Omnibus
- * channel asked for (absent for the connection itself).
+ * The AccessDeniedError (AUTH_FAILED or FORBIDDEN, saying what to check) an amqplib failure amounts
+ * to, or undefined. `channel` is the Omnibus channel asked for (absent for the connection itself).
  */
-export function rabbitAccessError(
-  error: unknown,
-  settings: RabbitMQSettings,
-  channel?: string,
-): AccessDeniedError | undefined {
+export function rabbitAccessError(error: unknown, settings: RabbitMQSettings, channel?: string) {
   const inner = (error as { cause?: unknown } | null)?.cause ?? error
   const message = errorMessage(inner)
-  const on = channel ? ` on channel "${channel}"` : ''
+  const deny = (code: 'AUTH_FAILED' | 'FORBIDDEN', why: string) =>
+    new AccessDeniedError(
+      code,
+      'rabbitmq',
+      channel,
+      `${code}${channel ? ` on channel "${channel}"` : ''}: ${why}`,
+      {
+        cause: error,
+      },
+    )
   const who =
-    settings.auth.mechanism === 'EXTERNAL' ? 'the client certificate' : `user "${settings.auth.username}"`
+    settings.auth.username === undefined ? 'the client certificate' : `user "${settings.auth.username}"`
   const vhost = decodeURIComponent(new URL(settings.url).pathname.slice(1) || '/')
   const code = (inner as { code?: unknown }).code
-  if (typeof code === 'string' && TLS_CODE.test(code)) {
-    return new AccessDeniedError(
+  if (typeof code === 'string' && TLS_CODE.test(code))
+    return deny(
       'AUTH_FAILED',
-      'rabbitmq',
-      channel,
-      `AUTH_FAILED${on}: TLS failed (${code}: ${message.split('\n')[0]}); check tls.ca/caFile (the broker's CA) and the client certificate (tls.certFile/keyFile: in date, signed by a CA the broker trusts)`,
-      { cause: error },
+      `TLS failed (${code}: ${message.split('\n')[0]}); check tls.ca/caFile (the broker's CA) and the client ` +
+        'certificate (tls.certFile/keyFile: in date, signed by a CA the broker trusts)',
     )
-  }
-  if (/ACCESS[-_]REFUSED - Login was refused/.test(message)) {
-    return new AccessDeniedError(
+  if (/ACCESS[-_]REFUSED - Login was refused/.test(message))
+    return deny(
       'AUTH_FAILED',
-      'rabbitmq',
-      channel,
-      `AUTH_FAILED${on}: the broker refused ${who} (${settings.auth.mechanism}); check username and password/passwordFile, or for EXTERNAL that the certificate's name is a user`,
-      { cause: error },
+      `the broker refused ${who} (${settings.auth.mechanism}); check username and password/passwordFile, ` +
+        "or for EXTERNAL that the certificate's name is a user",
     )
-  }
   // amqplib reports a refused vhost only as the broker closing the connection during the open.
-  if (
-    /^Expected ConnectionOpenOk; got <ConnectionClose/.test(message) ||
-    /NOT_ALLOWED - access to vhost/.test(message)
-  ) {
-    return new AccessDeniedError(
+  if (/^Expected ConnectionOpenOk; got <ConnectionClose|NOT_ALLOWED - access to vhost/.test(message))
+    return deny(
       'FORBIDDEN',
-      'rabbitmq',
-      channel,
-      `FORBIDDEN${on}: ${who} may not use vhost "${vhost}" (or it does not exist); ask for permissions there or use the user's vhost`,
-      { cause: error },
+      `${who} may not use vhost "${vhost}" (or it does not exist); ask for permissions there or use the user's vhost`,
     )
-  }
-  if (replyCode(inner) === 403 || /ACCESS[-_]REFUSED/.test(message)) {
-    return new AccessDeniedError(
+  if (replyCode(inner) === 403 || /ACCESS[-_]REFUSED/.test(message))
+    return deny(
       'FORBIDDEN',
-      'rabbitmq',
-      channel,
-      `FORBIDDEN${on}: ${who} lacks the configure/write/read permission for it in vhost "${vhost}" (${message.replace(/^.*ACCESS_REFUSED - /, '')}); ask for permissions matching the name or use another channel`,
-      { cause: error },
+      `${who} lacks the configure/write/read permission for it in vhost "${vhost}" ` +
+        `(${message.replace(/^.*ACCESS_REFUSED - /, '')}); ask for permissions matching the name or use another channel`,
     )
-  }
   return undefined
 }

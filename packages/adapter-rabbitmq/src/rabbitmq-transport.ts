@@ -1,24 +1,28 @@
 import { inspect } from 'node:util'
+import { type Envelope, silentLogger } from '@omnibus/core'
 import {
+  adapterLogger,
   type Capabilities,
   type Channel,
   type DeliveryHandler,
-  type Envelope,
   type StartPosition,
   type SubscribeOptions,
   type Subscription,
-  silentLogger,
   type Transport,
   type TransportAdapter,
   type TransportContext,
-} from '@omnibus/core'
+} from '@omnibus/core/adapter'
 import { rabbitmqBacklog } from './rabbitmq-backlog.js'
-import { type RabbitMQSettings, type RabbitMQTransportOptions, resolveSettings } from './rabbitmq-config.js'
+import {
+  parseRabbitMQConfig,
+  type RabbitMQSettings,
+  type RabbitMQTransportOptions,
+} from './rabbitmq-config.js'
 import { Link } from './rabbitmq-connection.js'
-import { Consumer } from './rabbitmq-consumer.js'
+import { RabbitMQConsumer } from './rabbitmq-consumer.js'
 import { rabbitmqOptions } from './rabbitmq-options.js'
-import { groupQueueName, Provisioner } from './rabbitmq-provisioner.js'
-import { Publisher } from './rabbitmq-publisher.js'
+import { groupQueueName, RabbitMQProvisioner } from './rabbitmq-provisioner.js'
+import { RabbitMQPublisher } from './rabbitmq-publisher.js'
 import { rabbitAccessError } from './rabbitmq-security.js'
 
 export const RABBITMQ = 'rabbitmq'
@@ -33,16 +37,17 @@ export class RabbitMQTransport implements Transport {
   readonly capabilities: Capabilities
   readonly settings: RabbitMQSettings
   private readonly link: Link
-  private readonly provisioner: Provisioner
-  private readonly publisher: Publisher
+  private readonly provisioner: RabbitMQProvisioner
+  private readonly publisher: RabbitMQPublisher
   private readonly logger
 
-  constructor(options: RabbitMQTransportOptions = {}, context?: TransportContext) {
-    this.logger = options.logger ?? context?.logger ?? silentLogger
-    this.settings = resolveSettings(options, context?.key ?? 'transports.rabbitmq', this.logger)
+  constructor(options: RabbitMQTransportOptions = {}, context?: Partial<TransportContext>) {
+    const logger = options.logger ?? context?.logger ?? silentLogger
+    this.settings = parseRabbitMQConfig(options, context?.key ?? 'transports.rabbitmq', logger)
+    this.logger = adapterLogger(logger, RABBITMQ)
     this.link = new Link(this.settings, this.logger)
-    this.provisioner = new Provisioner(this.link, this.settings)
-    this.publisher = new Publisher(this.link, this.provisioner, this.settings, this.logger)
+    this.provisioner = new RabbitMQProvisioner(this.link, this.settings)
+    this.publisher = new RabbitMQPublisher(this.link, this.provisioner, this.settings, this.logger)
     this.capabilities = {
       ordering: this.settings.singleActiveConsumer,
       replay: false,
@@ -64,8 +69,42 @@ export class RabbitMQTransport implements Transport {
   }
 
   async provision(channel: Channel, group: string, _from?: StartPosition): Promise<void> {
-    const model = await this.link.ready(Date.now() + this.settings.publishTimeoutMs)
+    const model = await this.link.ready(AbortSignal.timeout(this.settings.publishTimeoutMs))
     await this.guard(this.provisioner.forConsume(model, channel, group), channel)
+  }
+
+  async subscribe(
+    channel: Channel,
+    group: string,
+    handler: DeliveryHandler,
+    options: SubscribeOptions,
+  ): Promise<Subscription> {
+    const { link, provisioner, settings, logger } = this
+    const consumer = new RabbitMQConsumer(
+      link,
+      provisioner,
+      settings,
+      logger,
+      channel,
+      group,
+      handler,
+      options,
+    )
+    await this.guard(consumer.start(), channel)
+    return consumer
+  }
+
+  /** The messages of the group's queue not yet acknowledged (see rabbitmqBacklog). */
+  async backlog(channel: Channel, group: string): Promise<number> {
+    const model = await this.link.ready(AbortSignal.timeout(this.settings.publishTimeoutMs))
+    const queue = channel.kind === 'queue' ? channel.name : groupQueueName(channel.name, group)
+    return rabbitmqBacklog(model, this.settings.url, queue)
+  }
+
+  /** Core closed every subscription first; one a direct caller left open dies with the connection. */
+  async close(): Promise<void> {
+    await this.publisher.close()
+    await this.link.close()
   }
 
   /** Rejections that mean "refused" become AUTH_FAILED/FORBIDDEN errors naming the channel. */
@@ -85,50 +124,14 @@ export class RabbitMQTransport implements Transport {
   [inspect.custom](): unknown {
     return this.toJSON()
   }
-
-  async subscribe(
-    channel: Channel,
-    group: string,
-    handler: DeliveryHandler,
-    options: SubscribeOptions,
-  ): Promise<Subscription> {
-    const consumer = new Consumer(
-      this.link,
-      this.provisioner,
-      this.settings,
-      this.logger,
-      channel,
-      group,
-      handler,
-      options,
-    )
-    await this.guard(consumer.start(), channel)
-    return consumer
-  }
-
-  /** The messages of the group's queue not yet acknowledged (see rabbitmqBacklog). */
-  async backlog(channel: Channel, group: string): Promise<number> {
-    const model = await this.link.ready(Date.now() + this.settings.publishTimeoutMs)
-    return rabbitmqBacklog(
-      model,
-      this.settings.url,
-      channel.kind === 'queue' ? channel.name : groupQueueName(channel.name, group),
-    )
-  }
-
-  /**
-   * Core's wrapper closes every subscription (settling and acking what is in flight) before this; what a
-   * caller left open dies with the connection, and the broker requeues its unacknowledged deliveries.
-   */
-  async close(): Promise<void> {
-    await this.publisher.close()
-    await this.link.close()
-  }
 }
 
 /** A RabbitMQ transport, e.g. `rabbitmqTransport({ url: 'amqp://localhost' })`. */
-export function rabbitmqTransport(options: RabbitMQTransportOptions = {}): RabbitMQTransport {
-  return new RabbitMQTransport(options)
+export function rabbitmqTransport(
+  options: RabbitMQTransportOptions = {},
+  context?: Partial<TransportContext>,
+): RabbitMQTransport {
+  return new RabbitMQTransport(options, context)
 }
 
 /** What configs name as `"adapter": "rabbitmq"`. */

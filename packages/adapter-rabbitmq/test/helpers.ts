@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
-import type { Delivery, Envelope, Subscription } from '@omnibus/core'
+import { restartBroker as restart } from '@omnibus/conformance'
+import type { Subscription } from '@omnibus/core/adapter'
 import amqp from 'amqplib'
 import { type RabbitMQTransport, type RabbitMQTransportOptions, rabbitmqTransport } from '../src/index.js'
 
@@ -16,34 +14,7 @@ export async function connected(options: RabbitMQTransportOptions = {}): Promise
   return transport
 }
 
-/** Polls `condition` until it holds, failing after `timeoutMs`. */
-export async function waitFor(
-  condition: () => boolean,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
-
-/** Collects what a subscription receives. */
-export function collector(): {
-  got: Delivery[]
-  events: () => Envelope[]
-  handler: (d: Delivery) => Promise<void>
-} {
-  const got: Delivery[] = []
-  return {
-    got,
-    events: () => got.flatMap((d) => (d.event ? [d.event] : [])),
-    handler: async (d) => {
-      got.push(d)
-    },
-  }
-}
+export { collector, waitFor } from '@omnibus/conformance'
 
 /** Runs `work` with a plain amqplib channel (the broker's own client, as a foreign producer would). */
 export async function withRaw<T>(work: (ch: amqp.Channel) => Promise<T>): Promise<T> {
@@ -58,13 +29,8 @@ export async function withRaw<T>(work: (ch: amqp.Channel) => Promise<T>): Promis
   }
 }
 
-const brokersScript =
-  process.env.OMNIBUS_BROKERS_SCRIPT ?? fileURLToPath(new URL('../../../scripts/brokers', import.meta.url))
-
 /** Restarts the test broker through the project's script, resolving when it is back. */
-export async function restartBroker(): Promise<void> {
-  await promisify(execFile)('bash', [brokersScript, 'restart', 'rabbitmq'], { timeout: 180_000 })
-}
+export const restartBroker = (): Promise<void> => restart('rabbitmq')
 
 export async function closeAll(...things: (Subscription | RabbitMQTransport | undefined)[]): Promise<void> {
   for (const thing of things) await thing?.close().catch(() => undefined)

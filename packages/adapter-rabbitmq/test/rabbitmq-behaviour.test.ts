@@ -1,10 +1,5 @@
-import {
-  createBus,
-  createEvent,
-  GuardedTransport,
-  MessageTooLargeError,
-  type OmnibusError,
-} from '@omnibus/core'
+import { createBus, MessageTooLargeError, type OmnibusError } from '@omnibus/core'
+import { createEvent, GuardedTransport } from '@omnibus/core/adapter'
 import { afterEach, describe, expect, test } from 'vitest'
 import { groupQueueName, type RabbitMQTransport, rabbitmqTransport } from '../src/index.js'
 import { closeAll, collector, connected, RABBITMQ_URL, unique, waitFor, withRaw } from './helpers.js'
@@ -27,11 +22,11 @@ describe('rabbitmq provisioning', () => {
     const t = await transport()
     const channel = { name: unique('commands'), kind: 'queue' as const }
     for (let i = 0; i < 5; i++) await t.publish(channel, [event({ i })])
-    await waitFor(() => true)
+    await waitFor('condition', () => true)
     expect(await queueDepth(channel.name)).toBe(5)
     const sink = collector()
     const sub = await t.subscribe(channel, channel.name, sink.handler, { maxInFlight: 2 })
-    await waitFor(() => sink.got.length === 5, 10_000, 'five commands')
+    await waitFor('five commands', () => sink.got.length === 5, 10_000)
     await sub.close()
     expect(sink.events().map((e) => (e.data as { i: number }).i)).toEqual([0, 1, 2, 3, 4])
   })
@@ -41,7 +36,7 @@ describe('rabbitmq provisioning', () => {
     const channel = { name: unique('events'), kind: 'topic' as const }
     await t.provision(channel, 'billing')
     await t.publish(channel, [event()])
-    await waitFor(() => true)
+    await waitFor('condition', () => true)
     expect(await queueDepth(groupQueueName(channel.name, 'billing'))).toBe(1)
   })
 
@@ -68,7 +63,7 @@ describe('rabbitmq provisioning', () => {
     const sub = await strict.subscribe(topic, 'g', sink.handler, { maxInFlight: 1 })
     await strict.publish(topic, [event()])
     await strict.publish(queue, [event()])
-    await waitFor(() => sink.got.length === 1, 10_000, 'the event')
+    await waitFor('the event', () => sink.got.length === 1, 10_000)
     await sub.close()
     expect(await queueDepth(queue.name)).toBe(1)
   })
@@ -135,7 +130,7 @@ describe('rabbitmq delivery', () => {
       { maxInFlight: 1 },
     )
     await t.publish(channel, [event()])
-    await waitFor(() => counts.length === 2, 10_000, 'the redelivery')
+    await waitFor('the redelivery', () => counts.length === 2, 10_000)
     await sub.close()
     expect(counts).toEqual([1, 2])
     expect(await queueDepth(channel.name)).toBe(0)
@@ -162,7 +157,7 @@ describe('rabbitmq delivery', () => {
       channel,
       Array.from({ length: 60 }, (_, i) => event({ i })),
     )
-    await waitFor(() => done === 60, 10_000, 'sixty deliveries')
+    await waitFor('sixty deliveries', () => done === 60, 10_000)
     await sub.close()
     expect(peak).toBe(3)
   })
@@ -192,7 +187,7 @@ describe('rabbitmq delivery', () => {
       channel,
       Array.from({ length: total }, (_, i) => event({ i })),
     )
-    await waitFor(() => ok.size === total, 20_000, 'every delivery handled')
+    await waitFor('every delivery handled', () => ok.size === total, 20_000)
     await new Promise((resolve) => setTimeout(resolve, 300))
     await sub.close()
     // A wrong multiple-ack would fail the channel and the broker would redeliver what it held.
@@ -237,9 +232,9 @@ describe('rabbitmq delivery', () => {
     }
     const expected = Array.from({ length: perKey }, (_, n) => n)
     await waitFor(
+      'all',
       () => [...seen.values()].reduce((sum, l) => sum + l.length, 0) === keys * perKey,
       30_000,
-      'all',
     )
     await Promise.all(buses.map((b) => b.stop()))
     for (let k = 0; k < keys; k++) expect(seen.get(`key-${k}`), `key-${k}`).toEqual(expected)

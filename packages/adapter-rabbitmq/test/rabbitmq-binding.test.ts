@@ -1,4 +1,5 @@
-import { createEvent, type Envelope } from '@omnibus/core'
+import type { Envelope } from '@omnibus/core'
+import { createEvent } from '@omnibus/core/adapter'
 import { afterEach, describe, expect, test } from 'vitest'
 import type { RabbitMQTransport } from '../src/index.js'
 import { closeAll, collector, connected, unique, waitFor, withRaw } from './helpers.js'
@@ -37,7 +38,7 @@ describe.each(['binary', 'structured'] as const)('rabbitmq binding (%s mode)', (
     })
     await transport.publish(channel, [json])
     await transport.publish(channel, [binary])
-    await waitFor(() => sink.got.length === 2, 10_000, 'two deliveries')
+    await waitFor('two deliveries', () => sink.got.length === 2, 10_000)
     await sub.close()
     const [a, b] = sink.events()
     for (const key of [
@@ -89,7 +90,7 @@ describe('rabbitmq binding: foreign producers', () => {
       ch.sendToQueue(channel.name, Buffer.from('not a cloudevent'), { headers: { foo: 1 } })
       await ch.close()
     })
-    await waitFor(() => sink.got.length === 3, 10_000, 'three deliveries')
+    await waitFor('three deliveries', () => sink.got.length === 3, 10_000)
     await sub.close()
     const byId = new Map(sink.events().map((e) => [e.id, e]))
     expect(byId.get('colon-1')?.data).toEqual({ a: 1 })

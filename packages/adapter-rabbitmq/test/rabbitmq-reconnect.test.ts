@@ -1,4 +1,4 @@
-import { createEvent } from '@omnibus/core'
+import { createEvent } from '@omnibus/core/adapter'
 import { afterEach, expect, test } from 'vitest'
 import { groupQueueName, type RabbitMQTransport } from '../src/index.js'
 import { closeAll, connected, unique, waitFor, withRaw } from './helpers.js'
@@ -60,10 +60,10 @@ test('a killed connection comes back: publishes wait and resolve, the consumer r
       await new Promise((resolve) => setTimeout(resolve, 2))
     }
   })()
-  await waitFor(() => sent >= 50, 10_000, 'some publishes before the kill')
+  await waitFor('some publishes before the kill', () => sent >= 50, 10_000)
   expect(await killConnections(connectionName)).toBeGreaterThan(0)
   await publishing
-  await waitFor(() => handled.size === 400, 30_000, 'every event handled after the reconnection')
+  await waitFor('every event handled after the reconnection', () => handled.size === 400, 30_000)
   await sub.close()
 }, 60_000)
 
@@ -81,12 +81,12 @@ test('a consumer whose queue was deleted under it declares it again and resumes'
     },
   )
   await t.publish(channel, [event(1)])
-  await waitFor(() => handled.has(1), 10_000, 'the first event')
+  await waitFor('the first event', () => handled.has(1), 10_000)
   await withRaw((ch) => ch.deleteQueue(groupQueueName(channel.name, 'g')))
   // Publish until the re-declared queue catches one (events sent while it was gone are rightly dropped).
   for (let i = 2; !handled.has(i - 1) || i < 3; i++) {
     await t.publish(channel, [event(i)])
-    await waitFor(() => handled.has(i), 500, 'a delivery').catch(() => undefined)
+    await waitFor('a delivery', () => handled.has(i), 500).catch(() => undefined)
     if (i > 100) throw new Error('the consumer did not resume')
   }
   await sub.close()

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { LeakWatch } from '@omnibus/conformance'
-import { createBus, createEvent } from '@omnibus/core'
+import { createBus } from '@omnibus/core'
+import { createEvent } from '@omnibus/core/adapter'
 import { expect, it } from 'vitest'
 import { RabbitMQTransport } from '../src/index.js'
 import { unique, waitFor } from './helpers.js'
@@ -25,7 +26,7 @@ it('a secured run shows its secrets nowhere', async () => {
   await bus.start()
   await bus.publish({ type, data: { n: 1 } })
   expect(await bus.query({ type: `${type}.q`, data: {} }, { timeoutMs: 20_000 })).toBe('ok')
-  await waitFor(() => got.length === 1, 10_000, 'the event')
+  await waitFor('the event', () => got.length === 1, 10_000)
   watch.show(12, bus)
   await bus.stop()
 

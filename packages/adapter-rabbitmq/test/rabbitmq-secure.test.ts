@@ -1,5 +1,5 @@
 import { capturingLogger, expectDenied } from '@omnibus/conformance'
-import { createEvent } from '@omnibus/core'
+import { createEvent } from '@omnibus/core/adapter'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RabbitMQTransport, type RabbitMQTransportOptions } from '../src/index.js'
 import { collector, unique, waitFor } from './helpers.js'
@@ -33,7 +33,7 @@ describe('rabbitmq over TLS', () => {
       const { got, handler } = collector()
       await t.subscribe(channel, 'g', handler, { maxInFlight: 4 })
       await t.publish(channel, [event()])
-      await waitFor(() => got.length === 1, 10_000, 'the delivery')
+      await waitFor('the delivery', () => got.length === 1, 10_000)
     })
   }
 

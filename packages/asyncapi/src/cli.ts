@@ -5,7 +5,8 @@ import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { type Catalog, errorMessage } from '@omnibus/core'
+import { errorMessage } from '@omnibus/core/adapter'
+import type { Catalog } from '@omnibus/core/catalog'
 import { asyncapi, toYaml } from './index.js'
 
 const usage =

@@ -1,13 +1,6 @@
-import {
-  type AnyDefinition,
-  type BusConfig,
-  type Catalog,
-  type Channel,
-  OmnibusError,
-  Router,
-  readConfigFile,
-  validateConfig,
-} from '@omnibus/core'
+import { type BusConfig, OmnibusError, readConfigFile } from '@omnibus/core'
+import { type Channel, Router, validateConfig } from '@omnibus/core/adapter'
+import type { AnyDefinition, Catalog } from '@omnibus/core/catalog'
 import { type JsonSchema, type JsonSchemaOf, jsonSchemaOf } from './json-schema.js'
 import { type Binder, binderFor } from './transports.js'
 

@@ -1,4 +1,5 @@
-import { OmnibusError, type Schema } from '@omnibus/core'
+import { OmnibusError } from '@omnibus/core'
+import type { Schema } from '@omnibus/core/catalog'
 
 export type JsonSchema = Record<string, unknown>
 

@@ -1,4 +1,5 @@
-import { type Channel, OmnibusError } from '@omnibus/core'
+import { OmnibusError } from '@omnibus/core'
+import type { Channel } from '@omnibus/core/adapter'
 
 /** How one transport of a config appears in AsyncAPI: its server(s), addresses, bindings and CloudEvents encoding. */
 export interface Binder {

@@ -1,4 +1,5 @@
-import { type Envelope, MALFORMED_TYPE, MessageTooLargeError } from '@omnibus/core'
+import { type Envelope, MessageTooLargeError } from '@omnibus/core'
+import { MALFORMED_TYPE } from '@omnibus/core/adapter'
 import { expect } from 'vitest'
 import type { Case } from './case.js'
 import { chunks, Recorder, range } from './harness.js'

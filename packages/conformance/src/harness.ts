@@ -1,11 +1,5 @@
-import {
-  type Bus,
-  type BusConfig,
-  type Capabilities,
-  createBus,
-  type Envelope,
-  type Handler,
-} from '@omnibus/core'
+import { type Bus, type BusConfig, createBus, type Envelope } from '@omnibus/core'
+import type { Capabilities, Handler, Transport } from '@omnibus/core/adapter'
 import type { ConformanceOptions } from './options.js'
 
 export interface Sizes {
@@ -97,6 +91,14 @@ export class Harness {
     setup(bus)
     await bus.start()
     return bus
+  }
+
+  /** A connected transport from the factory, for a case that drives it directly; closed at the end of the case. */
+  async transport(): Promise<Transport> {
+    const t = this.options.createTransport()
+    this.onCleanup(() => t.close())
+    await t.connect()
+    return t
   }
 
   /** Runs `close` at the end of the case (transports a case drives directly). */

@@ -1,11 +1,5 @@
-import {
-  type Channel,
-  createBus,
-  type Envelope,
-  type Logger,
-  MALFORMED_TYPE,
-  type Transport,
-} from '@omnibus/core'
+import { createBus, type Envelope, type Logger } from '@omnibus/core'
+import { type Channel, MALFORMED_TYPE, type Transport } from '@omnibus/core/adapter'
 import { expect } from 'vitest'
 
 /**

@@ -9,10 +9,12 @@ import type { ConformanceOptions } from './options.js'
 import { orderCases } from './order.js'
 import { replayCases } from './replay.js'
 import { schemaCases } from './schema.js'
+import { settleCases } from './settle.js'
 import { transportCases } from './transport.js'
 
+export { brokers, collector, restartBroker } from './helpers.js'
 export type { ConformanceOptions } from './options.js'
-export { capturingLogger, expectDenied, LeakWatch } from './security.js'
+export { auditing, capturingLogger, expectDenied, LeakWatch } from './security.js'
 export { uniq, waitFor } from './wait.js'
 
 /** Every case of CONFORMANCE.md, in its order. */
@@ -23,6 +25,7 @@ export const cases: readonly Case[] = [
   ...replayCases,
   ...schemaCases,
   ...transportCases,
+  ...settleCases,
 ]
 
 /**

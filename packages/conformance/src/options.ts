@@ -1,4 +1,4 @@
-import type { Capabilities, Channel, Transport } from '@omnibus/core'
+import type { Capabilities, Channel, Transport } from '@omnibus/core/adapter'
 
 /** What a transport's test file gives the suite. */
 export interface ConformanceOptions {

@@ -1,4 +1,5 @@
-import { defineEvent, type Envelope, type Schema, SchemaError } from '@omnibus/core'
+import { defineEvent, type Envelope, SchemaError } from '@omnibus/core'
+import type { Schema } from '@omnibus/core/catalog'
 import { expect } from 'vitest'
 import type { Case } from './case.js'
 import { range } from './harness.js'

@@ -1,5 +1,7 @@
 import { inspect } from 'node:util'
 import { AccessDeniedError, type Logger } from '@omnibus/core'
+import type { Instrumentation } from '@omnibus/core/adapter'
+import type { AuthorizationRecord } from '@omnibus/core/security'
 import { expect } from 'vitest'
 
 /** Runs `work`, which must reject with an AccessDeniedError of `code`; returns it and how long it took. */
@@ -26,6 +28,32 @@ export function capturingLogger(): { logger: Logger; lines: string[] } {
     lines,
     logger: { debug: keep('debug'), info: keep('info'), warn: keep('warn'), error: keep('error') },
   }
+}
+
+/**
+ * For audit tests: a capturing logger, and an instrumentation that does nothing but keep the
+ * authorization records (the audit's metric hook). `fields(line)` reads a line's fields back.
+ */
+export function auditing(): {
+  logger: Logger
+  lines: string[]
+  records: AuthorizationRecord[]
+  instrumentation: Instrumentation
+  fields: (line: string | undefined) => Record<string, unknown>
+} {
+  const { logger, lines } = capturingLogger()
+  const records: AuthorizationRecord[] = []
+  const instrumentation: Instrumentation = {
+    send: (_t, _k, events, publish) => publish(events),
+    process: (_f, _e, _d, handle) => handle({ retrying() {}, deadLettered() {}, failed() {} }),
+    query: (_t, _q, ask) => ask(),
+    authorization: (record) => void records.push(record),
+  }
+  const fields = (line: string | undefined) => {
+    expect(line, 'the audit line').toBeDefined()
+    return JSON.parse(line!.slice(line!.indexOf('{'))) as Record<string, unknown>
+  }
+  return { logger, lines, records, instrumentation, fields }
 }
 
 /**

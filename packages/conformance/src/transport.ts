@@ -1,27 +1,13 @@
-import {
-  type Channel,
-  createEvent,
-  type Delivery,
-  type Envelope,
-  OmnibusError,
-  type Transport,
-} from '@omnibus/core'
+import { type Envelope, OmnibusError } from '@omnibus/core'
+import { type Channel, createEvent, type Delivery } from '@omnibus/core/adapter'
 import { expect } from 'vitest'
 import type { Case } from './case.js'
-import { type Harness, range } from './harness.js'
+import { range } from './harness.js'
 
 /**
  * Cases that drive a `Transport` directly, without a bus: what they check is the adapter's own
  * doing, which core's policy (retries, the delivery-count guard) could otherwise hide.
  */
-
-/** A connected transport from the factory, closed at the end of the case. */
-async function transport(h: Harness): Promise<Transport> {
-  const t = h.options.createTransport()
-  h.onCleanup(() => t.close())
-  await t.connect()
-  return t
-}
 
 export const transportCases: Case[] = [
   {
@@ -34,8 +20,8 @@ export const transportCases: Case[] = [
       for (const round of range(rounds)) {
         const channel: Channel = { name: h.type(`stop${round}`), kind: 'topic' }
         const group = h.group('stop')
-        const a = await transport(h)
-        const producer = await transport(h)
+        const a = await h.transport()
+        const producer = await h.transport()
         await a.provision?.(channel, group)
         // Like core: handled until the member stops, then every delivery is rejected (released).
         let stopping = false
@@ -74,7 +60,7 @@ export const transportCases: Case[] = [
         await subA.close()
         await publishing
         const counts = new Map<string, number>()
-        const b = await transport(h)
+        const b = await h.transport()
         const subB = await b.subscribe(
           channel,
           group,
@@ -108,8 +94,8 @@ transportCases.push({
   async run(h) {
     const channel: Channel = { name: h.type('mustexist'), kind: 'queue' }
     const asked: Channel = { ...channel, mustExist: true }
-    const t = await transport(h)
-    const answerer = await transport(h)
+    const t = await h.transport()
+    const answerer = await h.transport()
     const event = (n: number) =>
       createEvent({ type: channel.name, source: 'urn:omnibus:conformance', data: { n } })
     const notFound = async (what: string) => {

@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'HANDLER_TIMEOUT'
   | 'AUTH_FAILED'
   | 'FORBIDDEN'
+  | 'ENCRYPTION_FAILED'
 
 export class OmnibusError extends Error {
   override readonly name: string = 'OmnibusError'

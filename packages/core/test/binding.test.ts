@@ -1,18 +1,17 @@
 import { CloudEvent } from 'cloudevents'
 import { describe, expect, it } from 'vitest'
-import { structuredSizeBound } from '../src/envelope/binding.js'
 import {
   createEvent,
   decodeMessage,
-  type Envelope,
-  type EnvelopeInput,
   encodeBinary,
   encodeStructured,
   STRUCTURED_CONTENT_TYPE,
   structuredSize,
   TYPES_HEADER,
   withAttributes,
-} from '../src/index.js'
+} from '../src/adapter/index.js'
+import { malformedData, structuredSizeBound } from '../src/envelope/binding.js'
+import { type Envelope, EnvelopeError, type EnvelopeInput } from '../src/index.js'
 
 const event = createEvent({
   type: 'com.acme.thing',
@@ -154,15 +153,55 @@ describe('CloudEvents binding', () => {
       /"source"/,
     ],
     [
-      'JSON data that does not parse',
-      Buffer.from('{oops'),
+      'JSON data that is not UTF-8',
+      Buffer.from([0x22, 0xff, 0x22]),
       { ce_specversion: '1.0', ce_id: '1', ce_type: 't', ce_source: 's', 'content-type': 'application/json' },
-      /content type/,
+      /content type application\/json: the body is not valid UTF-8/,
     ],
   ])('reports %s as malformed, keeping the bytes', (_label, body, headers, reason) => {
     const decoded = decodeMessage({ body, headers }, ['ce_'])
     expect(decoded.event).toBeUndefined()
     expect(decoded.malformed!.reason).toMatch(reason)
     expect(Buffer.from(decoded.malformed!.body).equals(body)).toBe(true)
+  })
+
+  const jsonHeaders = {
+    ce_specversion: '1.0',
+    ce_id: '1',
+    ce_type: 't',
+    ce_source: 's',
+    'content-type': 'application/json',
+  }
+
+  it('parses JSON data when it is first read, and reports data that does not parse then', () => {
+    const headers = jsonHeaders
+    const good = decodeMessage({ body: Buffer.from('{"n":1}'), headers }, ['ce_']).event!
+    expect(good.data).toEqual({ n: 1 })
+    expect(good.data).toBe(good.data)
+    expect({ ...good }.data).toEqual({ n: 1 })
+    expect(malformedData(good)).toBeUndefined()
+
+    const body = Buffer.from('{oops')
+    const broken = decodeMessage({ body, headers: { ...headers, ce_kept: new Uint8Array([0x61]) } }, ['ce_'])
+      .event!
+    expect(broken.type).toBe('t')
+    // Unread, it is not known to be broken.
+    expect(malformedData(broken)).toBeUndefined()
+    expect(() => broken.data).toThrow(EnvelopeError)
+    expect(() => broken.data).toThrow(/does not match its content type application\/json/)
+    expect(() => encodeStructured(broken)).toThrow(EnvelopeError)
+    // What the consumer dead-letters: the decoder's reason and the message as it arrived.
+    const bad = malformedData(broken)!
+    expect(bad.reason).toMatch(/^data does not match its content type application\/json: /)
+    expect(Buffer.from(bad.body).equals(body)).toBe(true)
+    expect(bad.headers.ce_kept).toBe('a')
+  })
+
+  it('sends received JSON data on as it came, without writing it again', () => {
+    const headers = jsonHeaders
+    const event = decodeMessage({ body: Buffer.from('{ "n" : 1 }'), headers }, ['ce_']).event!
+    const structured = JSON.parse(encodeStructured(event).toString('utf8'))
+    expect(structured.data).toEqual({ n: 1 })
+    expect(Buffer.from(encodeBinary(event, 'ce_').body).toString('utf8')).toBe('{ "n" : 1 }')
   })
 })

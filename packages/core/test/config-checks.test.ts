@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import {
-  type Bus,
-  type BusConfig,
-  ConfigError,
-  configFromEnv,
-  createBus,
-  MemoryTransport,
-  registerAdapter,
-} from '../src/index.js'
+import { registerAdapter } from '../src/adapter/index.js'
+import { type Bus, type BusConfig, ConfigError, configFromEnv, createBus } from '../src/index.js'
+import { MemoryTransport } from '../src/transport/memory-transport.js'
 import { configError, waitFor } from './helpers.js'
 
 const base = { service: 'svc', transports: { m: { adapter: 'memory' } } }
@@ -87,14 +81,14 @@ describe('memory transport options from config', () => {
       async (d) => void seen.push(d.event!.data as number),
       { maxInFlight: 16, from: 'earliest' },
     )
-    await waitFor(() => seen.length >= 5, 'the retained messages')
+    await waitFor('the retained messages', () => seen.length >= 5)
     await sub.close()
     expect(seen).toEqual([3, 4, 5, 6, 7])
   })
 })
 
 async function event(n: number) {
-  const { createEvent } = await import('../src/index.js')
+  const { createEvent } = await import('../src/envelope/envelope.js')
   return createEvent({ type: 't', source: 'urn:t', data: n })
 }
 

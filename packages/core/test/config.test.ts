@@ -2,14 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import {
-  ConfigError,
-  configFromEnv,
-  createBus,
-  memoryTransport,
-  registerAdapter,
-  validateConfig,
-} from '../src/index.js'
+import { registerAdapter, validateConfig } from '../src/adapter/index.js'
+import { ConfigError, configFromEnv, createBus, memoryTransport } from '../src/index.js'
 import { configError } from './helpers.js'
 
 describe('config', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { decodeMessage, STRUCTURED_CONTENT_TYPE } from '../src/adapter/index.js'
 import { decodeWarning } from '../src/envelope/encoded.js'
-import { decodeMessage, STRUCTURED_CONTENT_TYPE } from '../src/index.js'
 
 const base = { specversion: '1.0', id: 'i-1', source: 'urn:other-sdk', type: 'com.acme.t' }
 const structured = (attributes: Record<string, unknown>) =>

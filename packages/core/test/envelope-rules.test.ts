@@ -1,17 +1,9 @@
 import { CloudEvent } from 'cloudevents'
 import { describe, expect, it } from 'vitest'
-import { toEnvelope } from '../src/envelope/envelope.js'
-import {
-  createBus,
-  createEnvelope,
-  createEvent,
-  DeadLetterExt,
-  EnvelopeError,
-  Ext,
-  memoryTransport,
-  OmnibusError,
-  withAttributes,
-} from '../src/index.js'
+import { createEnvelope, createEvent, withAttributes } from '../src/adapter/index.js'
+import { DeadLetterExt } from '../src/bus/dead-letter.js'
+import { Ext, toEnvelope } from '../src/envelope/envelope.js'
+import { createBus, EnvelopeError, memoryTransport, OmnibusError } from '../src/index.js'
 
 const source = 'urn:test'
 

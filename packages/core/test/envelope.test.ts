@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { toEnvelope } from '../src/envelope/envelope.js'
-import {
-  createCommand,
-  createEnvelope,
-  createEvent,
-  EnvelopeError,
-  kindOf,
-  withAttributes,
-} from '../src/index.js'
+import { createEnvelope, createEvent, withAttributes } from '../src/adapter/index.js'
+import { createCommand, kindOf, toEnvelope } from '../src/envelope/envelope.js'
+import { EnvelopeError } from '../src/index.js'
 
 const source = 'urn:test'
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { type Bus, createBus, createEvent, EnvelopeError, memoryTransport } from '../src/index.js'
+import { createEvent } from '../src/adapter/index.js'
+import { type Bus, createBus, EnvelopeError, memoryTransport } from '../src/index.js'
 
 /*
  * The lines marked @ts-expect-error are the compile-time half of this test: the

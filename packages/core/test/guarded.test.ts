@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import {
-  type Channel,
-  createEvent,
-  type Envelope,
-  GuardedTransport,
-  MessageTooLargeError,
-  OmnibusError,
-  type Transport,
-} from '../src/index.js'
+import { type Channel, createEvent, GuardedTransport, type Transport } from '../src/adapter/index.js'
+import { type Envelope, MessageTooLargeError, OmnibusError } from '../src/index.js'
 
 /** A fake transport that records calls: enough to test the wrapper, never a stand-in for a broker. */
 function fake() {

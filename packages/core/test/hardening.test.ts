@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { MemoryIdempotencyStore, registerAdapter } from '../src/adapter/index.js'
 import {
   type Bus,
   type BusConfig,
@@ -7,12 +8,10 @@ import {
   idempotency,
   type Logger,
   MemoryBroker,
-  MemoryIdempotencyStore,
   memoryTransport,
   NonRetryableError,
   OmnibusError,
   QueryFailedError,
-  registerAdapter,
 } from '../src/index.js'
 import { waitFor } from './helpers.js'
 
@@ -75,7 +74,7 @@ describe('idempotency', () => {
       { type: 'e', id: 'dup' },
       { type: 'e', id: 'dup' },
     ])
-    await waitFor(() => b.stats().skipped === 1 && handled === 1, 'one handled, one skipped')
+    await waitFor('one handled, one skipped', () => b.stats().skipped === 1 && handled === 1)
     expect(b.stats()).toMatchObject({ handled: 3, skipped: 1 })
   })
 
@@ -124,7 +123,7 @@ describe('handler outcomes', () => {
       { type: 'bad', id: 'b1' },
       { type: 'odd', id: 'o1' },
     ])
-    await waitFor(() => letters.length === 2, 'two dead letters')
+    await waitFor('two dead letters', () => letters.length === 2)
     const by = Object.fromEntries(letters.map((l) => [l.id, l]))
     expect(attempts.b1).toBe(1)
     expect(by.b1).toMatchObject({ dlreason: 'order o-1 has no lines', dlattempts: 1 })
@@ -153,7 +152,7 @@ describe('handler outcomes', () => {
     b.onDeadLetter('slow', async (l) => void letters.push(l))
     await b.start()
     await b.publish({ type: 'slow' })
-    await waitFor(() => letters.length === 1, 'the dead letter')
+    await waitFor('the dead letter', () => letters.length === 1)
     expect(aborted).toEqual([true, true])
     expect(letters[0]).toMatchObject({ dlattempts: 2 })
     expect(String(letters[0]!.dlreason)).toMatch(/timeoutMs of 30 ms/)
@@ -172,14 +171,14 @@ describe('deliveries given back unhandled are not failed attempts (issue 13)', (
       })
       await b.start()
       if (round === 0) await b.publish({ type: 't', id: 'kept' })
-      await waitFor(() => started, `delivery ${round + 1}`)
+      await waitFor(`delivery ${round + 1}`, () => started)
       await b.stop()
     }
     const handled: number[] = []
     const last = await bus({ broker, delivery: { maxAttempts: 3 } })
     last.on('t', async (_e, ctx) => void handled.push(ctx.deliveryCount))
     await last.start()
-    await waitFor(() => handled.length === 1, 'the sixth delivery')
+    await waitFor('the sixth delivery', () => handled.length === 1)
     expect(handled).toEqual([6])
     expect(last.stats().deadLettered).toBe(0)
   })
@@ -207,7 +206,7 @@ describe('onDeadLetter(channel)', () => {
     b.onDeadLetter('com.acme.stock.reserve', async (l) => void letters.push(l))
     await b.start()
     await b.send({ type: 'com.acme.stock.reserve' })
-    await waitFor(() => letters.length === 1, 'the command dead letter')
+    await waitFor('the command dead letter', () => letters.length === 1)
     expect(letters[0]!.dlreason).toBe('no stock')
   })
 })

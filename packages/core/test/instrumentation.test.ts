@@ -1,26 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  asLogger,
-  type Bus,
-  createBus,
-  type Instrumentation,
-  type Logger,
-  MemoryBroker,
-  memoryTransport,
-} from '../src/index.js'
+import type { Instrumentation } from '../src/adapter/index.js'
+import { type Bus, createBus, type Logger, MemoryBroker, memoryTransport } from '../src/index.js'
+import { asLogger } from '../src/telemetry/logger.js'
+import { waitFor } from './helpers.js'
 
 const buses: Bus[] = []
 afterEach(async () => {
   await Promise.all(buses.splice(0).map((b) => b.stop()))
 })
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
 
 /** Records what the bus tells its instrumentation, and marks what it sends. */
 function recorder() {
@@ -67,7 +54,7 @@ describe('instrumentation hooks', () => {
     await b.start()
     await b.publish({ type: 'com.acme.failing', data: {} })
     expect(await b.query({ type: 'com.acme.level', data: {} })).toBe(3)
-    await until(() => calls.includes('dead-lettered after 2'), 'the dead letter')
+    await waitFor('the dead letter', () => calls.includes('dead-lettered after 2'))
     await b.stop()
     expect(calls).toEqual(
       expect.arrayContaining([

@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import {
-  backoffDelay,
-  compose,
-  createEvent,
-  defaultRetry,
-  type HandlerContext,
-  idempotency,
-  MemoryIdempotencyStore,
-} from '../src/index.js'
+import { createEvent, MemoryIdempotencyStore } from '../src/adapter/index.js'
+import { backoffDelay, defaultRetry } from '../src/bus/retry.js'
+import { type HandlerContext, idempotency } from '../src/index.js'
 import { silentLogger } from '../src/logger.js'
+import { compose } from '../src/middleware/middleware.js'
 
 const context = (group = 'g') => ({ group, logger: silentLogger }) as unknown as HandlerContext
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Router } from '../src/index.js'
+import { Router } from '../src/adapter/index.js'
 
 describe('routing', () => {
   const router = new Router(

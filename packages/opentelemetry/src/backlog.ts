@@ -1,4 +1,5 @@
-import type { Logger, MessagingSource } from '@omnibus/core'
+import type { Logger } from '@omnibus/core'
+import type { MessagingSource } from '@omnibus/core/adapter'
 import type { Meter, ObservableResult } from '@opentelemetry/api'
 import { A, M, systemOf } from './semconv.js'
 

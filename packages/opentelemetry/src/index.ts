@@ -1,5 +1,7 @@
 /** @omnibus/opentelemetry: OpenTelemetry traces, metrics, backlog gauges and trace-joined logs for an Omnibus bus. */
-import { type Instrumentation, type Logger, type MessagingSource, silentLogger } from '@omnibus/core'
+
+import { type Logger, silentLogger } from '@omnibus/core'
+import type { Instrumentation, MessagingSource } from '@omnibus/core/adapter'
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api'
 import { Backlog } from './backlog.js'
 import { joinedLogger } from './logs.js'
@@ -87,6 +89,7 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Instrumentati
       return tracing ? tracing.query(to, query, ask) : ask()
     },
     malformed: (from) => active()?.malformed(from),
+    authorization: (record) => active()?.authorization(record),
     subscribed: (from) => {
       if (!from.backlog) return undefined
       active()

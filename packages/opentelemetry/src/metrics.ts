@@ -1,4 +1,5 @@
-import type { MessagingSource, MessagingTarget } from '@omnibus/core'
+import type { MessagingSource, MessagingTarget } from '@omnibus/core/adapter'
+import type { AuthorizationRecord } from '@omnibus/core/security'
 import type { Attributes, Counter, Histogram, Meter, ObservableResult } from '@opentelemetry/api'
 import { A, M, systemOf } from './semconv.js'
 import { errorType } from './tracing.js'
@@ -27,7 +28,9 @@ export class Metrics {
   private readonly retries: Counter
   private readonly deadLetters: Counter
   private readonly malformedMessages: Counter
+  private readonly authorizations: Counter
   private readonly targets = new Map<string, Attributes>()
+  private readonly byChannel = new WeakMap<object, { transport: string; attributes: Attributes }>()
   private readonly sources = new WeakMap<MessagingSource, SourceRecord>()
 
   constructor(meter: Meter) {
@@ -57,9 +60,16 @@ export class Metrics {
       unit: '{message}',
       description: 'Deliveries that were not CloudEvents, dead-lettered as they arrived',
     })
+    this.authorizations = meter.createCounter(M.authorizations, {
+      unit: '{decision}',
+      description: 'Subscriptions the broker allowed and attempts it denied (the audit)',
+    })
   }
 
   sendAttributes(to: MessagingTarget): Attributes {
+    // Routes hand out the same channel object each time: found by it first, without making a key.
+    const byChannel = this.byChannel.get(to.channel)
+    if (byChannel?.transport === to.transport) return byChannel.attributes
     const key = `${to.transport}\u0000${to.channel.kind}\u0000${to.channel.name}`
     let attributes = this.targets.get(key)
     if (!attributes) {
@@ -73,6 +83,7 @@ export class Metrics {
       }
       this.targets.set(key, attributes)
     }
+    this.byChannel.set(to.channel, { transport: to.transport, attributes })
     return attributes
   }
 
@@ -96,6 +107,19 @@ export class Metrics {
 
   malformed(from: MessagingSource): void {
     this.malformedMessages.add(1, this.processRecord(from).base)
+  }
+
+  /** One audit decision; subscriptions and denials are rare, so attributes are made each time. */
+  authorization(r: AuthorizationRecord): void {
+    this.authorizations.add(1, {
+      [A.outcome]: r.outcome,
+      [A.operationName]: r.operation,
+      [A.system]: r.system,
+      [A.transport]: r.transport,
+      [A.principal]: r.principal,
+      ...(r.channel !== undefined ? { [A.destination]: r.channel } : {}),
+      ...(r.code !== undefined ? { [A.errorType]: r.code } : {}),
+    })
   }
 
   record(base: Attributes, outcome: string, ms: number, error?: unknown): void {

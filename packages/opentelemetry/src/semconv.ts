@@ -26,6 +26,7 @@ export const A = {
   kind: 'omnibus.message.kind',
   deliveryCount: 'omnibus.delivery_count',
   outcome: 'omnibus.outcome',
+  principal: 'omnibus.principal',
 } as const
 
 export const M = {
@@ -37,6 +38,7 @@ export const M = {
   deadLetters: 'omnibus.consumer.dead_letters',
   malformed: 'omnibus.consumer.malformed',
   backlog: 'omnibus.consumer.backlog',
+  authorizations: 'omnibus.authorizations',
 } as const
 
 /** `messaging.system` per adapter; SNS for what is sent to a topic, SQS for queues and for what is received. */

@@ -1,15 +1,16 @@
+import { type Envelope, OmnibusError } from '@omnibus/core'
 import {
-  type Envelope,
   errorMessage,
   type MessageKind,
   type MessagingSource,
   type MessagingTarget,
-  OmnibusError,
   type ProcessHooks,
   withAttributes,
-} from '@omnibus/core'
+} from '@omnibus/core/adapter'
+import type { AuthorizationRecord } from '@omnibus/core/security'
 import {
   type Attributes,
+  type Context,
   context,
   createContextKey,
   isSpanContextValid,
@@ -21,7 +22,7 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api'
-import type { Metrics } from './metrics.js'
+import type { Metrics, ProcessRecord } from './metrics.js'
 import { producerContext, traceAttributes, withProducer } from './propagation.js'
 import { A, systemOf } from './semconv.js'
 
@@ -30,6 +31,34 @@ import { A, systemOf } from './semconv.js'
  * `suppressTracing`); `createContextKey` makes the same global symbol from its name.
  */
 const SUPPRESS_TRACING = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING')
+
+/** The key under which the API keeps the active span (`trace.setSpan`): the same global symbol. */
+const SPAN_KEY = createContextKey('OpenTelemetry Context Key SPAN')
+
+/**
+ * A context that adds two values to its parent. The API's own context copies its
+ * whole Map on every setValue; a send or process span sets two values per message.
+ */
+class Layer implements Context {
+  constructor(
+    private readonly parent: Context,
+    private readonly key: symbol,
+    private readonly value: unknown,
+    private readonly key2: symbol,
+    private readonly value2: unknown,
+  ) {}
+  getValue(key: symbol): unknown {
+    if (key === this.key) return this.value
+    if (key === this.key2) return this.value2
+    return this.parent.getValue(key)
+  }
+  setValue(key: symbol, value: unknown): Context {
+    return new Layer(this, key, value, key, value)
+  }
+  deleteValue(key: symbol): Context {
+    return new Layer(this, key, undefined, key, undefined)
+  }
+}
 
 /** The message a log line written inside a process span is about (read by the logger decorator). */
 export const MESSAGE_KEY = createContextKey('omnibus message')
@@ -90,15 +119,18 @@ export class Tracing {
     const attributes = this.metrics.sendAttributes(to)
     try {
       // An unsampled span still carries its context on, so that downstream agrees not to sample.
-      if (!isSpanContextValid(span.spanContext())) await publish(events)
+      // (A recording span has a valid context: the ids are checked only for one that is not.)
+      const recording = span.isRecording()
+      if (!recording && !isSpanContextValid(span.spanContext())) await publish(events)
       else {
-        if (span.isRecording()) span.setAttributes(this.sendSpanAttributes(to, kind, events))
+        if (recording) span.setAttributes(this.sendSpanAttributes(to, kind, events))
         const carried = traceAttributes(span.spanContext())
         const traced = events.map((e) => withAttributes(e, carried))
-        let inside = trace.setSpan(parent, span)
         // The broker client's own instrumentation would add a second send span (and its own traceparent).
-        if (this.settings.suppressClientSpans) inside = inside.setValue(SUPPRESS_TRACING, true)
-        await context.with(inside, () => publish(traced))
+        const inside = this.settings.suppressClientSpans
+          ? new Layer(parent, SPAN_KEY, span, SUPPRESS_TRACING, true)
+          : trace.setSpan(parent, span)
+        await context.with(inside, publish, undefined, traced)
       }
       this.metrics.sent(attributes, events.length, performance.now() - started)
     } catch (error) {
@@ -149,44 +181,11 @@ export class Tracing {
       parent ?? active,
     )
     const record = this.metrics.processRecord(from)
-    let outcome: 'ok' | 'dead_lettered' | 'failed' = 'ok'
-    const hooks: ProcessHooks = span.isRecording()
-      ? {
-          retrying: (attempt, error, delayMs) => {
-            span.addEvent('retry', {
-              'omnibus.attempt': attempt,
-              'omnibus.retry_delay_ms': delayMs,
-              [A.errorType]: errorType(error),
-              'exception.message': errorMessage(error),
-            })
-            record.retried()
-          },
-          deadLettered: (reason, attempts, error) => {
-            outcome = 'dead_lettered'
-            span.addEvent('dead_letter', { 'omnibus.reason': reason, 'omnibus.attempts': attempts })
-            span.setAttribute(A.errorType, error === undefined ? 'max_deliveries' : errorType(error))
-            span.setStatus({ code: SpanStatusCode.ERROR, message: reason })
-            record.deadLettered()
-          },
-          failed: (error) => {
-            outcome = 'failed'
-            fail(span, error)
-          },
-        }
-      : {
-          retrying: () => record.retried(),
-          deadLettered: () => {
-            outcome = 'dead_lettered'
-            record.deadLettered()
-          },
-          failed: () => {
-            outcome = 'failed'
-          },
-        }
+    const recording = span.isRecording()
+    const hooks = recording ? new SpanHooks(span, record) : new QuietHooks(record)
     try {
-      if (!isSpanContextValid(span.spanContext())) await handle(hooks)
-      else if (!span.isRecording())
-        await context.with(trace.setSpan(parent ?? active, span), () => handle(hooks))
+      if (!recording && !isSpanContextValid(span.spanContext())) await handle(hooks)
+      else if (!recording) await context.with(trace.setSpan(parent ?? active, span), handle, undefined, hooks)
       else {
         const attributes = messageAttributes(event, {
           [A.system]: systemOf(from.system, from.channel.kind === 'topic', true),
@@ -199,11 +198,10 @@ export class Tracing {
         })
         span.setAttributes(attributes)
         const fields: MessageFields = { id: event.id, type: event.type }
-        await context.with(trace.setSpan(parent ?? active, span).setValue(MESSAGE_KEY, fields), () =>
-          handle(hooks),
-        )
+        const inside = new Layer(parent ?? active, SPAN_KEY, span, MESSAGE_KEY, fields)
+        await context.with(inside, handle, undefined, hooks)
       }
-      record.done(outcome, performance.now() - started)
+      record.done(hooks.outcome, performance.now() - started)
     } catch (error) {
       // Given back to the broker (stop, abandon): it will come again.
       fail(span, error)
@@ -216,6 +214,10 @@ export class Tracing {
 
   malformed(from: MessagingSource): void {
     this.metrics.malformed(from)
+  }
+
+  authorization(record: AuthorizationRecord): void {
+    this.metrics.authorization(record)
   }
 
   async query(to: MessagingTarget, query: Envelope, ask: () => Promise<unknown>): Promise<unknown> {
@@ -248,4 +250,51 @@ function fail(span: Span, error: unknown): void {
   if (!span.isRecording()) return
   span.setAttribute(A.errorType, errorType(error))
   span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) })
+}
+
+type Outcome = 'ok' | 'dead_lettered' | 'failed'
+
+/** What a recording process span hears from the consumer (one object per delivery, no closures). */
+class SpanHooks implements ProcessHooks {
+  outcome: Outcome = 'ok'
+  constructor(
+    private readonly span: Span,
+    private readonly record: ProcessRecord,
+  ) {}
+  retrying(attempt: number, error: unknown, delayMs: number): void {
+    this.span.addEvent('retry', {
+      'omnibus.attempt': attempt,
+      'omnibus.retry_delay_ms': delayMs,
+      [A.errorType]: errorType(error),
+      'exception.message': errorMessage(error),
+    })
+    this.record.retried()
+  }
+  deadLettered(reason: string, attempts: number, error?: unknown): void {
+    this.outcome = 'dead_lettered'
+    this.span.addEvent('dead_letter', { 'omnibus.reason': reason, 'omnibus.attempts': attempts })
+    this.span.setAttribute(A.errorType, error === undefined ? 'max_deliveries' : errorType(error))
+    this.span.setStatus({ code: SpanStatusCode.ERROR, message: reason })
+    this.record.deadLettered()
+  }
+  failed(error: unknown): void {
+    this.outcome = 'failed'
+    fail(this.span, error)
+  }
+}
+
+/** The same for a span that records nothing: the metrics still count. */
+class QuietHooks implements ProcessHooks {
+  outcome: Outcome = 'ok'
+  constructor(private readonly record: ProcessRecord) {}
+  retrying(): void {
+    this.record.retried()
+  }
+  deadLettered(): void {
+    this.outcome = 'dead_lettered'
+    this.record.deadLettered()
+  }
+  failed(): void {
+    this.outcome = 'failed'
+  }
 }

@@ -1,4 +1,5 @@
-import { createBus, type TransportSpec } from '@omnibus/core'
+import { createBus } from '@omnibus/core'
+import type { TransportSpec } from '@omnibus/core/adapter'
 import { describe, expect, it } from 'vitest'
 import { aws, gcp, kafka, rabbitmq } from './brokers.js'
 import { type Sdk, sdk, uniq, waitFor } from './helpers.js'

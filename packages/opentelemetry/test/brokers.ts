@@ -1,4 +1,4 @@
-import type { TransportSpec } from '@omnibus/core'
+import type { TransportSpec } from '@omnibus/core/adapter'
 
 /** The shared test brokers (scripts/brokers), or the ones the environment names. */
 export const kafka = (): TransportSpec => ({

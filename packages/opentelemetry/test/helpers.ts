@@ -1,12 +1,6 @@
 import { uniq, waitFor as wait } from '@omnibus/conformance'
-import {
-  type Bus,
-  type BusConfig,
-  createBus,
-  type Envelope,
-  type Transport,
-  type TransportSpec,
-} from '@omnibus/core'
+import { type Bus, type BusConfig, createBus, type Envelope } from '@omnibus/core'
+import type { Transport, TransportSpec } from '@omnibus/core/adapter'
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { MeterProvider, type MetricData, MetricReader } from '@opentelemetry/sdk-metrics'

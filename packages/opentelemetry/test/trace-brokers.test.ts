@@ -1,4 +1,4 @@
-import type { TransportSpec } from '@omnibus/core'
+import type { TransportSpec } from '@omnibus/core/adapter'
 import { describe, expect, it } from 'vitest'
 import { aws, gcp, kafka, rabbitmq } from './brokers.js'
 import { conversation, expectConversation, sdk } from './helpers.js'

@@ -1,4 +1,5 @@
-import { createEnvelope, type Envelope, type EnvelopeInput, type ExtensionValue } from '@omnibus/core'
+import type { Envelope, EnvelopeInput } from '@omnibus/core'
+import { createEnvelope, type ExtensionValue } from '@omnibus/core/adapter'
 import { storeCall } from './errors.js'
 
 /** What the outbox writes through: a pg `Client` or `PoolClient` in the caller's transaction. */

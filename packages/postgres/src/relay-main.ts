@@ -4,14 +4,8 @@
  * does (OMNIBUS_CONFIG, OMNIBUS_* variables), OMNIBUS_POSTGRES_URL and OMNIBUS_OUTBOX_SCHEMA
  * (default `omnibus`); stops cleanly on SIGTERM/SIGINT.
  */
-import {
-  type BusConfig,
-  ConfigError,
-  configFromEnv,
-  consoleLogger,
-  createBus,
-  type LogLevel,
-} from '@omnibus/core'
+import { type BusConfig, ConfigError, configFromEnv, consoleLogger, createBus } from '@omnibus/core'
+import type { LogLevel } from '@omnibus/core/adapter'
 import pg from 'pg'
 import { Durable } from './durable.js'
 

@@ -1,11 +1,5 @@
-import {
-  type BusConfig,
-  consoleLogger,
-  createBus,
-  type Logger,
-  type LogLevel,
-  silentLogger,
-} from '@omnibus/core'
+import { type BusConfig, consoleLogger, createBus, type Logger, silentLogger } from '@omnibus/core'
+import type { LogLevel } from '@omnibus/core/adapter'
 import pg from 'pg'
 import { Durable } from '../src/index.js'
 

@@ -12,7 +12,11 @@ const [name, group, file] = process.argv.slice(2)
 const out = openSync(file, 'a')
 const level = process.env.OMNIBUS_TEST_LOG
 const transport = kafkaTransport(
-  { brokers: process.env.OMNIBUS_KAFKA_BROKERS ?? '127.0.0.1:19092', sessionTimeout: 6_000 },
+  {
+    brokers: process.env.OMNIBUS_KAFKA_BROKERS ?? '127.0.0.1:19092',
+    sessionTimeout: 6_000,
+    ...(process.env.OMNIBUS_KAFKA_DRIVER ? { driver: process.env.OMNIBUS_KAFKA_DRIVER } : {}),
+  },
   { key: 'transports.member', service: 'cluster-member', ...(level ? { logger: consoleLogger(level) } : {}) },
 )
 await transport.connect()

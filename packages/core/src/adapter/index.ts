@@ -1,11 +1,22 @@
 /**
- * @omnibus/core/adapter: what a transport adapter needs and applications do not. The contract
+ * @omnibus/core/adapter: what a transport adapter, or a package built on core (postgres,
+ * opentelemetry, asyncapi, the conformance suite), needs and applications do not. The contract
  * (transport.ts), the wire binding, and the mechanics every adapter would otherwise write again;
  * each piece is tested in core (test/adapter.test.ts). docs/ADAPTERS.md is the checklist.
+ * The application API is the root, `@omnibus/core`.
  */
 
+// Catalogs read by tools (the AsyncAPI document), and the router that places messages on channels.
+export type { Handler } from '../bus/context.js'
+// Envelopes built and changed outside a bus (transport tests, outboxes, trace propagation).
+export { MALFORMED_TYPE } from '../bus/dead-letter.js'
+export type { Catalog } from '../catalog/catalog.js'
+export type { AnyDefinition, Schema } from '../catalog/define.js'
+// Config and registration: a config checked without a bus; an adapter outside the Omnibus packages.
+export { registerAdapter } from '../config/adapters.js'
 // Option checks: the same checker core's config uses (declare them as TransportAdapter.options).
 export { checkOptions, type OptionSpec, type OptionSpecs } from '../config/check.js'
+export { readConfigFile, type TransportSpec, validateConfig } from '../config/config.js'
 // The CloudEvents binding: binary or structured on the way out, decoded (or malformed) on the way in.
 export {
   type Decoded,
@@ -18,8 +29,36 @@ export {
   TYPES_HEADER,
   type WireMessage,
 } from '../envelope/binding.js'
+export {
+  createEnvelope,
+  createEvent,
+  type ExtensionValue,
+  type MessageKind,
+  withAttributes,
+} from '../envelope/envelope.js'
 // Errors and logs.
-export { errorMessage, MessageTooLargeError, OmnibusError } from '../errors.js'
+export { type ErrorCode, errorMessage, MessageTooLargeError, OmnibusError } from '../errors.js'
+export type { LogLevel } from '../logger.js'
+export { MemoryIdempotencyStore } from '../middleware/idempotency.js'
+export { type Route, Router } from '../routing/router.js'
+// Broker credentials and TLS, read from files and kept out of logs.
+export {
+  redactUrl,
+  secretOption,
+  type TlsOptions,
+  tlsOptions,
+  withSafeView,
+} from '../security/secrets.js'
+// Instrumentation hooks (the OpenTelemetry package implements them).
+export type {
+  Instrumentation,
+  MessagingSource,
+  MessagingTarget,
+  ProcessHooks,
+} from '../telemetry/instrumentation.js'
+export { fromFieldsFirst } from '../telemetry/logger.js'
+// Core's wrapper around every transport (connect once, close once, the size check), for adapter tests.
+export { GuardedTransport } from '../transport/guarded.js'
 // The contract.
 export type {
   Capabilities,

@@ -10,15 +10,13 @@ import {
 } from '../catalog/typed.js'
 import { shown } from '../config/check.js'
 import {
-  createEnvelopeWith,
   type Envelope,
-  Ext,
   type MessageKind,
   type SendInput,
   toEnvelope,
   withAttributes,
 } from '../envelope/envelope.js'
-import { ArgumentError, EnvelopeError, errorMessage, MessageTooLargeError, OmnibusError } from '../errors.js'
+import { ArgumentError, ConfigError, OmnibusError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Middleware } from '../middleware/middleware.js'
 import type { Router } from '../routing/router.js'
@@ -39,7 +37,7 @@ import {
 import { Consumer, type ConsumerHost, type ConsumerPlan, type ConsumerStats } from './consumer.js'
 import type { Handler, QueryOptions } from './context.js'
 import { deadLetterChannel } from './dead-letter.js'
-import { Replies } from './replies.js'
+import { type Outcome, queryAttributes, Replies, sendAnswer } from './query.js'
 import type { RetryPolicy } from './retry.js'
 
 export interface HandlerOptions {
@@ -187,8 +185,8 @@ export class Bus {
     const dlq = deadLetterChannel(channel)
     for (const transportKey of transportKeys) {
       const plan = this.plan(transportKey, dlq, dlq.name, options.maxInFlight)
-      // Any type may arrive; one catch-all registration serves them.
-      plan.handlers = new CatchAll({ kind: 'event', handler })
+      // Any type may arrive; one registration serves them all.
+      plan.fallback = { kind: 'event', handler }
     }
     return this
   }
@@ -207,19 +205,16 @@ export class Bus {
     const type = typed ? typeOrDefinition.type : typeOrDefinition
     const handler = typed ? typedHandler(kind, typeOrDefinition, untyped, options.accept) : untyped
     if (typeof type !== 'string' || type.length === 0) {
-      throw new OmnibusError(
-        'BUS_STATE',
-        `a ${kind} handler needs a message type, got ${JSON.stringify(type)}`,
-      )
+      throw new ArgumentError('type', `a ${kind} handler needs a message type, got ${JSON.stringify(type)}`)
     }
     const { transport, channel } = this.settings.router.resolve(type, kind)
     // A queue has one line of messages, so its group is the channel itself.
     const group = channel.kind === 'queue' ? channel.name : (options.group ?? this.settings.service)
     const plan = this.plan(transport, channel, group, options.maxInFlight)
     if (plan.handlers.has(type)) {
-      throw new OmnibusError(
-        'BUS_STATE',
-        `${type} already has a ${kind} handler in group ${group} on this bus`,
+      throw new ArgumentError(
+        'type',
+        `${type} already has a ${kind} handler in group ${group} on this bus; register one handler per type and group`,
       )
     }
     plan.handlers.set(type, {
@@ -231,14 +226,7 @@ export class Bus {
     return this
   }
 
-  private plan(
-    transportKey: string,
-    channel: Channel,
-    group: string,
-    maxInFlight?: number,
-  ): ConsumerPlan & {
-    handlers: ConsumerPlan['handlers']
-  } {
+  private plan(transportKey: string, channel: Channel, group: string, maxInFlight?: number): ConsumerPlan {
     const key = `${transportKey}\u0000${channel.kind}\u0000${channel.name}\u0000${group}`
     let plan = this.plans.get(key)
     if (!plan) {
@@ -254,7 +242,7 @@ export class Bus {
     } else if (maxInFlight !== undefined) {
       plan.maxInFlight = Math.min(plan.maxInFlight, maxInFlight)
     }
-    return plan as ConsumerPlan & { handlers: ConsumerPlan['handlers'] }
+    return plan
   }
 
   /**
@@ -405,10 +393,7 @@ export class Bus {
     const { transport, channel } = this.settings.router.resolve(draft.type, 'query')
     const guarded = this.transport(transport)
     const replyChannel = await this.replies.channelFor(guarded)
-    const query = withAttributes(draft, {
-      [Ext.replyTo]: replyChannel.name,
-      [Ext.deadline]: new Date(Date.now() + timeoutMs).toISOString(),
-    })
+    const query = withAttributes(draft, queryAttributes(replyChannel, timeoutMs))
     const round = async () => {
       const answer = this.replies.expect(query, timeoutMs)
       // The answer may arrive, and reject, before the broker has confirmed the query;
@@ -500,57 +485,22 @@ export class Bus {
     }
   }
 
-  private async reply(
-    transport: GuardedTransport,
-    query: Envelope,
-    outcome: { data: unknown } | { error: string },
-  ): Promise<void> {
-    const replyTo = query[Ext.replyTo]
-    if (typeof replyTo !== 'string') {
-      this.settings.logger.warn('query without replyto; answer dropped', { id: query.id, type: query.type })
-      return
-    }
-    const channel: Channel = { name: replyTo, kind: 'queue', mustExist: true }
-    const replyOf = (result: { data: unknown } | { error: string }) => {
-      const failed = 'error' in result
-      return createEnvelopeWith(
-        'event',
-        {
-          type: `${query.type}.reply`,
-          source: this.settings.source,
-          correlationid: query.id,
-          causationid: query.id,
-          data: failed ? { message: result.error } : result.data,
-        },
-        undefined,
-        { [Ext.replyStatus]: failed ? 'error' : 'ok' },
-      )
-    }
-    try {
-      await this.publishTo(transport, channel, 'event', [replyOf(outcome)])
-    } catch (error) {
-      // The asker removed its reply queue when it stopped: nobody waits for this answer.
-      if (error instanceof OmnibusError && error.code === 'CHANNEL_NOT_FOUND') {
-        this.settings.logger.debug('reply queue is gone (its asker stopped); reply dropped', { replyTo })
-        return
-      }
-      // An answer that cannot be encoded or is too large would fail the same way on
-      // every redelivery: the asker gets the reason instead, once. Other failures
-      // (the broker) reject, and the query is redelivered.
-      if (!(error instanceof EnvelopeError || error instanceof MessageTooLargeError)) throw error
-      const reason = `the answer could not be sent: ${errorMessage(error)}`
-      this.settings.logger.warn('answer could not be sent; the asker gets the reason', {
-        id: query.id,
-        type: query.type,
-        reason,
-      })
-      await this.publishTo(transport, channel, 'event', [replyOf({ error: reason })])
-    }
+  private reply(transport: GuardedTransport, query: Envelope, outcome: Outcome): Promise<void> {
+    return sendAnswer(query, outcome, {
+      source: this.settings.source,
+      logger: this.settings.logger,
+      publish: (channel, events) => this.publishTo(transport, channel, 'event', events),
+    })
   }
 
   private transport(key: string): GuardedTransport {
     const transport = this.settings.transports.get(key)
-    if (!transport) throw new OmnibusError('BUS_STATE', `no transport named "${key}" in this bus`)
+    if (!transport) {
+      throw new ConfigError(
+        'transports',
+        `no transport named "${key}" in this bus; routes must name one of transports`,
+      )
+    }
     return transport
   }
 
@@ -564,18 +514,5 @@ export class Bus {
     if (this.state === 'stopping' || this.state === 'stopped') {
       throw new OmnibusError('BUS_STATE', `cannot send: the bus is ${this.state}; create a new bus`)
     }
-  }
-}
-
-/** A handler table that answers every type with one registration (dead-letter readers). */
-class CatchAll extends Map<string, { kind: MessageKind; handler: Handler }> {
-  constructor(private readonly registration: { kind: MessageKind; handler: Handler }) {
-    super()
-  }
-  override get(): { kind: MessageKind; handler: Handler } {
-    return this.registration
-  }
-  override has(): boolean {
-    return true
   }
 }

@@ -1,6 +1,6 @@
+import { type MalformedMessage, malformedData } from '../envelope/binding.js'
 import { decodeWarning } from '../envelope/encoded.js'
 import type { Envelope, MessageKind } from '../envelope/envelope.js'
-import { Ext } from '../envelope/envelope.js'
 import { errorMessage, HandlerTimeoutError, isNonRetryable, OmnibusError } from '../errors.js'
 import { childLogger, type Logger } from '../logger.js'
 import type { Middleware } from '../middleware/middleware.js'
@@ -20,6 +20,7 @@ import {
   remainsOfMalformed,
   truncatedDeadLetter,
 } from './dead-letter.js'
+import { queryExpired } from './query.js'
 import { backoffDelay, type RetryPolicy } from './retry.js'
 
 export interface Registration {
@@ -36,6 +37,8 @@ export interface ConsumerPlan {
   readonly channel: Channel
   readonly group: string
   readonly handlers: Map<string, Registration>
+  /** Handles every type `handlers` does not name (a dead-letter reader). */
+  fallback?: Registration
   maxInFlight: number
   from?: StartPosition
 }
@@ -81,7 +84,7 @@ export class Consumer {
   /** The host's signal, read once per abort rather than through its getter once per delivery. */
   private stopping: boolean
   /** The settlements owed to the adapter for deliveries not yet settled (see abandon()). */
-  private readonly held = new Set<Held>()
+  private readonly owed = new OwedList()
   /** This subscription as the instrumentation sees it. */
   private readonly source: MessagingSource
   private unsubscribed: (() => void) | undefined
@@ -120,7 +123,7 @@ export class Consumer {
       ...(inner.backlog ? { backlog: () => inner.backlog!(plan.channel, plan.group) } : {}),
     }
     this.run = compose(host.middleware, (event, context) => {
-      const registration = plan.handlers.get(event.type)!
+      const registration = (plan.handlers.get(event.type) ?? plan.fallback)!
       return Promise.resolve(registration.handler(event, context))
     })
   }
@@ -149,15 +152,17 @@ export class Consumer {
    */
   abandon(): void {
     const reason = new Error('the bus stopped before the handler finished; left to the broker to redeliver')
-    for (const held of this.held) held.reject(reason)
-    this.held.clear()
+    this.owed.rejectAll(reason)
   }
 
   /** What the adapter waits on: the handling's outcome, or a rejection at abandon(). */
   private onDelivery(delivery: Delivery): Promise<void> {
-    const held = new Held(this.held)
-    this.handle(delivery).then(held.resolve, held.reject)
-    return held.promise
+    const owed = this.owed.add()
+    this.handle(delivery).then(
+      () => this.owed.settle(owed),
+      (error) => this.owed.fail(owed, error),
+    )
+    return owed.promise
   }
 
   /** The common case, a handled type without a key, goes on to its slot without an async frame of its own. */
@@ -168,7 +173,7 @@ export class Consumer {
       if (warning !== undefined) this.logger.warn(warning, { id: event.id, type: event.type })
     }
     if (!this.stopping && event !== undefined && typeof event.partitionkey !== 'string') {
-      const registration = this.plan.handlers.get(event.type)
+      const registration = this.plan.handlers.get(event.type) ?? this.plan.fallback
       if (registration) return this.withSlot(event, registration, delivery.deliveryCount)
     }
     return this.route(delivery)
@@ -176,22 +181,9 @@ export class Consumer {
 
   private async route(delivery: Delivery): Promise<void> {
     if (this.stopping) throw new Error('bus is stopping; leave the message for the next consumer')
-    const bad = delivery.malformed
-    if (bad) {
-      const info = this.death(bad.reason, delivery.deliveryCount)
-      await this.deadLetter(
-        info,
-        () => deadLetterOfMalformed(bad, info),
-        () => remainsOfMalformed(bad),
-      )
-      // Counted once it has left the channel: a message, not an attempt.
-      this.stats.malformed++
-      this.logger.warn('malformed message dead-lettered', { reason: bad.reason })
-      this.host.instrumentation?.malformed?.(this.source, bad.reason)
-      return
-    }
+    if (delivery.malformed) return this.deadLetterMalformed(delivery.malformed, delivery.deliveryCount)
     const event = delivery.event
-    const registration = this.plan.handlers.get(event.type)
+    const registration = this.plan.handlers.get(event.type) ?? this.plan.fallback
     if (!registration) {
       // A shared channel carries types this group does not handle.
       this.stats.skipped++
@@ -212,6 +204,39 @@ export class Consumer {
     } finally {
       if (this.keyTails.get(key) === tail) this.keyTails.delete(key)
     }
+  }
+
+  /** A message that is not a CloudEvent (or whose data a read found broken) to the dead-letter channel. */
+  private async deadLetterMalformed(bad: MalformedMessage, deliveryCount: number): Promise<void> {
+    const info = this.death(bad.reason, deliveryCount)
+    await this.deadLetter(
+      info,
+      () => deadLetterOfMalformed(bad, info),
+      () => remainsOfMalformed(bad),
+    )
+    // Counted once it has left the channel: a message, not an attempt.
+    this.stats.malformed++
+    this.logger.warn('malformed message dead-lettered', { reason: bad.reason })
+    this.host.instrumentation?.malformed?.(this.source, bad.reason)
+  }
+
+  /**
+   * After an attempt: when it read the data and found it broken (lazy data, see
+   * LazyData), the message is malformed, whatever the handler made of the error:
+   * dead-lettered as the decoder would have, never retried. True when it was.
+   */
+  private async brokenData(
+    event: Envelope,
+    deliveryCount: number,
+    attempt: number,
+    hooks: ProcessHooks | undefined,
+    error?: unknown,
+  ): Promise<boolean> {
+    const bad = malformedData(event)
+    if (bad === undefined) return false
+    hooks?.deadLettered(bad.reason, attempt, error)
+    await this.deadLetterMalformed(bad, deliveryCount)
+    return true
   }
 
   private async withSlot(event: Envelope, registration: Registration, deliveryCount: number): Promise<void> {
@@ -248,10 +273,12 @@ export class Consumer {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.call(event, registration, attempt, deliveryCount)
+        if (await this.brokenData(event, deliveryCount, attempt, hooks)) return
         if (result === SKIPPED) this.stats.skipped++
         else this.stats.handled++
         return
       } catch (error) {
+        if (await this.brokenData(event, deliveryCount, attempt, hooks, error)) return
         const reason = errorMessage(error)
         const hopeless = isNonRetryable(error)
         if (hopeless || attempt >= retry.maxAttempts) {
@@ -317,8 +344,7 @@ export class Consumer {
     deliveryCount: number,
     hooks?: ProcessHooks,
   ): Promise<void> {
-    const deadline = query[Ext.deadline]
-    if (typeof deadline === 'string' && Date.parse(deadline) < Date.now()) {
+    if (queryExpired(query)) {
       this.stats.skipped++
       this.logger.debug('query expired before it was answered; skipped', { id: query.id })
       return
@@ -328,9 +354,12 @@ export class Consumer {
     try {
       outcome = { data: await this.call(query, registration, 1, deliveryCount) }
     } catch (error) {
+      if (await this.brokenData(query, deliveryCount, 1, hooks, error)) return
       hooks?.failed(error)
       outcome = { error: errorMessage(error) }
     }
+    // As the decoder would have: a query whose data is broken is dead-lettered, not answered.
+    if ('data' in outcome && (await this.brokenData(query, deliveryCount, 1, hooks))) return
     // An answer that cannot be sent goes back as the asker's error (see Bus.reply), never as a redelivery.
     await this.host.reply(transport, query, outcome)
     this.stats.handled++
@@ -345,6 +374,13 @@ export class Consumer {
   }
 
   private deadLetterEvent(event: Envelope, info: DeathInfo): Promise<void> {
+    // The dead letter carries the data: unread until now, it may turn out broken (malformed, then).
+    try {
+      void event.data
+    } catch {
+      const bad = malformedData(event)
+      if (bad) return this.deadLetterMalformed(bad, info.attempts)
+    }
     return this.deadLetter(
       info,
       () => deadLetterOf(event, info),
@@ -404,22 +440,64 @@ export class Consumer {
   }
 }
 
-/** A settlement owed to the adapter; settles once, by the handling or by abandon(). */
-class Held {
+/**
+ * A settlement owed to the adapter for one delivery: a promise that settles with
+ * the handling, or earlier at abandon(). Nodes of an intrusive list, because a
+ * Set's add and delete per delivery cost more than all the rest of this (about
+ * 0.4 µs a delivery, 5-10 % of the memory transport's throughput).
+ */
+interface Owed {
   readonly promise: Promise<void>
-  resolve!: () => void
-  reject!: (error: unknown) => void
-  constructor(set: Set<Held>) {
-    this.promise = new Promise<void>((resolve, reject) => {
-      this.resolve = () => {
-        set.delete(this)
-        resolve()
-      }
-      this.reject = (error) => {
-        set.delete(this)
-        reject(error)
-      }
-    })
-    set.add(this)
+  readonly resolve: () => void
+  readonly reject: (error: unknown) => void
+  prev: Owed | undefined
+  next: Owed | undefined
+}
+
+/** Promise.withResolvers (Node 22+; the compile target's lib predates it): no executor closure. */
+const withResolvers = <T>(): {
+  promise: Promise<T>
+  resolve: (value: T) => void
+  reject: (error: unknown) => void
+} => (Promise as unknown as { withResolvers<V>(): ReturnType<typeof withResolvers<V>> }).withResolvers<T>()
+
+class OwedList {
+  private head: Owed | undefined = undefined
+
+  add(): Owed {
+    const { promise, resolve, reject } = withResolvers<void>()
+    const owed: Owed = { promise, resolve, reject, prev: undefined, next: this.head }
+    if (this.head !== undefined) this.head.prev = owed
+    this.head = owed
+    return owed
+  }
+
+  /** Resolves `owed` and unlinks it (after abandon() rejected it, nothing changes). */
+  settle(owed: Owed): void {
+    this.unlink(owed)
+    owed.resolve()
+  }
+
+  fail(owed: Owed, error: unknown): void {
+    this.unlink(owed)
+    owed.reject(error)
+  }
+
+  private unlink(owed: Owed): void {
+    if (owed.prev !== undefined) owed.prev.next = owed.next
+    else if (this.head === owed) this.head = owed.next
+    if (owed.next !== undefined) owed.next.prev = owed.prev
+    owed.prev = owed.next = undefined
+  }
+
+  rejectAll(reason: Error): void {
+    let owed = this.head
+    this.head = undefined
+    while (owed !== undefined) {
+      const next = owed.next
+      owed.prev = owed.next = undefined
+      owed.reject(reason)
+      owed = next
+    }
   }
 }

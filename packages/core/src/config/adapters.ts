@@ -1,5 +1,5 @@
 import { ArgumentError, ConfigError, errorMessage } from '../errors.js'
-import { memoryAdapter } from '../transport/memory.js'
+import { memoryAdapter } from '../transport/memory-transport.js'
 import type { TransportAdapter } from '../transport/transport.js'
 
 /** Adapters published by the Omnibus project, loaded on demand so a service installs only what it uses. */
@@ -38,7 +38,7 @@ export async function resolveAdapter(name: string, key: string): Promise<Transpo
     throw new ConfigError(
       key,
       `unknown adapter "${name}"; use one of ${[...registry.keys(), ...Object.keys(PACKAGES)].join(', ')}, ` +
-        'or registerAdapter() your own',
+        "or registerAdapter() your own (from '@omnibus/core/adapter')",
     )
   }
   let module: { adapter?: TransportAdapter }

@@ -3,6 +3,8 @@ import type { MessageKind } from '../envelope/envelope.js'
 import { ConfigError, errorMessage } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Route } from '../routing/router.js'
+import type { EncryptionConfig } from '../security/encryption.js'
+import type { TenantConfig } from '../security/tenant.js'
 import type { Instrumentation } from '../telemetry/instrumentation.js'
 import type { Transport } from '../transport/transport.js'
 import { checkOptions, fromText, isObject, markText, nearest, type OptionSpecs } from './check.js'
@@ -53,6 +55,10 @@ export interface BusConfig {
   logger?: Logger
   /** Tracing and metrics hooks, e.g. `openTelemetry()` from `@omnibus/opentelemetry`. */
   instrumentation?: Instrumentation
+  /** End-to-end payload encryption of every transport (README, Security). Default: off. */
+  encryption?: EncryptionConfig
+  /** Scopes the bus to one tenant: `tenantid` on every message, channels per tenant (README, Security). */
+  tenant?: string | TenantConfig
 }
 
 const KINDS: readonly MessageKind[] = ['event', 'command', 'query']
@@ -85,6 +91,8 @@ const CONFIG: OptionSpecs = {
   delivery: { type: 'object', options: DELIVERY },
   logger: { type: 'any' },
   instrumentation: { type: 'any' },
+  encryption: { type: 'any' },
+  tenant: { type: 'any' },
 }
 
 export function isTransport(value: unknown): value is Transport {

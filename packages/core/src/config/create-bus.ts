@@ -3,6 +3,7 @@ import { defaultRetry } from '../bus/retry.js'
 import { ConfigError, errorMessage, OmnibusError } from '../errors.js'
 import { silentLogger } from '../logger.js'
 import { Router } from '../routing/router.js'
+import { busSecurity } from '../security/secured-transport.js'
 import { asLogger } from '../telemetry/logger.js'
 import { GuardedTransport } from '../transport/guarded.js'
 import type { Transport } from '../transport/transport.js'
@@ -44,6 +45,7 @@ export async function createBus(input?: BusConfig | string): Promise<Bus> {
   const instrumentation = config.instrumentation
   const logger = instrumentation?.logger ? instrumentation.logger(given) : given
   const transports = new Map<string, GuardedTransport>()
+  const security = busSecurity({ ...config, logger })
   for (const [name, spec] of Object.entries(config.transports)) {
     let transport: Transport
     if (isTransport(spec)) transport = spec
@@ -62,7 +64,8 @@ export async function createBus(input?: BusConfig | string): Promise<Bus> {
         })
       }
     }
-    transports.set(name, new GuardedTransport(transport, name))
+    const secured = security.wrap(transport, name, isTransport(spec) ? undefined : spec)
+    transports.set(name, new GuardedTransport(secured, name))
   }
   const delivery = config.delivery ?? {}
   const maxAttempts = delivery.maxAttempts ?? defaultRetry.maxAttempts

@@ -1,7 +1,8 @@
 import { isUtf8 } from 'node:buffer'
 import { errorMessage } from '../errors.js'
-import { dataJson, Encoded, encoded } from './encoded.js'
-import { asCloudEvent, type Envelope } from './envelope.js'
+import { LazyData } from './data.js'
+import { dataFailure, dataJson, Encoded, encoded } from './encoded.js'
+import { asCloudEvent, asReceived, type Envelope } from './envelope.js'
 import { attributeProblem, EXTENSION_NAME_MAX, OWN_NAMES } from './rules.js'
 
 /**
@@ -181,13 +182,34 @@ function headerText(value: HeaderValue): string | undefined {
   return value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : String(value)
 }
 
-function malformed(reason: string, message: WireMessage): Decoded {
+function malformedMessage(reason: string, message: WireMessage): MalformedMessage {
   const headers: Record<string, string> = {}
   for (const [k, v] of Object.entries(message.headers)) {
     const text = headerText(v)
     if (text !== undefined) headers[k] = text
   }
-  return { malformed: { reason, body: message.body, headers } }
+  return { reason, body: message.body, headers }
+}
+
+function malformed(reason: string, message: WireMessage): Decoded {
+  return { malformed: malformedMessage(reason, message) }
+}
+
+/**
+ * A received event whose data a read found not to parse, as the malformed message
+ * the decoder would have made of it had it parsed the data at once; else undefined.
+ */
+export function malformedData(event: Envelope): MalformedMessage | undefined {
+  const failure = dataFailure(event)
+  if (failure === undefined) return undefined
+  const message = failure.message as WireMessage
+  if (!failure.structured) return malformedMessage(failure.reason, message)
+  // What the whole document's parse says; it parses only if it repeats `data` (JSON keeps the last).
+  const eager = decodeStructured(message, false)
+  return malformedMessage(
+    eager.malformed?.reason ?? 'structured CloudEvent has more than one data member',
+    message,
+  )
 }
 
 /** Extension names longer than the spec's SHOULD that were reported already: once per name and process. */
@@ -220,26 +242,78 @@ export function invalidAttributes(
   return undefined
 }
 
-function finish(attributes: Record<string, unknown>, message: WireMessage): Decoded {
+/** The event of valid `attributes`; `lazy`: its JSON data, to parse when first read. */
+function finish(attributes: Record<string, unknown>, message: WireMessage, lazy?: LazyData): Decoded {
   let warning: string | undefined
   const invalid = invalidAttributes(attributes, (w) => {
     warning = w
   })
   if (invalid !== undefined) return malformed(invalid, message)
-  if (warning === undefined) return { event: asCloudEvent(attributes) }
+  if (warning === undefined && lazy === undefined) return { event: asCloudEvent(attributes) }
   const entry = new Encoded(undefined, undefined)
   entry.warning = warning
-  return { event: asCloudEvent(attributes, entry) }
+  if (lazy === undefined) return { event: asCloudEvent(attributes, entry) }
+  entry.lazy = lazy
+  return { event: asReceived(attributes, entry) }
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
-function decodeStructured(message: WireMessage): Decoded {
+/** `"data":` opening an object or array: where the data member of the documents Omnibus writes begins. */
+const DATA_MEMBER = '"data":'
+const OPEN_OBJECT = 0x7b
+const CLOSE_OBJECT = 0x7d
+const OPEN_ARRAY = 0x5b
+const CLOSE_ARRAY = 0x5d
+const COMMA = 0x2c
+
+/**
+ * A structured document whose data is its last member, an object or array, as
+ * Omnibus writes them (`{…attributes,"data":{…}}`): the attributes parsed now,
+ * the data when first read. Undefined (parse it all now) for any other layout.
+ *
+ * Why this is the eager decoder's answer: a JSON string cannot hold `"data":`
+ * unescaped, so its first occurrence is a member name (or the head does not
+ * parse). If the data member is not last, what follows it ends in `}` only if
+ * a later member is an object or array: an attribute the eager decoder calls
+ * malformed too; the data text then is not one JSON value, and its parse fails.
+ * So a parse that succeeds read exactly the eager decoder's data and
+ * attributes, and one that fails found a message that is malformed either way
+ * (or that repeats `data`, which JSON leaves undefined).
+ */
+function lazyStructured(text: string, message: WireMessage): Decoded | undefined {
+  const at = text.indexOf(DATA_MEMBER)
+  const start = at + DATA_MEMBER.length
+  const end = text.length - 1
+  if (at < 2 || text.charCodeAt(at - 1) !== COMMA || text.charCodeAt(end) !== CLOSE_OBJECT) return undefined
+  const open = text.charCodeAt(start)
+  const close = text.charCodeAt(end - 1)
+  if (!((open === OPEN_OBJECT && close === CLOSE_OBJECT) || (open === OPEN_ARRAY && close === CLOSE_ARRAY)))
+    return undefined
+  let head: unknown
+  try {
+    head = JSON.parse(`${text.slice(0, at - 1)}}`)
+  } catch {
+    return undefined
+  }
+  if (head === null || typeof head !== 'object' || Array.isArray(head)) return undefined
+  const attributes = head as Record<string, unknown>
+  if (attributes.data_base64 !== undefined) return undefined
+  for (const name in attributes) if (attributes[name] === null) delete attributes[name]
+  return finish(attributes, message, new LazyData(text.slice(start, end), undefined, message, true))
+}
+
+function decodeStructured(message: WireMessage, lazy = true): Decoded {
   // Invalid bytes inside a JSON string would otherwise parse, as U+FFFD.
   if (!isUtf8(message.body)) return malformed('structured CloudEvent body is not valid UTF-8', message)
+  const text = utf8(message.body)
+  if (lazy) {
+    const decoded = lazyStructured(text, message)
+    if (decoded !== undefined) return decoded
+  }
   let parsed: unknown
   try {
-    parsed = JSON.parse(utf8(message.body))
+    parsed = JSON.parse(text)
   } catch (error) {
     return malformed(`structured CloudEvent body is not JSON: ${errorMessage(error)}`, message)
   }
@@ -303,11 +377,17 @@ function decodeBinary(message: WireMessage, prefix: string, contentType: string 
   }
   if (contentType !== undefined) attributes.datacontenttype = contentType
   if (message.body.byteLength > 0) {
+    if (isJson(contentType)) {
+      if (!isUtf8(message.body))
+        return malformed(
+          `data does not match its content type ${contentType}: the body is not valid UTF-8`,
+          message,
+        )
+      // Parsed when a handler first reads it (LazyData).
+      return finish(attributes, message, new LazyData(message.body, contentType, message))
+    }
     try {
-      if (isJson(contentType)) {
-        if (!isUtf8(message.body)) throw new Error('the body is not valid UTF-8')
-        attributes.data = JSON.parse(utf8(message.body))
-      } else if (isText(contentType)) attributes.data = textDecoder.decode(message.body)
+      if (isText(contentType)) attributes.data = textDecoder.decode(message.body)
       else attributes.data = Buffer.from(message.body)
     } catch (error) {
       return malformed(`data does not match its content type ${contentType}: ${errorMessage(error)}`, message)

@@ -1,4 +1,8 @@
-import type { Envelope } from './envelope.js'
+import type { CloudEventV1 } from 'cloudevents'
+import type { DataFailure, LazyData } from './data.js'
+
+/** envelope.ts's Envelope, named from cloudevents so that envelope.ts <-> encoded.ts is no import cycle. */
+type Envelope = CloudEventV1<unknown>
 
 /**
  * What has been serialised of one envelope and is worth keeping. Envelopes are
@@ -14,6 +18,8 @@ export class Encoded {
   size: number | undefined = undefined
   /** Set by the decoder: what the message broke of the spec's SHOULDs, for the consumer to log. */
   warning: string | undefined = undefined
+  /** Set by the decoder: JSON data not parsed yet (see LazyData); the envelope's `data` getter reads it. */
+  lazy: LazyData | undefined = undefined
 
   constructor(
     /** The `data` (or `data_base64`) member of the structured form, as JSON text. */
@@ -59,6 +65,14 @@ export const attachEncoded = (event: object, entry: Encoded): void => Memo.attac
 /** The decoder's warning about a received event, if any (read on every delivery: no allocation). */
 export const decodeWarning = (event: Envelope): string | undefined => Memo.of(event)?.warning
 
+/** Why a received event's data did not parse, once a read found out (the consumer dead-letters it as malformed). */
+export const dataFailure = (event: Envelope): DataFailure | undefined => Memo.of(event)?.lazy?.failure()
+
+/** The `data` getter of decoded envelopes: one function shared by all, reading the envelope's own LazyData. */
+export function readLazyData(this: Envelope): unknown {
+  return Memo.of(this)!.lazy!.read()
+}
+
 /** Envelopes made elsewhere (the CloudEvent constructor, decoded messages) are remembered here. */
 const others = new WeakMap<object, Encoded>()
 
@@ -76,6 +90,11 @@ export function encoded(event: Envelope): Encoded {
 /** The JSON text of the data member ("data" or "data_base64"), or undefined without data. */
 export function dataJson(event: Envelope, entry: Encoded): string | undefined {
   if (entry.json !== undefined) return entry.json
+  // Received JSON is sent on as it came, once it parsed (a broken one throws here, as reading it would).
+  if (entry.lazy !== undefined) {
+    entry.json = entry.lazy.json()
+    return entry.json
+  }
   const data = event.data
   if (data === undefined) return undefined
   if (data instanceof Uint8Array)

@@ -1,7 +1,7 @@
 import { CloudEvent, type CloudEventV1 } from 'cloudevents'
 import { EnvelopeError } from '../errors.js'
 import { dataToJson } from './data.js'
-import { attachEncoded, Encoded, encoded } from './encoded.js'
+import { attachEncoded, Encoded, encoded, readLazyData } from './encoded.js'
 import {
   attributeProblem,
   CORE_NAMES,
@@ -186,6 +186,40 @@ export function asCloudEvent<T>(
   return seal(event, cache)
 }
 
+/**
+ * Received events: CloudEvents whose inspection (console.log, test failures) shows
+ * data that does not parse as such instead of throwing, as reading it does.
+ */
+const Received = function Received() {} as unknown as new () => Record<string, unknown>
+Received.prototype = Object.create(CloudEvent.prototype, {
+  [Symbol.for('nodejs.util.inspect.custom')]: {
+    value(this: Envelope): string {
+      try {
+        return this.toString()
+      } catch (error) {
+        const shown: Record<string, unknown> = {}
+        for (const key in this) if (key !== 'data') shown[key] = this[key]
+        shown.data = `<${error instanceof Error ? error.message : String(error)}>`
+        return JSON.stringify(shown)
+      }
+    },
+  },
+})
+
+/** A received event's `data`: an enumerable getter, so spreads, JSON and Object.keys see it as before. */
+const LAZY_DATA: PropertyDescriptor = { get: readLazyData, enumerable: true }
+
+/**
+ * A frozen CloudEvent from validated attributes whose JSON data is parsed when
+ * first read (`entry.lazy`); see LazyData.
+ */
+export function asReceived<T>(attributes: Readonly<Record<string, unknown>>, entry: Encoded): Envelope<T> {
+  const event = Object.assign(new Received(), attributes)
+  Object.defineProperty(event, 'data', LAZY_DATA)
+  attachEncoded(event, entry)
+  return Object.freeze(event) as Envelope<T>
+}
+
 let lastMs = 0
 let lastIso = ''
 /** Now as an RFC 3339 timestamp; many envelopes are made within one millisecond. */
@@ -312,16 +346,40 @@ export function withAttributes<T>(envelope: Envelope<T>, attributes: Record<stri
         : undefined)
     if (problem !== undefined) throw new EnvelopeError(name, problem)
   }
-  const copy: Record<string, unknown> = { ...envelope, ...attributes }
-  // The CloudEvent class keeps both data and data_base64 for bytes; give it one.
-  if (copy.data !== undefined) delete copy.data_base64
-  for (const [key, value] of Object.entries(copy)) if (value === undefined) delete copy[key]
   // The same data serialises the same: keep its JSON (and its checked state) when only attributes change.
   const sameData = !('data' in attributes) && !('data_base64' in attributes)
   const entry = encoded(envelope)
-  return asCloudEvent<T>(
-    copy,
-    new Encoded(sameData ? entry.json : undefined, undefined, sameData && entry.checked),
+  // One plain object of the attributes, in the envelope's order (it serves the structured head too):
+  // no spread of the envelope, whose data_base64 getter would encode bytes only to be dropped.
+  const head: Record<string, unknown> = {}
+  for (const key in envelope) {
+    if (key === 'data' || key === 'data_base64') continue
+    const value = Object.hasOwn(attributes, key) ? attributes[key] : envelope[key]
+    if (value !== undefined) head[key] = value
+  }
+  for (const key in attributes) {
+    const value = attributes[key]
+    if (value !== undefined && key !== 'data' && key !== 'data_base64' && !Object.hasOwn(head, key))
+      head[key] = value
+  }
+  const data = 'data' in attributes ? attributes.data : envelope.data
+  // The CloudEvent class keeps both data and data_base64 for bytes; give it one.
+  const base64 =
+    data !== undefined
+      ? undefined
+      : 'data_base64' in attributes
+        ? attributes.data_base64
+        : envelope.data_base64
+  const event = Object.assign(new Blank(), head)
+  if (data !== undefined) event.data = data
+  else if (base64 !== undefined) event.data_base64 = base64
+  return seal<T>(
+    event,
+    new Encoded(
+      sameData ? entry.json : undefined,
+      base64 === undefined ? head : undefined,
+      sameData && entry.checked,
+    ),
   )
 }
 

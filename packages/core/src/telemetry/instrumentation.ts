@@ -1,5 +1,6 @@
 import type { Envelope, MessageKind } from '../envelope/envelope.js'
 import type { Logger } from '../logger.js'
+import type { AuthorizationRecord } from '../security/audit.js'
 import type { Channel } from '../transport/transport.js'
 
 /**
@@ -36,6 +37,8 @@ export interface Instrumentation {
   malformed?(from: MessagingSource, reason: string): void
   /** A subscription started; what it returns is called when it stops (e.g. to drop a backlog gauge). */
   subscribed?(from: MessagingSource): (() => void) | undefined
+  /** The broker allowed a subscription or denied an attempt (the audit; see README, Security). */
+  authorization?(record: AuthorizationRecord): void
   /** Decorates the bus's logger (e.g. adds trace and span ids to every line). */
   logger?(logger: Logger): Logger
 }

@@ -13,7 +13,7 @@ import {
   SchemaError,
 } from '../../src/index.js'
 
-import { bus, until } from './helpers.js'
+import { bus, waitFor } from './helpers.js'
 
 const line = z.object({ sku: z.string(), quantity: z.number().int().positive() })
 const OrderPlaced = defineEvent({
@@ -70,7 +70,7 @@ describe('typed sending', () => {
     await producer.start()
     const order = { orderId: 'o-1', lines: [{ sku: 'mug', quantity: 2 }], placedAt: '2026-11-30T08:00:00Z' }
     await producer.publish(OrderPlaced, order, { subject: 'o-1' })
-    await until(() => seen.length === 1, 'the order')
+    await waitFor('the order', () => seen.length === 1)
     expect(seen[0]!.data!.placedAt).toEqual(new Date('2026-11-30T08:00:00Z'))
     expect(seen[0]).toMatchObject({ partitionkey: 'o-1', subject: 'o-1', messagekind: 'event' })
   })
@@ -93,7 +93,7 @@ describe('typed sending', () => {
       { orderId: 'o-2', lines: [], placedAt: '2026-11-30T08:00:00Z' },
       { id: 'cause-1' },
     )
-    await until(() => got.length === 1 && refused.length === 1, 'the follow-up and the refusal')
+    await waitFor('the follow-up and the refusal', () => got.length === 1 && refused.length === 1)
     expect(got[0]).toMatchObject({
       causationid: 'cause-1',
       correlationid: 'cause-1',
@@ -128,7 +128,7 @@ describe('typed sending', () => {
       code: 'SCHEMA_INVALID',
     })
     await b.send(Reserve, { sku: 'mug' })
-    await until(() => got.length === 1, 'the valid command')
+    await waitFor('the valid command', () => got.length === 1)
     expect(got).toEqual(['mug'])
   })
 })

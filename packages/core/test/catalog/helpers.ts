@@ -1,6 +1,8 @@
 import { afterEach } from 'vitest'
 import { type Bus, createBus, type MemoryBroker, memoryTransport } from '../../src/index.js'
 
+export { waitFor } from '../helpers.js'
+
 const buses: Bus[] = []
 afterEach(async () => {
   await Promise.all(buses.splice(0).map((b) => b.stop()))
@@ -14,12 +16,4 @@ export async function bus(service: string, broker: MemoryBroker, maxAttempts = 5
   })
   buses.push(b)
   return b
-}
-
-export async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
 }

@@ -3,7 +3,7 @@ import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { defineEvent, type Envelope, MemoryBroker, upcast } from '../../src/index.js'
-import { bus, until } from './helpers.js'
+import { bus, waitFor } from './helpers.js'
 
 const OrderPlaced = defineEvent({
   type: 'com.acme.order.placed',
@@ -52,7 +52,7 @@ describe('versions', () => {
     await v1.publish(V1, { name: 'Ada Lovelace' })
     await v2.publish(V2, { first: 'Grace', last: 'Hopper' })
     await v3.publish(V3, { full: 'Alan Turing' })
-    await until(() => got.length === 2 && letters.length === 1, 'two handled, one dead letter')
+    await waitFor('two handled, one dead letter', () => got.length === 2 && letters.length === 1)
     expect(got).toContainEqual({ first: 'Ada', last: 'Lovelace' })
     expect(got).toContainEqual({ first: 'Grace', last: 'Hopper' })
     expect(letters[0]).toMatchObject({
@@ -85,7 +85,7 @@ describe('typed receiving', () => {
       id: 'good',
       data: { orderId: 'o-10', lines: [], placedAt: '2026-11-30T08:00:00Z' },
     })
-    await until(() => letters.length === 1 && seen.length === 1, 'one dead letter, one handled')
+    await waitFor('one dead letter, one handled', () => letters.length === 1 && seen.length === 1)
     expect(seen).toEqual(['o-10'])
     expect(letters[0]).toMatchObject({ id: 'bad', dlattempts: 1 })
     expect(letters[0]!.dlreason).toContain('data.lines[0].quantity')
@@ -117,7 +117,7 @@ describe('typed receiving with an async schema', () => {
       { type: Known.type, data: { sku: 'unknown' } },
       { type: Known.type, data: { sku: 'mug' } },
     ])
-    await until(() => seen.length === 1 && letters.length === 1, 'one handled, one dead letter')
+    await waitFor('one handled, one dead letter', () => seen.length === 1 && letters.length === 1)
     expect(seen).toEqual(['mug'])
     expect(letters[0]!.dlreason).toContain('data.sku: no such sku')
   })
@@ -155,7 +155,7 @@ describe('typed receiving with each schema library', () => {
         data: { items: [{ cents: 'ten' }], at: '2026-11-30T09:00:00Z' },
       })
       await producer.publish(Paid, { items: [{ cents: 10 }], at: '2026-11-30T09:00:00Z' })
-      await until(() => got.length === 1 && letters.length === 1, 'one handled, one dead letter')
+      await waitFor('one handled, one dead letter', () => got.length === 1 && letters.length === 1)
       expect(got[0]).toEqual(new Date('2026-11-30T09:00:00Z'))
       expect(letters[0]).toMatchObject({ dlattempts: 1 })
       expect(letters[0]!.dlreason).toContain('data.items[0].cents')

@@ -1,6 +1,7 @@
-import { type Decoded, invalidAttributes } from './binding.js'
-import { dataJson, encoded } from './encoded.js'
-import { asCloudEvent, type Envelope } from './envelope.js'
+import { type Decoded, invalidAttributes } from '../envelope/binding.js'
+import { LazyData } from '../envelope/data.js'
+import { dataJson, Encoded, encoded } from '../envelope/encoded.js'
+import { asCloudEvent, asReceived, type Envelope } from '../envelope/envelope.js'
 
 /**
  * An event as a transport in this process keeps it between publish and delivery:
@@ -40,7 +41,8 @@ export function keepEvent(event: Envelope): KeptEvent | undefined {
     }
     attributes = copy
   }
-  if (invalidAttributes(attributes) !== undefined) return undefined
+  // An envelope checked when it was made (or first sent) already keeps every rule a receiver applies.
+  if (!entry.checked && invalidAttributes(attributes) !== undefined) return undefined
   const data = event.data
   if (data instanceof Uint8Array) return { attributes, json: undefined, bytes: Uint8Array.from(data) }
   return { attributes, json: dataJson(event, entry), bytes: undefined }
@@ -48,11 +50,11 @@ export function keepEvent(event: Envelope): KeptEvent | undefined {
 
 /** A fresh envelope from a kept event, as decodeMessage would make from its structured form. */
 export function decodeKept(kept: KeptEvent): Decoded {
-  const data =
-    kept.bytes !== undefined
-      ? Buffer.from(kept.bytes)
-      : kept.json !== undefined
-        ? (JSON.parse(kept.json) as unknown)
-        : undefined
-  return { event: asCloudEvent(kept.attributes, undefined, data) }
+  if (kept.bytes !== undefined)
+    return { event: asCloudEvent(kept.attributes, undefined, Buffer.from(kept.bytes)) }
+  if (kept.json === undefined) return { event: asCloudEvent(kept.attributes) }
+  // JSON.stringify wrote it, so it parses: parsed when first read, and sent on as it is.
+  const entry = new Encoded(kept.json, undefined)
+  entry.lazy = new LazyData(kept.json, undefined, undefined)
+  return { event: asReceived(kept.attributes, entry) }
 }

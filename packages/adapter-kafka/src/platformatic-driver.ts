@@ -1,0 +1,208 @@
+import type { Logger } from '@omnibus/core'
+import { describeError } from '@omnibus/core/adapter'
+import {
+  Admin,
+  Consumer,
+  type ConsumerGroupJoinPayload,
+  type Message,
+  type MessagesStream,
+  Producer,
+  type SASLOptions,
+  stringDeserializer,
+  stringSerializer,
+} from '@platformatic/kafka'
+import type { KafkaConfig } from './kafka-config.js'
+import type { DriverMember, DriverProducer, KafkaDriver, MemberEvents, MemberSpec } from './kafka-driver.js'
+import { kafkaAccessError, tlsPreflight } from './kafka-security.js'
+
+const LATEST = -1n
+const EARLIEST = -2n
+
+/** What every client of @platformatic/kafka shares: where the cluster is, and how to log in. */
+function base(config: KafkaConfig, role: string) {
+  const { sasl, ssl, retry } = config
+  return {
+    clientId: `${config.clientId}-${role}`,
+    bootstrapBrokers: config.brokers,
+    retries: retry.retries,
+    retryDelay: retry.initialRetryTime,
+    ...(ssl ? { tls: ssl === true ? {} : ssl } : {}),
+    ...(sasl
+      ? {
+          sasl: (sasl.mechanism === 'oauthbearer'
+            ? { mechanism: 'OAUTHBEARER', token: async () => (await sasl.oauthBearerProvider()).value }
+            : {
+                mechanism: sasl.mechanism.toUpperCase(),
+                ...(sasl as { username: string; password: string }),
+              }) as SASLOptions,
+        }
+      : {}),
+  }
+}
+
+/**
+ * The driver on @platformatic/kafka (pure TypeScript, KIP-848 capable). Its consumer is a stream of
+ * single messages with no seek: a rejected record is handed out again by the consumer policy
+ * (no `seek`), from memory, while its offset stays uncommitted.
+ */
+export function platformaticDriver(config: KafkaConfig, logger: Logger): KafkaDriver {
+  if (config.kafka)
+    logger.warn('[kafka] the `kafka` option is a kafkajs client: the platformatic driver ignores it')
+  const admin = new Admin(base(config, 'admin'))
+  const partitionsOf = async (topic: string) => {
+    const metadata = await admin.metadata({ topics: [topic], forceUpdate: true })
+    return Array.from({ length: metadata.topics.get(topic)?.partitionsCount ?? 0 }, (_, i) => i)
+  }
+  const list = async (topic: string, timestamp: bigint) => {
+    const partitions = (await partitionsOf(topic)).map((partitionIndex) => ({ partitionIndex, timestamp }))
+    const [listed] = await admin.listOffsets({ topics: [{ name: topic, partitions }] })
+    return new Map((listed?.partitions ?? []).map((p) => [p.partitionIndex, Number(p.offset)]))
+  }
+  return {
+    async connect() {
+      await tlsPreflight(config.brokers, config.ssl)
+      await admin.metadata({ topics: [] })
+    },
+    close: () => admin.close(),
+    producer: () => producer(config),
+    member: (spec, events) => member(config, spec, events),
+    brokerCount: async () => (await admin.metadata({ topics: [] })).brokers.size,
+    async createTopic(topic, partitions, replicas, configs) {
+      const entries = Object.entries(configs).map(([name, value]) => ({ name, value }))
+      await admin.createTopics({ topics: [topic], partitions, replicas, configs: entries })
+      return true
+    },
+    async topicExists(topic) {
+      return (await admin.listTopics()).includes(topic)
+    },
+    deleteTopic: (topic) => admin.deleteTopics({ topics: [topic] }),
+    deleteGroup: (groupId) => admin.deleteGroups({ groups: [groupId] }),
+    async offsets(topic) {
+      const [low, high] = await Promise.all([list(topic, EARLIEST), list(topic, LATEST)])
+      return [...high].map(([partition, h]) => ({ partition, low: low.get(partition) ?? 0, high: h }))
+    },
+    async offsetsAt(topic, ms) {
+      const [at, high] = await Promise.all([list(topic, BigInt(ms)), list(topic, LATEST)])
+      return new Map([...high].map(([p, h]) => [p, (at.get(p) ?? -1) >= 0 ? at.get(p)! : h]))
+    },
+    async committed(groupId, topic) {
+      const partitionIndexes = await partitionsOf(topic)
+      const [group] = await admin.listConsumerGroupOffsets({
+        groups: [{ groupId, topics: [{ name: topic, partitionIndexes }] }],
+      })
+      const found = new Map(
+        group?.topics[0]?.partitions.map((p) => [p.partitionIndex, Number(p.committedOffset)]),
+      )
+      return partitionIndexes.map((partition) => ({ partition, offset: found.get(partition) ?? -1 }))
+    },
+    // Kafka's offset commit from outside the group (generation -1), as kafka-admin does it.
+    commitFromOutside: (groupId, topic, offsets) =>
+      admin.alterConsumerGroupOffsets({
+        groupId,
+        topics: [
+          {
+            name: topic,
+            partitionOffsets: [...offsets].map(([partition, o]) => ({ partition, offset: BigInt(o) })),
+          },
+        ],
+      }),
+    accessError: async (error, channel) =>
+      kafkaAccessError(
+        error,
+        channel,
+        config.sasl && 'username' in config.sasl ? config.sasl.username : undefined,
+      ),
+  }
+}
+
+function producer(config: KafkaConfig): DriverProducer {
+  const p = new Producer<Buffer, Buffer, string, string>({
+    ...base(config, 'producer'),
+    idempotent: true,
+    acks: -1,
+    autocreateTopics: false,
+    serializers: { headerKey: stringSerializer, headerValue: stringSerializer },
+  })
+  return {
+    async send(topic, records) {
+      const messages = records.map((r) => ({
+        topic,
+        key: r.key ?? undefined,
+        value: r.value,
+        headers: r.headers,
+        ...(r.partition === undefined ? {} : { partition: r.partition }),
+      }))
+      await p.send({ messages })
+    },
+    close: () => p.close(),
+  }
+}
+
+function member(config: KafkaConfig, spec: MemberSpec, events: MemberEvents): DriverMember {
+  const { groupId, topic } = spec
+  const consumer = new Consumer<Buffer, Buffer, string, Buffer>({
+    ...base(config, 'consumer'),
+    groupId,
+    sessionTimeout: config.sessionTimeout,
+    rebalanceTimeout: config.rebalanceTimeout,
+    heartbeatInterval: config.heartbeatInterval,
+    maxWaitTime: config.maxWaitTimeInMs,
+    autocommit: false,
+    deserializers: { headerKey: stringDeserializer },
+  })
+  let stream: MessagesStream<Buffer, Buffer, string, Buffer> | undefined
+  let stopped = false
+  const epochs = new Map<number, number>()
+  const owned = new Set<number>()
+  const fail = (error: unknown) => {
+    if (!stopped) events.failed(error, false)
+  }
+  consumer.on('error', fail)
+  consumer.on('consumer:group:join', ({ assignments }: ConsumerGroupJoinPayload) => {
+    owned.clear()
+    for (const a of assignments ?? []) if (a.topic === topic) for (const p of a.partitions) owned.add(p)
+    events.assigned([...owned])
+  })
+  const pump = async (s: MessagesStream<Buffer, Buffer, string, Buffer>) => {
+    for await (const m of s as AsyncIterable<Message<Buffer, Buffer, string, Buffer>>) {
+      epochs.set(m.partition, m.leaderEpoch)
+      const record = {
+        offset: Number(m.offset),
+        key: m.key ?? null,
+        value: m.value ?? null,
+        headers: m.headers,
+      }
+      await events.batch(m.partition, [record], () => !stopped && owned.has(m.partition))
+    }
+  }
+  return {
+    async start() {
+      stream = await consumer.consume({
+        topics: [topic],
+        mode: 'committed',
+        fallbackMode: spec.fromBeginning ? 'earliest' : 'latest',
+        autocommit: false,
+        sessionTimeout: config.sessionTimeout,
+        rebalanceTimeout: config.rebalanceTimeout,
+        heartbeatInterval: config.heartbeatInterval,
+        maxWaitTime: config.maxWaitTimeInMs,
+      })
+      void pump(stream).catch(fail)
+    },
+    commit: (offsets) =>
+      consumer.commit({
+        offsets: [...offsets].map(([partition, offset]) => ({
+          topic,
+          partition,
+          offset: BigInt(offset),
+          leaderEpoch: epochs.get(partition) ?? -1,
+        })),
+      }),
+    pause: () => void stream?.pause(),
+    async close() {
+      stopped = true
+      await stream?.close().catch((error: unknown) => void describeError(error))
+      await consumer.close(true)
+    },
+  }
+}
