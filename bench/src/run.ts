@@ -85,7 +85,9 @@ for (const name of wanted) {
     console.error(`unknown transport "${name}"; one of ${ALL.join(', ')}`)
     process.exit(2)
   }
-  const target = ((await import(`./targets/${name}.js`)) as Record<string, BenchTarget>)[name]!
+  const target = (await import(`./targets/${name}.js`).then(
+    (m: Record<string, BenchTarget>) => m[name] ?? m.default,
+  ))!
   const reason = await target.unavailable?.()
   if (reason) {
     console.log(`${name}: left out (${reason})`)

@@ -51,7 +51,9 @@ interface Driver {
 }
 
 const [targetName = 'memory', side = 'omnibus', countArg = '20000', e2eArg] = process.argv.slice(2)
-const target = ((await import(`./targets/${targetName}.js`)) as Record<string, BenchTarget>)[targetName]!
+const target = (await import(`./targets/${targetName}.js`).then(
+  (m: Record<string, BenchTarget>) => m[targetName] ?? m.default,
+))!
 const N = Number(countArg)
 /** Events through the consumer; fewer than N where the broker's cost grows with queue depth (moto). */
 const E2E = Number(e2eArg ?? countArg)
