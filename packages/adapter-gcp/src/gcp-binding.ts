@@ -36,11 +36,12 @@ export interface OutgoingMessage {
   orderingKey?: string
 }
 
-function tooBig(event: Envelope, what: string): OmnibusError {
+/** MESSAGE_TOO_LARGE for `what` being `size`, over the Pub/Sub limit `limit` (`… bytes per <per>`). */
+function tooBig(event: Envelope, what: string, size: number, limit: number, per: string): OmnibusError {
   return new OmnibusError(
     'MESSAGE_TOO_LARGE',
-    `[gcp] event ${event.id}: ${what}; nothing was sent. Shorten it, or use mode "structured", ` +
-      'which carries attributes in the body instead of Pub/Sub attributes.',
+    `[omnibus] [gcp] event ${event.id}: ${what} is ${size}, over Pub/Sub's limit of ${limit} ${per}; nothing ` +
+      'was sent. Shorten it, or use mode "structured", which carries attributes in the body instead.',
   )
 }
 
@@ -49,24 +50,22 @@ function checkAttributes(event: Envelope, attributes: Record<string, string>): n
   const keys = Object.keys(attributes)
   let size = 0
   if (keys.length > LIMITS.attributes) {
-    throw tooBig(
-      event,
-      `${keys.length} attributes, over Pub/Sub's limit of ${LIMITS.attributes} attributes per message`,
-    )
+    throw tooBig(event, 'the attribute count', keys.length, LIMITS.attributes, 'attributes per message')
   }
   for (const key of keys) {
     const keyBytes = Buffer.byteLength(key)
     if (keyBytes > LIMITS.attributeKeyBytes) {
-      throw tooBig(
-        event,
-        `attribute key "${key.slice(0, 40)}…" is ${keyBytes} bytes, over Pub/Sub's limit of ${LIMITS.attributeKeyBytes} bytes per attribute key`,
-      )
+      const what = `attribute key "${key.slice(0, 40)}…"`
+      throw tooBig(event, what, keyBytes, LIMITS.attributeKeyBytes, 'bytes per attribute key')
     }
     const valueBytes = Buffer.byteLength(attributes[key]!)
     if (valueBytes > LIMITS.attributeValueBytes) {
       throw tooBig(
         event,
-        `attribute "${key}" is ${valueBytes} bytes, over Pub/Sub's limit of ${LIMITS.attributeValueBytes} bytes per attribute value`,
+        `attribute "${key}"`,
+        valueBytes,
+        LIMITS.attributeValueBytes,
+        'bytes per attribute value',
       )
     }
     size += keyBytes + valueBytes
@@ -101,10 +100,7 @@ export function toPubSubMessage(
   if (ordering && typeof key === 'string' && key.length > 0) {
     const keyBytes = Buffer.byteLength(key)
     if (keyBytes > LIMITS.orderingKeyBytes) {
-      throw tooBig(
-        event,
-        `partitionkey is ${keyBytes} bytes, over Pub/Sub's limit of ${LIMITS.orderingKeyBytes} bytes per ordering key`,
-      )
+      throw tooBig(event, 'partitionkey', keyBytes, LIMITS.orderingKeyBytes, 'bytes per ordering key')
     }
     message.orderingKey = key
   }

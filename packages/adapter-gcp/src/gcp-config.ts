@@ -37,18 +37,26 @@ export interface GcpTransportOptions {
   streams?: number
 }
 
-/** The options with defaults applied and checked. */
-export interface ResolvedGcpConfig {
-  readonly namePrefix: string
-  readonly mode: 'binary' | 'structured'
-  readonly provision: boolean
-  readonly ordering: boolean
-  readonly retentionSeconds: number
-  readonly batching: { maxMessages: number; maxMilliseconds: number; maxBytes: number }
-  readonly publishTimeoutMs: number
-  readonly maxExtensionMinutes: number
-  readonly streams: number
-}
+/** The options with defaults applied and checked (the client's own ones stay with the client). */
+export type ResolvedGcpConfig = Readonly<
+  Required<Omit<GcpTransportOptions, keyof ClientOptions | 'batching'>> & {
+    batching: Required<NonNullable<GcpTransportOptions['batching']>>
+  }
+>
+type ClientOptions = Pick<
+  GcpTransportOptions,
+  'projectId' | 'credentials' | 'keyFilename' | 'apiEndpoint' | 'emulatorHost' | 'pubsub'
+>
+
+const DEFAULTS = {
+  namePrefix: '',
+  mode: 'binary',
+  provision: true,
+  ordering: true,
+  publishTimeoutMs: DEFAULT_PUBLISH_TIMEOUT_MS,
+  maxExtensionMinutes: 15,
+  streams: 1,
+} as const
 
 /**
  * Checks the options against gcpOptions and what those specs cannot say, and fills in
@@ -61,10 +69,7 @@ export function parseGcpConfig(
 ): ResolvedGcpConfig {
   const checked = checkOptions(gcpOptions, options, key) as GcpTransportOptions
   const creds = checked.credentials
-  if (
-    creds !== undefined &&
-    (typeof creds?.client_email !== 'string' || typeof creds.private_key !== 'string')
-  ) {
+  if (creds && (typeof creds.client_email !== 'string' || typeof creds.private_key !== 'string')) {
     throw new ConfigError(
       `${key}.credentials`,
       'must be { client_email, private_key } from a service-account key',
@@ -73,40 +78,22 @@ export function parseGcpConfig(
   // The emulator hands a topic's retained messages to every new subscription
   // (Pub/Sub starts one at its creation) and cannot seek an ordered one, so
   // retention there would break `latest`; it stays off unless asked for.
-  const retention = checked.retentionSeconds ?? (emulator ? 0 : 86_400)
-  if (retention !== 0 && retention < 600) {
-    throw new ConfigError(
-      `${key}.retentionSeconds`,
-      `must be 0 (no replay) or between 600 and 2678400 seconds (Pub/Sub's topic retention range), got ${retention}`,
-    )
+  const retentionSeconds = checked.retentionSeconds ?? (emulator ? 0 : 86_400)
+  if (retentionSeconds !== 0 && retentionSeconds < 600) {
+    const range = "0 (no replay) or between 600 and 2678400 seconds (Pub/Sub's topic retention range)"
+    throw new ConfigError(`${key}.retentionSeconds`, `must be ${range}, got ${retentionSeconds}`)
   }
-  const batching = checked.batching ?? {}
-  return {
-    namePrefix: checked.namePrefix ?? '',
-    mode: checked.mode ?? 'binary',
-    provision: checked.provision ?? true,
-    ordering: checked.ordering ?? true,
-    retentionSeconds: retention,
-    batching: {
-      maxMessages: batching.maxMessages ?? 500,
-      maxMilliseconds: batching.maxMilliseconds ?? 5,
-      maxBytes: batching.maxBytes ?? 9 * 1024 * 1024,
-    },
-    publishTimeoutMs: checked.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS,
-    maxExtensionMinutes: checked.maxExtensionMinutes ?? 15,
-    streams: checked.streams ?? 1,
-  }
+  const batching = { maxMessages: 500, maxMilliseconds: 5, maxBytes: 9 * 1024 * 1024, ...checked.batching }
+  return { ...DEFAULTS, ...checked, retentionSeconds, batching }
 }
 
 /** What the Pub/Sub client is built from, when the caller gave no client of its own. */
 export function clientConfig(options: GcpTransportOptions): ClientConfig {
   const emulatorHost =
     options.emulatorHost ?? (options.apiEndpoint ? undefined : process.env.PUBSUB_EMULATOR_HOST)
+  const { PUBSUB_PROJECT_ID, GOOGLE_CLOUD_PROJECT } = process.env
   const projectId =
-    options.projectId ??
-    process.env.PUBSUB_PROJECT_ID ??
-    process.env.GOOGLE_CLOUD_PROJECT ??
-    (emulatorHost ? 'omnibus-emulator' : undefined)
+    options.projectId ?? PUBSUB_PROJECT_ID ?? GOOGLE_CLOUD_PROJECT ?? (emulatorHost && 'omnibus-emulator')
   const config: ClientConfig = {}
   if (projectId) config.projectId = projectId
   if (options.credentials) config.credentials = options.credentials

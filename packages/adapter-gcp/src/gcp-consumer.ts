@@ -6,17 +6,20 @@ import {
 } from '@google-cloud/pubsub'
 import type { Logger } from '@omnibus/core'
 import {
+  Backoff,
   type Channel,
   type DeliveryHandler,
+  describeError,
   errorMessage,
   InFlight,
+  pause,
   retrying,
   type SubscribeOptions,
   type Subscription,
 } from '@omnibus/core/adapter'
 import { fromPubSubMessage } from './gcp-binding.js'
 import type { ResolvedGcpConfig } from './gcp-config.js'
-import { Status, statusOf } from './gcp-errors.js'
+import { statusOf } from './gcp-errors.js'
 import type { GcpProvisioner } from './gcp-provisioner.js'
 
 /** What a consumer shares with its transport. */
@@ -27,22 +30,27 @@ export interface ConsumerDeps {
   readonly logger: Logger
 }
 
+// Routine stream ends (OK, CANCELLED, DEADLINE_EXCEEDED: streams rotated or closed), not outages.
+const ROUTINE = new Set([0, 1, 4])
+
 /**
- * One member of a group: a streaming pull on the group's subscription whose
- * client-side flow control holds at most `maxInFlight` messages, and whose
- * lease management extends ack deadlines while handlers run. When the stream
- * dies for good (the subscription vanished with an emulator restart, or a
- * non-retryable status), it re-provisions and opens a new stream, with backoff,
- * until it works or the consumer is closed. UNAVAILABLE is retried by the
- * client itself, reconnecting once Pub/Sub is back.
+ * One member of a group: a streaming pull whose client-side flow control holds at most
+ * `maxInFlight` messages, and whose lease management extends ack deadlines while handlers run.
+ * The client re-opens a stream that ended with a transient status itself; any failure it reports
+ * opens an outage (one warning), watched until the subscription answers again (re-created if it
+ * vanished) with a stream open (a new one if the client gave up): then one info with `outageMs`.
  */
 export class GcpConsumer implements Subscription {
   private current: PubSubSubscription | undefined
   private readonly inFlight = new InFlight()
   private closing: Promise<void> | undefined
-  private recovering = false
   private readonly stop = new AbortController()
   private readonly name: string
+  private outageSince: number | undefined
+  private watching: Promise<void> | undefined
+  private again = false
+  // Between streams that die as soon as they open (say, a permission the subscription lacks).
+  private readonly reopen = new Backoff(250, 5_000)
 
   constructor(
     private readonly deps: ConsumerDeps,
@@ -55,7 +63,10 @@ export class GcpConsumer implements Subscription {
   }
 
   async start(): Promise<void> {
-    await this.provision(this.subscribeOptions.from)
+    const { channel, group, subscribeOptions: options, deps } = this
+    const spec = { channel, group, temporary: !!options.temporary }
+    if (deps.options.provision) await deps.provisioner.ensureSubscription(spec, options.from)
+    else await deps.provisioner.assertSubscription(channel, group)
     this.open()
   }
 
@@ -63,17 +74,6 @@ export class GcpConsumer implements Subscription {
   close(): Promise<void> {
     this.closing = this.shutdown()
     return this.closing
-  }
-
-  private async provision(from?: SubscribeOptions['from']): Promise<void> {
-    const { provisioner, options } = this.deps
-    if (!options.provision) return provisioner.assertSubscription(this.channel, this.group)
-    const spec = {
-      channel: this.channel,
-      group: this.group,
-      temporary: this.subscribeOptions.temporary === true,
-    }
-    await provisioner.ensureSubscription(spec, from)
   }
 
   private open(): void {
@@ -92,89 +92,91 @@ export class GcpConsumer implements Subscription {
       streamingOptions: { maxStreams: options.streams, retryMaxBackoff: Duration.from({ seconds: 5 }) },
     })
     sub.on('message', (message: Message) => this.onMessage(sub, message))
-    sub.on('error', (error: Error) => this.onError(sub, error))
-    sub.on('debug', (debug: { message: string }) => this.deps.logger.debug(debug.message))
-    sub.on('close', () => {
-      if (sub === this.current && !this.closing) void this.recover()
+    sub.on('error', (error: Error) => this.lost(sub, error))
+    sub.on('debug', (debug: { message: string; error?: unknown }) => {
+      this.say('debug', debug.message)
+      const code = statusOf(debug.error)
+      if (code !== undefined && !ROUTINE.has(code)) this.lost(sub, debug.error)
     })
+    sub.on('close', () => this.lost(sub, new Error('the stream closed')))
     this.current = sub
   }
 
   private onMessage(sub: PubSubSubscription, message: Message): void {
     // While closing, messages are left alone: close() nacks them for the next member.
-    if (this.closing || sub !== this.current) return
+    if (this.closing) return
+    // From a stream given up for a new one: handed back, rather than its key waiting out the deadline.
+    if (sub !== this.current) {
+      message.nack()
+      return
+    }
+    this.reopen.reset()
     this.inFlight.enter()
     const decoded = fromPubSubMessage(message.data, message.attributes)
     // deliveryAttempt is only filled in under a dead-letter policy; core counts attempts itself.
     const deliveryCount = message.deliveryAttempt > 0 ? message.deliveryAttempt : 1
-    let handled: Promise<void>
-    try {
-      handled = this.handler({ ...decoded, deliveryCount })
-    } catch (error) {
-      handled = Promise.reject(error)
-    }
-    handled
+    // Called at once; a handler that throws rejects.
+    new Promise<void>((resolve) => resolve(this.handler({ ...decoded, deliveryCount })))
       .then(
         () => message.ack(),
         (error: unknown) => {
           // While closing, the stream is still open: a nack now would hand the message straight
           // back to it. close() nacks what is left once the stream is down.
           if (this.closing) return
-          this.deps.logger.debug('delivery rejected; nacked for redelivery', {
-            subscription: this.name,
-            id: message.id,
-            reason: errorMessage(error),
-          })
+          this.say('debug', 'delivery rejected; nacked', { id: message.id, reason: errorMessage(error) })
           message.nack()
         },
       )
-      .finally(() => {
-        this.inFlight.leave()
-      })
+      .finally(() => this.inFlight.leave())
   }
 
-  private onError(sub: PubSubSubscription, error: Error): void {
+  /** The stream reported a failure: open an outage (logged once) and watch until it is over. */
+  private lost(sub: PubSubSubscription, reason: unknown): void {
     if (this.closing || sub !== this.current) return
-    const notFound = statusOf(error) === Status.NOT_FOUND
-    this.deps.logger.warn(
-      notFound
-        ? 'subscription not found (broker restarted or subscription deleted); will re-create it'
-        : 'subscription stream failed',
-      { subscription: this.name, reason: errorMessage(error) },
-    )
-    // The client closes a stream that failed for good; if it did not, nothing to do.
-    if (!sub.isOpen) void this.recover()
+    if (this.outageSince === undefined) {
+      this.outageSince = Date.now()
+      this.say('warn', 'consumer lost the broker; retrying', { reason: describeError(reason) })
+    }
+    this.again = true
+    this.watching ??= this.watch().finally(() => {
+      this.watching = undefined
+    })
   }
 
-  /** Re-provisions what vanished and opens a new stream, with backoff, until it works or we close. */
-  private async recover(): Promise<void> {
-    if (this.recovering) return
-    this.recovering = true
-    const old = this.current
-    this.current = undefined
-    await old?.close().catch(() => undefined)
-    const { provisioner, options, logger } = this.deps
-    const reopened = await retrying(
-      async () => {
-        if (options.provision) await provisioner.recreate(this.channel)
-        else await provisioner.assertSubscription(this.channel, this.group)
-        if (!this.closing) this.open()
-        return true
-      },
-      {
-        minMs: 250,
-        maxMs: 5_000,
-        signal: this.stop.signal,
-        onError: (error, retryInMs) =>
-          logger.warn('could not re-open subscription yet; retrying', {
-            subscription: this.name,
-            reason: errorMessage(error),
-            retryInMs,
-          }),
-      },
-    )
-    if (reopened && !this.closing) logger.info('subscription re-opened', { subscription: this.name })
-    this.recovering = false
+  private async watch(): Promise<void> {
+    const { provisioner, options } = this.deps
+    while (this.again && !this.closing) {
+      this.again = false
+      await retrying(
+        async () => {
+          if (!(await provisioner.subscriptionExists(this.channel, this.group))) {
+            if (!options.provision) await provisioner.assertSubscription(this.channel, this.group)
+            await provisioner.recreate(this.channel)
+          }
+          if (this.current?.isOpen || this.closing) return
+          const old = this.current
+          this.current = undefined
+          await old?.close().catch(() => undefined)
+          await pause(this.reopen.next(), this.stop.signal)
+          if (!this.closing) this.open()
+        },
+        {
+          minMs: 250,
+          maxMs: 5_000,
+          signal: this.stop.signal,
+          onError: (error, retryInMs) =>
+            this.say('debug', 'broker not back yet', { reason: describeError(error), retryInMs }),
+        },
+      )
+    }
+    if (this.closing || this.outageSince === undefined) return
+    this.say('info', 'consumer recovered', { outageMs: Date.now() - this.outageSince })
+    this.outageSince = undefined
+  }
+
+  /** Logs with the subscription's name. */
+  private say(level: 'debug' | 'info' | 'warn', message: string, fields?: Record<string, unknown>): void {
+    this.deps.logger[level](message, { subscription: this.name, ...fields })
   }
 
   private async shutdown(): Promise<void> {
@@ -186,17 +188,12 @@ export class GcpConsumer implements Subscription {
       // Flushes the acks of settled deliveries and nacks what was held back.
       await sub?.close()
     } catch (error) {
-      this.deps.logger.warn('closing subscription failed', {
-        subscription: this.name,
-        reason: errorMessage(error),
-      })
+      this.say('warn', 'closing subscription failed', { reason: errorMessage(error) })
     }
     if (this.subscribeOptions.temporary) {
       await this.deps.provisioner.remove(this.channel, this.group).catch((error: unknown) => {
-        this.deps.logger.warn('could not delete temporary channel; it expires after a day unused', {
-          channel: this.channel.name,
-          reason: errorMessage(error),
-        })
+        const warning = 'could not delete temporary channel; it expires after a day unused'
+        this.say('warn', warning, { channel: this.channel.name, reason: errorMessage(error) })
       })
     }
   }

@@ -1,11 +1,6 @@
 import { type OptionSpecs, publishTimeoutOption } from '@omnibus/core/adapter'
 
-/**
- * Every option a config may give the gcp adapter and its type and range, so that createBus
- * refuses a typo (`projectld`) with the nearest valid name, environment text takes the key's
- * type, and parseGcpConfig checks the same specs (plus what they cannot say) when a transport
- * is built in code.
- */
+/** Every option of the gcp adapter with its type and range: createBus and parseGcpConfig check them. */
 export const gcpOptions: OptionSpecs = {
   projectId: { type: 'string' },
   credentials: { type: 'any' },

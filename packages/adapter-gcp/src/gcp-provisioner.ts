@@ -1,14 +1,8 @@
 import type { PubSub } from '@google-cloud/pubsub'
 import type { Logger } from '@omnibus/core'
-import {
-  adapterError,
-  brokerName,
-  type Channel,
-  PromiseCache,
-  type StartPosition,
-} from '@omnibus/core/adapter'
+import { brokerName, type Channel, PromiseCache, type StartPosition } from '@omnibus/core/adapter'
 import type { ResolvedGcpConfig } from './gcp-config.js'
-import { Status, statusOf } from './gcp-errors.js'
+import { gcpError, ifMissing, Status, statusOf } from './gcp-errors.js'
 
 /**
  * A valid Pub/Sub resource name for `parts`, the same every time: names that
@@ -47,15 +41,15 @@ export interface SubscriptionSpec {
 }
 
 /**
- * Creates topics and subscriptions on demand, idempotently (ALREADY_EXISTS is
- * success), remembering what exists so that the hot path makes no admin calls.
- * It also remembers every subscription this transport made per topic, so that
- * after the broker forgot them (an emulator restart) they can be made again.
+ * Creates topics and subscriptions on demand, idempotently (ALREADY_EXISTS is success), remembering
+ * what exists so that the hot path makes no admin calls, and which groups this transport made or
+ * declared per topic, to make them again should the broker forget them (a restart, a deletion).
  */
 export class GcpProvisioner {
   private readonly topics = new PromiseCache<void>()
   private readonly subscriptions = new PromiseCache<void>()
   private readonly known = new Map<string, Map<string, SubscriptionSpec>>()
+  private readonly recreating = new PromiseCache<void>(() => false)
 
   constructor(
     private readonly pubsub: PubSub,
@@ -87,33 +81,53 @@ export class GcpProvisioner {
   async ensureSubscription(spec: SubscriptionSpec, from?: StartPosition): Promise<void> {
     const topic = this.topicName(spec.channel)
     const name = this.subscriptionName(spec.channel, spec.group)
-    let perTopic = this.known.get(topic)
-    if (!perTopic) {
-      perTopic = new Map()
-      this.known.set(topic, perTopic)
-    }
-    perTopic.set(name, spec)
+    this.known.set(topic, (this.known.get(topic) ?? new Map()).set(name, spec))
     return this.subscriptions.get(name, () =>
-      this.ensureTopic(spec.channel).then(() => this.createSubscription(spec, topic, name, from)),
+      this.ensureTopic(spec.channel).then(() => this.make(spec, topic, name, from)),
     )
   }
 
+  /** Whether this transport knows groups to re-create on `channel` should it vanish (a queue has its own). */
+  knowsGroups(channel: Channel): boolean {
+    return channel.kind === 'queue' || (this.known.get(this.topicName(channel))?.size ?? 0) > 0
+  }
+
   /**
-   * The broker lost `channel` (NOT_FOUND): forget it and make it again, with
-   * every subscription this transport had made on it, so that messages
-   * published from now on wait for those groups again.
+   * The broker lost `channel` (NOT_FOUND): forget it and make it again, with every subscription
+   * this transport made or declared on it, so that what is published from now on waits for
+   * those groups again. Concurrent callers share one attempt.
    */
-  async recreate(channel: Channel): Promise<void> {
+  recreate(channel: Channel): Promise<void> {
     const topic = this.topicName(channel)
-    this.topics.forget(topic)
-    const specs = [...(this.known.get(topic)?.values() ?? [])]
-    for (const spec of specs) this.subscriptions.forget(this.subscriptionName(spec.channel, spec.group))
-    this.logger.warn('topic or subscription vanished (broker restarted?); re-creating', {
-      topic,
-      subscriptions: specs.length,
+    return this.recreating.get(topic, async () => {
+      this.topics.forget(topic)
+      const specs = [...(this.known.get(topic)?.values() ?? [])]
+      for (const spec of specs) this.subscriptions.forget(this.subscriptionName(spec.channel, spec.group))
+      this.logger.warn('topic vanished (restart or deletion); re-creating it', {
+        topic,
+        groups: specs.length,
+      })
+      await this.ensureChannel(channel)
+      await Promise.all(specs.map((spec) => this.ensureSubscription(spec)))
     })
-    await this.ensureChannel(channel)
-    await Promise.all(specs.map((spec) => this.ensureSubscription(spec)))
+  }
+
+  /** Forgets that the topic exists, so that the next ensure asks the broker again. */
+  forget(channel: Channel): void {
+    this.topics.forget(this.topicName(channel))
+  }
+
+  /** Whether the channel's topic exists with at least one subscription on it. */
+  async hasSubscriptions(channel: Channel): Promise<boolean> {
+    const topic = this.pubsub.topic(this.topicName(channel))
+    const [subscriptions] = await topic.getSubscriptions({ gaxOpts: this.gax() }).catch(ifMissing([[]]))
+    return subscriptions.length > 0
+  }
+
+  /** Whether the group's subscription exists (asked with the publish timeout, so an outage fails fast). */
+  async subscriptionExists(channel: Channel, group: string): Promise<boolean> {
+    const subscription = this.pubsub.subscription(this.subscriptionName(channel, group))
+    return subscription.getMetadata(this.gax()).then(() => true, ifMissing(false))
   }
 
   /** Removes a temporary channel: its subscription, then its topic. Missing ones are fine. */
@@ -124,23 +138,19 @@ export class GcpProvisioner {
     this.subscriptions.forget(name)
     this.topics.forget(topic)
     this.known.delete(topic)
-    const ignoreMissing = (error: unknown) => {
-      if (statusOf(error) !== Status.NOT_FOUND) throw error
-    }
-    await this.pubsub.subscription(name).delete(this.gax()).catch(ignoreMissing)
-    await this.pubsub.topic(topic).delete(this.gax()).catch(ignoreMissing)
+    await this.pubsub.subscription(name).delete(this.gax()).catch(ifMissing(undefined))
+    await this.pubsub.topic(topic).delete(this.gax()).catch(ifMissing(undefined))
   }
 
   /** Throws CHANNEL_NOT_FOUND when provisioning is off and the subscription does not exist. */
   async assertSubscription(channel: Channel, group: string): Promise<void> {
-    const name = this.subscriptionName(channel, group)
-    const [exists] = await this.pubsub.subscription(name).exists()
-    if (!exists) throw this.notFound(channel, `subscription ${name}`)
+    if (!(await this.subscriptionExists(channel, group))) {
+      throw this.notFound(channel, `subscription ${this.subscriptionName(channel, group)}`)
+    }
   }
 
-  notFound(channel: Channel, what: string, cause?: unknown) {
-    return adapterError(
-      'gcp',
+  private notFound(channel: Channel, what: string, cause?: unknown) {
+    return gcpError(
       'CHANNEL_NOT_FOUND',
       `channel "${channel.name}": ${what} does not exist in project ${this.pubsub.projectId} and ` +
         'provisioning is off (provision: false); create it, or turn provisioning on',
@@ -153,10 +163,9 @@ export class GcpProvisioner {
   }
 
   private async createTopic(channel: Channel, name: string): Promise<void> {
-    const metadata: Parameters<PubSub['createTopic']>[0] = { name }
     // Topic retention is what lets a new subscription seek back in time (replay).
-    if (this.options.retentionSeconds > 0)
-      metadata.messageRetentionDuration = { seconds: this.options.retentionSeconds }
+    const seconds = this.options.retentionSeconds
+    const metadata = { name, ...(seconds > 0 ? { messageRetentionDuration: { seconds } } : {}) }
     try {
       await this.pubsub.createTopic(metadata, this.gax())
       this.logger.debug('topic created', { channel: channel.name, topic: name })
@@ -166,74 +175,37 @@ export class GcpProvisioner {
     }
   }
 
-  /** Creates the subscription; false when it already existed. */
-  private async create(
-    spec: SubscriptionSpec,
-    topic: string,
-    name: string,
-    ordered: boolean,
-  ): Promise<boolean> {
+  /** Creates the subscription; a new one starts at `from` (an existing one keeps its position). */
+  private async make(spec: SubscriptionSpec, topic: string, name: string, from?: StartPosition) {
     try {
       await this.pubsub.topic(topic).createSubscription(name, {
-        enableMessageOrdering: ordered,
+        enableMessageOrdering: this.options.ordering,
         // Durable groups never expire (Pub/Sub's default is 31 idle days);
         // a temporary one expires a day after its owner vanished without closing.
         expirationPolicy: spec.temporary ? { ttl: { seconds: 86_400 } } : {},
         gaxOpts: this.gax(),
       })
       this.logger.debug('subscription created', { channel: spec.channel.name, subscription: name })
-      return true
     } catch (error) {
-      if (statusOf(error) === Status.ALREADY_EXISTS) return false
+      if (statusOf(error) === Status.ALREADY_EXISTS) return
       throw this.failed(`subscription ${name}`, spec.channel, error)
     }
-  }
-
-  private async createSubscription(
-    spec: SubscriptionSpec,
-    topic: string,
-    name: string,
-    from?: StartPosition,
-  ) {
-    const created = await this.create(spec, topic, name, this.options.ordering)
-    // `from` applies to a new group only: an existing one keeps its position.
-    if (!created || from === undefined || from === 'latest') return
+    if (from === undefined || from === 'latest') return
     if (this.options.retentionSeconds === 0) {
-      this.logger.warn(
-        'replay asked for, but topic retention is off (retentionSeconds: 0); starting at latest',
-        {
-          channel: spec.channel.name,
-        },
-      )
+      const warning = 'replay asked for, but topic retention is off (retentionSeconds: 0); starting at latest'
+      this.logger.warn(warning, { channel: spec.channel.name })
       return
     }
     const time = from === 'earliest' ? new Date(Date.now() - this.options.retentionSeconds * 1000) : from.time
-    try {
-      await this.seekTo(name, time)
-    } catch (error) {
-      if (statusOf(error) !== Status.UNIMPLEMENTED || !this.options.ordering) {
-        throw this.failed(`seek of subscription ${name} to ${time.toISOString()}`, spec.channel, error)
-      }
-      // The emulator cannot seek an ordered subscription (real Pub/Sub can):
-      // this new, still unused one is made again unordered, then seeks.
-      this.logger.warn(
-        'seek on an ordered subscription is unimplemented here (emulator); replaying unordered',
-        {
-          subscription: name,
-        },
-      )
-      await this.pubsub.subscription(name).delete(this.gax())
-      await this.create(spec, topic, name, false)
-      await this.seekTo(name, time).catch((again: unknown) => {
-        throw this.failed(`seek of subscription ${name} to ${time.toISOString()}`, spec.channel, again)
-      })
-    }
+    // (The emulator answers UNIMPLEMENTED for an ordered subscription: replay there needs ordering: false.)
+    await this.seekTo(name, time).catch((error: unknown) => {
+      throw this.failed(`seek of subscription ${name} to ${time.toISOString()}`, spec.channel, error)
+    })
   }
 
   /**
-   * Seeks with the exact time. The client's own seek(Date) (6.3.0) puts
-   * microseconds where nanoseconds belong, which moves the time back to its
-   * whole second and replays up to a second too much.
+   * Seeks with the exact time: the client's own seek(Date) (6.3.0) puts microseconds where nanoseconds
+   * belong, which moves the time back to its whole second and replays up to a second too much.
    */
   private seekTo(name: string, time: Date): Promise<void> {
     const ms = time.getTime()
@@ -250,8 +222,7 @@ export class GcpProvisioner {
   }
 
   private failed(what: string, channel: Channel, error: unknown) {
-    return adapterError(
-      'gcp',
+    return gcpError(
       'PROVISIONING_FAILED',
       `could not create ${what} for channel "${channel.name}" in project ${this.pubsub.projectId}. ` +
         'Check that Pub/Sub is reachable and the credentials may administer topics and subscriptions ' +

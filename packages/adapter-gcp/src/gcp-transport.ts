@@ -19,7 +19,7 @@ import {
   parseGcpConfig,
   type ResolvedGcpConfig,
 } from './gcp-config.js'
-import { GcpConsumer } from './gcp-consumer.js'
+import { type ConsumerDeps, GcpConsumer } from './gcp-consumer.js'
 import { gcpOptions } from './gcp-options.js'
 import { GcpProvisioner, subscriptionNameFor, topicNameFor } from './gcp-provisioner.js'
 import { GcpPublisher } from './gcp-publisher.js'
@@ -27,9 +27,8 @@ import { GcpPublisher } from './gcp-publisher.js'
 export const GCP = 'gcp'
 
 /**
- * Google Cloud Pub/Sub: a channel is a topic; each event group is a
- * subscription on it; a queue channel (commands, replies, dead letters) is a
- * topic with one subscription, made when first published to so messages wait.
+ * Google Cloud Pub/Sub: a channel is a topic, each event group a subscription on it; a queue channel
+ * (commands, replies, dead letters) is a topic with one subscription, made at first publish.
  */
 export class GcpTransport implements Transport {
   readonly name = GCP
@@ -37,9 +36,8 @@ export class GcpTransport implements Transport {
   private readonly options: ResolvedGcpConfig
   private readonly logger: Logger
   // Made by connect(), which core calls before anything else.
-  private pubsub!: PubSub
-  private provisioner!: GcpProvisioner
   private publisher!: GcpPublisher
+  private deps!: ConsumerDeps
 
   constructor(
     private readonly raw: GcpTransportOptions = {},
@@ -53,9 +51,7 @@ export class GcpTransport implements Transport {
       backlog:
         "Pub/Sub tells a subscription's backlog (num_undelivered_messages) only through Cloud Monitoring, which the emulator lacks and the client does not read; no backlog gauge",
     }
-    if (emulator)
-      notes.restart =
-        'the Pub/Sub emulator keeps no state across a restart; the transport re-creates what vanished'
+    if (emulator) notes.restart = 'the Pub/Sub emulator forgets everything on restart; see "Reconnection"'
     if (!replay) {
       notes.replay = emulator
         ? 'off against the emulator, which gives retained messages to every new subscription and cannot seek ordered ones (real Pub/Sub replays by default; retentionSeconds turns it on)'
@@ -85,9 +81,10 @@ export class GcpTransport implements Transport {
 
   /** Builds the client; it connects on first use (core calls connect() before anything else). */
   async connect(): Promise<void> {
-    this.pubsub = this.raw.pubsub ?? new PubSub(clientConfig(this.raw))
-    this.provisioner = new GcpProvisioner(this.pubsub, this.options, this.logger)
-    this.publisher = new GcpPublisher(this.pubsub, this.provisioner, this.options)
+    const pubsub = this.raw.pubsub ?? new PubSub(clientConfig(this.raw))
+    const provisioner = new GcpProvisioner(pubsub, this.options, this.logger)
+    this.publisher = new GcpPublisher(pubsub, provisioner, this.options)
+    this.deps = { pubsub, provisioner, options: this.options, logger: this.logger }
   }
 
   async publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
@@ -95,8 +92,8 @@ export class GcpTransport implements Transport {
   }
 
   async provision(channel: Channel, group: string, from?: StartPosition): Promise<void> {
-    if (!this.options.provision) return this.provisioner.assertSubscription(channel, group)
-    await this.provisioner.ensureSubscription({ channel, group, temporary: false }, from)
+    if (!this.options.provision) return this.deps.provisioner.assertSubscription(channel, group)
+    await this.deps.provisioner.ensureSubscription({ channel, group, temporary: false }, from)
   }
 
   async subscribe(
@@ -105,30 +102,20 @@ export class GcpTransport implements Transport {
     handler: DeliveryHandler,
     options: SubscribeOptions,
   ): Promise<Subscription> {
-    const deps = {
-      pubsub: this.pubsub,
-      provisioner: this.provisioner,
-      options: this.options,
-      logger: this.logger,
-    }
-    const consumer = new GcpConsumer(deps, channel, group, handler, options)
+    const consumer = new GcpConsumer(this.deps, channel, group, handler, options)
     await consumer.start()
     return consumer
   }
 
   async close(): Promise<void> {
     await this.publisher.close()
-    if (!this.raw.pubsub) await this.pubsub.close()
+    if (!this.raw.pubsub) await this.deps.pubsub.close()
   }
 }
 
 /** A Pub/Sub transport; `context` names the config key and logger (defaults: `gcp`, silent). */
-export function gcpTransport(
-  options: GcpTransportOptions = {},
-  context?: Partial<TransportContext>,
-): GcpTransport {
-  return new GcpTransport(options, context)
-}
+export const gcpTransport = (options: GcpTransportOptions = {}, context?: Partial<TransportContext>) =>
+  new GcpTransport(options, context)
 
 /** What configs load as `"adapter": "gcp"`. */
 export const adapter: TransportAdapter<GcpTransportOptions> = {

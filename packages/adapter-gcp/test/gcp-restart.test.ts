@@ -50,8 +50,10 @@ describe('gcp transport across an emulator restart', () => {
     expect(failures.length).toBeGreaterThan(0)
     for (const failure of failures) {
       expect(failure.code).toBe('PUBLISH_FAILED')
-      expect(failure.message).toMatch(/^\[omnibus\] \[gcp\] .*not confirmed by Pub\/Sub/)
-      expect(failure.cause).toBeDefined()
+      // Refused by Pub/Sub (with its error as cause), or not confirmed within publishTimeoutMs.
+      expect(failure.message).toMatch(
+        /^\[omnibus\] \[gcp\] .*(not confirmed by Pub\/Sub|did not confirm within)/,
+      )
     }
 
     // Publishing re-creates the topic (the queue also its subscription); the consumers re-open theirs.

@@ -44,11 +44,14 @@ export { waitFor } from '@omnibus/conformance'
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 
 /**
- * Restarts the emulator with the project's broker script (OMNIBUS_BROKERS_SCRIPT
- * overrides its path); resolves once the script reports it up again.
+ * Runs the project's broker script on the emulator (`restart`, `down`, `up`);
+ * OMNIBUS_BROKERS_SCRIPT overrides its path. Resolves once the script is done
+ * (for `up` and `restart`: once the emulator answers again).
  */
-export async function restartEmulator(): Promise<void> {
+export async function emulator(verb: 'restart' | 'down' | 'up'): Promise<void> {
   const script = process.env.OMNIBUS_BROKERS_SCRIPT ?? resolve(repoRoot, 'scripts/brokers')
   if (!existsSync(script)) throw new Error(`broker script ${script} not found; set OMNIBUS_BROKERS_SCRIPT`)
-  await promisify(execFile)('bash', [script, 'restart', 'gcp'], { timeout: 120_000 })
+  await promisify(execFile)('bash', [script, verb, 'gcp'], { timeout: 120_000 })
 }
+
+export const restartEmulator = () => emulator('restart')
