@@ -13,7 +13,8 @@ describe('broker outage', () => {
     const { logger, lines } = capturingLogger()
     // A small retry budget, so that kafkajs gives up on the consumer (a non-retriable crash) in seconds.
     const retry = { retries: 2, initialRetryTime: 100, maxRetryTime: 500 }
-    const t = kafkaTransport({ brokers: BROKERS, publishTimeoutMs: TIMEOUT_MS, retry }, { logger })
+    const driver = process.env.OMNIBUS_KAFKA_DRIVER === 'platformatic' ? 'platformatic' : 'kafkajs'
+    const t = kafkaTransport({ brokers: BROKERS, driver, publishTimeoutMs: TIMEOUT_MS, retry }, { logger })
     await t.connect()
     const channel = { name: uniq('outage'), kind: 'topic' as const }
     const handled = new Set<string>()
