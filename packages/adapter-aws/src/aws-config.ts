@@ -1,6 +1,8 @@
 import type { SNSClient } from '@aws-sdk/client-sns'
 import type { SQSClient } from '@aws-sdk/client-sqs'
 import { ConfigError, type Logger } from '@omnibus/core'
+import { checkOptions, DEFAULT_PUBLISH_TIMEOUT_MS } from '@omnibus/core/adapter'
+import { awsOptions } from './aws-options.js'
 
 /** Options of the AWS (SNS + SQS) transport. Every one is optional; plain values can come from a JSON config. */
 export interface AwsTransportOptions {
@@ -28,6 +30,11 @@ export interface AwsTransportOptions {
    * region (a FIFO channel: one at a time, to keep order). Default 8.
    */
   publishConcurrency?: number
+  /**
+   * Longest a publish waits for SNS/SQS to confirm before it rejects with PUBLISH_FAILED (the
+   * events may or may not be stored); what it held is freed. Default 5000.
+   */
+  publishTimeoutMs?: number
   /** An SNS client to use instead of building one (region, endpoint and credentials are then ignored for SNS). */
   snsClient?: SNSClient
   /** An SQS client to use instead of building one (region, endpoint and credentials are then ignored for SQS). */
@@ -37,69 +44,24 @@ export interface AwsTransportOptions {
 }
 
 /** Options after validation, with defaults filled in. */
-export interface ResolvedAwsOptions {
-  readonly region: string | undefined
-  readonly endpoint: string | undefined
-  readonly credentials: AwsTransportOptions['credentials']
-  readonly namePrefix: string
-  readonly isFifo: (channel: string) => boolean
-  /** True when every channel is FIFO, so per-key order holds everywhere. */
-  readonly allFifo: boolean
-  readonly provision: boolean
-  readonly visibilityTimeout: number
-  readonly waitTimeSeconds: number
-  readonly publishConcurrency: number
-  readonly snsClient: SNSClient | undefined
-  readonly sqsClient: SQSClient | undefined
-}
+export type AwsConfig = Required<Omit<AwsTransportOptions, 'fifo' | 'logger' | OptionalKeys>> &
+  Pick<AwsTransportOptions, OptionalKeys> & {
+    readonly isFifo: (channel: string) => boolean
+    /** True when every channel is FIFO, so per-key order holds everywhere. */
+    readonly allFifo: boolean
+  }
+type OptionalKeys = 'region' | 'endpoint' | 'credentials' | 'snsClient' | 'sqsClient'
 
-/** Longest prefix allowed, so that channel names keep most of the 80 characters AWS gives a name. */
-const MAX_PREFIX = 40
-
-/** Checks options, throwing ConfigError that names `<key>.<option>`. */
-export function resolveOptions(options: AwsTransportOptions, key: string): ResolvedAwsOptions {
+/** Checks options (awsOptions, then what it leaves to us), throwing ConfigError that names `<key>.<option>`. */
+export function parseAwsConfig(raw: AwsTransportOptions, key: string): AwsConfig {
+  const options = checkOptions(awsOptions, raw, key) as AwsTransportOptions
   const bad = (option: string, message: string) => new ConfigError(`${key}.${option}`, message)
-  const { region, endpoint, credentials, namePrefix = '', fifo = false, provision = true } = options
-  if (region !== undefined && (typeof region !== 'string' || !/^[a-z0-9-]+$/.test(region))) {
-    throw bad('region', `must be an AWS region name such as "us-east-1", got ${JSON.stringify(region)}`)
+  const { endpoint, credentials: c, fifo = false } = options
+  if (endpoint !== undefined && !URL.canParse(endpoint)) {
+    throw bad('endpoint', `must be a URL such as "http://127.0.0.1:4566", got ${JSON.stringify(endpoint)}`)
   }
-  if (endpoint !== undefined) {
-    if (typeof endpoint !== 'string' || !URL.canParse(endpoint)) {
-      throw bad('endpoint', `must be a URL such as "http://127.0.0.1:4566", got ${JSON.stringify(endpoint)}`)
-    }
-  }
-  if (credentials !== undefined) {
-    if (
-      typeof credentials !== 'object' ||
-      credentials === null ||
-      typeof credentials.accessKeyId !== 'string' ||
-      typeof credentials.secretAccessKey !== 'string'
-    ) {
-      throw bad(
-        'credentials',
-        'must be { accessKeyId, secretAccessKey, sessionToken? } (strings), or left out',
-      )
-    }
-  }
-  if (
-    typeof namePrefix !== 'string' ||
-    namePrefix.length > MAX_PREFIX ||
-    !/^[A-Za-z0-9_-]*$/.test(namePrefix)
-  ) {
-    throw bad('namePrefix', `must be at most ${MAX_PREFIX} characters of A-Z, a-z, 0-9, "_" and "-"`)
-  }
-  if (typeof provision !== 'boolean') throw bad('provision', 'must be true or false')
-  const visibilityTimeout = options.visibilityTimeout ?? 30
-  if (!Number.isInteger(visibilityTimeout) || visibilityTimeout < 3 || visibilityTimeout > 43_200) {
-    throw bad('visibilityTimeout', 'must be a whole number of seconds from 3 to 43200')
-  }
-  const waitTimeSeconds = options.waitTimeSeconds ?? 2
-  if (!Number.isInteger(waitTimeSeconds) || waitTimeSeconds < 0 || waitTimeSeconds > 20) {
-    throw bad('waitTimeSeconds', 'must be a whole number of seconds from 0 to 20 (SQS long polling)')
-  }
-  const publishConcurrency = options.publishConcurrency ?? 8
-  if (!Number.isInteger(publishConcurrency) || publishConcurrency < 1 || publishConcurrency > 64) {
-    throw bad('publishConcurrency', 'must be a whole number from 1 to 64')
+  if (c !== undefined && (typeof c?.accessKeyId !== 'string' || typeof c.secretAccessKey !== 'string')) {
+    throw bad('credentials', 'must be { accessKeyId, secretAccessKey, sessionToken? } (strings), or left out')
   }
   let isFifo: (channel: string) => boolean
   if (typeof fifo === 'boolean') isFifo = () => fifo
@@ -109,8 +71,7 @@ export function resolveOptions(options: AwsTransportOptions, key: string): Resol
     isFifo = (channel) => names.has(channel)
   } else throw bad('fifo', 'must be true, false, a list of channel names or a function (channel) => boolean')
   for (const client of ['snsClient', 'sqsClient'] as const) {
-    const value = options[client]
-    if (value !== undefined && typeof (value as { send?: unknown }).send !== 'function') {
+    if (options[client] !== undefined && typeof options[client].send !== 'function') {
       throw bad(
         client,
         `must be an ${client === 'snsClient' ? 'SNSClient' : 'SQSClient'} from the AWS SDK v3`,
@@ -118,17 +79,14 @@ export function resolveOptions(options: AwsTransportOptions, key: string): Resol
     }
   }
   return {
-    region,
-    endpoint,
-    credentials,
-    namePrefix,
+    ...options,
+    namePrefix: options.namePrefix ?? '',
+    provision: options.provision ?? true,
+    visibilityTimeout: options.visibilityTimeout ?? 30,
+    waitTimeSeconds: options.waitTimeSeconds ?? 2,
+    publishConcurrency: options.publishConcurrency ?? 8,
+    publishTimeoutMs: options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS,
     isFifo,
     allFifo: fifo === true,
-    provision,
-    visibilityTimeout,
-    waitTimeSeconds,
-    publishConcurrency,
-    snsClient: options.snsClient,
-    sqsClient: options.sqsClient,
   }
 }

@@ -3,8 +3,8 @@ import type { Logger } from '@omnibus/core'
 import type { Channel, DeliveryHandler, SubscribeOptions, Subscription } from '@omnibus/core/adapter'
 import { Backoff, KeyedSerial, pause } from '@omnibus/core/adapter'
 import { decodeSqsMessage } from './aws-binding.js'
-import type { ResolvedAwsOptions } from './aws-config.js'
-import { errorMessage, isQueueMissing, isUnreachable } from './aws-errors.js'
+import type { AwsConfig } from './aws-config.js'
+import { errorMessage, isQueueMissing } from './aws-errors.js'
 import type { AwsProvisioner } from './aws-provisioner.js'
 import { AwsSettler } from './aws-settler.js'
 
@@ -52,8 +52,10 @@ export class AwsConsumer implements Subscription {
   private reserved = 0
   private waiters: (() => void)[] = []
   private extender: NodeJS.Timeout | undefined
-  private closing: Promise<void> | undefined
   private readonly fifo: boolean
+  /** Since when receives fail (one warning per outage, one info on recovery). */
+  private outageSince: number | undefined
+  private readonly where: { channel: string; group: string }
 
   constructor(
     private readonly sqs: SQSClient,
@@ -62,11 +64,12 @@ export class AwsConsumer implements Subscription {
     private readonly group: string,
     private readonly handler: DeliveryHandler,
     private readonly subscribe: SubscribeOptions,
-    private readonly options: ResolvedAwsOptions,
+    private readonly options: AwsConfig,
     private readonly logger: Logger,
   ) {
     this.settler = new AwsSettler(sqs, () => this.queueUrl(), logger)
     this.fifo = provisioner.fifo(channel)
+    this.where = { channel: channel.name, group }
   }
 
   /** Makes the queue exist (so errors such as CHANNEL_NOT_FOUND surface at subscribe), then starts receiving. */
@@ -82,26 +85,24 @@ export class AwsConsumer implements Subscription {
     this.extender.unref()
   }
 
-  close(): Promise<void> {
-    this.closing ??= (async () => {
-      this.stopping.abort()
-      this.wakeAll()
-      // The receive in flight is not aborted (its messages would stay invisible for the whole
-      // timeout); it returns within waitTimeSeconds. What this member gives back is released
-      // only once every receive has returned: a release while another receive is still open
-      // hands the message straight back to it, and each receive raises its receive count.
-      await Promise.all(this.loops)
-      while (this.held.size > 0) await this.settled()
-      clearInterval(this.extender)
-      for (const receiptHandle of this.released.splice(0)) this.settler.changeVisibility(receiptHandle, 0)
-      await this.settler.flush()
-      if (this.subscribe.temporary) {
-        await this.provisioner.remove(this.channel, this.group).catch((error: unknown) => {
-          this.logger.warn('[aws] could not remove a temporary queue', { error: errorMessage(error) })
-        })
-      }
-    })()
-    return this.closing
+  /** Core's wrapper calls it once. */
+  async close(): Promise<void> {
+    this.stopping.abort()
+    this.wakeAll()
+    // The receive in flight is not aborted (its messages would stay invisible for the whole
+    // timeout); it returns within waitTimeSeconds. What this member gives back is released
+    // only once every receive has returned: a release while another receive is still open
+    // hands the message straight back to it, and each receive raises its receive count.
+    await Promise.all(this.loops)
+    while (this.held.size > 0) await this.settled()
+    clearInterval(this.extender)
+    for (const receiptHandle of this.released.splice(0)) this.settler.changeVisibility(receiptHandle, 0)
+    await this.settler.flush()
+    if (this.subscribe.temporary) {
+      await this.provisioner.remove(this.channel, this.group).catch((error: unknown) => {
+        this.logger.warn('could not remove a temporary queue', { error: errorMessage(error) })
+      })
+    }
   }
 
   private async queueUrl(): Promise<string> {
@@ -112,7 +113,6 @@ export class AwsConsumer implements Subscription {
     const signal = this.stopping.signal
     const backoff = new Backoff(BACKOFF_MIN_MS, BACKOFF_MAX_MS)
     let idle = 0
-    let outage: string | undefined
     while (!signal.aborted) {
       const room = Math.min(MAX_RECEIVE, this.subscribe.maxInFlight - this.held.size - this.reserved)
       if (room <= 0) {
@@ -122,51 +122,15 @@ export class AwsConsumer implements Subscription {
       let messages: Message[]
       this.reserved += room
       try {
-        const QueueUrl = await this.queueUrl()
-        const receive = () =>
-          this.sqs.send(
-            new ReceiveMessageCommand({
-              QueueUrl,
-              MaxNumberOfMessages: room,
-              WaitTimeSeconds: this.options.waitTimeSeconds,
-              VisibilityTimeout: this.options.visibilityTimeout,
-              MessageAttributeNames: ['All'],
-              MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-            }),
-          )
-        let result: Awaited<ReturnType<typeof receive>>
-        if (this.fifo) {
-          // Settle first: a group stays locked until its received messages are deleted.
-          await this.settler.flush()
-          result = await fifoTurns.run(QueueUrl, receive)
-        } else result = await receive()
-        messages = result.Messages ?? []
-        this.reserved -= room
+        messages = await this.receive(room)
       } catch (error) {
-        this.reserved -= room
-        if (isQueueMissing(error)) {
-          // Lost with a broker restart, or deleted: make it (and its subscription) again.
-          this.logger.warn('[aws] queue vanished; provisioning it again', {
-            channel: this.channel.name,
-            group: this.group,
-          })
-          this.provisioner.forgetGroup(this.channel, this.group)
-        } else if (outage === undefined) {
-          outage = errorMessage(error)
-          const what = isUnreachable(error) ? 'SNS/SQS unreachable' : 'receive failed'
-          this.logger.warn(`[aws] ${what}; retrying with backoff`, {
-            channel: this.channel.name,
-            group: this.group,
-            error: outage,
-          })
-        }
+        this.lost(error)
         await pause(backoff.next(), signal)
         continue
+      } finally {
+        this.reserved -= room
       }
-      if (outage !== undefined) {
-        this.logger.info('[aws] receiving again', { channel: this.channel.name, group: this.group })
-        outage = undefined
-      }
+      this.back()
       backoff.reset()
       if (messages.length === 0 && this.options.waitTimeSeconds === 0) {
         idle = Math.min(IDLE_MAX_MS, Math.max(25, idle * 2))
@@ -177,6 +141,46 @@ export class AwsConsumer implements Subscription {
         else this.dispatch(message)
       }
     }
+  }
+
+  private async receive(room: number): Promise<Message[]> {
+    const QueueUrl = await this.queueUrl()
+    const receive = () =>
+      this.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl,
+          MaxNumberOfMessages: room,
+          WaitTimeSeconds: this.options.waitTimeSeconds,
+          VisibilityTimeout: this.options.visibilityTimeout,
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        }),
+      )
+    if (!this.fifo) return (await receive()).Messages ?? []
+    // Settle first: a group stays locked until its received messages are deleted.
+    await this.settler.flush()
+    return (await fifoTurns.run(QueueUrl, receive)).Messages ?? []
+  }
+
+  /**
+   * A receive failed: the broker unreachable, or the queue gone (deleted, or forgotten by a
+   * restarting broker), which is then made again with its subscription. Logged once per outage.
+   */
+  private lost(error: unknown): void {
+    if (isQueueMissing(error)) this.provisioner.forgetGroup(this.channel, this.group)
+    if (this.outageSince !== undefined) return
+    this.outageSince = Date.now()
+    const what = isQueueMissing(error) ? 'its queue vanished' : 'lost the broker'
+    this.logger.warn(`consumer ${what}; retrying with backoff until it is back`, {
+      ...this.where,
+      error: errorMessage(error),
+    })
+  }
+
+  private back(): void {
+    if (this.outageSince === undefined) return
+    this.logger.info('consumer receiving again', { ...this.where, outageMs: Date.now() - this.outageSince })
+    this.outageSince = undefined
   }
 
   private dispatch(message: Message): void {
@@ -190,18 +194,13 @@ export class AwsConsumer implements Subscription {
       else this.settler.changeVisibility(receiptHandle, 0)
       this.wakeAll()
     }
-    let delivery: ReturnType<typeof decodeSqsMessage>
-    try {
-      delivery = decodeSqsMessage(message)
-    } catch {
-      // decodeSqsMessage does not throw; if it ever did, leave the message to the broker.
-      settle(false)
-      return
-    }
-    this.handler(delivery).then(
-      () => settle(true),
-      () => settle(false),
-    )
+    // decodeSqsMessage does not throw; if it ever did, the message is left to the broker.
+    Promise.resolve(message)
+      .then((m) => this.handler(decodeSqsMessage(m)))
+      .then(
+        () => settle(true),
+        () => settle(false),
+      )
   }
 
   /** Resolves at the next settle (or close). */

@@ -1,5 +1,4 @@
-import type { OmnibusError } from '@omnibus/core'
-import { adapterError, errorMessage } from '@omnibus/core/adapter'
+import { adapterError, errorMessage, OmnibusError } from '@omnibus/core/adapter'
 
 export { errorMessage }
 
@@ -38,6 +37,16 @@ export function isUnreachable(error: unknown): boolean {
     return true
   return name === 'TimeoutError' || /ECONNREFUSED|ECONNRESET|socket hang up/.test(errorMessage(error))
 }
+
+/** Worth trying again: unreachable, throttled, or the service failed (5xx). */
+export function isTransient(error: unknown): boolean {
+  const { name = '', $metadata } = fields(error)
+  const status = $metadata?.httpStatusCode ?? 0
+  return isUnreachable(error) || status >= 500 || status === 429 || /Throttl/.test(name)
+}
+
+export const isCode = (error: unknown, code: OmnibusError['code']): boolean =>
+  error instanceof OmnibusError && error.code === code
 
 /** An OmnibusError with the adapter prefix and the broker's error as cause. */
 export const awsError = (code: OmnibusError['code'], message: string, cause?: unknown): OmnibusError =>

@@ -1,5 +1,6 @@
 import {
   CreateTopicCommand,
+  ListSubscriptionsByTopicCommand,
   ListTopicsCommand,
   type SNSClient,
   SubscribeCommand,
@@ -13,10 +14,9 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs'
-import type { Channel } from '@omnibus/core/adapter'
-import { PromiseCache } from '@omnibus/core/adapter'
-import type { ResolvedAwsOptions } from './aws-config.js'
-import { awsError, isQueueMissing, isTopicMissing, isUnreachable } from './aws-errors.js'
+import { type Channel, PromiseCache } from '@omnibus/core/adapter'
+import type { AwsConfig } from './aws-config.js'
+import { awsError, isQueueMissing, isTopicMissing, isTransient, isUnreachable } from './aws-errors.js'
 import { groupQueueName, resourceName } from './aws-names.js'
 
 /** Where a group reads from: its SQS queue, and for a topic channel the subscription feeding it. */
@@ -26,89 +26,102 @@ export interface GroupQueue {
   readonly subscriptionArn?: string
 }
 
+/** How often a publisher looks again at which queues a topic feeds, to learn of groups that joined since. */
+const LOOK_AGAIN_MS = 30_000
+
 /**
- * Makes topics, queues and subscriptions exist, once per process (results are
- * cached), idempotently (CreateTopic, CreateQueue and Subscribe return what is
- * already there). `forget*` drops cached results after the broker lost them, so
- * the next call makes them again. With `provision: false` it only looks things
- * up, and a missing one is CHANNEL_NOT_FOUND.
+ * Makes topics, queues and subscriptions exist, once per process (results are cached),
+ * idempotently (CreateTopic, CreateQueue and Subscribe return what is already there). `forget*`
+ * and `lost` drop cached results after the broker lost them, so the next call makes them again.
+ * With `provision: false` it only looks things up, and a missing one is CHANNEL_NOT_FOUND.
+ *
+ * No confirm into the void (docs/ADAPTERS.md): per topic it keeps the names of the queues known
+ * to be subscribed to it, those of groups provisioned or subscribed here and those it saw on the
+ * broker (ListSubscriptionsByTopic). A publisher gets the topic from `publishTarget`, which
+ * re-subscribes every one of them that is missing before it resolves, the first time and again
+ * after any failed publish (`lost`): a topic deleted or forgotten by a restarting broker is not
+ * confirmed into until the queues that fed from it do again.
  */
 export class AwsProvisioner {
   private readonly topics = new PromiseCache<string>()
+  /** Topic ARNs fit to publish to (every known queue subscribed). */
+  private readonly ready = new PromiseCache<string>()
+  private readonly lookedAt = new Map<string, number>()
+  private readonly known = new Map<string, Set<string>>()
   private readonly queues = new PromiseCache<GroupQueue>()
   /** Queues of must-exist channels, found by name (never made here); a miss is asked again next time. */
   private readonly found = new PromiseCache<string>()
-  /** The groups this process made on each topic channel, to re-make them when the topic vanished. */
-  private readonly groupsByTopic = new Map<string, Set<string>>()
 
   constructor(
     private readonly sns: SNSClient,
     private readonly sqs: SQSClient,
-    private readonly options: ResolvedAwsOptions,
+    private readonly options: AwsConfig,
   ) {}
-
-  /** False when configured to look resources up only (`provision: false`). */
-  get provisioning(): boolean {
-    return this.options.provision
-  }
 
   fifo(channel: Channel): boolean {
     return this.options.isFifo(channel.name)
   }
 
-  /** The ARN of a topic channel's SNS topic. */
+  /** The ARN of a topic channel's SNS topic (made, or with provisioning off found). */
   topicArn(channel: Channel): Promise<string> {
     return this.topics.get(channel.name, () => this.makeTopic(channel))
+  }
+
+  /** The topic to publish to, with every queue known to feed from it subscribed (see the class comment). */
+  publishTarget(channel: Channel): Promise<string> {
+    const made = this.ready.get(channel.name, async () => {
+      const arn = await this.topicArn(channel)
+      if (!this.options.provision) return arn
+      // Without leave to list subscriptions (AccessDenied), only this transport's own groups are known.
+      const subscribed = await this.lookAt(channel, arn).catch((error: unknown) => {
+        if (isTransient(error)) throw error
+        return new Set<string>()
+      })
+      const missing = [...this.knownOn(channel)].filter((name) => !subscribed.has(name))
+      await Promise.all(missing.map((name) => this.subscribeQueue(channel, arn, name)))
+      return arn
+    })
+    if (Date.now() - (this.lookedAt.get(channel.name) ?? Date.now()) > LOOK_AGAIN_MS) {
+      this.lookedAt.set(channel.name, Date.now())
+      void made.then((arn) => this.lookAt(channel, arn)).catch(() => undefined)
+    }
+    return made
+  }
+
+  /** After a failed publish to a topic (vanished, or the broker unreachable): check it all again first. */
+  lost(channel: Channel): void {
+    this.ready.forget(channel.name)
+    this.topics.forget(channel.name)
   }
 
   /** The SQS queue a group reads (a queue channel's own queue, whatever the group). */
   groupQueue(channel: Channel, group: string): Promise<GroupQueue> {
     if (channel.kind === 'queue') return this.queues.get(channel.name, () => this.makeQueue(channel))
-    const groups = this.groupsByTopic.get(channel.name) ?? new Set<string>()
-    this.groupsByTopic.set(channel.name, groups.add(group))
-    return this.queues.get(`${channel.name}\0${group}`, () => this.makeGroupQueue(channel, group))
-  }
-
-  /** The queue a queue channel publishes to. */
-  queueUrl(channel: Channel): Promise<string> {
-    return this.groupQueue(channel, channel.name).then((queue) => queue.url)
-  }
-
-  /** A queue channel's URL, looked up and never made (Channel.mustExist); CHANNEL_NOT_FOUND when missing. */
-  existingQueueUrl(channel: Channel): Promise<string> {
-    const made = this.queues.peek(channel.name)
-    if (made) return made.then((queue) => queue.url)
-    const name = resourceName(this.options.namePrefix, channel.name, this.fifo(channel))
-    return this.found.get(channel.name, async () => {
-      try {
-        return (await this.sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!
-      } catch (error) {
-        throw this.failure(error, `queue "${name}" of channel "${channel.name}"`, false)
-      }
+    return this.queues.get(`${channel.name}\0${group}`, async () => {
+      const name = groupQueueName(this.options.namePrefix, channel.name, group, this.fifo(channel))
+      this.knownOn(channel).add(name)
+      if (!this.options.provision) return { url: await this.queueUrlOf(name, channel), name }
+      return this.subscribeQueue(channel, await this.topicArn(channel), name)
     })
+  }
+
+  /** The queue a queue channel publishes to; a must-exist one is looked up, never made (CHANNEL_NOT_FOUND). */
+  async queueUrl(channel: Channel): Promise<string> {
+    const made = this.queues.peek(channel.name)
+    if (!channel.mustExist || made) return (await (made ?? this.groupQueue(channel, channel.name))).url
+    const name = resourceName(this.options.namePrefix, channel.name, this.fifo(channel))
+    return this.found.get(channel.name, () => this.queueUrlOf(name, channel, false))
   }
 
   /** After a queue vanished: forget it (and its topic, which usually went with it). */
   forgetGroup(channel: Channel, group: string): void {
-    if (channel.kind === 'queue') {
+    if (channel.kind === 'topic') {
+      this.queues.forget(`${channel.name}\0${group}`)
+      this.lost(channel)
+    } else {
       this.queues.forget(channel.name)
       this.found.forget(channel.name)
-    } else {
-      this.queues.forget(`${channel.name}\0${group}`)
-      this.topics.forget(channel.name)
     }
-  }
-
-  /** After a topic vanished: make it again, with every group this process had on it, so they keep receiving. */
-  async remakeTopic(channel: Channel): Promise<string> {
-    this.topics.forget(channel.name)
-    for (const group of this.groupsByTopic.get(channel.name) ?? [])
-      this.queues.forget(`${channel.name}\0${group}`)
-    const arn = await this.topicArn(channel)
-    await Promise.all(
-      [...(this.groupsByTopic.get(channel.name) ?? [])].map((g) => this.groupQueue(channel, g)),
-    )
-    return arn
   }
 
   /** Removes a subscriber's own queue (a query reply queue) and its subscription. Best effort on vanished ones. */
@@ -116,18 +129,38 @@ export class AwsProvisioner {
     const key = channel.kind === 'queue' ? channel.name : `${channel.name}\0${group}`
     const queue = await this.queues.peek(key)?.catch(() => undefined)
     this.queues.forget(key)
-    this.groupsByTopic.get(channel.name)?.delete(group)
     if (!queue) return
+    this.known.get(channel.name)?.delete(queue.name)
     if (queue.subscriptionArn) {
       await this.sns
         .send(new UnsubscribeCommand({ SubscriptionArn: queue.subscriptionArn }))
         .catch(() => undefined)
     }
-    try {
-      await this.sqs.send(new DeleteQueueCommand({ QueueUrl: queue.url }))
-    } catch (error) {
+    await this.sqs.send(new DeleteQueueCommand({ QueueUrl: queue.url })).catch((error: unknown) => {
       if (!isQueueMissing(error)) throw error
-    }
+    })
+  }
+
+  private knownOn(channel: Channel): Set<string> {
+    const known = this.known.get(channel.name) ?? new Set<string>()
+    this.known.set(channel.name, known)
+    return known
+  }
+
+  /** The names of the queues subscribed to the topic now, which become known. */
+  private async lookAt(channel: Channel, topicArn: string): Promise<Set<string>> {
+    const names = new Set<string>()
+    let NextToken: string | undefined
+    do {
+      const page = await this.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken }))
+      for (const s of page.Subscriptions ?? []) {
+        if (s.Protocol === 'sqs' && s.Endpoint) names.add(s.Endpoint.slice(s.Endpoint.lastIndexOf(':') + 1))
+      }
+      NextToken = page.NextToken
+    } while (NextToken)
+    for (const name of names) this.knownOn(channel).add(name)
+    this.lookedAt.set(channel.name, Date.now())
+    return names
   }
 
   private async makeTopic(channel: Channel): Promise<string> {
@@ -135,11 +168,10 @@ export class AwsProvisioner {
     const name = resourceName(this.options.namePrefix, channel.name, fifo)
     try {
       if (!this.options.provision) return await this.findTopic(channel, name)
-      const attributes: Record<string, string> = fifo
+      const Attributes: Record<string, string> = fifo
         ? { FifoTopic: 'true', ContentBasedDeduplication: 'false' }
         : {}
-      const result = await this.sns.send(new CreateTopicCommand({ Name: name, Attributes: attributes }))
-      return result.TopicArn!
+      return (await this.sns.send(new CreateTopicCommand({ Name: name, Attributes }))).TopicArn!
     } catch (error) {
       throw this.failure(error, `SNS topic "${name}" for channel "${channel.name}"`)
     }
@@ -163,43 +195,50 @@ export class AwsProvisioner {
 
   private async makeQueue(channel: Channel): Promise<GroupQueue> {
     const name = resourceName(this.options.namePrefix, channel.name, this.fifo(channel))
+    if (!this.options.provision) return { url: await this.queueUrlOf(name, channel), name }
     try {
-      return { url: await this.ensureQueue(name, this.fifo(channel)), name }
+      return { url: await this.createQueue(name), name }
     } catch (error) {
       throw this.failure(error, `SQS queue "${name}" for channel "${channel.name}"`)
     }
   }
 
-  private async makeGroupQueue(channel: Channel, group: string): Promise<GroupQueue> {
-    const fifo = this.fifo(channel)
-    const name = groupQueueName(this.options.namePrefix, channel.name, group, fifo)
-    const topicArn = await this.topicArn(channel)
+  private async queueUrlOf(name: string, channel: Channel, provisioning = true): Promise<string> {
     try {
-      const url = await this.ensureQueue(name, fifo)
-      if (!this.options.provision) return { url, name }
-      const attrs = await this.sqs.send(
+      return (await this.sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!
+    } catch (error) {
+      throw this.failure(error, `SQS queue "${name}" of channel "${channel.name}"`, provisioning)
+    }
+  }
+
+  /** Only the attribute that cannot change: CreateQueue fails on an existing queue whose attributes differ. */
+  private async createQueue(name: string): Promise<string> {
+    const Attributes: Record<string, string> = name.endsWith('.fifo') ? { FifoQueue: 'true' } : {}
+    return (await this.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes }))).QueueUrl!
+  }
+
+  /** Makes the queue, lets the topic (and only it) send to it, and subscribes it with raw delivery. */
+  private async subscribeQueue(channel: Channel, topicArn: string, name: string): Promise<GroupQueue> {
+    try {
+      const url = await this.createQueue(name)
+      const { Attributes } = await this.sqs.send(
         new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
       )
-      const queueArn = attrs.Attributes?.QueueArn
+      const queueArn = Attributes?.QueueArn
       if (!queueArn) throw new Error(`GetQueueAttributes returned no QueueArn for ${url}`)
-      // The queue belongs to this one topic: let it, and only it, deliver here.
-      const policy = {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: 'omnibus-sns-delivery',
-            Effect: 'Allow',
-            Principal: { Service: 'sns.amazonaws.com' },
-            Action: 'sqs:SendMessage',
-            Resource: queueArn,
-            Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
-          },
-        ],
-      }
-      await this.sqs.send(
-        new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Policy: JSON.stringify(policy) } }),
-      )
-      const subscription = await this.sns.send(
+      const Statement = [
+        {
+          Sid: 'omnibus-sns-delivery',
+          Effect: 'Allow',
+          Principal: { Service: 'sns.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+          Resource: queueArn,
+          Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
+        },
+      ]
+      const Policy = JSON.stringify({ Version: '2012-10-17', Statement })
+      await this.sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Policy } }))
+      const { SubscriptionArn } = await this.sns.send(
         new SubscribeCommand({
           TopicArn: topicArn,
           Protocol: 'sqs',
@@ -208,24 +247,10 @@ export class AwsProvisioner {
           ReturnSubscriptionArn: true,
         }),
       )
-      const result: GroupQueue = { url, name }
-      return subscription.SubscriptionArn
-        ? { ...result, subscriptionArn: subscription.SubscriptionArn }
-        : result
+      return SubscriptionArn ? { url, name, subscriptionArn: SubscriptionArn } : { url, name }
     } catch (error) {
-      throw this.failure(error, `SQS queue "${name}" of group "${group}" on channel "${channel.name}"`)
+      throw this.failure(error, `SQS queue "${name}" subscribed to channel "${channel.name}"`)
     }
-  }
-
-  private async ensureQueue(name: string, fifo: boolean): Promise<string> {
-    if (!this.options.provision) {
-      return (await this.sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!
-    }
-    // Only the attribute that cannot change: CreateQueue fails on an existing queue whose
-    // attributes differ, and the visibility timeout is given on every receive instead.
-    const attributes: Record<string, string> = fifo ? { FifoQueue: 'true' } : {}
-    return (await this.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes })))
-      .QueueUrl!
   }
 
   private failure(error: unknown, what: string, provisioning = true) {

@@ -4,7 +4,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs'
 import type { Logger } from '@omnibus/core'
-import { errorMessage, isQueueMissing } from './aws-errors.js'
+import { errorMessage, isQueueMissing, isUnreachable } from './aws-errors.js'
 
 const MAX_BATCH = 10
 /** How long a settled message may wait for others to share its request. Short: FIFO groups wait on it. */
@@ -93,19 +93,23 @@ export class AwsSettler {
           )
       if (result.Failed && result.Failed.length > 0) {
         this.logger.warn(
-          `[aws] ${del ? 'delete' : 'visibility change'} failed for some messages; they may come again`,
+          `${del ? 'delete' : 'visibility change'} failed for some messages; they may come again`,
           {
             failed: result.Failed.map((f) => `${f.Code}: ${f.Message}`).slice(0, 3),
           },
         )
       }
     } catch (error) {
-      // A vanished queue took its messages along: nothing left to settle.
+      // A vanished queue took its messages along: nothing left to settle. An unreachable broker
+      // is the consumer's to report (once per outage), not once per settle.
       if (isQueueMissing(error)) return
-      this.logger.warn(`[aws] ${del ? 'delete' : 'visibility change'} failed; the messages may come again`, {
-        count: batch.length,
-        error: errorMessage(error),
-      })
+      this.logger[isUnreachable(error) ? 'debug' : 'warn'](
+        `${del ? 'delete' : 'visibility change'} failed; the messages may come again`,
+        {
+          count: batch.length,
+          error: errorMessage(error),
+        },
+      )
     }
   }
 }

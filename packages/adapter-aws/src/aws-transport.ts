@@ -1,19 +1,19 @@
 import { SNSClient } from '@aws-sdk/client-sns'
-import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs'
+import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs'
 import { type Envelope, type Logger, silentLogger } from '@omnibus/core'
-import type {
-  Capabilities,
-  Channel,
-  DeliveryHandler,
-  SubscribeOptions,
-  Subscription,
-  Transport,
-  TransportAdapter,
-  TransportContext,
+import {
+  adapterLogger,
+  type Capabilities,
+  type Channel,
+  type DeliveryHandler,
+  type SubscribeOptions,
+  type Subscription,
+  type Transport,
+  type TransportAdapter,
+  type TransportContext,
 } from '@omnibus/core/adapter'
-import { sqsBacklog } from './aws-backlog.js'
 import { MAX_MESSAGE_BYTES } from './aws-binding.js'
-import { type AwsTransportOptions, type ResolvedAwsOptions, resolveOptions } from './aws-config.js'
+import { type AwsConfig, type AwsTransportOptions, parseAwsConfig } from './aws-config.js'
 import { AwsConsumer } from './aws-consumer.js'
 import { awsError, errorMessage, isUnreachable } from './aws-errors.js'
 import { awsOptions } from './aws-options.js'
@@ -32,7 +32,7 @@ const MAX_SOCKETS = 256
 export class AwsTransport implements Transport {
   readonly name = AWS
   readonly capabilities: Capabilities
-  private readonly options: ResolvedAwsOptions
+  private readonly options: AwsConfig
   private readonly logger: Logger
   private readonly sns: SNSClient
   private readonly sqs: SQSClient
@@ -40,8 +40,8 @@ export class AwsTransport implements Transport {
   private readonly publisher: AwsPublisher
 
   constructor(options: AwsTransportOptions = {}, context?: TransportContext) {
-    this.options = resolveOptions(options, context?.key ?? 'transports.aws')
-    this.logger = options.logger ?? context?.logger ?? silentLogger
+    this.options = parseAwsConfig(options, context?.key ?? 'transports.aws')
+    this.logger = adapterLogger(options.logger ?? context?.logger ?? silentLogger, AWS)
     const { region, endpoint, credentials, waitTimeSeconds } = this.options
     const config = {
       region: region ?? (endpoint ? 'us-east-1' : undefined),
@@ -55,17 +55,13 @@ export class AwsTransport implements Transport {
         httpsAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
       },
     }
-    this.sns = this.options.snsClient ?? new SNSClient(config)
+    // No retries inside the SDK for SNS: the publisher retries itself, after checking that the topic
+    // still feeds every queue it knows (a retry into a topic re-created empty would confirm into the void).
+    this.sns = this.options.snsClient ?? new SNSClient({ ...config, maxAttempts: 1 })
     this.sqs = this.options.sqsClient ?? new SQSClient(config)
     this.provisioner = new AwsProvisioner(this.sns, this.sqs, this.options)
-    this.publisher = new AwsPublisher(
-      this.sns,
-      this.sqs,
-      this.provisioner,
-      this.logger,
-      this.options.publishConcurrency,
-      `${endpoint ?? 'aws'}|${config.region ?? ''}`,
-    )
+    const endpointKey = `${endpoint ?? 'aws'}|${config.region ?? ''}`
+    this.publisher = new AwsPublisher(this.sns, this.sqs, this.provisioner, this.options, endpointKey)
     this.capabilities = {
       ordering: this.options.allFifo,
       orderedChannel: (channel) => this.options.isFifo(channel),
@@ -99,7 +95,7 @@ export class AwsTransport implements Transport {
         )
       }
       // Anything else (say, no permission to list queues) does not stop publishing or consuming.
-      this.logger.debug('[aws] ListQueues check failed; carrying on', { error: errorMessage(error) })
+      this.logger.debug('ListQueues check failed; carrying on', { error: errorMessage(error) })
     }
   }
 
@@ -131,10 +127,20 @@ export class AwsTransport implements Transport {
     return consumer
   }
 
-  /** The group queue's messages waiting plus those received and not yet deleted. */
+  /**
+   * The group queue's messages waiting plus those received and not yet deleted (SQS's approximate
+   * counts, which settle within about a minute on AWS).
+   */
   async backlog(channel: Channel, group: string): Promise<number> {
-    const queue = await this.provisioner.groupQueue(channel, channel.kind === 'queue' ? channel.name : group)
-    return sqsBacklog(this.sqs, queue.url)
+    const { url } = await this.provisioner.groupQueue(
+      channel,
+      channel.kind === 'queue' ? channel.name : group,
+    )
+    const names = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] as const
+    const { Attributes = {} } = await this.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: [...names] }),
+    )
+    return names.reduce((sum, name) => sum + Number(Attributes[name] ?? 0), 0)
   }
 
   /** Core closed every subscription before this (see Transport.close). */

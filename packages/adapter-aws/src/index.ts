@@ -7,6 +7,6 @@ export {
   encodeEvent,
   MAX_MESSAGE_BYTES,
 } from './aws-binding.js'
-export type { AwsTransportOptions } from './aws-config.js'
+export { type AwsConfig, type AwsTransportOptions, parseAwsConfig } from './aws-config.js'
 export { groupQueueName, resourceName } from './aws-names.js'
 export { AWS, AwsTransport, adapter, awsTransport } from './aws-transport.js'

@@ -16,8 +16,12 @@ export const credentials = {
   secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
 }
 
+/**
+ * publishTimeoutMs 30 s: moto, sharing two cores with other brokers, takes hundreds of ms per
+ * batch call under load, and a burst of publishes queues behind the batch calls in flight.
+ */
 export function testOptions(extra: AwsTransportOptions = {}): AwsTransportOptions {
-  return { endpoint, region, credentials, waitTimeSeconds: 1, ...extra }
+  return { endpoint, region, credentials, waitTimeSeconds: 1, publishTimeoutMs: 30_000, ...extra }
 }
 
 export const sdkConfig = { endpoint, region, credentials }

@@ -25,19 +25,11 @@ export interface OutgoingMessage {
 
 /** The AMQP message for `event`: persistent, `messageId` = event id. */
 export function toAmqp(event: Envelope, mode: 'binary' | 'structured'): OutgoingMessage {
-  if (mode === 'structured') {
-    return {
-      content: encodeStructured(event),
-      options: {
-        persistent: true,
-        messageId: event.id,
-        timestamp: Date.now(),
-        contentType: STRUCTURED_CONTENT_TYPE,
-      },
-    }
-  }
+  const options: Options.Publish = { persistent: true, messageId: event.id, timestamp: Date.now() }
+  if (mode === 'structured')
+    return { content: encodeStructured(event), options: { ...options, contentType: STRUCTURED_CONTENT_TYPE } }
   const { headers, body, contentType } = encodeBinary(event, HEADER_PREFIX)
-  const options: Options.Publish = { persistent: true, messageId: event.id, timestamp: Date.now(), headers }
+  options.headers = headers
   if (contentType !== undefined) options.contentType = contentType
   return { content: Buffer.from(body.buffer, body.byteOffset, body.byteLength), options }
 }
@@ -85,8 +77,5 @@ export function fromAmqp(message: ConsumeMessage): Delivery {
   const contentType =
     typeof message.properties.contentType === 'string' ? message.properties.contentType : undefined
   const decoded = decodeMessage({ body: message.content, headers, contentType }, READ_PREFIXES)
-  const deliveryCount = deliveryCountOf(message)
-  return decoded.event
-    ? { event: decoded.event, deliveryCount }
-    : { malformed: decoded.malformed, deliveryCount }
+  return { ...decoded, deliveryCount: deliveryCountOf(message) }
 }

@@ -33,8 +33,13 @@ export interface RabbitMQTransportOptions {
   heartbeat?: number
   /** Upper bound of unacknowledged deliveries per consumer (the prefetch is min(prefetch, maxInFlight)). */
   prefetch?: number
-  /** Declare group and command queues as quorum queues. Default false. */
-  quorum?: boolean
+  /**
+   * Quorum queues (replicated): `true` for every durable queue, or the channels (all their groups, or the
+   * queue of a queue channel) and `<channel>::<group>` queues that get one. Default false: classic queues.
+   */
+  quorum?: boolean | readonly string[]
+  /** A quorum queue's `x-delivery-limit`: the bus's `delivery.maxDeliveries` (default 13); see the README. */
+  deliveryLimit?: number
   /** `x-single-active-consumer` on every durable queue: per-key order, one active member per group. */
   singleActiveConsumer?: boolean
   /** CloudEvents content mode on the wire. Default `binary`. */
@@ -60,6 +65,8 @@ export interface RabbitMQTransportOptions {
 export type RabbitMQSettings = ReturnType<typeof parseRabbitMQConfig>
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+/** Core's default `delivery.maxDeliveries` (maxAttempts 3 + 10), so that core dead-letters before the broker. */
+export const DEFAULT_DELIVERY_LIMIT = 13
 
 /** The URL without credentials, and the user and password it carried. */
 function urlOf(key: string, options: RabbitMQTransportOptions): { url: URL; user?: string; pass?: string } {
@@ -123,13 +130,25 @@ export function parseRabbitMQConfig(input: RabbitMQTransportOptions, key: string
   const tls = typeof options.tls === 'object' ? tlsOptions(`${key}.tls`, options.tls, logger, 'rabbitmq') : {}
   const { url, ...from } = urlOf(key, options)
   const reconnectDelayMs = options.reconnectDelayMs ?? 200
+  const { quorum = false } = options
+  if (
+    typeof quorum !== 'boolean' &&
+    !(Array.isArray(quorum) && quorum.every((n) => typeof n === 'string' && n))
+  )
+    throw new ConfigError(
+      `${key}.quorum`,
+      'must be true/false or a list of channel and "<channel>::<group>" names',
+    )
   return withSafeView({
     url: url.toString(),
     ...authOf(key, options, from),
     socketOptions: { ...tls, ...options.socketOptions },
     heartbeat: options.heartbeat ?? 10,
     prefetch: options.prefetch ?? 65535,
-    quorum: options.quorum ?? false,
+    /** Whether the durable queue `queue` of `channel` is a quorum queue. */
+    isQuorum: (channel: string, queue: string) =>
+      quorum === true || (quorum !== false && (quorum.includes(channel) || quorum.includes(queue))),
+    deliveryLimit: options.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT,
     singleActiveConsumer: options.singleActiveConsumer ?? false,
     mode: options.mode ?? ('binary' as const),
     declare: declare ?? provision ?? true,

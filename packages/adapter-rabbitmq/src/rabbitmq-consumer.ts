@@ -55,12 +55,7 @@ class Acks {
 
   reject(entry: Unsettled): void {
     entry.state = 'sent'
-    if (this.closed) return
-    try {
-      this.channel.nack(entry.message, false, true)
-    } catch {
-      // The channel is closing: the broker redelivers whatever was not settled.
-    }
+    this.send(() => this.channel.nack(entry.message, false, true))
   }
 
   /** Sends what has settled: one multiple-ack for the settled front, single acks behind an unsettled one. */
@@ -76,18 +71,23 @@ class Acks {
       i = 0
     }
     this.head = i
-    if (this.closed) return
-    try {
+    this.send(() => {
       if (last) {
         last.state = 'sent'
         this.channel.ack(last.message, true)
       }
       for (let j = i; j < queue.length; j++) {
-        const entry = queue[j]!
-        if (entry.state !== 'ok') continue
-        entry.state = 'sent'
-        this.channel.ack(entry.message)
+        if (queue[j]!.state !== 'ok') continue
+        queue[j]!.state = 'sent'
+        this.channel.ack(queue[j]!.message)
       }
+    })
+  }
+
+  private send(settle: () => void): void {
+    if (this.closed) return
+    try {
+      settle()
     } catch {
       // The channel is closing: the broker redelivers whatever was not settled.
     }
@@ -175,11 +175,11 @@ export class RabbitMQConsumer implements Subscription {
       if (this.channel !== channel) return
       this.channel = undefined
       this.consumerTag = undefined
-      // A lost connection is recovered through the link's listener; a lost channel here.
-      if (this.link.current === model) {
-        this.provisioner.forget()
-        void this.recover('its channel was closed by the broker')
-      }
+      // The channel alone died (its queue deleted?): declare again. Either way resume (and log) from now.
+      if (this.link.current === model) this.provisioner.forget()
+      void this.recover(
+        this.link.current === model ? 'the broker closed its channel' : 'the connection was lost',
+      )
     })
     await channel.prefetch(Math.max(1, Math.min(this.settings.prefetch, this.options.maxInFlight)))
     const consuming = await channel.consume(this.queue, (m) => this.deliver(channel, acks, m), {

@@ -33,11 +33,21 @@ export class RabbitMQProvisioner {
     private readonly settings: RabbitMQSettings,
   ) {}
 
-  /** Arguments of every durable queue we declare; the publisher and the consumer side must agree on them. */
-  get queueArguments(): Record<string, unknown> {
+  /**
+   * The arguments of durable queue `queue` of `channel`; the publisher and the consumer side must agree
+   * on them. A quorum queue delivers a message at most deliveryLimit + 1 times: the delivery at which
+   * core (count > maxDeliveries) dead-letters it with its reason. Only what core could not dead-letter
+   * then is dead-lettered by the broker, into the same `<channel>.dlq` (core's deadLetterChannel).
+   */
+  queueArguments(channel: string, queue: string): Record<string, unknown> {
     const args: Record<string, unknown> = {}
-    if (this.settings.quorum) args['x-queue-type'] = 'quorum'
     if (this.settings.singleActiveConsumer) args['x-single-active-consumer'] = true
+    if (!this.settings.isQuorum(channel, queue)) return args
+    args['x-queue-type'] = 'quorum'
+    if (channel.endsWith('.dlq')) return args // a dead-letter queue keeps its letters, however often read
+    args['x-delivery-limit'] = this.settings.deliveryLimit
+    args['x-dead-letter-exchange'] = ''
+    args['x-dead-letter-routing-key'] = `${channel}.dlq`
     return args
   }
 
@@ -49,12 +59,19 @@ export class RabbitMQProvisioner {
       for (const group of this.groups.get(name) ?? []) await this.forConsume(model, channel, group)
       return
     }
+    await this.deadLetterQueueOf(model, name, name)
     // The queue may exist with other arguments (406) or be exclusive to another connection (405): use it.
     return this.once(model, `q:${name}`, (ch) =>
-      this.queue(ch, name, false).catch((error: unknown) => {
+      this.queue(ch, name, name, false).catch((error: unknown) => {
         if (!this.settings.declare || (replyCode(error) !== 405 && replyCode(error) !== 406)) throw error
       }),
     )
+  }
+
+  /** The broker drops what it dead-letters to a queue that does not exist: a quorum queue's comes first. */
+  private async deadLetterQueueOf(model: ChannelModel, channel: string, queue: string): Promise<void> {
+    const dlq = this.settings.declare && this.queueArguments(channel, queue)['x-dead-letter-routing-key']
+    if (typeof dlq === 'string') await this.forPublish(model, { name: dlq, kind: 'queue' })
   }
 
   /** Whether a group of topic `channel` is known here, so that a publish no queue takes means one vanished. */
@@ -69,14 +86,17 @@ export class RabbitMQProvisioner {
 
   /** The queue a member of `group` consumes, declared (and bound) as needed; returns its name. */
   async forConsume(model: ChannelModel, channel: Channel, group: string, temporary = false): Promise<string> {
+    const queue = channel.kind === 'queue' ? channel.name : groupQueueName(channel.name, group)
+    if (!temporary) await this.deadLetterQueueOf(model, channel.name, queue)
     if (channel.kind === 'queue') {
-      await this.once(model, `q:${channel.name}`, (ch) => this.queue(ch, channel.name, temporary))
+      await this.once(model, `q:${channel.name}`, (ch) =>
+        this.queue(ch, channel.name, channel.name, temporary),
+      )
       return channel.name
     }
-    const queue = groupQueueName(channel.name, group)
     await this.once(model, `g:${queue}`, async (ch) => {
       await this.exchange(ch, channel.name)
-      await this.queue(ch, queue, temporary)
+      await this.queue(ch, channel.name, queue, temporary)
       if (this.settings.declare) await ch.bindQueue(queue, channel.name, '#')
     })
     if (!temporary) this.groups.set(channel.name, (this.groups.get(channel.name) ?? new Set()).add(group))
@@ -94,13 +114,13 @@ export class RabbitMQProvisioner {
     else await ch.assertExchange(name, 'topic', { durable: true })
   }
 
-  private async queue(ch: AmqpChannel, name: string, temporary: boolean): Promise<void> {
+  private async queue(ch: AmqpChannel, channel: string, name: string, temporary: boolean): Promise<void> {
     // A reply queue: non-durable and expiring rather than exclusive, so that it survives a short
     // connection drop with its replies in it, and any connection may check that it exists.
     if (temporary)
       await ch.assertQueue(name, { durable: false, arguments: { 'x-expires': TEMPORARY_QUEUE_EXPIRES_MS } })
     else if (!this.settings.declare) await this.check(() => ch.checkQueue(name), 'queue', name)
-    else await ch.assertQueue(name, { durable: true, arguments: this.queueArguments })
+    else await ch.assertQueue(name, { durable: true, arguments: this.queueArguments(channel, name) })
   }
 
   private async check(op: () => Promise<unknown>, what: string, name: string): Promise<void> {

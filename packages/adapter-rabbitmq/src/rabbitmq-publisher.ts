@@ -35,6 +35,11 @@ export class RabbitMQPublisher {
   private channelOf: ChannelModel | undefined
   /** The socket buffer is full: sends wait for 'drain' (or the channel's end). */
   private full = false
+  /**
+   * Topics whose exchange was deleted under us: until a publish is routed again, one no queue takes
+   * rejects CHANNEL_NOT_FOUND (their consumers elsewhere lost their bindings) instead of a confirm.
+   */
+  private readonly vanished = new Set<string>()
   /** Ids of messages the broker returned; a return comes before its confirm. */
   private readonly returned = new Set<string>()
 
@@ -69,22 +74,20 @@ export class RabbitMQPublisher {
         if (this.link.current !== model) continue // the connection dropped meanwhile: wait for the next one
         throw failed(channel, pending[0]!.event, error)
       }
-      const mandatory = channel.kind === 'queue' || this.provisioner.hasGroups(channel.name)
+      const known = channel.kind === 'queue' || this.provisioner.hasGroups(channel.name)
+      const mandatory = known || this.vanished.has(channel.name)
       const outcomes = await this.batch(confirm, channel, pending, mandatory, signal)
       const retry: typeof pending = []
       for (const [i, outcome] of outcomes.entries()) {
         if (outcome === CONFIRMED || signal.aborted) continue
         if (outcome === RETURNED) {
-          if (channel.mustExist || !this.settings.declare)
-            throw adapterError(
-              'rabbitmq',
-              'CHANNEL_NOT_FOUND',
-              `no queue of "${channel.name}" took the message`,
-            )
+          // Nothing this transport can declare again would take it: say so rather than confirm it to nobody.
+          if (channel.mustExist || !this.settings.declare || !known) throw notFound(channel)
           this.provisioner.forget()
         } else if (!(outcome instanceof Unconfirmed)) throw failed(channel, pending[i]!.event, outcome)
         retry.push(pending[i]!)
       }
+      if (retry.length === 0) this.vanished.delete(channel.name) // routed again: its consumers are back
       if (retry.length > 0) {
         this.logger.debug('not confirmed or returned; sending again', {
           channel: channel.name,
@@ -149,6 +152,8 @@ export class RabbitMQPublisher {
       ch.on('error', (error: Error) => {
         // E.g. an exchange deleted behind our back (404): declare again before the resend.
         this.provisioner.forget()
+        const exchange = /NOT_FOUND - no exchange '(.*)' in vhost/.exec(error.message)?.[1]
+        if (exchange !== undefined) this.vanished.add(exchange)
         this.logger.warn('publish channel error', { error: error.message })
       })
       ch.on('drain', () => {
@@ -188,6 +193,17 @@ function drained(ch: ConfirmChannel, signal: AbortSignal): Promise<void> {
     ch.on('close', done)
     signal.addEventListener('abort', done, { once: true })
   })
+}
+
+function notFound(channel: Channel): OmnibusError {
+  const why = channel.mustExist
+    ? 'and this channel is never created by a publish (a reply whose asker is gone)'
+    : 'and none this transport knows can be declared again: its consumers must subscribe again'
+  return adapterError(
+    'rabbitmq',
+    'CHANNEL_NOT_FOUND',
+    `no queue of "${channel.name}" took the message, ${why}`,
+  )
 }
 
 function failed(channel: Channel, event: Envelope, cause: unknown): OmnibusError {
