@@ -19,22 +19,27 @@ for (const ws of workspaces) {
   const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'))
   if (!pkg.scripts?.test) continue
   if (memoryOnly && (ws.includes('adapter-') || ws === 'packages/postgres')) continue
-  const report = join(root, ws, '.results', 'vitest.json')
-  if (!existsSync(report)) {
+  const resultsDir = join(root, ws, '.results')
+  if (!existsSync(join(resultsDir, 'vitest.json'))) {
     lines.push(`${pkg.name}: no test report (the run crashed or did not start)`)
     failed++
     continue
   }
-  const r = JSON.parse(readFileSync(report, 'utf8'))
-  const p = r.numPassedTests ?? 0
-  // A file that failed to load has no failed tests of its own; count the file.
-  const f = (r.numFailedTests ?? 0) || (r.numFailedTestSuites ?? 0)
-  const s = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0)
+  // vitest.json, and any further run's vitest-<name>.json (adapter-kafka's cluster suite).
+  let p = 0
+  let f = 0
+  let s = 0
+  for (const file of readdirSync(resultsDir).filter((name) => /^vitest.*\.json$/.test(name))) {
+    const r = JSON.parse(readFileSync(join(resultsDir, file), 'utf8'))
+    p += r.numPassedTests ?? 0
+    // A file that failed to load has no failed tests of its own; count the file.
+    f += (r.numFailedTests ?? 0) || (r.numFailedTestSuites ?? 0)
+    s += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0)
+  }
   passed += p
   failed += f
   skipped += s
   lines.push(`${pkg.name}: ${p} passed, ${f} failed, ${s} skipped`)
-  const resultsDir = join(root, ws, '.results')
   for (const file of readdirSync(resultsDir)
     .filter((f) => f.startsWith('conformance-'))
     .sort()) {

@@ -13,6 +13,14 @@ const target: BenchTarget = {
   ...kafka,
   name: 'kafka-platformatic',
   peers: [],
-  transport: () => kafkaTransport({ brokers, driver: 'platformatic', logLevel: 'nothing' }),
+  // OMNIBUS_BENCH_KAFKA_MODE=structured measures structured mode, OMNIBUS_BENCH_KAFKA_DRIVER=kafkajs the
+  // other driver through this same target (for the structured rows of the comparison).
+  transport: () =>
+    kafkaTransport({
+      brokers,
+      driver: process.env.OMNIBUS_BENCH_KAFKA_DRIVER === 'kafkajs' ? 'kafkajs' : 'platformatic',
+      mode: process.env.OMNIBUS_BENCH_KAFKA_MODE === 'structured' ? 'structured' : 'binary',
+      logLevel: 'nothing',
+    }),
 }
 export default target

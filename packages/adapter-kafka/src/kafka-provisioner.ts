@@ -42,11 +42,19 @@ export function groupIdFor(prefix: string, channel: Channel, group: string, topi
 // members subscribing together do not both commit a "latest" read at different moments.
 const groupStarts = new KeyedSerial()
 
-/** Members of the group are active (Kafka refuses outside commits), or its coordinator is moving. */
+/**
+ * The cluster's metadata has not caught up with a change yet: a broker that has not heard of a
+ * just-created topic, a partition without a leader yet. Clients retry these in a send, not in
+ * admin calls; on a cluster they come right after creating a topic (conformance case 8 failed so).
+ */
+const METADATA_LAG =
+  /UNKNOWN_TOPIC_OR_PARTITION|LEADER_NOT_AVAILABLE|does not host this topic-partition|waiting for topic leaders/i
+
+/** Members of the group are active (Kafka refuses outside commits), its coordinator is moving, or the topic is new. */
 const retriable = (error: unknown) =>
   /ILLEGAL_GENERATION|UNKNOWN_MEMBER_ID|REBALANCE_IN_PROGRESS|running instances|generation|NOT_COORDINATOR|COORDINATOR_NOT_AVAILABLE|COORDINATOR_LOAD_IN_PROGRESS/i.test(
     errorText(error),
-  )
+  ) || METADATA_LAG.test(errorText(error))
 
 /**
  * Topics and group positions. Topics are created on demand (once per transport, then cached);
@@ -98,7 +106,7 @@ export class KafkaProvisioner {
       if (/already exists/i.test(errorText(error))) return
       // Created, but the wait for leaders asked a broker that has not seen it yet (not retried
       // without auto.create.topics.enable, as on most production clusters).
-      if (/does not host this topic-partition/i.test(errorText(error)) && (await this.appears(topic))) return
+      if (METADATA_LAG.test(errorText(error)) && (await this.appears(topic))) return
       throw adapterError(
         'kafka',
         'PROVISIONING_FAILED',

@@ -1,23 +1,13 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
 import { OmnibusError } from '@omnibus/core'
 import { expect, it } from 'vitest'
 import { topicName } from '../../src/index.js'
 import { brokers, event, rawKafka, transport, uniq, waitFor } from '../helpers.js'
-
-/** What a kill test measured, printed and written to .results/ for the issue's note. */
-export function report(name: string, counts: Record<string, number>): void {
-  const line = `${name}: ${Object.entries(counts)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ')}`
-  console.log(line)
-  mkdirSync('.results', { recursive: true })
-  writeFileSync(`.results/${name}.txt`, `${line}\n`)
-}
+import { report } from './report.js'
 
 const TOTAL = 10_000
 const KEYS = 20
 
-// Runs on the three-node cluster only (npm run conformance -- kafka-cluster; vitest.config.ts).
+// Runs on the three-node cluster only (test/cluster/run.sh in npm test, npm run conformance -- kafka-cluster).
 it("10,000 events while the partitions' leader is SIGKILLed and restarted: every confirmed event delivered, per-key order kept", async () => {
   const t = transport()
   const admin = rawKafka().admin()

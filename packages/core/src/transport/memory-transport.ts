@@ -1,8 +1,7 @@
-import { encodeStructured, STRUCTURED_CONTENT_TYPE } from '../envelope/binding.js'
+import { encodeStructured } from '../envelope/binding.js'
 import type { Envelope } from '../envelope/envelope.js'
 import { OmnibusError } from '../errors.js'
-import { DEFAULT_RETAINED_MESSAGES, type Member, MemoryBroker } from './memory-broker.js'
-import { keepEvent } from './memory-kept.js'
+import { DEFAULT_RETAINED_MESSAGES, type Member, MemoryBroker, STRUCTURED_HEADERS } from './memory-broker.js'
 import type {
   Capabilities,
   Channel,
@@ -29,21 +28,12 @@ const confirmed = (): Promise<void> =>
       resolve()
     }),
   ))
-/** The headers of every message this transport publishes: structured mode. Shared, never changed. */
-const STRUCTURED_HEADERS: Record<string, string> = Object.freeze({ 'content-type': STRUCTURED_CONTENT_TYPE })
 
 export interface MemoryTransportOptions {
   /** The broker to share; transports made without one share a process-wide broker. */
   broker?: MemoryBroker
   /** Largest message in bytes of its structured JSON form. Default 1 MiB, like Kafka's default. */
   maxMessageBytes?: number
-  /**
-   * Store every message as the bytes a broker would carry, encoded and decoded by the structured
-   * binding every adapter uses, so that a codec fault shows here too (the conformance suite runs
-   * so). Default false: events are kept as attributes and data text (memory-kept.ts), which the
-   * bench measured at 1.8x the events per CPU second of the bytes' round trip.
-   */
-  wire?: boolean
 }
 
 export const MEMORY = 'memory'
@@ -53,11 +43,9 @@ export class MemoryTransport implements Transport {
   readonly name = MEMORY
   readonly capabilities: Capabilities
   readonly broker: MemoryBroker
-  private readonly wire: boolean
 
   constructor(options: MemoryTransportOptions = {}) {
     this.broker = options.broker ?? defaultBroker
-    this.wire = options.wire === true
     this.capabilities = {
       ordering: true,
       replay: true,
@@ -73,12 +61,11 @@ export class MemoryTransport implements Transport {
     if (channel.mustExist && !this.broker.has(channel.name)) {
       throw new OmnibusError('CHANNEL_NOT_FOUND', `[memory] channel "${channel.name}" does not exist`)
     }
-    // Stored synchronously, in order: no turn of the event loop per event. Kept as attributes
-    // and data text (memory-kept.ts), or in the structured binding (asked for, or not keepable).
+    // Stored synchronously, in order: no turn of the event loop per event. Encoded once, in the
+    // structured binding every adapter uses, and shared by every group it goes to.
     for (const event of events) {
       const key = typeof event.partitionkey === 'string' ? event.partitionkey : undefined
-      const body = (this.wire ? undefined : keepEvent(event)) ?? encodeStructured(event)
-      this.broker.append(channel, body, STRUCTURED_HEADERS, key)
+      this.broker.append(channel, encodeStructured(event), STRUCTURED_HEADERS, key)
     }
     return confirmed()
   }
@@ -129,7 +116,6 @@ export const memoryAdapter: TransportAdapter<MemoryTransportOptions & { retainMe
   options: {
     broker: { type: 'any' },
     maxMessageBytes: { type: 'integer' },
-    wire: { type: 'boolean' },
     retainMessages: { type: 'integer', min: 0, infinity: true },
   },
   create: ({ retainMessages, ...options }) => {
