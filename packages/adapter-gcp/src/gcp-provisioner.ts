@@ -112,6 +112,13 @@ export class GcpProvisioner {
     })
   }
 
+  /** After an outage: every group known on `channel` still has its subscription, else all are re-created. */
+  async restore(channel: Channel): Promise<void> {
+    const specs = [...(this.known.get(this.topicName(channel))?.values() ?? [])]
+    const present = await Promise.all(specs.map((spec) => this.subscriptionExists(spec.channel, spec.group)))
+    if (present.includes(false)) await this.recreate(channel)
+  }
+
   /** Forgets that the topic exists, so that the next ensure asks the broker again. */
   forget(channel: Channel): void {
     this.topics.forget(this.topicName(channel))

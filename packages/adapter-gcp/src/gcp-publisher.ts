@@ -1,10 +1,15 @@
 import type { PubSub, Topic } from '@google-cloud/pubsub'
 import type { Envelope } from '@omnibus/core'
-import { type Channel, withDeadline } from '@omnibus/core/adapter'
+import { Backoff, type Channel, OmnibusError, pause, withDeadline } from '@omnibus/core/adapter'
 import { type OutgoingMessage, toPubSubMessage } from './gcp-binding.js'
 import type { ResolvedGcpConfig } from './gcp-config.js'
 import { gcpError, Status, statusOf } from './gcp-errors.js'
 import type { GcpProvisioner } from './gcp-provisioner.js'
+
+type Failed = { readonly message: OutgoingMessage; readonly error: unknown }
+
+// gRPC statuses after which a publish is tried again (NOT_FOUND: once the topic is checked).
+const TRANSIENT = new Set([1, 2, 4, 5, 8, 10, 13, 14])
 
 /**
  * Publishes through one client-side Topic per channel, whose batcher gathers concurrent
@@ -12,8 +17,8 @@ import type { GcpProvisioner } from './gcp-provisioner.js'
  */
 export class GcpPublisher {
   private readonly topics = new Map<string, Topic>()
-  // Topics that vanished while no group on them was known here: not re-created by publishing.
-  private readonly vanished = new Set<string>()
+  // Topics that vanished or were unreachable: checked for their groups before the next confirm.
+  private readonly unsure = new Set<string>()
 
   constructor(
     private readonly pubsub: PubSub,
@@ -21,11 +26,7 @@ export class GcpPublisher {
     private readonly options: ResolvedGcpConfig,
   ) {}
 
-  /**
-   * All events to the batcher at once (ordering keys keep per-key order); PUBLISH_FAILED once
-   * publishTimeoutMs passed without every confirm. A vanished topic (NOT_FOUND) is never published
-   * into bare: see send().
-   */
+  /** All events to the batcher at once (keys keep their order); PUBLISH_FAILED after publishTimeoutMs. */
   publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
     const { mode, ordering, publishTimeoutMs } = this.options
     const messages = events.map((event) => toPubSubMessage(event, mode, ordering))
@@ -46,42 +47,46 @@ export class GcpPublisher {
   }
 
   /**
-   * When the topic vanished (a restart, a deletion), re-creates it with the subscriptions of every
-   * group this transport knows on it (subscribed or declared) and publishes the failed messages
-   * again; knowing none, rejects with CHANNEL_NOT_FOUND until the topic is back with a subscription.
+   * Retries what failed until the deadline. A topic that vanished or was unreachable may be back
+   * bare (another transport re-created it, not yet its subscription): before the next confirm, check().
    */
   private async send(channel: Channel, messages: OutgoingMessage[], attempt: { expired: boolean }) {
     const create = this.options.provision && !channel.mustExist
     const name = this.provisioner.topicName(channel)
-    if (create && this.vanished.has(name)) {
-      if (!(await this.provisioner.hasSubscriptions(channel))) throw this.void(channel)
-      this.vanished.delete(name)
-    }
-    if (create) await this.provisioner.ensureChannel(channel)
-    let failed = await this.publishAll(channel, messages)
-    if (failed.length === 0) return
-    const notFound = failed.find(({ error }) => statusOf(error) === Status.NOT_FOUND)?.error
-    if (notFound !== undefined) {
-      if (!create) throw this.missing(channel, notFound)
-      if (!this.provisioner.knowsGroups(channel)) {
-        // Re-creating the topic alone would confirm events that no subscription receives.
-        this.provisioner.forget(channel)
-        this.vanished.add(name)
-        throw this.void(channel, notFound)
-      }
+    const backoff = new Backoff(100, 1_000)
+    for (;;) {
+      let failed: Failed[]
       try {
-        if (attempt.expired) throw notFound // the caller has been answered
-        await this.provisioner.recreate(channel)
+        if (create && this.unsure.has(name)) await this.check(channel, name)
+        if (create) await this.provisioner.ensureChannel(channel)
+        failed = await this.publishAll(channel, messages)
       } catch (error) {
-        throw this.failed(channel, failed.length, error)
+        // Checking or re-creating failed: tried again while Pub/Sub is unreachable.
+        const cause = error instanceof OmnibusError ? error.cause : error
+        if (!TRANSIENT.has(statusOf(cause) ?? -1))
+          throw error instanceof OmnibusError ? error : this.failed(channel, messages.length, error)
+        failed = messages.map((message) => ({ message, error: cause }))
       }
-      failed = await this.publishAll(
-        channel,
-        failed.map(({ message }) => message),
-      )
       if (failed.length === 0) return
+      const error = failed.find((f) => statusOf(f.error) === Status.NOT_FOUND)?.error ?? failed[0]!.error
+      if (statusOf(error) === Status.NOT_FOUND && !create) throw this.missing(channel, error)
+      if (attempt.expired || !TRANSIENT.has(statusOf(error) ?? -1))
+        throw this.failed(channel, failed.length, error)
+      if (statusOf(error) === Status.NOT_FOUND) this.provisioner.forget(channel)
+      this.unsure.add(name)
+      messages = failed.map((f) => f.message)
+      await pause(backoff.next())
     }
-    throw this.failed(channel, failed.length, failed[0]!.error)
+  }
+
+  /**
+   * A topic that vanished or was unreachable: every group this transport knows on it (subscribed or
+   * declared) re-created if gone; knowing none, CHANNEL_NOT_FOUND until the topic has a subscription.
+   */
+  private async check(channel: Channel, name: string): Promise<void> {
+    if (this.provisioner.knowsGroups(channel)) await this.provisioner.restore(channel)
+    else if (!(await this.provisioner.hasSubscriptions(channel))) throw this.void(channel)
+    this.unsure.delete(name)
   }
 
   /** Sends what the batchers still hold. */
@@ -93,7 +98,7 @@ export class GcpPublisher {
   private async publishAll(channel: Channel, messages: OutgoingMessage[]) {
     const topic = this.topic(channel)
     const results = await Promise.allSettled(messages.map((message) => topic.publishMessage(message)))
-    const failed: { message: OutgoingMessage; error: unknown }[] = []
+    const failed: Failed[] = []
     results.forEach((result, i) => {
       if (result.status === 'rejected') failed.push({ message: messages[i]!, error: result.reason })
     })
@@ -109,18 +114,8 @@ export class GcpPublisher {
     let topic = this.topics.get(name)
     if (!topic) {
       const { batching, ordering, publishTimeoutMs: ms } = this.options
-      // While Pub/Sub is unreachable the client retries, at least every second, for as long as
-      // the caller waits (its own default is up to 60 s apart and 600 s in all).
-      const backoffSettings = {
-        initialRetryDelayMillis: 100,
-        retryDelayMultiplier: 2,
-        maxRetryDelayMillis: 1_000,
-        initialRpcTimeoutMillis: ms,
-        rpcTimeoutMultiplier: 1,
-        maxRpcTimeoutMillis: ms,
-        totalTimeoutMillis: ms,
-      }
-      const gaxOpts = { retry: { backoffSettings } }
+      // send() retries, checking the topic first: a retry inside the client could confirm into a bare topic.
+      const gaxOpts = { timeout: ms, retry: { retryCodes: [] } }
       topic = this.pubsub.topic(name, { batching, messageOrdering: ordering, gaxOpts })
       this.topics.set(name, topic)
     }

@@ -5,7 +5,6 @@ import {
   type Capabilities,
   type Channel,
   type DeliveryHandler,
-  type StartPosition,
   type SubscribeOptions,
   type Subscription,
   type Transport,
@@ -68,7 +67,7 @@ export class RabbitMQTransport implements Transport {
     return this.guard(this.publisher.publish(channel, events), channel)
   }
 
-  async provision(channel: Channel, group: string, _from?: StartPosition): Promise<void> {
+  async provision(channel: Channel, group: string): Promise<void> {
     const model = await this.link.ready(AbortSignal.timeout(this.settings.publishTimeoutMs))
     await this.guard(this.provisioner.forConsume(model, channel, group), channel)
   }

@@ -1,4 +1,4 @@
-import { restartBroker as restart } from '@omnibus/conformance'
+import { conformance, restartBroker as restart } from '@omnibus/conformance'
 import type { Subscription } from '@omnibus/core/adapter'
 import amqp from 'amqplib'
 import { type RabbitMQTransport, type RabbitMQTransportOptions, rabbitmqTransport } from '../src/index.js'
@@ -34,4 +34,20 @@ export const restartBroker = (): Promise<void> => restart('rabbitmq')
 
 export async function closeAll(...things: (Subscription | RabbitMQTransport | undefined)[]): Promise<void> {
   for (const thing of things) await thing?.close().catch(() => undefined)
+}
+
+/** The shared suite against the test broker with `options`; raw bytes are injected with amqplib. */
+export function rabbitmqConformance(name: string, options: RabbitMQTransportOptions = {}): void {
+  conformance({
+    name,
+    createTransport: () => rabbitmqTransport({ url: RABBITMQ_URL, ...options }),
+    // Raw bytes with no CloudEvents headers, through the exchange (every group's queue) or straight into the queue.
+    injectRaw: (channel, body) =>
+      withRaw(async (ch) => {
+        if (channel.kind === 'topic') ch.publish(channel.name, 'raw', Buffer.from(body))
+        else ch.sendToQueue(channel.name, Buffer.from(body))
+        await ch.close()
+      }),
+    restartBroker,
+  })
 }

@@ -1,4 +1,4 @@
-import { createEvent } from '@omnibus/core/adapter'
+import { createEvent, type Delivery } from '@omnibus/core/adapter'
 import { afterEach, expect, test } from 'vitest'
 import { groupQueueName, type RabbitMQTransport } from '../src/index.js'
 import { closeAll, connected, unique, waitFor, withRaw } from './helpers.js'
@@ -36,15 +36,11 @@ test('quorum: the broker delivers deliveryLimit + 1 times, then dead-letters int
   open.push(t)
   const channel = { name: unique('q-limit'), kind: 'queue' as const }
   const counts: number[] = []
-  const sub = await t.subscribe(
-    channel,
-    channel.name,
-    async (d) => {
-      counts.push(d.deliveryCount)
-      throw new Error('always fails')
-    },
-    { maxInFlight: 1 },
-  )
+  const failing = async (d: Delivery) => {
+    counts.push(d.deliveryCount)
+    throw new Error('always fails')
+  }
+  const sub = await t.subscribe(channel, channel.name, failing, { maxInFlight: 1 })
   await t.publish(channel, [event()])
   // The broker's dead-lettering moves it after the third rejection: then no fourth delivery can come.
   await waitFor(
