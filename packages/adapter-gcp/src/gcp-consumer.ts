@@ -111,6 +111,8 @@ export class GcpConsumer implements Subscription {
       return
     }
     this.reopen.reset()
+    // A message on the current stream ends the outage, even while watch() still waits out a backoff.
+    if (this.outageSince !== undefined) this.recovered()
     this.inFlight.enter()
     const decoded = fromPubSubMessage(message.data, message.attributes)
     // deliveryAttempt is only filled in under a dead-letter policy; core counts attempts itself.
@@ -169,7 +171,12 @@ export class GcpConsumer implements Subscription {
         },
       )
     }
-    if (this.closing || this.outageSince === undefined) return
+    if (!this.closing) this.recovered()
+  }
+
+  /** Closes the open outage, logged once, whichever of watch() and a delivery sees it first. */
+  private recovered(): void {
+    if (this.outageSince === undefined) return
     this.say('info', 'consumer recovered', { outageMs: Date.now() - this.outageSince })
     this.outageSince = undefined
   }

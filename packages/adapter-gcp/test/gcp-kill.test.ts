@@ -111,7 +111,12 @@ describe('gcp: the emulator stopped mid-stream and started again', () => {
     const resumed = (ch: Channel) => Math.min(...confirmedSince(backAt, ch).map((o) => o.settled)) - backAt
     const duplicates = [...delivered.values()].filter((count) => count > 1).length
     const outages = log.lines.filter((l) => l.startsWith('warn [gcp] consumer lost the broker'))
-    const recoveries = log.lines.filter((l) => l.startsWith('info [gcp] consumer recovered'))
+    const recoveriesNow = () => log.lines.filter((l) => l.startsWith('info [gcp] consumer recovered'))
+    // Every event arrived, so both consumers are back; each says so once it has seen it.
+    await waitFor('both consumers reported their recovery', () => recoveriesNow().length >= 2, 10_000).catch(
+      () => undefined,
+    )
+    const recoveries = recoveriesNow()
     console.log(
       `[gcp kill] ${outcomes.size} published, ${confirmed.length} confirmed, ${rejected.length} rejected ` +
         `(${[...codes].join(', ')}), ${lost.length} lost, ${forgotten} forgotten by the emulator (confirmed ` +

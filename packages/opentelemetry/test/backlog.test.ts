@@ -76,7 +76,9 @@ describe('the backlog gauge', () => {
       await bus.publish({ type, data: {} })
       expect(await backlogOf(telemetry, type)).toBeUndefined()
       const { adapter } = await import('@omnibus/adapter-gcp')
-      const transport = adapter.create(gcp() as never, {
+      // A config's `adapter` key is core's, not the adapter's: it is not passed on.
+      const { adapter: _name, ...options } = gcp()
+      const transport = adapter.create(options as never, {
         key: 'transports.main',
         service: 'x',
         logger: console,
