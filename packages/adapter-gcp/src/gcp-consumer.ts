@@ -111,8 +111,7 @@ export class GcpConsumer implements Subscription {
       return
     }
     this.reopen.reset()
-    // A message on the current stream ends the outage, even while watch() still waits out a backoff.
-    if (this.outageSince !== undefined) this.recovered()
+    this.recovered() // a message on the current stream ends an outage, even mid-backoff in watch()
     this.inFlight.enter()
     const decoded = fromPubSubMessage(message.data, message.attributes)
     // deliveryAttempt is only filled in under a dead-letter policy; core counts attempts itself.
