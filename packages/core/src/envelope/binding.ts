@@ -2,7 +2,8 @@ import { isUtf8 } from 'node:buffer'
 import { errorMessage } from '../errors.js'
 import { LazyData } from './data.js'
 import { dataFailure, dataJson, Encoded, encoded } from './encoded.js'
-import { asCloudEvent, asReceived, type Envelope } from './envelope.js'
+import { asCloudEvent, asReceived, type Envelope, receivedBlank, sealReceived } from './envelope.js'
+import { NOT_OURS, scanHead } from './head-scanner.js'
 import { attributeProblem, EXTENSION_NAME_MAX, OWN_NAMES } from './rules.js'
 
 /**
@@ -259,48 +260,49 @@ function finish(attributes: Record<string, unknown>, message: WireMessage, lazy?
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
-/** `"data":` opening an object or array: where the data member of the documents Omnibus writes begins. */
-const DATA_MEMBER = '"data":'
 const OPEN_OBJECT = 0x7b
 const CLOSE_OBJECT = 0x7d
 const OPEN_ARRAY = 0x5b
 const CLOSE_ARRAY = 0x5d
-const COMMA = 0x2c
 
 /**
  * A structured document whose data is its last member, an object or array, as
- * Omnibus writes them (`{…attributes,"data":{…}}`): the attributes parsed now,
- * the data when first read. Undefined (parse it all now) for any other layout.
+ * Omnibus writes them (`{…attributes,"data":{…}}`): the attributes read now
+ * (scanHead), the data when first read. Undefined (parse it all now) for any
+ * other layout.
  *
- * Why this is the eager decoder's answer: a JSON string cannot hold `"data":`
- * unescaped, so its first occurrence is a member name (or the head does not
- * parse). If the data member is not last, what follows it ends in `}` only if
- * a later member is an object or array: an attribute the eager decoder calls
- * malformed too; the data text then is not one JSON value, and its parse fails.
- * So a parse that succeeds read exactly the eager decoder's data and
- * attributes, and one that fails found a message that is malformed either way
- * (or that repeats `data`, which JSON leaves undefined).
+ * Why this is the eager decoder's answer: scanHead reads valid attributes as
+ * JSON.parse would, up to the first data member. If the data member is not
+ * last, what follows it ends in `}` only if a later member is an object or
+ * array: an attribute the eager decoder calls malformed too; the data text then
+ * is not one JSON value, and its parse fails. So a parse that succeeds read
+ * exactly the eager decoder's data and attributes, and one that fails found a
+ * message that is malformed either way (or that repeats `data`, which JSON
+ * leaves undefined).
  */
 function lazyStructured(text: string, message: WireMessage): Decoded | undefined {
-  const at = text.indexOf(DATA_MEMBER)
-  const start = at + DATA_MEMBER.length
+  const event = receivedBlank()
+  const start = scanHead(text, event)
+  if (start === NOT_OURS) return undefined
   const end = text.length - 1
-  if (at < 2 || text.charCodeAt(at - 1) !== COMMA || text.charCodeAt(end) !== CLOSE_OBJECT) return undefined
   const open = text.charCodeAt(start)
   const close = text.charCodeAt(end - 1)
-  if (!((open === OPEN_OBJECT && close === CLOSE_OBJECT) || (open === OPEN_ARRAY && close === CLOSE_ARRAY)))
+  if (
+    text.charCodeAt(end) !== CLOSE_OBJECT ||
+    end - 1 <= start ||
+    !((open === OPEN_OBJECT && close === CLOSE_OBJECT) || (open === OPEN_ARRAY && close === CLOSE_ARRAY))
+  )
     return undefined
-  let head: unknown
-  try {
-    head = JSON.parse(`${text.slice(0, at - 1)}}`)
-  } catch {
-    return undefined
-  }
-  if (head === null || typeof head !== 'object' || Array.isArray(head)) return undefined
-  const attributes = head as Record<string, unknown>
-  if (attributes.data_base64 !== undefined) return undefined
-  for (const name in attributes) if (attributes[name] === null) delete attributes[name]
-  return finish(attributes, message, new LazyData(text.slice(start, end), undefined, message, true))
+  let warning: string | undefined
+  const invalid = invalidAttributes(event, (w) => {
+    warning = w
+  })
+  // What is wrong, JSON.parse and the eager decoder say (scanHead takes control characters JSON refuses).
+  if (invalid !== undefined) return undefined
+  const entry = new Encoded(undefined, undefined)
+  entry.warning = warning
+  entry.lazy = new LazyData(text.slice(start, end), undefined, message, true)
+  return { event: sealReceived(event, entry) }
 }
 
 function decodeStructured(message: WireMessage, lazy = true): Decoded {

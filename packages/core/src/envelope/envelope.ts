@@ -214,7 +214,14 @@ const LAZY_DATA: PropertyDescriptor = { get: readLazyData, enumerable: true }
  * first read (`entry.lazy`); see LazyData.
  */
 export function asReceived<T>(attributes: Readonly<Record<string, unknown>>, entry: Encoded): Envelope<T> {
-  const event = Object.assign(new Received(), attributes)
+  return sealReceived(Object.assign(new Received(), attributes), entry)
+}
+
+/** An empty received event, for a decoder to set validated attributes on and then seal with sealReceived. */
+export const receivedBlank = (): Record<string, unknown> => new Received()
+
+/** Freezes an object made by receivedBlank into a received event whose data `entry.lazy` holds. */
+export function sealReceived<T>(event: Record<string, unknown>, entry: Encoded): Envelope<T> {
   Object.defineProperty(event, 'data', LAZY_DATA)
   attachEncoded(event, entry)
   return Object.freeze(event) as Envelope<T>
