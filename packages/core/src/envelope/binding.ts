@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer'
 import { errorMessage } from '../errors.js'
+import { structuredBytes, utf8Bytes } from './body-writer.js'
 import { LazyData } from './data.js'
 import { dataFailure, dataJson, Encoded, encoded } from './encoded.js'
 import { asCloudEvent, asReceived, type Envelope, receivedBlank, sealReceived } from './envelope.js'
@@ -49,11 +50,11 @@ export type Decoded =
 
 const REQUIRED = ['specversion', 'id', 'source', 'type'] as const
 const textDecoder = new TextDecoder('utf-8', { fatal: true })
-/** Bytes to text for JSON: invalid UTF-8 turns into U+FFFD and then, nearly always, into a JSON error. */
-const utf8 = (body: Uint8Array): string =>
-  Buffer.isBuffer(body)
-    ? body.toString('utf8')
-    : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
+/**
+ * A structured body to text, checked and decoded in one pass (isUtf8 then toString read it twice).
+ * A byte order mark is kept, as JSON.parse then refuses it.
+ */
+const structuredDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /** Most entries a look-up table below keeps: senders may use any names and content types, a process only a few. */
 const MEMO_LIMIT = 256
@@ -80,8 +81,8 @@ function dataBytes(event: Envelope): Uint8Array {
   const data = event.data
   if (data === undefined || data === null) return new Uint8Array(0)
   if (data instanceof Uint8Array) return data
-  if (typeof data === 'string' && !isJson(event.datacontenttype)) return Buffer.from(data, 'utf8')
-  return Buffer.from(dataJson(event, encoded(event))!, 'utf8')
+  if (typeof data === 'string' && !isJson(event.datacontenttype)) return utf8Bytes(data)
+  return utf8Bytes(dataJson(event, encoded(event))!)
 }
 
 /**
@@ -103,10 +104,6 @@ function structuredHead(event: Envelope, entry: Encoded): string {
 /** The member name the data goes under in the structured form. */
 const dataMember = (event: Envelope) => (event.data instanceof Uint8Array ? 'data_base64' : 'data')
 
-/** The head and data joined: the head's closing brace replaced by `,"data":…}`. */
-const joined = (event: Envelope, head: string, data: string): string =>
-  `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"${dataMember(event)}":${data}}`
-
 /** The event as one JSON document (structured mode). */
 export function encodeStructured(event: Envelope): Buffer {
   const entry = encoded(event)
@@ -114,7 +111,7 @@ export function encodeStructured(event: Envelope): Buffer {
   const head = entry.head ?? structuredHead(event, entry)
   entry.head = undefined
   const data = dataJson(event, entry)
-  return Buffer.from(data === undefined ? head : joined(event, head, data), 'utf8')
+  return data === undefined ? utf8Bytes(head) : structuredBytes(head, dataMember(event), data)
 }
 
 /**
@@ -307,8 +304,12 @@ function lazyStructured(text: string, message: WireMessage): Decoded | undefined
 
 function decodeStructured(message: WireMessage, lazy = true): Decoded {
   // Invalid bytes inside a JSON string would otherwise parse, as U+FFFD.
-  if (!isUtf8(message.body)) return malformed('structured CloudEvent body is not valid UTF-8', message)
-  const text = utf8(message.body)
+  let text: string
+  try {
+    text = structuredDecoder.decode(message.body)
+  } catch {
+    return malformed('structured CloudEvent body is not valid UTF-8', message)
+  }
   if (lazy) {
     const decoded = lazyStructured(text, message)
     if (decoded !== undefined) return decoded
