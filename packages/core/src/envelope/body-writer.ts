@@ -56,9 +56,8 @@ export function structuredBytes(head: string, member: 'data' | 'data_base64', da
   const start = used
   // The head's closing brace is its last byte: written, then overwritten.
   let at = start + into.write(head, start) - 1
-  // An empty head `{}` takes no comma.
-  const skip = head.length > 2 ? 0 : 1
-  at += name.copy(into, at, skip)
+  // An empty head `{}` takes no comma. A few bytes: a loop beats Buffer#copy's call.
+  for (let k = head.length > 2 ? 0 : 1; k < name.length; k++) into[at++] = name[k]!
   at += into.write(data, at)
   into[at++] = CLOSE_OBJECT
   used = at
