@@ -3,7 +3,7 @@ import { errorMessage } from '../errors.js'
 import { structuredBytes, utf8Bytes } from './body-writer.js'
 import { LazyData } from './data.js'
 import { dataFailure, dataJson, Encoded, encoded } from './encoded.js'
-import { asCloudEvent, asReceived, type Envelope, receivedBlank, sealReceived } from './envelope.js'
+import { asCloudEvent, type Envelope, receivedBlank, sealReceived } from './envelope.js'
 import { NOT_OURS, scanHead } from './head-scanner.js'
 import { attributeProblem, EXTENSION_NAME_MAX, OWN_NAMES } from './rules.js'
 
@@ -240,7 +240,10 @@ export function invalidAttributes(
   return undefined
 }
 
-/** The event of valid `attributes`; `lazy`: its JSON data, to parse when first read. */
+/**
+ * The event of valid `attributes`; `lazy`: its JSON data, to parse when first read,
+ * and then `attributes` is an object of receivedBlank(), sealed into the event.
+ */
 function finish(attributes: Record<string, unknown>, message: WireMessage, lazy?: LazyData): Decoded {
   let warning: string | undefined
   const invalid = invalidAttributes(attributes, (w) => {
@@ -252,7 +255,7 @@ function finish(attributes: Record<string, unknown>, message: WireMessage, lazy?
   entry.warning = warning
   if (lazy === undefined) return { event: asCloudEvent(attributes, entry) }
   entry.lazy = lazy
-  return { event: asReceived(attributes, entry) }
+  return { event: sealReceived(attributes, entry) }
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
@@ -355,7 +358,9 @@ function attributeName(key: string, prefix: string, names: Map<string, string | 
 }
 
 function decodeBinary(message: WireMessage, prefix: string, contentType: string | undefined): Decoded {
-  const attributes: Record<string, unknown> = {}
+  const lazyJson = message.body.byteLength > 0 && isJson(contentType)
+  // JSON data makes a received event: its attributes are set on one from the start (see finish).
+  const attributes: Record<string, unknown> = lazyJson ? receivedBlank() : {}
   const { names } = namesOf(prefix)
   const headers = message.headers
   for (const key in headers) {
@@ -380,7 +385,7 @@ function decodeBinary(message: WireMessage, prefix: string, contentType: string 
   }
   if (contentType !== undefined) attributes.datacontenttype = contentType
   if (message.body.byteLength > 0) {
-    if (isJson(contentType)) {
+    if (lazyJson) {
       if (!isUtf8(message.body))
         return malformed(
           `data does not match its content type ${contentType}: the body is not valid UTF-8`,

@@ -209,18 +209,13 @@ Received.prototype = Object.create(CloudEvent.prototype, {
 /** A received event's `data`: an enumerable getter, so spreads, JSON and Object.keys see it as before. */
 const LAZY_DATA: PropertyDescriptor = { get: readLazyData, enumerable: true }
 
-/**
- * A frozen CloudEvent from validated attributes whose JSON data is parsed when
- * first read (`entry.lazy`); see LazyData.
- */
-export function asReceived<T>(attributes: Readonly<Record<string, unknown>>, entry: Encoded): Envelope<T> {
-  return sealReceived(Object.assign(new Received(), attributes), entry)
-}
-
 /** An empty received event, for a decoder to set validated attributes on and then seal with sealReceived. */
 export const receivedBlank = (): Record<string, unknown> => new Received()
 
-/** Freezes an object made by receivedBlank into a received event whose data `entry.lazy` holds. */
+/**
+ * Freezes an object made by receivedBlank, holding validated attributes, into a
+ * received event whose JSON data (`entry.lazy`) is parsed when first read; see LazyData.
+ */
 export function sealReceived<T>(event: Record<string, unknown>, entry: Encoded): Envelope<T> {
   Object.defineProperty(event, 'data', LAZY_DATA)
   attachEncoded(event, entry)
