@@ -76,7 +76,7 @@ describe('scanHead: the structured head read without JSON.parse', () => {
         expect(text.slice(at - '"data":'.length, at)).toBe('"data":')
         const read = Object.entries(into)
         // Control characters JSON.parse refuses raw: scanHead reads them, the attribute rules refuse them.
-        if (read.some(([, v]) => typeof v === 'string' && /[\u0000-\u001f]/.test(v))) return
+        if (read.some(([, v]) => typeof v === 'string' && [...v].some((c) => c < ' '))) return
         expect(read).toEqual(parsedHead(text, at))
         expect(Object.getPrototypeOf(into)).toBe(Object.prototype)
       }),
