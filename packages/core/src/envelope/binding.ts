@@ -240,15 +240,27 @@ export function invalidAttributes(
   return undefined
 }
 
+/** What checkReceived heard of a SHOULD broken; one object for every message (no closure per message). */
+const received: { warning: string | undefined; note: (warning: string) => void } = {
+  warning: undefined,
+  note: (warning) => {
+    received.warning = warning
+  },
+}
+
+/** invalidAttributes of received attributes; a warning, if any, left in `received.warning`. */
+function checkReceived(attributes: Readonly<Record<string, unknown>>): string | undefined {
+  received.warning = undefined
+  return invalidAttributes(attributes, received.note)
+}
+
 /**
  * The event of valid `attributes`; `lazy`: its JSON data, to parse when first read,
  * and then `attributes` is an object of receivedBlank(), sealed into the event.
  */
 function finish(attributes: Record<string, unknown>, message: WireMessage, lazy?: LazyData): Decoded {
-  let warning: string | undefined
-  const invalid = invalidAttributes(attributes, (w) => {
-    warning = w
-  })
+  const invalid = checkReceived(attributes)
+  const warning = received.warning
   if (invalid !== undefined) return malformed(invalid, message)
   if (warning === undefined && lazy === undefined) return { event: asCloudEvent(attributes) }
   const entry = new Encoded(undefined, undefined)
@@ -293,10 +305,8 @@ function lazyStructured(text: string, message: WireMessage): Decoded | undefined
     !((open === OPEN_OBJECT && close === CLOSE_OBJECT) || (open === OPEN_ARRAY && close === CLOSE_ARRAY))
   )
     return undefined
-  let warning: string | undefined
-  const invalid = invalidAttributes(event, (w) => {
-    warning = w
-  })
+  const invalid = checkReceived(event)
+  const warning = received.warning
   // What is wrong, JSON.parse and the eager decoder say (scanHead takes control characters JSON refuses).
   if (invalid !== undefined) return undefined
   const entry = new Encoded(undefined, undefined)
