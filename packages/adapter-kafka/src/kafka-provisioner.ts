@@ -47,7 +47,7 @@ const groupStarts = new KeyedSerial()
  * just-created topic, a partition without a leader yet. Clients retry these in a send, not in
  * admin calls; on a cluster they come right after creating a topic (conformance case 8 failed so).
  */
-const METADATA_LAG =
+export const METADATA_LAG =
   /UNKNOWN_TOPIC_OR_PARTITION|LEADER_NOT_AVAILABLE|NOT_LEADER|not the leader|does not host this topic-partition|waiting for topic leaders/i
 
 /**
