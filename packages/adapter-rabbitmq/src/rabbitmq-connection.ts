@@ -1,5 +1,5 @@
 import type { Logger } from '@omnibus/core'
-import { adapterError, Reconnecting } from '@omnibus/core/adapter'
+import { Reconnecting } from '@omnibus/core/adapter'
 import amqp, { type ChannelModel } from 'amqplib'
 import { connectArguments, type RabbitMQSettings } from './rabbitmq-config.js'
 import type { RabbitMQProvisioner } from './rabbitmq-provisioner.js'
@@ -39,20 +39,7 @@ export function rabbitmqLink(settings: RabbitMQSettings, logger: Logger): Link {
     say: { lost: 'connection lost; reconnecting', retry: 'reconnect attempt failed', back: 'reconnected' },
     fields: { url: settings.url },
     adapter: 'rabbitmq',
+    unreachable: `cannot connect to ${settings.url}; is the broker running and are url/credentials/vhost right?`,
   })
   return link
-}
-
-/** The first connection; rejects (TRANSPORT_UNAVAILABLE) when the broker cannot be reached. */
-export async function connect(link: Link, settings: RabbitMQSettings): Promise<void> {
-  try {
-    await link.start()
-  } catch (error) {
-    throw adapterError(
-      'rabbitmq',
-      'TRANSPORT_UNAVAILABLE',
-      `cannot connect to ${settings.url}; is the broker running and are url/credentials/vhost right?`,
-      error,
-    )
-  }
 }

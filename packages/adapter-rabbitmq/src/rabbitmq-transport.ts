@@ -16,7 +16,7 @@ import {
   type RabbitMQSettings,
   type RabbitMQTransportOptions,
 } from './rabbitmq-config.js'
-import { connect, rabbitmqLink, type Shared } from './rabbitmq-connection.js'
+import { rabbitmqLink, type Shared } from './rabbitmq-connection.js'
 import { RabbitMQConsumer } from './rabbitmq-consumer.js'
 import { rabbitmqOptions } from './rabbitmq-options.js'
 import { groupQueueName, RabbitMQProvisioner } from './rabbitmq-provisioner.js'
@@ -59,8 +59,8 @@ export class RabbitMQTransport implements Transport {
     }
   }
 
-  connect(): Promise<void> {
-    return this.guard(connect(this.shared.link, this.settings))
+  async connect(): Promise<void> {
+    await this.guard(this.shared.link.start())
   }
 
   publish(channel: Channel, events: readonly Envelope[]): Promise<void> {

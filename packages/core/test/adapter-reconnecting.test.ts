@@ -57,6 +57,18 @@ describe('Reconnecting', () => {
     expect(lines.find((l) => l.startsWith('info back'))).toMatch(/"outageMs":\d+/)
   })
 
+  it('a failing first start() is TRANSPORT_UNAVAILABLE saying what to check, or the error of open', async () => {
+    const failing = harness({ unreachable: 'cannot connect; is the broker running?' })
+    failing.state.down = true
+    await expect(failing.r.start()).rejects.toMatchObject({
+      code: 'TRANSPORT_UNAVAILABLE',
+      message: expect.stringContaining('[test] cannot connect; is the broker running? (refused)'),
+    })
+    const plain = harness()
+    plain.state.down = true
+    await expect(plain.r.start()).rejects.toThrow(/^refused$/)
+  })
+
   it('ignores the loss of a resource that is not the current one', async () => {
     const { r } = harness()
     const first = await r.start()

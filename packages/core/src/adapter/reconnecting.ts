@@ -19,6 +19,8 @@ export interface ReconnectingOptions<T> {
   readonly fields?: Readonly<Record<string, unknown>>
   /** The adapter's name, for the TRANSPORT_UNAVAILABLE of a `ready()` that waited too long. */
   readonly adapter: string
+  /** The first `start()` failing is a TRANSPORT_UNAVAILABLE saying this (what to check) when given. */
+  readonly unreachable?: string
 }
 
 /**
@@ -41,11 +43,15 @@ export class Reconnecting<T> {
 
   constructor(private readonly options: ReconnectingOptions<T>) {}
 
-  /** Opens the first resource; rejects with `open`'s error (no retries: the caller reports it). */
+  /** Opens the first resource, without retries: `open`'s error, as TRANSPORT_UNAVAILABLE with `unreachable`. */
   async start(): Promise<T> {
-    const resource = await this.options.open()
-    this.resource = resource
-    return resource
+    try {
+      this.resource = await this.options.open()
+      return this.resource
+    } catch (error) {
+      const { adapter, unreachable } = this.options
+      throw unreachable ? adapterError(adapter, 'TRANSPORT_UNAVAILABLE', unreachable, error) : error
+    }
   }
 
   /** The resource while it is up, else undefined. */
