@@ -1,6 +1,6 @@
 import type { SNSClient } from '@aws-sdk/client-sns'
 import type { SQSClient } from '@aws-sdk/client-sqs'
-import { ConfigError, type Logger } from '@omnibus/core'
+import type { Logger } from '@omnibus/core'
 import { checkOptions, DEFAULT_PUBLISH_TIMEOUT_MS } from '@omnibus/core/adapter'
 import { awsOptions } from './aws-options.js'
 
@@ -52,32 +52,12 @@ export type AwsConfig = Required<Omit<AwsTransportOptions, 'fifo' | 'logger' | O
   }
 type OptionalKeys = 'region' | 'endpoint' | 'credentials' | 'snsClient' | 'sqsClient'
 
-/** Checks options (awsOptions, then what it leaves to us), throwing ConfigError that names `<key>.<option>`. */
+/** Checks options against awsOptions, throwing ConfigError that names `<key>.<option>`, and fills in defaults. */
 export function parseAwsConfig(raw: AwsTransportOptions, key: string): AwsConfig {
   const options = checkOptions(awsOptions, raw, key) as AwsTransportOptions
-  const bad = (option: string, message: string) => new ConfigError(`${key}.${option}`, message)
-  const { endpoint, credentials: c, fifo = false } = options
-  if (endpoint !== undefined && !URL.canParse(endpoint)) {
-    throw bad('endpoint', `must be a URL such as "http://127.0.0.1:4566", got ${JSON.stringify(endpoint)}`)
-  }
-  if (c !== undefined && (typeof c?.accessKeyId !== 'string' || typeof c.secretAccessKey !== 'string')) {
-    throw bad('credentials', 'must be { accessKeyId, secretAccessKey, sessionToken? } (strings), or left out')
-  }
-  let isFifo: (channel: string) => boolean
-  if (typeof fifo === 'boolean') isFifo = () => fifo
-  else if (typeof fifo === 'function') isFifo = fifo
-  else if (Array.isArray(fifo) && fifo.every((name) => typeof name === 'string')) {
-    const names = new Set(fifo)
-    isFifo = (channel) => names.has(channel)
-  } else throw bad('fifo', 'must be true, false, a list of channel names or a function (channel) => boolean')
-  for (const client of ['snsClient', 'sqsClient'] as const) {
-    if (options[client] !== undefined && typeof options[client].send !== 'function') {
-      throw bad(
-        client,
-        `must be an ${client === 'snsClient' ? 'SNSClient' : 'SQSClient'} from the AWS SDK v3`,
-      )
-    }
-  }
+  const { fifo = false } = options
+  const names = new Set(Array.isArray(fifo) ? fifo : [])
+  const isFifo = typeof fifo === 'function' ? fifo : (channel: string) => fifo === true || names.has(channel)
   return {
     ...options,
     namePrefix: options.namePrefix ?? '',

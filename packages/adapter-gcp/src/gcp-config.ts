@@ -68,13 +68,6 @@ export function parseGcpConfig(
   emulator: boolean,
 ): ResolvedGcpConfig {
   const checked = checkOptions(gcpOptions, options, key) as GcpTransportOptions
-  const creds = checked.credentials
-  if (creds && (typeof creds.client_email !== 'string' || typeof creds.private_key !== 'string')) {
-    throw new ConfigError(
-      `${key}.credentials`,
-      'must be { client_email, private_key } from a service-account key',
-    )
-  }
   // The emulator hands a topic's retained messages to every new subscription
   // (Pub/Sub starts one at its creation) and cannot seek an ordered one, so
   // retention there would break `latest`; it stays off unless asked for.

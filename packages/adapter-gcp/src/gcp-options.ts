@@ -1,9 +1,13 @@
-import { type OptionSpecs, publishTimeoutOption } from '@omnibus/core/adapter'
+import { hasStrings, type OptionSpecs, publishTimeoutOption } from '@omnibus/core/adapter'
 
 /** Every option of the gcp adapter with its type and range: createBus and parseGcpConfig check them. */
 export const gcpOptions: OptionSpecs = {
   projectId: { type: 'string' },
-  credentials: { type: 'any' },
+  credentials: {
+    type: 'any',
+    valid: hasStrings('client_email', 'private_key'),
+    expected: '{ client_email, private_key } from a service-account key',
+  },
   keyFilename: { type: 'string' },
   apiEndpoint: { type: 'string' },
   emulatorHost: { type: 'string' },

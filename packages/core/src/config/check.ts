@@ -11,6 +11,9 @@ export type OptionSpec =
       readonly required?: boolean
       readonly pattern?: RegExp
       readonly oneOf?: readonly string[]
+      /** A rule the pattern cannot say (say, `URL.canParse`); `expected` names what passes. */
+      readonly valid?: (v: string) => boolean
+      readonly expected?: string
     }
   | { readonly type: 'boolean'; readonly required?: boolean }
   /** A whole number in [min, max] (default [1, 2^31−1]); `infinity` also allows Infinity. */
@@ -25,8 +28,16 @@ export type OptionSpec =
   | { readonly type: 'duration'; readonly required?: boolean }
   | { readonly type: 'strings'; readonly required?: boolean }
   | { readonly type: 'object'; readonly required?: boolean; readonly options?: OptionSpecs }
-  /** Checked by the caller (e.g. an object the program passes in, such as a client or a logger). */
-  | { readonly type: 'any'; readonly required?: boolean }
+  /**
+   * Checked by `valid` when given (`expected` names what passes: a shape, a client, a choice of
+   * types), else by the caller (e.g. an object the program passes in, such as a logger).
+   */
+  | {
+      readonly type: 'any'
+      readonly required?: boolean
+      readonly valid?: (v: unknown) => boolean
+      readonly expected?: string
+    }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>
 
@@ -51,6 +62,12 @@ export const isText = (holder: object, key: string): boolean => texts.get(holder
 
 export const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v)
+
+/** For an `any` option's `valid`: an object whose `keys` all hold strings (say, credentials). */
+export const hasStrings =
+  (...keys: string[]) =>
+  (v: unknown): boolean =>
+    isObject(v) && keys.every((key) => typeof v[key] === 'string')
 
 /** JSON text where it parses, the text itself otherwise (for values whose type is unknown). */
 export function guessText(text: string): unknown {
@@ -94,6 +111,8 @@ function checkValue(spec: OptionSpec, v: unknown, key: string): unknown {
         throw new ConfigError(key, `must be one of ${spec.oneOf.join(', ')}, got ${shown(v)}`)
       if (spec.pattern && !spec.pattern.test(v))
         throw new ConfigError(key, `must match ${spec.pattern}, got ${shown(v)}`)
+      if (spec.valid && !spec.valid(v))
+        throw new ConfigError(key, `must be ${spec.expected}, got ${shown(v)}`)
       return v
     case 'boolean':
       if (typeof v !== 'boolean') throw new ConfigError(key, `must be true or false, got ${shown(v)}`)
@@ -120,6 +139,8 @@ function checkValue(spec: OptionSpec, v: unknown, key: string): unknown {
       if (!isObject(v)) throw new ConfigError(key, `must be an object, got ${shown(v)}`)
       return spec.options ? checkOptions(spec.options, v, key) : v
     case 'any':
+      if (spec.valid && !spec.valid(v))
+        throw new ConfigError(key, `must be ${spec.expected}, got ${shown(v)}`)
       return v
   }
 }
