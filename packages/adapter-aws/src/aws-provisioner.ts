@@ -50,8 +50,6 @@ export class AwsProvisioner {
   /** The queues known to feed from each topic (by channel name). */
   private readonly known = new KnownGroups()
   private readonly queues = new PromiseCache<GroupQueue>()
-  /** Queues of must-exist channels, found by name (never made here); a miss is asked again next time. */
-  private readonly found = new PromiseCache<string>()
 
   constructor(
     private readonly sns: SNSClient,
@@ -108,10 +106,7 @@ export class AwsProvisioner {
 
   /** The queue a queue channel publishes to; a must-exist one is looked up, never made (CHANNEL_NOT_FOUND). */
   async queueUrl(channel: Channel): Promise<string> {
-    const made = this.queues.peek(channel.name)
-    if (!channel.mustExist || made) return (await (made ?? this.groupQueue(channel, channel.name))).url
-    const name = resourceName(this.options.namePrefix, channel.name, this.fifo(channel))
-    return this.found.get(channel.name, () => this.queueUrlOf(name, channel, true))
+    return (await this.groupQueue(channel, channel.name)).url
   }
 
   /** After a queue vanished: forget it (and its topic, which usually went with it). */
@@ -119,10 +114,7 @@ export class AwsProvisioner {
     if (channel.kind === 'topic') {
       this.queues.forget(`${channel.name}\0${group}`)
       this.lost(channel)
-    } else {
-      this.queues.forget(channel.name)
-      this.found.forget(channel.name)
-    }
+    } else this.queues.forget(channel.name)
   }
 
   /** Removes a subscriber's own queue (a query reply queue) and its subscription. Best effort on vanished ones. */
@@ -186,7 +178,9 @@ export class AwsProvisioner {
 
   private async makeQueue(channel: Channel): Promise<GroupQueue> {
     const name = resourceName(this.options.namePrefix, channel.name, this.fifo(channel))
-    if (!this.options.provision) return { url: await this.queueUrlOf(name, channel), name }
+    // A must-exist channel (an asker's reply queue) is looked up, never made; a miss is asked again next time.
+    const lookOnly = !this.options.provision || channel.mustExist
+    if (lookOnly) return { url: await this.queueUrlOf(name, channel, channel.mustExist), name }
     try {
       return { url: await this.createQueue(name), name }
     } catch (error) {

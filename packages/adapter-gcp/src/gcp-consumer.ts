@@ -65,10 +65,9 @@ export class GcpConsumer implements Subscription {
   }
 
   async start(): Promise<void> {
-    const { channel, group, subscribeOptions: options, deps } = this
+    const { channel, group, subscribeOptions: options } = this
     const spec = { channel, group, temporary: !!options.temporary }
-    if (deps.options.provision) await deps.provisioner.ensureSubscription(spec, options.from)
-    else await deps.provisioner.assertSubscription(channel, group)
+    await this.deps.provisioner.ensureSubscription(spec, options.from)
     this.open()
   }
 

@@ -85,8 +85,12 @@ export class GcpProvisioner {
     return this.topics.get(name, () => this.createTopic(channel, name))
   }
 
-  /** Makes sure the group's subscription exists; a new one starts at `from` (seek on the retained topic). */
+  /**
+   * Makes sure the group's subscription exists; a new one starts at `from` (seek on the retained
+   * topic). With provisioning off it only checks: a missing one is CHANNEL_NOT_FOUND.
+   */
   async ensureSubscription(spec: SubscriptionSpec, from?: StartPosition): Promise<void> {
+    if (!this.options.provision) return this.assertSubscription(spec.channel, spec.group)
     const topic = this.topicName(spec.channel)
     const name = this.subscriptionName(spec.channel, spec.group)
     this.known.add(topic, name, spec)
