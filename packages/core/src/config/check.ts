@@ -11,9 +11,6 @@ export type OptionSpec =
       readonly required?: boolean
       readonly pattern?: RegExp
       readonly oneOf?: readonly string[]
-      /** A rule the pattern cannot say (say, `URL.canParse`); `expected` names what passes. */
-      readonly valid?: (v: string) => boolean
-      readonly expected?: string
     }
   | { readonly type: 'boolean'; readonly required?: boolean }
   /** A whole number in [min, max] (default [1, 2^31−1]); `infinity` also allows Infinity. */
@@ -29,17 +26,34 @@ export type OptionSpec =
   | { readonly type: 'strings'; readonly required?: boolean }
   | { readonly type: 'object'; readonly required?: boolean; readonly options?: OptionSpecs }
   /**
-   * Checked by `valid` when given (`expected` names what passes: a shape, a client, a choice of
-   * types), else by the caller (e.g. an object the program passes in, such as a logger).
+   * Any value, checked by `check` when given (it returns what is wrong, or undefined), else by the
+   * caller (e.g. an object the program passes in, such as a client or a logger).
    */
-  | {
-      readonly type: 'any'
-      readonly required?: boolean
-      readonly valid?: (v: unknown) => boolean
-      readonly expected?: string
-    }
+  | { readonly type: 'any'; readonly required?: boolean; readonly check?: (v: unknown) => string | undefined }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>
+
+/** The type of the value `checkOptions` lets through for one spec (a `oneOf` string: the union of its names). */
+export type OptionValue<S> = S extends { readonly oneOf: readonly (infer V)[] }
+  ? V
+  : S extends { readonly type: 'string' }
+    ? string
+    : S extends { readonly type: 'boolean' }
+      ? boolean
+      : S extends { readonly type: 'integer' | 'duration' }
+        ? number
+        : S extends { readonly type: 'strings' }
+          ? string[]
+          : S extends { readonly type: 'object' }
+            ? Record<string, unknown>
+            : unknown
+
+/**
+ * The options object `specs` describe, every key optional: an adapter's options type read off its
+ * specs (declared `as const satisfies OptionSpecs`), so the two cannot drift, with the specs' doc
+ * comments. Keys of type `any` come out `unknown`: type them with `Omit<…> & { … }`.
+ */
+export type OptionValues<S> = { -readonly [K in keyof S]?: OptionValue<S[K]> }
 
 /** The longest a Node timer can wait; longer delays fire at once (TimeoutOverflowWarning). */
 export const MAX_DURATION_MS = 2 ** 31 - 1
@@ -62,12 +76,6 @@ export const isText = (holder: object, key: string): boolean => texts.get(holder
 
 export const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v)
-
-/** For an `any` option's `valid`: an object whose `keys` all hold strings (say, credentials). */
-export const hasStrings =
-  (...keys: string[]) =>
-  (v: unknown): boolean =>
-    isObject(v) && keys.every((key) => typeof v[key] === 'string')
 
 /** JSON text where it parses, the text itself otherwise (for values whose type is unknown). */
 export function guessText(text: string): unknown {
@@ -111,8 +119,6 @@ function checkValue(spec: OptionSpec, v: unknown, key: string): unknown {
         throw new ConfigError(key, `must be one of ${spec.oneOf.join(', ')}, got ${shown(v)}`)
       if (spec.pattern && !spec.pattern.test(v))
         throw new ConfigError(key, `must match ${spec.pattern}, got ${shown(v)}`)
-      if (spec.valid && !spec.valid(v))
-        throw new ConfigError(key, `must be ${spec.expected}, got ${shown(v)}`)
       return v
     case 'boolean':
       if (typeof v !== 'boolean') throw new ConfigError(key, `must be true or false, got ${shown(v)}`)
@@ -138,10 +144,11 @@ function checkValue(spec: OptionSpec, v: unknown, key: string): unknown {
     case 'object':
       if (!isObject(v)) throw new ConfigError(key, `must be an object, got ${shown(v)}`)
       return spec.options ? checkOptions(spec.options, v, key) : v
-    case 'any':
-      if (spec.valid && !spec.valid(v))
-        throw new ConfigError(key, `must be ${spec.expected}, got ${shown(v)}`)
+    case 'any': {
+      const wrong = spec.check?.(v)
+      if (wrong !== undefined) throw new ConfigError(key, `${wrong}, got ${shown(v)}`)
       return v
+    }
   }
 }
 
