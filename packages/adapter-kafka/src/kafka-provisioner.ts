@@ -47,8 +47,15 @@ const groupStarts = new KeyedSerial()
  * just-created topic, a partition without a leader yet. Clients retry these in a send, not in
  * admin calls; on a cluster they come right after creating a topic (conformance case 8 failed so).
  */
-const METADATA_LAG =
-  /UNKNOWN_TOPIC_OR_PARTITION|LEADER_NOT_AVAILABLE|does not host this topic-partition|waiting for topic leaders/i
+export const METADATA_LAG =
+  /UNKNOWN_TOPIC_OR_PARTITION|LEADER_NOT_AVAILABLE|NOT_LEADER|not the leader|does not host this topic-partition|waiting for topic leaders/i
+
+/**
+ * How long a group's start position is retried through passing states: a coordinator still
+ * loading after a broker restart, a leader not yet elected for a new topic. On a loaded cluster
+ * these outlast ten quick attempts (CI failed so); a refusal that will not pass fails at once.
+ */
+const GROUP_START_PATIENCE_MS = 45_000
 
 /** Members of the group are active (Kafka refuses outside commits), its coordinator is moving, or the topic is new. */
 const retriable = (error: unknown) =>
@@ -160,6 +167,7 @@ export class KafkaProvisioner {
   ensureGroupStart(topic: string, groupId: string, from: StartPosition): Promise<void> {
     return groupStarts.run(`${groupId}\u0000${topic}`, async () => {
       const stop = new AbortController()
+      const giveUpAt = Date.now() + GROUP_START_PATIENCE_MS
       let failure: unknown
       await retrying(
         async () => {
@@ -174,8 +182,8 @@ export class KafkaProvisioner {
           minMs: 100,
           maxMs: 3_000,
           signal: stop.signal,
-          onError: (error, _ms, attempt) => {
-            if (attempt < 10 && retriable(error)) return
+          onError: (error) => {
+            if (Date.now() < giveUpAt && retriable(error)) return
             failure = error
             stop.abort()
           },

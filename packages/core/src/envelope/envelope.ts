@@ -209,12 +209,14 @@ Received.prototype = Object.create(CloudEvent.prototype, {
 /** A received event's `data`: an enumerable getter, so spreads, JSON and Object.keys see it as before. */
 const LAZY_DATA: PropertyDescriptor = { get: readLazyData, enumerable: true }
 
+/** An empty received event, for a decoder to set validated attributes on and then seal with sealReceived. */
+export const receivedBlank = (): Record<string, unknown> => new Received()
+
 /**
- * A frozen CloudEvent from validated attributes whose JSON data is parsed when
- * first read (`entry.lazy`); see LazyData.
+ * Freezes an object made by receivedBlank, holding validated attributes, into a
+ * received event whose JSON data (`entry.lazy`) is parsed when first read; see LazyData.
  */
-export function asReceived<T>(attributes: Readonly<Record<string, unknown>>, entry: Encoded): Envelope<T> {
-  const event = Object.assign(new Received(), attributes)
+export function sealReceived<T>(event: Record<string, unknown>, entry: Encoded): Envelope<T> {
   Object.defineProperty(event, 'data', LAZY_DATA)
   attachEncoded(event, entry)
   return Object.freeze(event) as Envelope<T>
@@ -261,6 +263,12 @@ export function createEnvelope<T>(
   return createEnvelopeWith(kind, input, defaultSource, undefined)
 }
 
+/** Nothing a sender could give: the first type and source are always checked. */
+const UNCHECKED = Symbol('unchecked')
+/** The last type and source found valid: a sender makes many messages of one type from one source. */
+let validType: unknown = UNCHECKED
+let validSource: unknown = UNCHECKED
+
 /**
  * createEnvelope for Omnibus itself, which may also set its own extensions
  * (`replystatus`, `dlreason`, …) that users' `extensions` may not; they are checked all the same.
@@ -275,8 +283,9 @@ export function createEnvelopeWith<T>(
     throw new EnvelopeError('input', `must be an object with at least a type, got ${show(input)}`)
   }
   checkInputKeys(input)
-  checked('type', input.type)
-  const source = checked('source', input.source ?? defaultSource)
+  if (input.type !== validType) validType = checked('type', input.type)
+  const source = input.source ?? defaultSource
+  if (source !== validSource) validSource = checked('source', source)
   const time = checkTime(input.time)
   const { contentType, json } = checkData(input.data)
   // The attributes without data, as a plain object: kept for the structured encoding,
@@ -287,7 +296,8 @@ export function createEnvelopeWith<T>(
     source,
     type: input.type,
     time: time ?? nowIso(),
-    [Ext.kind]: kind,
+    // Ext.kind written out: a computed name would take the literal off V8's fast path.
+    messagekind: kind,
   }
   // Written out, not looped over by name: named loads cost less than keyed ones.
   if (input.subject !== undefined) head.subject = checked('subject', input.subject)
