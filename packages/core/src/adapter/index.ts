@@ -87,6 +87,8 @@ export { adapterError, adapterLogger, describeError } from './errors.js'
 // Settling and closing.
 export { InFlight } from './in-flight.js'
 export { brokerName, type NameRule, shortHash } from './names.js'
+export { Outage } from './outage.js'
+export { channelNotFound, KnownGroups } from './provisioning.js'
 export { BatchFailure, type PublishQueueOptions, PublishQueues } from './publish-queues.js'
 export { Reconnecting, type ReconnectingOptions } from './reconnecting.js'
 export { Backoff, pause, type RetryOptions, retrying } from './retry.js'
