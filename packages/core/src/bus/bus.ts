@@ -453,8 +453,16 @@ export class Bus {
     checkMessages(input)
     this.assertSending()
     const inputs = Array.isArray(input) ? (input as readonly Input<T>[]) : [input as Input<T>]
-    if (inputs.length === 1 && this.settings.instrumentation?.sendOne && isFields(inputs[0]))
-      return this.sendTraced(kind, inputs[0])
+    // A sender's own trace context takes the checked path: the fast one writes the span's over it
+    // unread, which would accept with tracing on what the envelope rules refuse with it off.
+    const one = inputs.length === 1 ? inputs[0] : undefined
+    if (
+      this.settings.instrumentation?.sendOne &&
+      isFields(one) &&
+      one.traceparent === undefined &&
+      one.tracestate === undefined
+    )
+      return this.sendTraced(kind, one)
     // Most batches go to one channel: group only when a destination differs from the first.
     let first: { transport: GuardedTransport; channel: Channel; events: Envelope[] } | undefined
     let firstKey: { transport: string; channel: Channel } | undefined
