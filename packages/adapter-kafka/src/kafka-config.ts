@@ -4,11 +4,12 @@ import {
   DEFAULT_PUBLISH_TIMEOUT_MS,
   type TlsOptions,
   type TransportContext,
+  tlsOptions,
   withSafeView,
 } from '@omnibus/core/adapter'
 import type { Kafka, RetryOptions } from 'kafkajs'
 import { kafkaOptions } from './kafka-options.js'
-import { saslOptions, sslOptions } from './kafka-security.js'
+import { saslOptions } from './kafka-security.js'
 
 /** Where kafkajs' own log lines go in the Omnibus logger, at or above this level. */
 export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug'
@@ -75,16 +76,31 @@ function parseBrokers(key: string, value: unknown): string[] {
   return brokers as string[]
 }
 
+/** The defaults (README, Options); replication follows the cluster's size (kafka-provisioner.ts). */
+const DEFAULTS = {
+  driver: 'kafkajs',
+  partitions: 3,
+  provision: true,
+  // Binary by default (docs/DESIGN.md: consumers route on ce_ headers without reading values).
+  mode: 'binary',
+  maxMessageBytes: KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+  groupPrefix: 'omnibus.',
+  sessionTimeout: 10_000,
+  rebalanceTimeout: 30_000,
+  heartbeatInterval: 500,
+  maxWaitTimeInMs: 500,
+  publishTimeoutMs: DEFAULT_PUBLISH_TIMEOUT_MS,
+  logLevel: 'warn',
+} as const satisfies KafkaTransportOptions
+
 /** Checks every option and applies the defaults; errors name `context.key`. */
 export function parseKafkaConfig(input: KafkaTransportOptions, context: TransportContext) {
   const { key, service, logger } = context
   // `adapter` is the config's own key (options given in code may carry it too).
   const { adapter: _, ...given } = input as KafkaTransportOptions & { adapter?: string }
-  const o = checkOptions(kafkaOptions, given, key) as KafkaTransportOptions
-  const sessionTimeout = o.sessionTimeout ?? 10_000
-  const heartbeatInterval = o.heartbeatInterval ?? 500
-  if (heartbeatInterval >= sessionTimeout) {
-    throw new ConfigError(`${key}.heartbeatInterval`, `must be below sessionTimeout (${sessionTimeout} ms)`)
+  const o = { ...DEFAULTS, ...(checkOptions(kafkaOptions, given, key) as KafkaTransportOptions) }
+  if (o.heartbeatInterval >= o.sessionTimeout) {
+    throw new ConfigError(`${key}.heartbeatInterval`, `must be below sessionTimeout (${o.sessionTimeout} ms)`)
   }
   if ((o.minInsyncReplicas ?? 0) > (o.replicationFactor ?? Number.POSITIVE_INFINITY)) {
     throw new ConfigError(
@@ -92,28 +108,17 @@ export function parseKafkaConfig(input: KafkaTransportOptions, context: Transpor
       `must not exceed replicationFactor (${o.replicationFactor})`,
     )
   }
+  // replicationFactor undefined: min(3, brokers in the cluster), asked when the first topic is
+  // created; minInsyncReplicas undefined: 2 from replication 3 on, else the broker's default.
   return withSafeView({
-    driver: o.driver ?? 'kafkajs',
+    ...o,
     brokers: o.kafka ? [] : parseBrokers(key, o.brokers),
     clientId: o.clientId ?? `omnibus-${service}`,
-    ssl: sslOptions(key, o.ssl, logger),
+    ssl:
+      o.ssl === undefined || typeof o.ssl === 'boolean'
+        ? o.ssl
+        : tlsOptions(`${key}.ssl`, o.ssl, logger, 'kafka'),
     sasl: saslOptions(key, o.sasl),
-    kafka: o.kafka,
-    partitions: o.partitions ?? 3,
-    /** undefined: min(3, brokers in the cluster), asked when the first topic is created. */
-    replicationFactor: o.replicationFactor,
-    /** undefined: 2 from replication 3 on, else the broker's default. */
-    minInsyncReplicas: o.minInsyncReplicas,
-    provision: o.provision ?? true,
-    // Binary by default (docs/DESIGN.md: consumers route on ce_ headers without reading values).
-    mode: o.mode ?? 'binary',
-    maxMessageBytes: o.maxMessageBytes ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
-    groupPrefix: o.groupPrefix ?? 'omnibus.',
-    sessionTimeout,
-    rebalanceTimeout: o.rebalanceTimeout ?? 30_000,
-    heartbeatInterval,
-    maxWaitTimeInMs: o.maxWaitTimeInMs ?? 500,
-    publishTimeoutMs: o.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS,
     // Every field is set: kafkajs swaps in tiny test defaults when NODE_ENV=test.
     retry: {
       retries: 10,
@@ -123,7 +128,6 @@ export function parseKafkaConfig(input: KafkaTransportOptions, context: Transpor
       multiplier: 2,
       ...o.retry,
     },
-    logLevel: o.logLevel ?? 'warn',
   })
 }
 

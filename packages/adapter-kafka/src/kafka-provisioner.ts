@@ -159,29 +159,18 @@ export class KafkaProvisioner {
    */
   ensureGroupStart(topic: string, groupId: string, from: StartPosition): Promise<void> {
     return groupStarts.run(`${groupId}\u0000${topic}`, async () => {
-      const stop = new AbortController()
-      let failure: unknown
-      await retrying(
-        async () => {
-          const missing = (await this.driver.committed(groupId, topic)).filter((p) => p.offset < 0)
-          if (missing.length === 0) return
-          const starts = await this.startOffsets(topic, from)
-          const offsets = new Map(missing.map((p) => [p.partition, starts.get(p.partition) ?? 0]))
-          await this.driver.commitFromOutside(groupId, topic, offsets)
-          this.logger.debug('group start committed', { groupId, topic })
-        },
-        {
-          minMs: 100,
-          maxMs: 3_000,
-          signal: stop.signal,
-          onError: (error, _ms, attempt) => {
-            if (attempt < 10 && retriable(error)) return
-            failure = error
-            stop.abort()
-          },
-        },
-      )
-      if (failure !== undefined) {
+      const commitStart = async () => {
+        const missing = (await this.driver.committed(groupId, topic)).filter((p) => p.offset < 0)
+        if (missing.length === 0) return
+        const starts = await this.startOffsets(topic, from)
+        const offsets = new Map(missing.map((p) => [p.partition, starts.get(p.partition) ?? 0]))
+        await this.driver.commitFromOutside(groupId, topic, offsets)
+        this.logger.debug('group start committed', { groupId, topic })
+      }
+      try {
+        const retryIf = (error: unknown, attempt: number) => attempt < 10 && retriable(error)
+        await retrying(commitStart, { minMs: 100, maxMs: 3_000, retryIf })
+      } catch (failure) {
         throw adapterError(
           'kafka',
           'PROVISIONING_FAILED',

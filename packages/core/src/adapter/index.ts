@@ -75,6 +75,7 @@ export type {
 } from '../transport/transport.js'
 // Concurrency, retries, batching.
 export { Semaphore, sleep } from '../util/async.js'
+export { accessDenied, errorChain, tlsFailure } from './access-errors.js'
 // Provisioning: made-once resources, broker names.
 export { PromiseCache } from './cache.js'
 export {
@@ -86,6 +87,8 @@ export { adapterError, adapterLogger, describeError } from './errors.js'
 // Settling and closing.
 export { InFlight } from './in-flight.js'
 export { brokerName, type NameRule, shortHash } from './names.js'
+export { Outage } from './outage.js'
 export { BatchFailure, type PublishQueueOptions, PublishQueues } from './publish-queues.js'
 export { Backoff, pause, type RetryOptions, retrying } from './retry.js'
 export { KeyedSerial } from './serial.js'
+export { tlsPreflight } from './tls-preflight.js'
