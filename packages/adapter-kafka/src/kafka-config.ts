@@ -2,6 +2,7 @@ import { ConfigError } from '@omnibus/core'
 import {
   checkOptions,
   DEFAULT_PUBLISH_TIMEOUT_MS,
+  type OptionValues,
   type TlsOptions,
   type TransportContext,
   tlsOptions,
@@ -12,7 +13,7 @@ import { kafkaOptions } from './kafka-options.js'
 import { saslOptions } from './kafka-security.js'
 
 /** Where kafkajs' own log lines go in the Omnibus logger, at or above this level. */
-export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug'
+export type KafkaLogLevel = NonNullable<KafkaTransportOptions['logLevel']>
 
 /** SASL with a user name and password (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512). */
 export interface KafkaPasswordSasl {
@@ -32,33 +33,16 @@ export interface KafkaOAuthSasl {
 export type KafkaSaslOptions = KafkaPasswordSasl | KafkaOAuthSasl
 
 /** The options; defaults and meanings are in the package README's table. */
-export interface KafkaTransportOptions {
-  /** The client library: `kafkajs` (the default) or `platformatic` (@platformatic/kafka). Install the one you pick. */
-  driver?: 'kafkajs' | 'platformatic'
+export interface KafkaTransportOptions
+  extends Omit<OptionValues<typeof kafkaOptions>, 'brokers' | 'ssl' | 'sasl' | 'kafka' | 'retry'> {
   /** Bootstrap brokers as `host:port` (an array, or one comma-separated string). Required unless `kafka` is given. */
   brokers?: string[] | string
-  clientId?: string
   /** `true` (Node's CAs), or Node TLS options with `caFile`, `certFile`, `keyFile`, `passphraseFile` read from files. */
   ssl?: boolean | TlsOptions
   sasl?: KafkaSaslOptions
   /** An existing kafkajs `Kafka` client (brokers/ssl/sasl/clientId are then ignored). */
   kafka?: Kafka
-  partitions?: number
-  replicationFactor?: number
-  minInsyncReplicas?: number
-  provision?: boolean
-  /** `binary` (a `ce_` header per attribute, the Kafka binding's default) or `structured` (JSON value). */
-  mode?: 'binary' | 'structured'
-  maxMessageBytes?: number
-  groupPrefix?: string
-  sessionTimeout?: number
-  rebalanceTimeout?: number
-  heartbeatInterval?: number
-  maxWaitTimeInMs?: number
-  /** Longest a publish waits for the broker's confirm before it rejects with PUBLISH_FAILED. */
-  publishTimeoutMs?: number
   retry?: RetryOptions
-  logLevel?: KafkaLogLevel
 }
 
 export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024

@@ -5,7 +5,7 @@ import { OmnibusError } from '../errors.js'
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 5_000
 
 /** The `publishTimeoutMs` option every adapter declares (see docs/ADAPTERS.md). */
-export const publishTimeoutOption: OptionSpec = { type: 'duration' }
+export const publishTimeoutOption = { type: 'duration' } as const satisfies OptionSpec
 
 /**
  * `work`, or a PUBLISH_FAILED OmnibusError once `ms` have passed without it settling, so no

@@ -87,6 +87,7 @@ export { adapterError, adapterLogger, describeError } from './errors.js'
 // Settling and closing.
 export { InFlight } from './in-flight.js'
 export { brokerName, type NameRule, shortHash } from './names.js'
+export type { OptionValue, OptionValues } from './option-types.js'
 export { Outage } from './outage.js'
 export { BatchFailure, type PublishQueueOptions, PublishQueues } from './publish-queues.js'
 export { Backoff, pause, type RetryOptions, retrying } from './retry.js'
