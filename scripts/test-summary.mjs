@@ -13,6 +13,8 @@ let passed = 0
 let failed = 0
 let skipped = 0
 const lines = []
+// Each failed test by name with the first lines of its error, so the tail of a CI log says what failed.
+const failures = []
 for (const ws of workspaces) {
   const pkgFile = join(root, ws, 'package.json')
   if (!existsSync(pkgFile)) continue
@@ -35,6 +37,14 @@ for (const ws of workspaces) {
     // A file that failed to load has no failed tests of its own; count the file.
     f += (r.numFailedTests ?? 0) || (r.numFailedTestSuites ?? 0)
     s += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0)
+    for (const suite of r.testResults ?? []) {
+      const where = `${pkg.name} ${suite.name.slice(join(root, ws).length + 1)}`
+      const failedTests = (suite.assertionResults ?? []).filter((t) => t.status === 'failed')
+      for (const t of failedTests)
+        failures.push(`FAILED ${where} > ${t.fullName}\n${excerpt(t.failureMessages)}`)
+      if (suite.status === 'failed' && failedTests.length === 0)
+        failures.push(`FAILED ${where}\n${excerpt([suite.message])}`)
+    }
   }
   passed += p
   failed += f
@@ -47,9 +57,21 @@ for (const ws of workspaces) {
   }
 }
 console.log('')
+for (const failure of failures) console.log(failure)
 for (const line of lines) console.log(line)
 const closing = `tests: ${passed} passed, ${failed} failed, ${skipped} skipped`
 console.log(closing)
 mkdirSync(join(root, '.results'), { recursive: true })
-writeFileSync(join(root, '.results', 'summary.txt'), `${lines.join('\n')}\n${closing}\n`)
+writeFileSync(join(root, '.results', 'summary.txt'), `${[...failures, ...lines].join('\n')}\n${closing}\n`)
 process.exit(failed > 0 ? 1 : 0)
+
+/** The first lines of a failure, indented: enough to see the assertion, not the whole stack. */
+function excerpt(messages) {
+  const text = (messages ?? []).filter(Boolean).join('\n') || '(no message)'
+  return text
+    .split('\n')
+    .filter((line) => !/^\s+at /.test(line))
+    .slice(0, 6)
+    .map((line) => `    ${line.slice(0, 300)}`)
+    .join('\n')
+}

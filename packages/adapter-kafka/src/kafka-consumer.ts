@@ -7,13 +7,18 @@ import {
   InFlight,
   Outage,
   pause,
+  retrying,
   Semaphore,
 } from '@omnibus/core/adapter'
 import { fromRecord } from './kafka-binding.js'
 import type { DriverMember, KafkaDriver, MemberSpec, ReceivedRecord } from './kafka-driver.js'
+import { METADATA_LAG } from './kafka-provisioner.js'
+import { errorText } from './kafka-security.js'
 
 /** Longest wait for the first join before subscribe() resolves and the member goes on joining in the background. */
 const JOIN_WAIT_MS = 30_000
+/** How long a subscribe is retried while a broker has not yet heard of a just-created topic. */
+const METADATA_PATIENCE_MS = 30_000
 const COMMIT_EVERY_MS = 200
 /** Pause before a rejected record is fetched again, so a record that keeps failing does not spin. */
 const REDELIVERY_DELAY_MS = 250
@@ -97,7 +102,7 @@ export class KafkaConsumer {
       this.logger.warn('consumer has not joined its group yet; it keeps trying', fields)
     })
     try {
-      await this.launch()
+      await this.launchPatiently()
       await Promise.race([joined, late])
     } catch (error) {
       await this.close()
@@ -154,6 +159,23 @@ export class KafkaConsumer {
     )
     this.member = member
     await member.start()
+  }
+
+  /**
+   * On a cluster under load, the broker a subscribe asks may not know a topic created a moment
+   * ago ("does not host this topic-partition"): that passes, so it is retried for a while;
+   * anything else fails the start at once.
+   */
+  private async launchPatiently(): Promise<void> {
+    const giveUpAt = Date.now() + METADATA_PATIENCE_MS
+    const retryIf = (error: unknown) => Date.now() <= giveUpAt && METADATA_LAG.test(errorText(error))
+    await retrying(() => this.launch(), {
+      minMs: 100,
+      maxMs: 2_000,
+      retryIf,
+      onError: () =>
+        this.logger.debug('topic not known to the broker yet; subscribing again', { topic: this.spec.topic }),
+    })
   }
 
   /** The client gave up on `old`: start fresh members, backing off, until one runs. */

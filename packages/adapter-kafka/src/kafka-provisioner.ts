@@ -47,8 +47,15 @@ const groupStarts = new KeyedSerial()
  * just-created topic, a partition without a leader yet. Clients retry these in a send, not in
  * admin calls; on a cluster they come right after creating a topic (conformance case 8 failed so).
  */
-const METADATA_LAG =
-  /UNKNOWN_TOPIC_OR_PARTITION|LEADER_NOT_AVAILABLE|does not host this topic-partition|waiting for topic leaders/i
+export const METADATA_LAG =
+  /UNKNOWN_TOPIC_OR_PARTITION|LEADER_NOT_AVAILABLE|NOT_LEADER|not the leader|does not host this topic-partition|waiting for topic leaders/i
+
+/**
+ * How long a group's start position is retried through passing states: a coordinator still
+ * loading after a broker restart, a leader not yet elected for a new topic. On a loaded cluster
+ * these outlast ten quick attempts (CI failed so); a refusal that will not pass fails at once.
+ */
+const GROUP_START_PATIENCE_MS = 45_000
 
 /** Members of the group are active (Kafka refuses outside commits), its coordinator is moving, or the topic is new. */
 const retriable = (error: unknown) =>
@@ -167,8 +174,9 @@ export class KafkaProvisioner {
         await this.driver.commitFromOutside(groupId, topic, offsets)
         this.logger.debug('group start committed', { groupId, topic })
       }
+      const giveUpAt = Date.now() + GROUP_START_PATIENCE_MS
       try {
-        const retryIf = (error: unknown, attempt: number) => attempt < 10 && retriable(error)
+        const retryIf = (error: unknown) => Date.now() < giveUpAt && retriable(error)
         await retrying(commitStart, { minMs: 100, maxMs: 3_000, retryIf })
       } catch (failure) {
         throw adapterError(

@@ -57,7 +57,7 @@ export class Harness {
 
   constructor(readonly options: ConformanceOptions) {
     const size = options.size ?? (process.env.OMNIBUS_CONFORMANCE_SIZE === 'quick' ? 'quick' : 'full')
-    this.sizes = size === 'quick' ? QUICK : FULL
+    this.sizes = { ...(size === 'quick' ? QUICK : FULL), ...options.sizes }
     this.capabilities = options.capabilities ?? options.createTransport().capabilities
   }
 

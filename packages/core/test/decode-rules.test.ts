@@ -46,6 +46,15 @@ describe('what arrives is held to the spec and to Omnibus rules (defect 10)', ()
     expect(decoded.malformed!.reason).toContain(`"${name}"`)
   })
 
+  it('checks every message however like the last valid one (the check remembers valid attributes by place)', () => {
+    const data = { data: { n: 1 } }
+    for (let i = 0; i < 3; i++) expect(structured({ subject: 'ok', ...data }).event).toBeDefined()
+    expect(structured({ subject: 'o\u0001k', ...data }).malformed?.reason).toMatch(/attribute "subject"/)
+    // The same value in another attribute's place is checked by that attribute's rule.
+    expect(structured({ messagekind: 'ok', ...data }).malformed?.reason).toMatch(/attribute "messagekind"/)
+    expect(structured({ subject: 'ok', ...data }).event).toBeDefined()
+  })
+
   it('binary mode too: bad values, and attributes whose bytes are not UTF-8', () => {
     expect(binary({ ce_messagekind: 'banana' }).malformed!.reason).toMatch(/messagekind/)
     const invalid = Buffer.from([0x6f, 0x6b, 0xff, 0xfe])

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Instrumentation } from '../src/adapter/index.js'
+import { createEvent, type Instrumentation } from '../src/adapter/index.js'
 import { type Bus, createBus, type Logger, MemoryBroker, memoryTransport } from '../src/index.js'
 import { asLogger } from '../src/telemetry/logger.js'
 import { waitFor } from './helpers.js'
@@ -80,6 +80,41 @@ describe('instrumentation hooks', () => {
         instrumentation: {} as Instrumentation,
       }),
     ).rejects.toThrow(/instrumentation/)
+  })
+})
+
+describe('the sendOne hook', () => {
+  it('makes a single message inside it with the trace attributes it gives; batches and whole CloudEvents go through send', async () => {
+    const { calls, instrumentation } = recorder()
+    const given = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+    const made = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+    instrumentation.sendOne = async (to, kind, traceparent, make, publish) => {
+      calls.push(`sendOne ${kind} ${to.channel.name} given:${String(traceparent)}`)
+      await publish([make({ traceparent: made, tracestate: undefined })])
+    }
+    const seen: Record<string, unknown>[] = []
+    const b = await createBus({
+      service: 'svc',
+      transports: { m: memoryTransport({ broker: new MemoryBroker() }) },
+      instrumentation,
+    })
+    buses.push(b)
+    b.on('com.acme.one', (event) => void seen.push(event))
+    await b.start()
+    await b.publish({ type: 'com.acme.one', data: {}, traceparent: given, tracestate: 'a=1' })
+    await b.publish([
+      { type: 'com.acme.one', data: {} },
+      { type: 'com.acme.one', data: {} },
+    ])
+    await b.publish(createEvent({ source: 'urn:x', type: 'com.acme.one', data: {} }))
+    await waitFor('four deliveries', () => seen.length === 4)
+    expect(calls.filter((c) => c.startsWith('send'))).toEqual([
+      `sendOne event com.acme.one given:${given}`,
+      'send event memory/m com.acme.one x2',
+      'send event memory/m com.acme.one x1',
+    ])
+    expect(seen[0]!.traceparent).toBe(made)
+    expect(seen[0]!.tracestate).toBeUndefined()
   })
 })
 

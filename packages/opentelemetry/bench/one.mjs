@@ -1,34 +1,17 @@
 // One bench run in a fresh process: node one.mjs <memory|kafka> <none|api|sdk> <events>
-// Prints {"eventsPerSecond": …} on the last line.
+// (also sdk-traces, sdk-metrics: the SDK with only its tracer, or only its meter, provider)
+// Prints {"eventsPerSecond": …, "cpuMicrosPerEvent": …} on the last line.
 import { createBus, MemoryBroker, memoryTransport } from '@omnibus/core'
 
 const [transportName, mode, count = '20000'] = process.argv.slice(2)
 const total = Number(count)
 let instrumentation
-if (mode === 'sdk') {
-  const { context } = await import('@opentelemetry/api')
-  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks')
-  const { BasicTracerProvider, BatchSpanProcessor, AlwaysOnSampler } = await import(
-    '@opentelemetry/sdk-trace-base'
-  )
-  const { MeterProvider, MetricReader } = await import('@opentelemetry/sdk-metrics')
-  const { trace, metrics } = await import('@opentelemetry/api')
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
-  // Every span sampled and exported in batches, to an exporter that drops them (no I/O measured).
-  const exporter = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} }
-  trace.setGlobalTracerProvider(
-    new BasicTracerProvider({
-      sampler: new AlwaysOnSampler(),
-      spanProcessors: [new BatchSpanProcessor(exporter)],
-    }),
-  )
-  class Reader extends MetricReader {
-    async onForceFlush() {}
-    async onShutdown() {}
-  }
-  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new Reader()] }))
+let sdk
+if (mode.startsWith('sdk')) {
+  const { registerSdk } = await import('./sdk.mjs')
+  sdk = registerSdk({ traces: mode !== 'sdk-metrics', metrics: mode !== 'sdk-traces' })
 }
-if (mode === 'api' || mode === 'sdk') {
+if (mode !== 'none') {
   const { openTelemetry } = await import('@omnibus/opentelemetry')
   instrumentation = openTelemetry()
 }
@@ -57,6 +40,8 @@ await bus.start()
 const data = { text: 'x'.repeat(1024) }
 const window = 64
 const started = performance.now()
+// CPU time too: on a shared machine it moves far less than wall time when others run.
+const cpu = process.cpuUsage()
 let next = 0
 await Promise.all(
   Array.from({ length: window }, async () => {
@@ -68,8 +53,16 @@ await Promise.all(
 )
 await done
 const seconds = (performance.now() - started) / 1000
+const used = process.cpuUsage(cpu)
 await bus.stop()
 console.log(
-  JSON.stringify({ transport: transportName, mode, events: total, eventsPerSecond: total / seconds }),
+  JSON.stringify({
+    transport: transportName,
+    mode,
+    events: total,
+    eventsPerSecond: total / seconds,
+    cpuMicrosPerEvent: (used.user + used.system) / total,
+    ...(sdk ? { spansDropped: sdk.dropped() } : {}),
+  }),
 )
 process.exit(0)

@@ -80,6 +80,10 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Instrumentati
       const tracing = active()
       return tracing ? tracing.send(to, kind, events, publish) : publish(events)
     },
+    sendOne: (to, kind, traceparent, make, publish) => {
+      const tracing = active()
+      return tracing ? tracing.sendOne(to, kind, traceparent, make, publish) : publish([make(undefined)])
+    },
     process: (from, event, count, handle) => {
       const tracing = active()
       return tracing ? tracing.process(from, event, count, handle) : handle(NO_HOOKS)

@@ -1,4 +1,5 @@
 import type { Envelope } from '@omnibus/core'
+import type { TraceAttributes } from '@omnibus/core/adapter'
 import { type Context, createTraceState, type SpanContext, TraceFlags, trace } from '@opentelemetry/api'
 
 const INVALID_TRACE = '00000000000000000000000000000000'
@@ -28,10 +29,12 @@ export function withProducer(context: Context, producer: SpanContext): Context {
   return trace.setSpanContext(context, producer)
 }
 
-/** The extension attributes that carry `span` to the consumer. */
-export function traceAttributes(span: SpanContext): { traceparent: string; tracestate?: string } {
-  const flags = (span.traceFlags & TraceFlags.SAMPLED).toString(16).padStart(2, '0')
-  const traceparent = `00-${span.traceId}-${span.spanId}-${flags}`
+/**
+ * The extension attributes that carry `span` to the consumer; without a trace state, an undefined
+ * `tracestate` removes one the message had (it belonged to another span's context).
+ */
+export function traceAttributes(span: SpanContext): TraceAttributes {
+  const traceparent = `00-${span.traceId}-${span.spanId}-${span.traceFlags & TraceFlags.SAMPLED ? '01' : '00'}`
   const state = span.traceState?.serialize()
-  return state ? { traceparent, tracestate: state } : { traceparent }
+  return { traceparent, tracestate: state === '' ? undefined : state }
 }

@@ -5,6 +5,7 @@ import {
   type MessagingSource,
   type MessagingTarget,
   type ProcessHooks,
+  type TraceAttributes,
   withAttributes,
 } from '@omnibus/core/adapter'
 import type { AuthorizationRecord } from '@omnibus/core/security'
@@ -31,6 +32,9 @@ import { A, systemOf } from './semconv.js'
  * `suppressTracing`); `createContextKey` makes the same global symbol from its name.
  */
 const SUPPRESS_TRACING = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING')
+
+/** The memory transport's adapter name (MessagingTarget.system). */
+const MEMORY = 'memory'
 
 /** The key under which the API keeps the active span (`trace.setSpan`): the same global symbol. */
 const SPAN_KEY = createContextKey('OpenTelemetry Context Key SPAN')
@@ -102,37 +106,73 @@ export class Tracing {
     private readonly settings: TracingSettings,
   ) {}
 
-  async send(
+  send(
     to: MessagingTarget,
     kind: MessageKind,
     events: readonly Envelope[],
     publish: (events: readonly Envelope[]) => Promise<void>,
   ): Promise<void> {
-    const started = performance.now()
     let parent = context.active()
     // Outside any span, a traceparent the caller put on the message is the parent.
     if (!trace.getSpanContext(parent)) {
       const producer = events[0] && producerContext(events[0])
       if (producer) parent = withProducer(parent, producer)
     }
+    return this.sendIn(parent, to, kind, events, publish)
+  }
+
+  /** One message made once its span has started, with the span's context written in as it is made. */
+  sendOne(
+    to: MessagingTarget,
+    kind: MessageKind,
+    traceparent: unknown,
+    make: (trace: TraceAttributes | undefined) => Envelope,
+    publish: (events: readonly Envelope[]) => Promise<void>,
+  ): Promise<void> {
+    const parent = context.active()
+    // The caller's own traceparent parents a send outside any span: read once made (and checked).
+    if (traceparent !== undefined && !trace.getSpanContext(parent))
+      return this.send(to, kind, [make(undefined)], publish)
+    return this.sendIn(parent, to, kind, make, publish)
+  }
+
+  /** The send span around `messages`, made (one) or copied (any) with the span's trace context. */
+  private async sendIn(
+    parent: Context,
+    to: MessagingTarget,
+    kind: MessageKind,
+    messages: readonly Envelope[] | ((trace: TraceAttributes | undefined) => Envelope),
+    publish: (events: readonly Envelope[]) => Promise<void>,
+  ): Promise<void> {
+    const started = performance.now()
     const span = this.tracer.startSpan(`send ${to.channel.name}`, { kind: SpanKind.PRODUCER }, parent)
     const attributes = this.metrics.sendAttributes(to)
+    let count = typeof messages === 'function' ? 1 : messages.length
     try {
       // An unsampled span still carries its context on, so that downstream agrees not to sample.
       // (A recording span has a valid context: the ids are checked only for one that is not.)
       const recording = span.isRecording()
-      if (!recording && !isSpanContextValid(span.spanContext())) await publish(events)
+      if (!recording && !isSpanContextValid(span.spanContext()))
+        await publish(typeof messages === 'function' ? [messages(undefined)] : messages)
       else {
-        if (recording) span.setAttributes(this.sendSpanAttributes(to, kind, events))
         const carried = traceAttributes(span.spanContext())
-        const traced = events.map((e) => withAttributes(e, carried))
-        // The broker client's own instrumentation would add a second send span (and its own traceparent).
-        const inside = this.settings.suppressClientSpans
-          ? new Layer(parent, SPAN_KEY, span, SUPPRESS_TRACING, true)
-          : trace.setSpan(parent, span)
-        await context.with(inside, publish, undefined, traced)
+        const traced =
+          typeof messages === 'function'
+            ? [messages(carried)]
+            : messages.map((e) => withAttributes(e, carried))
+        count = traced.length
+        if (recording) span.setAttributes(this.sendSpanAttributes(to, kind, traced))
+        // The in-memory transport runs no client library and reads no context while it publishes.
+        if (to.system === MEMORY) await publish(traced)
+        else {
+          // The broker client's own instrumentation would add a second send span (and its own traceparent).
+          const inside = this.settings.suppressClientSpans
+            ? new Layer(parent, SPAN_KEY, span, SUPPRESS_TRACING, true)
+            : trace.setSpan(parent, span)
+          await context.with(inside, publish, undefined, traced)
+        }
       }
-      this.metrics.sent(attributes, events.length, performance.now() - started)
+      this.metrics.sent(attributes, count, performance.now() - started)
     } catch (error) {
       fail(span, error)
       this.metrics.sendFailed(attributes, error, performance.now() - started)
@@ -197,8 +237,8 @@ export class Tracing {
           [A.deliveryCount]: deliveryCount,
         })
         span.setAttributes(attributes)
-        const fields: MessageFields = { id: event.id, type: event.type }
-        const inside = new Layer(parent ?? active, SPAN_KEY, span, MESSAGE_KEY, fields)
+        // The envelope itself gives the logger its id and type (MessageFields).
+        const inside = new Layer(parent ?? active, SPAN_KEY, span, MESSAGE_KEY, event)
         await context.with(inside, handle, undefined, hooks)
       }
       record.done(hooks.outcome, performance.now() - started)

@@ -1,5 +1,5 @@
-import { createBus, MemoryBroker, memoryTransport } from '@omnibus/core'
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
+import { createBus, type Envelope, MemoryBroker, memoryTransport } from '@omnibus/core'
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
 import { describe, expect, it } from 'vitest'
 import { conversation, expectConversation, sdk, uniq, waitFor } from './helpers.js'
 
@@ -107,6 +107,45 @@ describe('tracing on the memory transport', () => {
     expect(sent?.dataPoints[0]?.value).toBe(3)
     const duration = await telemetry.metric('messaging.client.operation.duration')
     expect(duration?.descriptor.unit).toBe('s')
+  })
+})
+
+describe('the trace context a sender gives', () => {
+  it("parents the send outside any span; inside one the span's context replaces it, tracestate too", async () => {
+    const telemetry = sdk()
+    const type = `com.omnibus.${uniq('given')}`
+    const received: Envelope[] = []
+    const bus = await createBus({
+      service: 'svc',
+      transports: { m: memoryTransport({ broker: new MemoryBroker() }) },
+      instrumentation: telemetry.instrumentation(),
+    })
+    bus.on(type, (event) => void received.push(event))
+    await bus.start()
+    const given = {
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      tracestate: 'a=1',
+    }
+    await bus.publish({ type, data: { n: 1 }, ...given })
+    const outer = telemetry.tracerProvider.getTracer('test').startSpan('outer')
+    await context.with(trace.setSpan(context.active(), outer), () =>
+      bus.publish({ type, data: { n: 2 }, ...given }),
+    )
+    outer.end()
+    await waitFor('both messages', () => received.length === 2)
+    await bus.stop()
+    const [first, second] = telemetry.spans().filter((s) => s.name === `send ${type}`)
+    expect(first!.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736')
+    expect(first!.parentSpanContext?.spanId).toBe('00f067aa0ba902b7')
+    expect(received[0]!.traceparent).toBe(
+      `00-${first!.spanContext().traceId}-${first!.spanContext().spanId}-01`,
+    )
+    expect(received[0]!.tracestate).toBe('a=1')
+    expect(second!.parentSpanContext?.spanId).toBe(outer.spanContext().spanId)
+    expect(received[1]!.traceparent).toBe(
+      `00-${outer.spanContext().traceId}-${second!.spanContext().spanId}-01`,
+    )
+    expect(received[1]!.tracestate).toBeUndefined()
   })
 })
 

@@ -55,6 +55,7 @@ export type {
   MessagingSource,
   MessagingTarget,
   ProcessHooks,
+  TraceAttributes,
 } from '../telemetry/instrumentation.js'
 export { fromFieldsFirst } from '../telemetry/logger.js'
 // Core's wrapper around every transport (connect once, close once, the size check), for adapter tests.

@@ -11,6 +11,7 @@ import {
 import { shown } from '../config/check.js'
 import {
   type Envelope,
+  type EnvelopeInput,
   type MessageKind,
   type SendInput,
   toEnvelope,
@@ -82,6 +83,10 @@ const CLOSE_GRACE_MS = 5000
  * SendInput spells a whole CloudEvent without an index signature, so a misspelt field fails to compile.
  */
 type Input<T> = SendInput<T> & { readonly kind?: never }
+
+/** Fields to make an envelope from (not a whole CloudEvent), with a type to route it by. */
+const isFields = <T>(input: Input<T> | undefined): input is Input<T> & EnvelopeInput<T> =>
+  typeof input?.type === 'string' && (input as { specversion?: unknown }).specversion === undefined
 
 /** The one object a service talks to: sends and handles events, commands and queries. */
 export class Bus {
@@ -430,10 +435,26 @@ export class Bus {
     )
   }
 
+  /** One message made inside the instrumentation's send span, its trace context written as it is made. */
+  private sendTraced<T>(kind: MessageKind, plain: EnvelopeInput<T>): Promise<void> {
+    const { transport, channel } = this.settings.router.resolve(plain.type, kind)
+    const guarded = this.transport(transport)
+    const source = this.settings.source
+    return this.settings.instrumentation!.sendOne!(
+      { transport: guarded.key, system: guarded.name, channel },
+      kind,
+      plain.traceparent,
+      (trace) => toEnvelope(kind, trace ? { ...plain, ...trace } : plain, source),
+      (events) => guarded.publish(channel, events),
+    )
+  }
+
   private async dispatch<T>(kind: MessageKind, input: Input<T> | readonly Input<T>[]): Promise<void> {
     checkMessages(input)
     this.assertSending()
     const inputs = Array.isArray(input) ? (input as readonly Input<T>[]) : [input as Input<T>]
+    if (inputs.length === 1 && this.settings.instrumentation?.sendOne && isFields(inputs[0]))
+      return this.sendTraced(kind, inputs[0])
     // Most batches go to one channel: group only when a destination differs from the first.
     let first: { transport: GuardedTransport; channel: Channel; events: Envelope[] } | undefined
     let firstKey: { transport: string; channel: Channel } | undefined

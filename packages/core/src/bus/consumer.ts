@@ -223,20 +223,20 @@ export class Consumer {
   /**
    * After an attempt: when it read the data and found it broken (lazy data, see
    * LazyData), the message is malformed, whatever the handler made of the error:
-   * dead-lettered as the decoder would have, never retried. True when it was.
+   * dead-lettered as the decoder would have, never retried. The dead-lettering
+   * when it is; undefined (no promise, no await: nearly every delivery) when not.
    */
-  private async brokenData(
+  private brokenData(
     event: Envelope,
     deliveryCount: number,
     attempt: number,
     hooks: ProcessHooks | undefined,
     error?: unknown,
-  ): Promise<boolean> {
+  ): Promise<void> | undefined {
     const bad = malformedData(event)
-    if (bad === undefined) return false
+    if (bad === undefined) return undefined
     hooks?.deadLettered(bad.reason, attempt, error)
-    await this.deadLetterMalformed(bad, deliveryCount)
-    return true
+    return this.deadLetterMalformed(bad, deliveryCount)
   }
 
   private async withSlot(event: Envelope, registration: Registration, deliveryCount: number): Promise<void> {
@@ -273,12 +273,14 @@ export class Consumer {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.call(event, registration, attempt, deliveryCount)
-        if (await this.brokenData(event, deliveryCount, attempt, hooks)) return
+        const broken = this.brokenData(event, deliveryCount, attempt, hooks)
+        if (broken !== undefined) return await broken
         if (result === SKIPPED) this.stats.skipped++
         else this.stats.handled++
         return
       } catch (error) {
-        if (await this.brokenData(event, deliveryCount, attempt, hooks, error)) return
+        const broken = this.brokenData(event, deliveryCount, attempt, hooks, error)
+        if (broken !== undefined) return await broken
         const reason = errorMessage(error)
         const hopeless = isNonRetryable(error)
         if (hopeless || attempt >= retry.maxAttempts) {
@@ -354,12 +356,14 @@ export class Consumer {
     try {
       outcome = { data: await this.call(query, registration, 1, deliveryCount) }
     } catch (error) {
-      if (await this.brokenData(query, deliveryCount, 1, hooks, error)) return
+      const broken = this.brokenData(query, deliveryCount, 1, hooks, error)
+      if (broken !== undefined) return await broken
       hooks?.failed(error)
       outcome = { error: errorMessage(error) }
     }
     // As the decoder would have: a query whose data is broken is dead-lettered, not answered.
-    if ('data' in outcome && (await this.brokenData(query, deliveryCount, 1, hooks))) return
+    const broken = 'data' in outcome ? this.brokenData(query, deliveryCount, 1, hooks) : undefined
+    if (broken !== undefined) return await broken
     // An answer that cannot be sent goes back as the asker's error (see Bus.reply), never as a redelivery.
     await this.host.reply(transport, query, outcome)
     this.stats.handled++

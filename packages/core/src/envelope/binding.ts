@@ -1,8 +1,10 @@
 import { isUtf8 } from 'node:buffer'
 import { errorMessage } from '../errors.js'
+import { structuredBytes, utf8Bytes } from './body-writer.js'
 import { LazyData } from './data.js'
 import { dataFailure, dataJson, Encoded, encoded } from './encoded.js'
-import { asCloudEvent, asReceived, type Envelope } from './envelope.js'
+import { asCloudEvent, type Envelope, receivedBlank, sealReceived } from './envelope.js'
+import { NOT_OURS, scanHead } from './head-scanner.js'
 import { attributeProblem, EXTENSION_NAME_MAX, OWN_NAMES } from './rules.js'
 
 /**
@@ -46,13 +48,12 @@ export type Decoded =
   | { event: Envelope; malformed?: undefined }
   | { event?: undefined; malformed: MalformedMessage }
 
-const REQUIRED = ['specversion', 'id', 'source', 'type'] as const
 const textDecoder = new TextDecoder('utf-8', { fatal: true })
-/** Bytes to text for JSON: invalid UTF-8 turns into U+FFFD and then, nearly always, into a JSON error. */
-const utf8 = (body: Uint8Array): string =>
-  Buffer.isBuffer(body)
-    ? body.toString('utf8')
-    : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
+/**
+ * A structured body to text, checked and decoded in one pass (isUtf8 then toString read it twice).
+ * A byte order mark is kept, as JSON.parse then refuses it.
+ */
+const structuredDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /** Most entries a look-up table below keeps: senders may use any names and content types, a process only a few. */
 const MEMO_LIMIT = 256
@@ -79,8 +80,8 @@ function dataBytes(event: Envelope): Uint8Array {
   const data = event.data
   if (data === undefined || data === null) return new Uint8Array(0)
   if (data instanceof Uint8Array) return data
-  if (typeof data === 'string' && !isJson(event.datacontenttype)) return Buffer.from(data, 'utf8')
-  return Buffer.from(dataJson(event, encoded(event))!, 'utf8')
+  if (typeof data === 'string' && !isJson(event.datacontenttype)) return utf8Bytes(data)
+  return utf8Bytes(dataJson(event, encoded(event))!)
 }
 
 /**
@@ -102,10 +103,6 @@ function structuredHead(event: Envelope, entry: Encoded): string {
 /** The member name the data goes under in the structured form. */
 const dataMember = (event: Envelope) => (event.data instanceof Uint8Array ? 'data_base64' : 'data')
 
-/** The head and data joined: the head's closing brace replaced by `,"data":…}`. */
-const joined = (event: Envelope, head: string, data: string): string =>
-  `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"${dataMember(event)}":${data}}`
-
 /** The event as one JSON document (structured mode). */
 export function encodeStructured(event: Envelope): Buffer {
   const entry = encoded(event)
@@ -113,7 +110,7 @@ export function encodeStructured(event: Envelope): Buffer {
   const head = entry.head ?? structuredHead(event, entry)
   entry.head = undefined
   const data = dataJson(event, entry)
-  return Buffer.from(data === undefined ? head : joined(event, head, data), 'utf8')
+  return data === undefined ? utf8Bytes(head) : structuredBytes(head, dataMember(event), data)
 }
 
 /**
@@ -212,6 +209,19 @@ export function malformedData(event: Envelope): MalformedMessage | undefined {
   )
 }
 
+const missing = (name: string) => `missing required CloudEvents attribute "${name}"`
+
+/**
+ * Attributes found valid, by their place in the last messages checked: a sender's
+ * messages repeat most of theirs (specversion, source, type, kind, content type),
+ * so most of a message's checks are one comparison each. Short values only, so
+ * that what is remembered stays small.
+ */
+const validNames: string[] = []
+const validValues: unknown[] = []
+const VALID_PLACES = 32
+const VALID_VALUE_MAX = 256
+
 /** Extension names longer than the spec's SHOULD that were reported already: once per name and process. */
 const longNames = new Set<string>()
 
@@ -224,89 +234,122 @@ export function invalidAttributes(
   attributes: Readonly<Record<string, unknown>>,
   warn?: (warning: string) => void,
 ): string | undefined {
-  for (const name of REQUIRED) {
-    if (attributes[name] === undefined) return `missing required CloudEvents attribute "${name}"`
-  }
+  // The required ones by named loads, not a loop over their names: keyed loads cost more than the rest of a valid message's check.
+  if (attributes.specversion === undefined) return missing('specversion')
+  if (attributes.id === undefined) return missing('id')
+  if (attributes.source === undefined) return missing('source')
+  if (attributes.type === undefined) return missing('type')
+  let place = 0
   for (const name in attributes) {
     if (name === 'data') continue
-    const problem = attributeProblem(name, attributes[name])
-    if (problem !== undefined) return `attribute "${name}" ${problem}`
-    if (name.length > EXTENSION_NAME_MAX && !OWN_NAMES.has(name) && warn && !longNames.has(name)) {
-      if (longNames.size < MEMO_LIMIT) longNames.add(name)
-      warn(
-        `extension name "${name.slice(0, 60)}${name.length > 60 ? '…' : ''}" is ${name.length} characters, ` +
-          `over the ${EXTENSION_NAME_MAX} that CloudEvents producers should keep to; accepted`,
-      )
+    const value = attributes[name]
+    // The rules are a function of name and value: one found valid in this place of the last message is valid.
+    if (validNames[place] === name && validValues[place] === value) {
+      place++
+      continue
     }
+    const problem = attributeProblem(name, value)
+    if (problem !== undefined) return `attribute "${name}" ${problem}`
+    if (name.length > EXTENSION_NAME_MAX) {
+      if (!OWN_NAMES.has(name) && warn && !longNames.has(name)) {
+        if (longNames.size < MEMO_LIMIT) longNames.add(name)
+        warn(
+          `extension name "${name.slice(0, 60)}${name.length > 60 ? '…' : ''}" is ${name.length} characters, ` +
+            `over the ${EXTENSION_NAME_MAX} that CloudEvents producers should keep to; accepted`,
+        )
+      }
+    } else if (place < VALID_PLACES && (typeof value !== 'string' || value.length <= VALID_VALUE_MAX)) {
+      validNames[place] = name
+      validValues[place] = value
+    }
+    place++
   }
   return undefined
 }
 
-/** The event of valid `attributes`; `lazy`: its JSON data, to parse when first read. */
+/** What checkReceived heard of a SHOULD broken; one object for every message (no closure per message). */
+const received: { warning: string | undefined; note: (warning: string) => void } = {
+  warning: undefined,
+  note: (warning) => {
+    received.warning = warning
+  },
+}
+
+/** invalidAttributes of received attributes; a warning, if any, left in `received.warning`. */
+function checkReceived(attributes: Readonly<Record<string, unknown>>): string | undefined {
+  received.warning = undefined
+  return invalidAttributes(attributes, received.note)
+}
+
+/**
+ * The event of valid `attributes`; `lazy`: its JSON data, to parse when first read,
+ * and then `attributes` is an object of receivedBlank(), sealed into the event.
+ */
 function finish(attributes: Record<string, unknown>, message: WireMessage, lazy?: LazyData): Decoded {
-  let warning: string | undefined
-  const invalid = invalidAttributes(attributes, (w) => {
-    warning = w
-  })
+  const invalid = checkReceived(attributes)
+  const warning = received.warning
   if (invalid !== undefined) return malformed(invalid, message)
   if (warning === undefined && lazy === undefined) return { event: asCloudEvent(attributes) }
   const entry = new Encoded(undefined, undefined)
   entry.warning = warning
   if (lazy === undefined) return { event: asCloudEvent(attributes, entry) }
   entry.lazy = lazy
-  return { event: asReceived(attributes, entry) }
+  return { event: sealReceived(attributes, entry) }
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
-/** `"data":` opening an object or array: where the data member of the documents Omnibus writes begins. */
-const DATA_MEMBER = '"data":'
 const OPEN_OBJECT = 0x7b
 const CLOSE_OBJECT = 0x7d
 const OPEN_ARRAY = 0x5b
 const CLOSE_ARRAY = 0x5d
-const COMMA = 0x2c
 
 /**
  * A structured document whose data is its last member, an object or array, as
- * Omnibus writes them (`{…attributes,"data":{…}}`): the attributes parsed now,
- * the data when first read. Undefined (parse it all now) for any other layout.
+ * Omnibus writes them (`{…attributes,"data":{…}}`): the attributes read now
+ * (scanHead), the data when first read. Undefined (parse it all now) for any
+ * other layout.
  *
- * Why this is the eager decoder's answer: a JSON string cannot hold `"data":`
- * unescaped, so its first occurrence is a member name (or the head does not
- * parse). If the data member is not last, what follows it ends in `}` only if
- * a later member is an object or array: an attribute the eager decoder calls
- * malformed too; the data text then is not one JSON value, and its parse fails.
- * So a parse that succeeds read exactly the eager decoder's data and
- * attributes, and one that fails found a message that is malformed either way
- * (or that repeats `data`, which JSON leaves undefined).
+ * Why this is the eager decoder's answer: scanHead reads valid attributes as
+ * JSON.parse would, up to the first data member. If the data member is not
+ * last, what follows it ends in `}` only if a later member is an object or
+ * array: an attribute the eager decoder calls malformed too; the data text then
+ * is not one JSON value, and its parse fails. So a parse that succeeds read
+ * exactly the eager decoder's data and attributes, and one that fails found a
+ * message that is malformed either way (or that repeats `data`, which JSON
+ * leaves undefined).
  */
 function lazyStructured(text: string, message: WireMessage): Decoded | undefined {
-  const at = text.indexOf(DATA_MEMBER)
-  const start = at + DATA_MEMBER.length
+  const event = receivedBlank()
+  const start = scanHead(text, event)
+  if (start === NOT_OURS) return undefined
   const end = text.length - 1
-  if (at < 2 || text.charCodeAt(at - 1) !== COMMA || text.charCodeAt(end) !== CLOSE_OBJECT) return undefined
   const open = text.charCodeAt(start)
   const close = text.charCodeAt(end - 1)
-  if (!((open === OPEN_OBJECT && close === CLOSE_OBJECT) || (open === OPEN_ARRAY && close === CLOSE_ARRAY)))
+  if (
+    text.charCodeAt(end) !== CLOSE_OBJECT ||
+    end - 1 <= start ||
+    !((open === OPEN_OBJECT && close === CLOSE_OBJECT) || (open === OPEN_ARRAY && close === CLOSE_ARRAY))
+  )
     return undefined
-  let head: unknown
-  try {
-    head = JSON.parse(`${text.slice(0, at - 1)}}`)
-  } catch {
-    return undefined
-  }
-  if (head === null || typeof head !== 'object' || Array.isArray(head)) return undefined
-  const attributes = head as Record<string, unknown>
-  if (attributes.data_base64 !== undefined) return undefined
-  for (const name in attributes) if (attributes[name] === null) delete attributes[name]
-  return finish(attributes, message, new LazyData(text.slice(start, end), undefined, message, true))
+  const invalid = checkReceived(event)
+  const warning = received.warning
+  // What is wrong, JSON.parse and the eager decoder say (scanHead takes control characters JSON refuses).
+  if (invalid !== undefined) return undefined
+  const entry = new Encoded(undefined, undefined)
+  entry.warning = warning
+  entry.lazy = new LazyData(text.slice(start, end), undefined, message, true)
+  return { event: sealReceived(event, entry) }
 }
 
 function decodeStructured(message: WireMessage, lazy = true): Decoded {
   // Invalid bytes inside a JSON string would otherwise parse, as U+FFFD.
-  if (!isUtf8(message.body)) return malformed('structured CloudEvent body is not valid UTF-8', message)
-  const text = utf8(message.body)
+  let text: string
+  try {
+    text = structuredDecoder.decode(message.body)
+  } catch {
+    return malformed('structured CloudEvent body is not valid UTF-8', message)
+  }
   if (lazy) {
     const decoded = lazyStructured(text, message)
     if (decoded !== undefined) return decoded
@@ -352,7 +395,9 @@ function attributeName(key: string, prefix: string, names: Map<string, string | 
 }
 
 function decodeBinary(message: WireMessage, prefix: string, contentType: string | undefined): Decoded {
-  const attributes: Record<string, unknown> = {}
+  const lazyJson = message.body.byteLength > 0 && isJson(contentType)
+  // JSON data makes a received event: its attributes are set on one from the start (see finish).
+  const attributes: Record<string, unknown> = lazyJson ? receivedBlank() : {}
   const { names } = namesOf(prefix)
   const headers = message.headers
   for (const key in headers) {
@@ -377,7 +422,7 @@ function decodeBinary(message: WireMessage, prefix: string, contentType: string 
   }
   if (contentType !== undefined) attributes.datacontenttype = contentType
   if (message.body.byteLength > 0) {
-    if (isJson(contentType)) {
+    if (lazyJson) {
       if (!isUtf8(message.body))
         return malformed(
           `data does not match its content type ${contentType}: the body is not valid UTF-8`,

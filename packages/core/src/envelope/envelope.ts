@@ -209,12 +209,14 @@ Received.prototype = Object.create(CloudEvent.prototype, {
 /** A received event's `data`: an enumerable getter, so spreads, JSON and Object.keys see it as before. */
 const LAZY_DATA: PropertyDescriptor = { get: readLazyData, enumerable: true }
 
+/** An empty received event, for a decoder to set validated attributes on and then seal with sealReceived. */
+export const receivedBlank = (): Record<string, unknown> => new Received()
+
 /**
- * A frozen CloudEvent from validated attributes whose JSON data is parsed when
- * first read (`entry.lazy`); see LazyData.
+ * Freezes an object made by receivedBlank, holding validated attributes, into a
+ * received event whose JSON data (`entry.lazy`) is parsed when first read; see LazyData.
  */
-export function asReceived<T>(attributes: Readonly<Record<string, unknown>>, entry: Encoded): Envelope<T> {
-  const event = Object.assign(new Received(), attributes)
+export function sealReceived<T>(event: Record<string, unknown>, entry: Encoded): Envelope<T> {
   Object.defineProperty(event, 'data', LAZY_DATA)
   attachEncoded(event, entry)
   return Object.freeze(event) as Envelope<T>
@@ -287,7 +289,8 @@ export function createEnvelopeWith<T>(
     source,
     type: input.type,
     time: time ?? nowIso(),
-    [Ext.kind]: kind,
+    // Ext.kind written out: a computed name would take the literal off V8's fast path.
+    messagekind: kind,
   }
   // Written out, not looped over by name: named loads cost less than keyed ones.
   if (input.subject !== undefined) head.subject = checked('subject', input.subject)

@@ -21,6 +21,19 @@ export interface Instrumentation {
     publish: (events: readonly Envelope[]) => Promise<void>,
   ): Promise<void>
   /**
+   * As `send`, for one message not made yet: `make(trace)` makes it with `trace`'s attributes
+   * (`traceparent`, `tracestate`), so that the trace context is written once instead of copied
+   * into a made message. `traceparent` is the one the sender put on its input (unchecked: `make`
+   * checks it). Optional: without it the bus makes the message and calls `send`.
+   */
+  sendOne?(
+    to: MessagingTarget,
+    kind: MessageKind,
+    traceparent: unknown,
+    make: (trace: TraceAttributes | undefined) => Envelope,
+    publish: (events: readonly Envelope[]) => Promise<void>,
+  ): Promise<void>
+  /**
    * Wraps the handling of one delivery, every attempt included. `handle` must run
    * in the instrumentation's context (so follow-ups sent by the handler are its
    * children) and reports retries and dead-lettering through `span`.
@@ -41,6 +54,12 @@ export interface Instrumentation {
   authorization?(record: AuthorizationRecord): void
   /** Decorates the bus's logger (e.g. adds trace and span ids to every line). */
   logger?(logger: Logger): Logger
+}
+
+/** The distributed-tracing extension's attributes; an undefined `tracestate` removes the input's. */
+export type TraceAttributes = {
+  readonly traceparent: string
+  readonly tracestate: string | undefined
 }
 
 /** Where messages go: the transport's config key, its adapter's name, the channel. */

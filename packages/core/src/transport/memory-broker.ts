@@ -1,6 +1,6 @@
 import { decodeMessage, STRUCTURED_CONTENT_TYPE } from '../envelope/binding.js'
 import { ConfigError } from '../errors.js'
-import type { Channel, DeliveryHandler, StartPosition } from './transport.js'
+import type { Channel, Delivery, DeliveryHandler, StartPosition } from './transport.js'
 
 /**
  * The in-process broker behind the memory transport. It keeps the latest messages
@@ -116,7 +116,9 @@ class Group {
       if (!ok) this.requeue(message)
       this.schedule()
     }
-    member.handler({ ...decoded, deliveryCount: message.deliveries }).then(
+    // One new object per delivery, not a spread of the decoded one into another.
+    ;(decoded as { deliveryCount?: number }).deliveryCount = message.deliveries
+    member.handler(decoded as Delivery).then(
       () => settle(true),
       () => settle(false),
     )
