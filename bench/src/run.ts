@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { chart, type PeerRatio, peerChart, type Ratios } from './chart.js'
-import type { BenchTarget } from './target.js'
+import type { BenchTarget, Peer } from './target.js'
 import type { SideResult } from './worker.js'
 
 const run = promisify(execFile)
@@ -60,6 +60,7 @@ const LABELS: Record<string, string> = {
   omnibus: 'omnibus',
   raw: 'raw, same bytes',
   'raw-data': 'raw, data only',
+  'omnibus-structured': 'omnibus, structured mode',
   mqt: 'message-queue-toolkit',
   nest: 'NestJS microservices',
 }
@@ -98,9 +99,16 @@ for (const name of wanted) {
   const publishCount = target.publishEvents ?? COUNT
   const sides = [
     'omnibus',
+    ...Object.keys(target.variants ?? {}),
     ...(target.raw ? ['raw', 'raw-data'] : []),
+    ...(target.baselines ?? []).map((b) => b.side),
     ...(process.env.OMNIBUS_BENCH_PEERS === '0' ? [] : (target.peers ?? [])),
   ]
+  const label = (s: string) =>
+    target.baselines?.find((b) => b.side === s)?.label ??
+    (target.rawClient && s.startsWith('raw')
+      ? `raw ${target.rawClient}, ${LABELS[s]!.slice(5)}`
+      : (LABELS[s] ?? s))
   const results: Record<string, SideResult[]> = Object.fromEntries(sides.map((s) => [s, []]))
   let failure: string | undefined
   const retried: string[] = []
@@ -138,7 +146,6 @@ for (const name of wanted) {
     continue
   }
   const medians = Object.fromEntries(sides.map((s) => [s, summarise(results[s]!)]))
-  const o = medians.omnibus!
   if (publishCount !== COUNT) notes.push(`${name}: ${fmt(publishCount)} events in the publish phase`)
   if (e2eCount !== COUNT) notes.push(`${name}: ${fmt(e2eCount)} events in the end-to-end phase`)
   if (target.paced)
@@ -158,14 +165,14 @@ for (const name of wanted) {
       `${fmt(((lo! - mid) / mid) * 100)}/+${fmt(((hi! - mid) / mid) * 100)} %`
     if (name === 'memory')
       notes.push(
-        `memory ${LABELS[s] ?? s}: e2e ${fmt(m.e2ePerCpuSec)} events per CPU second (rounds ${results[s]!.map((r) => fmt(r.e2ePerCpuSec ?? 0)).join(', ')})`,
+        `memory ${label(s)}: e2e ${fmt(m.e2ePerCpuSec)} events per CPU second (rounds ${results[s]!.map((r) => fmt(r.e2ePerCpuSec ?? 0)).join(', ')})`,
       )
     notes.push(
-      `${name} ${LABELS[s] ?? s}: spread over ${ROUNDS} rounds: publish ${pct(m.spread.publishPerSec, m.publishPerSec)}, e2e ${pct(m.spread.e2ePerSec, m.e2ePerSec)}, paced p99 ${fmt(m.spread.p99Ms[0]!, 1)}-${fmt(m.spread.p99Ms[1]!, 1)} ms`,
+      `${name} ${label(s)}: spread over ${ROUNDS} rounds: publish ${pct(m.spread.publishPerSec, m.publishPerSec)}, e2e ${pct(m.spread.e2ePerSec, m.e2ePerSec)}, paced p99 ${fmt(m.spread.p99Ms[0]!, 1)}-${fmt(m.spread.p99Ms[1]!, 1)} ms`,
     )
     rows.push([
       name,
-      LABELS[s] ?? s,
+      label(s),
       fmt(m.publishPerSec),
       fmt(m.e2ePerSec),
       fmt(m.p50Ms, 2),
@@ -173,26 +180,43 @@ for (const name of wanted) {
       fmt(m.maxRssMb),
     ])
   }
-  for (const s of sides.slice(1)) {
-    const r = medians[s]!
-    const ratio = {
-      publish: o.publishPerSec / r.publishPerSec,
-      e2e: o.e2ePerSec / r.e2ePerSec,
-      addedP99Ms: o.p99Ms - r.p99Ms,
-      memory: o.maxRssMb / r.maxRssMb,
+  // Each Omnibus side (the default mode, then its variants) against every other side; a variant only
+  // against the raw sides. The per-round ratios (the two sides ran minutes apart at most) are printed too.
+  const heads = ['omnibus', ...Object.keys(target.variants ?? {})]
+  for (const head of heads) {
+    const o = medians[head]!
+    for (const s of sides.filter((x) => !heads.includes(x) || (head === 'omnibus' && x !== head))) {
+      if (head !== 'omnibus' && !s.startsWith('raw') && !target.baselines?.some((b) => b.side === s)) continue
+      const r = medians[s]!
+      const ratio = {
+        publish: o.publishPerSec / r.publishPerSec,
+        e2e: o.e2ePerSec / r.e2ePerSec,
+        addedP99Ms: o.p99Ms - r.p99Ms,
+        memory: o.maxRssMb / r.maxRssMb,
+      }
+      const prefix = head === 'omnibus' ? 'omnibus' : label(head)
+      rows.push([
+        name,
+        `${prefix} / ${label(s)}`,
+        `${fmt(ratio.publish, 2)}×`,
+        `${fmt(ratio.e2e, 2)}×`,
+        '',
+        `${ratio.addedP99Ms >= 0 ? '+' : ''}${fmt(ratio.addedP99Ms, 2)}`,
+        `${fmt(ratio.memory, 2)}×`,
+      ])
+      const perRound = (k: 'publishPerSec' | 'e2ePerSec') =>
+        results[head]!.map((x, i) => fmt(x[k] / results[s]![i]![k], 2)).join(' ')
+      notes.push(
+        `${name} ${prefix} / ${label(s)} per round: publish ${perRound('publishPerSec')}; e2e ${perRound('e2ePerSec')}`,
+      )
+      if (head !== 'omnibus')
+        entry.variantRatios = { ...(entry.variantRatios as object), [`${head}/${s}`]: ratio }
+      else if (s === 'raw') entry.ratio = ratio
+      else if (s === 'raw-data') entry.ratioToDataOnly = ratio
+      else if (!target.peers?.includes(s as Peer))
+        entry.otherRatios = { ...(entry.otherRatios as object), [s]: ratio }
+      else entry.peerRatios = { ...(entry.peerRatios as object), [s]: ratio }
     }
-    rows.push([
-      name,
-      `omnibus / ${LABELS[s] ?? s}`,
-      `${fmt(ratio.publish, 2)}×`,
-      `${fmt(ratio.e2e, 2)}×`,
-      '',
-      `${ratio.addedP99Ms >= 0 ? '+' : ''}${fmt(ratio.addedP99Ms, 2)}`,
-      `${fmt(ratio.memory, 2)}×`,
-    ])
-    if (s === 'raw') entry.ratio = ratio
-    else if (s === 'raw-data') entry.ratioToDataOnly = ratio
-    else entry.peerRatios = { ...(entry.peerRatios as object), [s]: ratio }
   }
   if (name === 'memory') {
     const codec = await side('memory', 'codec')

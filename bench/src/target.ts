@@ -47,6 +47,14 @@ export const structuredBody = (message: RawMessage): Buffer =>
 
 export type Peer = 'mqt' | 'nest'
 
+/** Another client's raw side measured in the same rounds (a target's reference is not always its own client). */
+export interface Baseline {
+  readonly side: string
+  readonly label: string
+  raw(): RawClient
+  readonly withAttributes: boolean
+}
+
 /** One transport to benchmark: the Omnibus side and, for brokers, the raw side. */
 export interface BenchTarget {
   readonly name: string
@@ -62,10 +70,17 @@ export interface BenchTarget {
    * the broker: moto handles about 50 events a second end to end.
    */
   readonly paced?: { events: number; batch: number; intervalMs: number }
-  /** Peer libraries measured on this broker: bench-peers/src/<name>-<peer>.ts (`mqt`, `nest`). */
+  /** Peer libraries measured on this broker: bench-peers/src/<broker ?? name>-<peer>.ts (`mqt`, `nest`). */
   readonly peers?: readonly Peer[]
+  /** The broker's name where the target is a variant of another (kafka-platformatic: kafka). */
+  readonly broker?: string
   transport(): Transport
+  /** Further Omnibus sides (another content mode), by side name, measured in the same rounds. */
+  readonly variants?: Readonly<Record<string, () => Transport>>
   raw?(): RawClient
+  /** The raw client's name where the table should say it (the kafka target's is kafkajs). */
+  readonly rawClient?: string
+  readonly baselines?: readonly Baseline[]
   /** Checks the broker answers; the reason when it does not (the target is then left out). */
   unavailable?(): Promise<string | undefined>
 }

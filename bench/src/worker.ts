@@ -8,7 +8,7 @@ import {
   encodeStructured,
   STRUCTURED_CONTENT_TYPE,
 } from '@omnibus/core/adapter'
-import type { BenchTarget } from './target.js'
+import type { BenchTarget, RawClient } from './target.js'
 
 export interface SideResult {
   publishPerSec: number
@@ -132,10 +132,10 @@ async function measure(driver: Driver): Promise<Figures> {
   }
 }
 
-async function omnibusDriver(target: BenchTarget): Promise<Driver> {
+async function omnibusDriver(transport: BenchTarget['transport']): Promise<Driver> {
   const bus = await createBus({
     service: 'bench',
-    transports: { t: target.transport() },
+    transports: { t: transport() },
     delivery: { maxInFlight: 64 },
   })
   const types = { publish: `bench.publish.${unique()}`, e2e: `bench.e2e.${unique()}` }
@@ -164,8 +164,8 @@ const attributesFor = (type: string): Record<string, string> => ({
 })
 
 /** `raw`: the same bytes as Omnibus (CloudEvents attributes included); `raw-data`: the data alone. */
-async function rawDriver(target: BenchTarget, withAttributes: boolean): Promise<Driver> {
-  const raw = target.raw!()
+async function rawDriver(client: () => RawClient, withAttributes: boolean): Promise<Driver> {
+  const raw = client()
   await raw.connect()
   const group = `bench-${unique()}`
   const channels = { publish: `bench.raw.publish.${unique()}`, e2e: `bench.raw.e2e.${unique()}` }
@@ -263,11 +263,15 @@ if (side === 'codec') {
     codecBinaryOrderPerSec: codec('binary', order),
   }
 } else {
-  const driver = side.startsWith('raw')
-    ? rawDriver(target, side === 'raw')
-    : side === 'omnibus'
-      ? omnibusDriver(target)
-      : peerDriver(targetName, side)
+  const baseline = target.baselines?.find((b) => b.side === side)
+  const variant = target.variants?.[side]
+  const driver = baseline
+    ? rawDriver(baseline.raw, baseline.withAttributes)
+    : side.startsWith('raw')
+      ? rawDriver(target.raw!, side === 'raw')
+      : side === 'omnibus' || variant
+        ? omnibusDriver(variant ?? (() => target.transport()))
+        : peerDriver(target.broker ?? targetName, side)
   result = await measure(await driver)
 }
 const out: SideResult = { ...result, maxRssMb: process.resourceUsage().maxRSS / 1024 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import type { Message } from '@aws-sdk/client-sqs'
 import type { Envelope } from '@omnibus/core'
 import {
@@ -6,6 +5,7 @@ import {
   decodeMessage,
   encodeStructured,
   STRUCTURED_CONTENT_TYPE,
+  shortHash,
   type WireMessage,
 } from '@omnibus/core/adapter'
 
@@ -53,7 +53,7 @@ const attributeBytes = CONTENT_TYPE.length + 'String'.length + STRUCTURED_CONTEN
 
 /** FIFO ids: 1–128 characters of printable ASCII. Anything else is replaced by its hash. */
 function fifoId(value: string): string {
-  return /^[!-~]{1,128}$/.test(value) ? value : createHash('sha256').update(value).digest('hex')
+  return /^[!-~]{1,128}$/.test(value) ? value : shortHash(value, 64)
 }
 
 export function encodeEvent(event: Envelope, fifo: boolean): OutgoingMessage {

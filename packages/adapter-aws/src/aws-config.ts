@@ -1,40 +1,21 @@
 import type { SNSClient } from '@aws-sdk/client-sns'
 import type { SQSClient } from '@aws-sdk/client-sqs'
 import { ConfigError, type Logger } from '@omnibus/core'
-import { checkOptions, DEFAULT_PUBLISH_TIMEOUT_MS } from '@omnibus/core/adapter'
+import { checkOptions, DEFAULT_PUBLISH_TIMEOUT_MS, type OptionValues } from '@omnibus/core/adapter'
 import { awsOptions } from './aws-options.js'
 
-/** Options of the AWS (SNS + SQS) transport. Every one is optional; plain values can come from a JSON config. */
-export interface AwsTransportOptions {
-  /** AWS region (`us-east-1`). Default: the SDK's own resolution (AWS_REGION, profile). */
-  region?: string
-  /** Endpoint URL for both services, for moto/LocalStack (`http://127.0.0.1:4566`). Default: AWS's own. */
-  endpoint?: string
+type Checked = OptionValues<typeof awsOptions>
+
+/** Options of the AWS (SNS + SQS) transport, every one optional: see `awsOptions` and the README. */
+export interface AwsTransportOptions
+  extends Omit<Checked, 'credentials' | 'fifo' | 'snsClient' | 'sqsClient' | 'logger'> {
   /** Static credentials. Default: the SDK's default provider chain (env, profile, SSO, instance role …). */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
-  /** Prepended to every topic and queue name this transport makes or looks up (`prod-`). Default none. */
-  namePrefix?: string
   /**
    * Channels that use FIFO topics and queues (`.fifo`), for per-key order and deduplication by event id:
    * `true` for all, a list of channel names, or a predicate (code only). Default false.
    */
   fifo?: boolean | readonly string[] | ((channel: string) => boolean)
-  /** Create topics, queues and subscriptions on demand. With false, a missing one is CHANNEL_NOT_FOUND. Default true. */
-  provision?: boolean
-  /** Seconds a received message stays invisible to others; extended while its handler runs. Default 30. */
-  visibilityTimeout?: number
-  /** Long-poll wait of each ReceiveMessage, 0–20 s; also the longest a subscription's close() waits. Default 2. */
-  waitTimeSeconds?: number
-  /**
-   * Batch publish calls in flight at once, shared by every transport of this process with the same endpoint and
-   * region (a FIFO channel: one at a time, to keep order). Default 8.
-   */
-  publishConcurrency?: number
-  /**
-   * Longest a publish waits for SNS/SQS to confirm before it rejects with PUBLISH_FAILED (the
-   * events may or may not be stored); what it held is freed. Default 5000.
-   */
-  publishTimeoutMs?: number
   /** An SNS client to use instead of building one (region, endpoint and credentials are then ignored for SNS). */
   snsClient?: SNSClient
   /** An SQS client to use instead of building one (region, endpoint and credentials are then ignored for SQS). */
@@ -52,32 +33,16 @@ export type AwsConfig = Required<Omit<AwsTransportOptions, 'fifo' | 'logger' | O
   }
 type OptionalKeys = 'region' | 'endpoint' | 'credentials' | 'snsClient' | 'sqsClient'
 
-/** Checks options (awsOptions, then what it leaves to us), throwing ConfigError that names `<key>.<option>`. */
+/** Checks options against awsOptions, throwing ConfigError that names `<key>.<option>`, and fills in defaults. */
 export function parseAwsConfig(raw: AwsTransportOptions, key: string): AwsConfig {
   const options = checkOptions(awsOptions, raw, key) as AwsTransportOptions
-  const bad = (option: string, message: string) => new ConfigError(`${key}.${option}`, message)
-  const { endpoint, credentials: c, fifo = false } = options
+  const { endpoint, fifo = false } = options
   if (endpoint !== undefined && !URL.canParse(endpoint)) {
-    throw bad('endpoint', `must be a URL such as "http://127.0.0.1:4566", got ${JSON.stringify(endpoint)}`)
+    const example = 'must be a URL such as "http://127.0.0.1:4566"'
+    throw new ConfigError(`${key}.endpoint`, `${example}, got ${JSON.stringify(endpoint)}`)
   }
-  if (c !== undefined && (typeof c?.accessKeyId !== 'string' || typeof c.secretAccessKey !== 'string')) {
-    throw bad('credentials', 'must be { accessKeyId, secretAccessKey, sessionToken? } (strings), or left out')
-  }
-  let isFifo: (channel: string) => boolean
-  if (typeof fifo === 'boolean') isFifo = () => fifo
-  else if (typeof fifo === 'function') isFifo = fifo
-  else if (Array.isArray(fifo) && fifo.every((name) => typeof name === 'string')) {
-    const names = new Set(fifo)
-    isFifo = (channel) => names.has(channel)
-  } else throw bad('fifo', 'must be true, false, a list of channel names or a function (channel) => boolean')
-  for (const client of ['snsClient', 'sqsClient'] as const) {
-    if (options[client] !== undefined && typeof options[client].send !== 'function') {
-      throw bad(
-        client,
-        `must be an ${client === 'snsClient' ? 'SNSClient' : 'SQSClient'} from the AWS SDK v3`,
-      )
-    }
-  }
+  const names = new Set(Array.isArray(fifo) ? fifo : [])
+  const isFifo = typeof fifo === 'function' ? fifo : (channel: string) => fifo === true || names.has(channel)
   return {
     ...options,
     namePrefix: options.namePrefix ?? '',

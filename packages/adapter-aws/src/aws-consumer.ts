@@ -1,10 +1,19 @@
 import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs'
 import type { Logger } from '@omnibus/core'
-import type { Channel, DeliveryHandler, SubscribeOptions, Subscription } from '@omnibus/core/adapter'
-import { Backoff, KeyedSerial, pause } from '@omnibus/core/adapter'
+import {
+  type Channel,
+  type DeliveryHandler,
+  errorMessage,
+  KeyedSerial,
+  Outage,
+  pause,
+  retrying,
+  type SubscribeOptions,
+  type Subscription,
+} from '@omnibus/core/adapter'
 import { decodeSqsMessage } from './aws-binding.js'
 import type { AwsConfig } from './aws-config.js'
-import { errorMessage, isQueueMissing } from './aws-errors.js'
+import { isQueueMissing } from './aws-errors.js'
 import type { AwsProvisioner } from './aws-provisioner.js'
 import { AwsSettler } from './aws-settler.js'
 
@@ -53,9 +62,7 @@ export class AwsConsumer implements Subscription {
   private waiters: (() => void)[] = []
   private extender: NodeJS.Timeout | undefined
   private readonly fifo: boolean
-  /** Since when receives fail (one warning per outage, one info on recovery). */
-  private outageSince: number | undefined
-  private readonly where: { channel: string; group: string }
+  private readonly outage: Outage
 
   constructor(
     private readonly sqs: SQSClient,
@@ -69,7 +76,7 @@ export class AwsConsumer implements Subscription {
   ) {
     this.settler = new AwsSettler(sqs, () => this.queueUrl(), logger)
     this.fifo = provisioner.fifo(channel)
-    this.where = { channel: channel.name, group }
+    this.outage = new Outage(logger, { channel: channel.name, group })
   }
 
   /** Makes the queue exist (so errors such as CHANNEL_NOT_FOUND surface at subscribe), then starts receiving. */
@@ -111,7 +118,6 @@ export class AwsConsumer implements Subscription {
 
   private async receiveLoop(): Promise<void> {
     const signal = this.stopping.signal
-    const backoff = new Backoff(BACKOFF_MIN_MS, BACKOFF_MAX_MS)
     let idle = 0
     while (!signal.aborted) {
       const room = Math.min(MAX_RECEIVE, this.subscribe.maxInFlight - this.held.size - this.reserved)
@@ -119,19 +125,17 @@ export class AwsConsumer implements Subscription {
         await this.settled()
         continue
       }
-      let messages: Message[]
       this.reserved += room
-      try {
-        messages = await this.receive(room)
-      } catch (error) {
-        this.lost(error)
-        await pause(backoff.next(), signal)
-        continue
-      } finally {
+      const messages = await retrying(() => this.receive(room), {
+        minMs: BACKOFF_MIN_MS,
+        maxMs: BACKOFF_MAX_MS,
+        signal,
+        onError: (error) => this.lost(error),
+      }).finally(() => {
         this.reserved -= room
-      }
-      this.back()
-      backoff.reset()
+      })
+      if (messages === undefined) break // closed while the broker was away
+      this.outage.end('consumer receiving again')
       if (messages.length === 0 && this.options.waitTimeSeconds === 0) {
         idle = Math.min(IDLE_MAX_MS, Math.max(25, idle * 2))
         await pause(idle, signal)
@@ -168,19 +172,10 @@ export class AwsConsumer implements Subscription {
    */
   private lost(error: unknown): void {
     if (isQueueMissing(error)) this.provisioner.forgetGroup(this.channel, this.group)
-    if (this.outageSince !== undefined) return
-    this.outageSince = Date.now()
     const what = isQueueMissing(error) ? 'its queue vanished' : 'lost the broker'
-    this.logger.warn(`consumer ${what}; retrying with backoff until it is back`, {
-      ...this.where,
+    this.outage.begin(`consumer ${what}; retrying with backoff until it is back`, {
       error: errorMessage(error),
     })
-  }
-
-  private back(): void {
-    if (this.outageSince === undefined) return
-    this.logger.info('consumer receiving again', { ...this.where, outageMs: Date.now() - this.outageSince })
-    this.outageSince = undefined
   }
 
   private dispatch(message: Message): void {

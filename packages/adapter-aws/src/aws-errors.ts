@@ -1,7 +1,5 @@
 import { adapterError, errorMessage, OmnibusError } from '@omnibus/core/adapter'
 
-export { errorMessage }
-
 /** What the SDK's errors carry that we look at. */
 interface AwsLikeError {
   name?: string

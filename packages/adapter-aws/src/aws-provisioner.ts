@@ -14,7 +14,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs'
-import { type Channel, PromiseCache } from '@omnibus/core/adapter'
+import { type Channel, channelNotFound, KnownGroups, OmnibusError, PromiseCache } from '@omnibus/core/adapter'
 import type { AwsConfig } from './aws-config.js'
 import { awsError, isQueueMissing, isTopicMissing, isTransient, isUnreachable } from './aws-errors.js'
 import { groupQueueName, resourceName } from './aws-names.js'
@@ -47,10 +47,9 @@ export class AwsProvisioner {
   /** Topic ARNs fit to publish to (every known queue subscribed). */
   private readonly ready = new PromiseCache<string>()
   private readonly lookedAt = new Map<string, number>()
-  private readonly known = new Map<string, Set<string>>()
+  /** The queues known to feed from each topic (by channel name). */
+  private readonly known = new KnownGroups()
   private readonly queues = new PromiseCache<GroupQueue>()
-  /** Queues of must-exist channels, found by name (never made here); a miss is asked again next time. */
-  private readonly found = new PromiseCache<string>()
 
   constructor(
     private readonly sns: SNSClient,
@@ -77,7 +76,7 @@ export class AwsProvisioner {
         if (isTransient(error)) throw error
         return new Set<string>()
       })
-      const missing = [...this.knownOn(channel)].filter((name) => !subscribed.has(name))
+      const missing = this.known.of(channel.name).filter((name) => !subscribed.has(name))
       await Promise.all(missing.map((name) => this.subscribeQueue(channel, arn, name)))
       return arn
     })
@@ -99,7 +98,7 @@ export class AwsProvisioner {
     if (channel.kind === 'queue') return this.queues.get(channel.name, () => this.makeQueue(channel))
     return this.queues.get(`${channel.name}\0${group}`, async () => {
       const name = groupQueueName(this.options.namePrefix, channel.name, group, this.fifo(channel))
-      this.knownOn(channel).add(name)
+      this.known.add(channel.name, name, name)
       if (!this.options.provision) return { url: await this.queueUrlOf(name, channel), name }
       return this.subscribeQueue(channel, await this.topicArn(channel), name)
     })
@@ -107,10 +106,7 @@ export class AwsProvisioner {
 
   /** The queue a queue channel publishes to; a must-exist one is looked up, never made (CHANNEL_NOT_FOUND). */
   async queueUrl(channel: Channel): Promise<string> {
-    const made = this.queues.peek(channel.name)
-    if (!channel.mustExist || made) return (await (made ?? this.groupQueue(channel, channel.name))).url
-    const name = resourceName(this.options.namePrefix, channel.name, this.fifo(channel))
-    return this.found.get(channel.name, () => this.queueUrlOf(name, channel, false))
+    return (await this.groupQueue(channel, channel.name)).url
   }
 
   /** After a queue vanished: forget it (and its topic, which usually went with it). */
@@ -118,10 +114,7 @@ export class AwsProvisioner {
     if (channel.kind === 'topic') {
       this.queues.forget(`${channel.name}\0${group}`)
       this.lost(channel)
-    } else {
-      this.queues.forget(channel.name)
-      this.found.forget(channel.name)
-    }
+    } else this.queues.forget(channel.name)
   }
 
   /** Removes a subscriber's own queue (a query reply queue) and its subscription. Best effort on vanished ones. */
@@ -130,7 +123,7 @@ export class AwsProvisioner {
     const queue = await this.queues.peek(key)?.catch(() => undefined)
     this.queues.forget(key)
     if (!queue) return
-    this.known.get(channel.name)?.delete(queue.name)
+    this.known.remove(channel.name, queue.name)
     if (queue.subscriptionArn) {
       await this.sns
         .send(new UnsubscribeCommand({ SubscriptionArn: queue.subscriptionArn }))
@@ -139,12 +132,6 @@ export class AwsProvisioner {
     await this.sqs.send(new DeleteQueueCommand({ QueueUrl: queue.url })).catch((error: unknown) => {
       if (!isQueueMissing(error)) throw error
     })
-  }
-
-  private knownOn(channel: Channel): Set<string> {
-    const known = this.known.get(channel.name) ?? new Set<string>()
-    this.known.set(channel.name, known)
-    return known
   }
 
   /** The names of the queues subscribed to the topic now, which become known. */
@@ -158,7 +145,7 @@ export class AwsProvisioner {
       }
       NextToken = page.NextToken
     } while (NextToken)
-    for (const name of names) this.knownOn(channel).add(name)
+    for (const name of names) this.known.add(channel.name, name, name)
     this.lookedAt.set(channel.name, Date.now())
     return names
   }
@@ -186,16 +173,14 @@ export class AwsProvisioner {
       if (found?.TopicArn) return found.TopicArn
       NextToken = page.NextToken
     } while (NextToken)
-    throw awsError(
-      'CHANNEL_NOT_FOUND',
-      `SNS topic "${name}" for channel "${channel.name}" does not exist and provisioning is off ` +
-        '(provision: false); create it, or turn provisioning on',
-    )
+    throw channelNotFound('aws', `SNS topic "${name}" for channel "${channel.name}"`, false)
   }
 
   private async makeQueue(channel: Channel): Promise<GroupQueue> {
     const name = resourceName(this.options.namePrefix, channel.name, this.fifo(channel))
-    if (!this.options.provision) return { url: await this.queueUrlOf(name, channel), name }
+    // A must-exist channel (an asker's reply queue) is looked up, never made; a miss is asked again next time.
+    const lookOnly = !this.options.provision || channel.mustExist
+    if (lookOnly) return { url: await this.queueUrlOf(name, channel, channel.mustExist), name }
     try {
       return { url: await this.createQueue(name), name }
     } catch (error) {
@@ -203,11 +188,11 @@ export class AwsProvisioner {
     }
   }
 
-  private async queueUrlOf(name: string, channel: Channel, provisioning = true): Promise<string> {
+  private async queueUrlOf(name: string, channel: Channel, mustExist = false): Promise<string> {
     try {
       return (await this.sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!
     } catch (error) {
-      throw this.failure(error, `SQS queue "${name}" of channel "${channel.name}"`, provisioning)
+      throw this.failure(error, `SQS queue "${name}" of channel "${channel.name}"`, mustExist)
     }
   }
 
@@ -253,14 +238,9 @@ export class AwsProvisioner {
     }
   }
 
-  private failure(error: unknown, what: string, provisioning = true) {
-    if (error instanceof Error && error.message.startsWith('[omnibus]')) return error
-    if (isQueueMissing(error) || isTopicMissing(error)) {
-      const why = provisioning
-        ? 'provisioning is off (provision: false); create it, or turn provisioning on'
-        : 'publishing never creates this channel'
-      return awsError('CHANNEL_NOT_FOUND', `${what} does not exist and ${why}`, error)
-    }
+  private failure(error: unknown, what: string, mustExist = false) {
+    if (error instanceof OmnibusError) return error
+    if (isQueueMissing(error) || isTopicMissing(error)) return channelNotFound('aws', what, mustExist, error)
     if (isUnreachable(error)) {
       return awsError(
         'TRANSPORT_UNAVAILABLE',

@@ -5,6 +5,7 @@ import {
   Backoff,
   BatchFailure,
   type Channel,
+  channelNotFound,
   PublishQueues,
   pause,
   Semaphore,
@@ -145,7 +146,12 @@ export class AwsPublisher {
     else if (gone) this.provisioner.forgetGroup(channel, channel.name)
     if (gone && (channel.mustExist || !this.options.provision)) {
       if (isCode(error, 'CHANNEL_NOT_FOUND')) return error
-      return awsError('CHANNEL_NOT_FOUND', `the ${channel.kind} of channel "${channel.name}" is gone`, error)
+      return channelNotFound(
+        'aws',
+        `the ${channel.kind} of channel "${channel.name}"`,
+        channel.mustExist,
+        error,
+      )
     }
     return gone || isCode(error, 'TRANSPORT_UNAVAILABLE') || isTransient(error) ? undefined : error
   }

@@ -6,6 +6,7 @@ import {
   type Capabilities,
   type Channel,
   type DeliveryHandler,
+  errorMessage,
   type SubscribeOptions,
   type Subscription,
   type Transport,
@@ -15,7 +16,7 @@ import {
 import { MAX_MESSAGE_BYTES } from './aws-binding.js'
 import { type AwsConfig, type AwsTransportOptions, parseAwsConfig } from './aws-config.js'
 import { AwsConsumer } from './aws-consumer.js'
-import { awsError, errorMessage, isUnreachable } from './aws-errors.js'
+import { awsError, isUnreachable } from './aws-errors.js'
 import { awsOptions } from './aws-options.js'
 import { AwsProvisioner } from './aws-provisioner.js'
 import { AwsPublisher } from './aws-publisher.js'

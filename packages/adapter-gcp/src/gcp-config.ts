@@ -1,40 +1,17 @@
 import type { ClientConfig, PubSub } from '@google-cloud/pubsub'
 import { ConfigError } from '@omnibus/core'
-import { checkOptions, DEFAULT_PUBLISH_TIMEOUT_MS } from '@omnibus/core/adapter'
+import { checkOptions, DEFAULT_PUBLISH_TIMEOUT_MS, type OptionValues } from '@omnibus/core/adapter'
 import { gcpOptions } from './gcp-options.js'
 
-/** Options of the Pub/Sub transport; every one is optional. Plain JSON except `pubsub`. */
-export interface GcpTransportOptions {
-  /** Google Cloud project. Default: PUBSUB_PROJECT_ID / GOOGLE_CLOUD_PROJECT, else the credentials' project; `omnibus-emulator` against an emulator. */
-  projectId?: string
+/** Options of the Pub/Sub transport, every one optional: see `gcpOptions` and the README. Plain JSON except `pubsub`. */
+export interface GcpTransportOptions
+  extends Omit<OptionValues<typeof gcpOptions>, 'credentials' | 'pubsub' | 'batching'> {
   /** Service-account credentials (`client_email`, `private_key`). Default: Application Default Credentials. */
   credentials?: { client_email: string; private_key: string }
-  /** Path of a service-account key file. Default: Application Default Credentials. */
-  keyFilename?: string
-  /** Pub/Sub endpoint (`host:port`), e.g. a regional endpoint. Default: pubsub.googleapis.com. */
-  apiEndpoint?: string
-  /** Emulator `host:port`; wins over apiEndpoint. Default: the PUBSUB_EMULATOR_HOST variable, if set. */
-  emulatorHost?: string
   /** An existing client; the options above are then ignored, and close() leaves it open. */
   pubsub?: PubSub
-  /** Prepended to every topic and subscription name (`prod-`), for sharing one project. Default none. */
-  namePrefix?: string
-  /** CloudEvents content mode: `binary` (ce- attributes, data as body; default) or `structured` (JSON body). */
-  mode?: 'binary' | 'structured'
-  /** Create topics and subscriptions on demand. Default true; false makes a missing one a CHANNEL_NOT_FOUND error. */
-  provision?: boolean
-  /** Publish events with a `partitionkey` under that ordering key, and create ordered subscriptions. Default true. */
-  ordering?: boolean
-  /** Topic message retention in seconds (600 to 2678400), which lets new groups replay. Default 86400, but 0 (no replay) on the emulator; 0 turns replay off. */
-  retentionSeconds?: number
   /** Publisher batching: messages per request (default 500), wait in ms (default 5), bytes (default 9 MB). */
   batching?: { maxMessages?: number; maxMilliseconds?: number; maxBytes?: number }
-  /** How long a publish waits for Pub/Sub's confirm (retrying meanwhile) before it rejects with PUBLISH_FAILED, in ms. Default 5000. */
-  publishTimeoutMs?: number
-  /** How long the client keeps extending the ack deadline of a running handler, in minutes. Default 15. */
-  maxExtensionMinutes?: number
-  /** Streaming-pull streams per subscription. Default 1 (flow control is exact with one). */
-  streams?: number
 }
 
 /** The options with defaults applied and checked (the client's own ones stay with the client). */
@@ -68,13 +45,6 @@ export function parseGcpConfig(
   emulator: boolean,
 ): ResolvedGcpConfig {
   const checked = checkOptions(gcpOptions, options, key) as GcpTransportOptions
-  const creds = checked.credentials
-  if (creds && (typeof creds.client_email !== 'string' || typeof creds.private_key !== 'string')) {
-    throw new ConfigError(
-      `${key}.credentials`,
-      'must be { client_email, private_key } from a service-account key',
-    )
-  }
   // The emulator hands a topic's retained messages to every new subscription
   // (Pub/Sub starts one at its creation) and cannot seek an ordered one, so
   // retention there would break `latest`; it stays off unless asked for.

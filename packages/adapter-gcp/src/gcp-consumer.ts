@@ -12,6 +12,7 @@ import {
   describeError,
   errorMessage,
   InFlight,
+  Outage,
   pause,
   retrying,
   type SubscribeOptions,
@@ -46,7 +47,7 @@ export class GcpConsumer implements Subscription {
   private closing: Promise<void> | undefined
   private readonly stop = new AbortController()
   private readonly name: string
-  private outageSince: number | undefined
+  private readonly outage: Outage
   private watching: Promise<void> | undefined
   private again = false
   // Between streams that die as soon as they open (say, a permission the subscription lacks).
@@ -60,13 +61,13 @@ export class GcpConsumer implements Subscription {
     private readonly subscribeOptions: SubscribeOptions,
   ) {
     this.name = deps.provisioner.subscriptionName(channel, group)
+    this.outage = new Outage(deps.logger, { subscription: this.name })
   }
 
   async start(): Promise<void> {
-    const { channel, group, subscribeOptions: options, deps } = this
+    const { channel, group, subscribeOptions: options } = this
     const spec = { channel, group, temporary: !!options.temporary }
-    if (deps.options.provision) await deps.provisioner.ensureSubscription(spec, options.from)
-    else await deps.provisioner.assertSubscription(channel, group)
+    await this.deps.provisioner.ensureSubscription(spec, options.from)
     this.open()
   }
 
@@ -111,7 +112,8 @@ export class GcpConsumer implements Subscription {
       return
     }
     this.reopen.reset()
-    this.recovered() // a message on the current stream ends an outage, even mid-backoff in watch()
+    // A message on the current stream ends an outage, even mid-backoff in watch().
+    this.outage.end('consumer recovered')
     this.inFlight.enter()
     const decoded = fromPubSubMessage(message.data, message.attributes)
     // deliveryAttempt is only filled in under a dead-letter policy; core counts attempts itself.
@@ -134,10 +136,7 @@ export class GcpConsumer implements Subscription {
   /** The stream reported a failure: open an outage (logged once) and watch until it is over. */
   private lost(sub: PubSubSubscription, reason: unknown): void {
     if (this.closing || sub !== this.current) return
-    if (this.outageSince === undefined) {
-      this.outageSince = Date.now()
-      this.say('warn', 'consumer lost the broker; retrying', { reason: describeError(reason) })
-    }
+    this.outage.begin('consumer lost the broker; retrying', { reason: describeError(reason) })
     this.again = true
     this.watching ??= this.watch().finally(() => {
       this.watching = undefined
@@ -170,14 +169,8 @@ export class GcpConsumer implements Subscription {
         },
       )
     }
-    if (!this.closing) this.recovered()
-  }
-
-  /** Closes the open outage, logged once, whichever of watch() and a delivery sees it first. */
-  private recovered(): void {
-    if (this.outageSince === undefined) return
-    this.say('info', 'consumer recovered', { outageMs: Date.now() - this.outageSince })
-    this.outageSince = undefined
+    // Whichever of this and a delivery sees the recovery first logs it.
+    if (!this.closing) this.outage.end('consumer recovered')
   }
 
   /** Logs with the subscription's name. */

@@ -1,6 +1,13 @@
 import type { PubSub } from '@google-cloud/pubsub'
 import type { Logger } from '@omnibus/core'
-import { brokerName, type Channel, PromiseCache, type StartPosition } from '@omnibus/core/adapter'
+import {
+  brokerName,
+  type Channel,
+  channelNotFound,
+  KnownGroups,
+  PromiseCache,
+  type StartPosition,
+} from '@omnibus/core/adapter'
 import type { ResolvedGcpConfig } from './gcp-config.js'
 import { gcpError, ifMissing, Status, statusOf } from './gcp-errors.js'
 
@@ -48,7 +55,8 @@ export interface SubscriptionSpec {
 export class GcpProvisioner {
   private readonly topics = new PromiseCache<void>()
   private readonly subscriptions = new PromiseCache<void>()
-  private readonly known = new Map<string, Map<string, SubscriptionSpec>>()
+  /** The groups made or declared per topic, by subscription name. */
+  private readonly known = new KnownGroups<SubscriptionSpec>()
   private readonly recreating = new PromiseCache<void>(() => false)
 
   constructor(
@@ -77,11 +85,15 @@ export class GcpProvisioner {
     return this.topics.get(name, () => this.createTopic(channel, name))
   }
 
-  /** Makes sure the group's subscription exists; a new one starts at `from` (seek on the retained topic). */
+  /**
+   * Makes sure the group's subscription exists; a new one starts at `from` (seek on the retained
+   * topic). With provisioning off it only checks: a missing one is CHANNEL_NOT_FOUND.
+   */
   async ensureSubscription(spec: SubscriptionSpec, from?: StartPosition): Promise<void> {
+    if (!this.options.provision) return this.assertSubscription(spec.channel, spec.group)
     const topic = this.topicName(spec.channel)
     const name = this.subscriptionName(spec.channel, spec.group)
-    this.known.set(topic, (this.known.get(topic) ?? new Map()).set(name, spec))
+    this.known.add(topic, name, spec)
     return this.subscriptions.get(name, () =>
       this.ensureTopic(spec.channel).then(() => this.make(spec, topic, name, from)),
     )
@@ -89,7 +101,7 @@ export class GcpProvisioner {
 
   /** Whether this transport knows groups to re-create on `channel` should it vanish (a queue has its own). */
   knowsGroups(channel: Channel): boolean {
-    return channel.kind === 'queue' || (this.known.get(this.topicName(channel))?.size ?? 0) > 0
+    return channel.kind === 'queue' || this.known.has(this.topicName(channel))
   }
 
   /**
@@ -101,7 +113,7 @@ export class GcpProvisioner {
     const topic = this.topicName(channel)
     return this.recreating.get(topic, async () => {
       this.topics.forget(topic)
-      const specs = [...(this.known.get(topic)?.values() ?? [])]
+      const specs = this.known.of(topic)
       for (const spec of specs) this.subscriptions.forget(this.subscriptionName(spec.channel, spec.group))
       this.logger.warn('topic vanished (restart or deletion); re-creating it', {
         topic,
@@ -114,7 +126,7 @@ export class GcpProvisioner {
 
   /** After an outage: every group known on `channel` still has its subscription, else all are re-created. */
   async restore(channel: Channel): Promise<void> {
-    const specs = [...(this.known.get(this.topicName(channel))?.values() ?? [])]
+    const specs = this.known.of(this.topicName(channel))
     const present = await Promise.all(specs.map((spec) => this.subscriptionExists(spec.channel, spec.group)))
     if (present.includes(false)) await this.recreate(channel)
   }
@@ -141,10 +153,9 @@ export class GcpProvisioner {
   async remove(channel: Channel, group: string): Promise<void> {
     const topic = this.topicName(channel)
     const name = this.subscriptionName(channel, group)
-    this.known.get(topic)?.delete(name)
+    this.known.remove(topic, name)
     this.subscriptions.forget(name)
     this.topics.forget(topic)
-    this.known.delete(topic)
     await this.pubsub.subscription(name).delete(this.gax()).catch(ifMissing(undefined))
     await this.pubsub.topic(topic).delete(this.gax()).catch(ifMissing(undefined))
   }
@@ -152,17 +163,9 @@ export class GcpProvisioner {
   /** Throws CHANNEL_NOT_FOUND when provisioning is off and the subscription does not exist. */
   async assertSubscription(channel: Channel, group: string): Promise<void> {
     if (!(await this.subscriptionExists(channel, group))) {
-      throw this.notFound(channel, `subscription ${this.subscriptionName(channel, group)}`)
+      const what = `subscription ${this.subscriptionName(channel, group)} of channel "${channel.name}"`
+      throw channelNotFound('gcp', `${what} in project ${this.pubsub.projectId}`, false)
     }
-  }
-
-  private notFound(channel: Channel, what: string, cause?: unknown) {
-    return gcpError(
-      'CHANNEL_NOT_FOUND',
-      `channel "${channel.name}": ${what} does not exist in project ${this.pubsub.projectId} and ` +
-        'provisioning is off (provision: false); create it, or turn provisioning on',
-      cause,
-    )
   }
 
   private gax() {

@@ -1,6 +1,13 @@
 import type { PubSub, Topic } from '@google-cloud/pubsub'
 import type { Envelope } from '@omnibus/core'
-import { Backoff, type Channel, OmnibusError, pause, withDeadline } from '@omnibus/core/adapter'
+import {
+  Backoff,
+  type Channel,
+  channelNotFound,
+  OmnibusError,
+  pause,
+  withDeadline,
+} from '@omnibus/core/adapter'
 import { type OutgoingMessage, toPubSubMessage } from './gcp-binding.js'
 import type { ResolvedGcpConfig } from './gcp-config.js'
 import { gcpError, Status, statusOf } from './gcp-errors.js'
@@ -69,7 +76,8 @@ export class GcpPublisher {
       }
       if (failed.length === 0) return
       const error = failed.find((f) => statusOf(f.error) === Status.NOT_FOUND)?.error ?? failed[0]!.error
-      if (statusOf(error) === Status.NOT_FOUND && !create) throw this.missing(channel, error)
+      if (statusOf(error) === Status.NOT_FOUND && !create)
+        throw channelNotFound('gcp', this.describe(channel), channel.mustExist, error)
       if (attempt.expired || !TRANSIENT.has(statusOf(error) ?? -1))
         throw this.failed(channel, failed.length, error)
       if (statusOf(error) === Status.NOT_FOUND) this.provisioner.forget(channel)
@@ -120,13 +128,6 @@ export class GcpPublisher {
       this.topics.set(name, topic)
     }
     return topic
-  }
-
-  private missing(channel: Channel, cause: unknown) {
-    const why = channel.mustExist
-      ? 'it is never created by publishing (a reply whose asker has gone)'
-      : 'provisioning is off (provision: false); create it, or turn provisioning on'
-    return gcpError('CHANNEL_NOT_FOUND', `${this.describe(channel)} does not exist; ${why}`, cause)
   }
 
   private void(channel: Channel, cause?: unknown) {

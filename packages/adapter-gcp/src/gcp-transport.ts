@@ -92,7 +92,6 @@ export class GcpTransport implements Transport {
   }
 
   async provision(channel: Channel, group: string, from?: StartPosition): Promise<void> {
-    if (!this.options.provision) return this.deps.provisioner.assertSubscription(channel, group)
     await this.deps.provisioner.ensureSubscription({ channel, group, temporary: false }, from)
   }
 

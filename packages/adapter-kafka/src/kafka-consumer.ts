@@ -86,7 +86,7 @@ export class KafkaConsumer {
     private readonly logger: Logger,
   ) {
     this.slots = new Semaphore(Math.max(1, spec.maxInFlight))
-    this.outage = new Outage(logger)
+    this.outage = new Outage(logger, { groupId: spec.groupId })
   }
 
   /** Joins the group; resolves once the member has its partitions (or keeps trying in the background). */
@@ -144,7 +144,7 @@ export class KafkaConsumer {
           const mine = new Set(partitions)
           for (const p of this.partitions.keys()) if (!mine.has(p)) this.partitions.delete(p)
           this.restarts.reset()
-          this.outage.end('consumer is back', { groupId })
+          this.outage.end('consumer is back')
           this.joined?.()
         },
         failed: (error, restarting) => {
@@ -152,7 +152,7 @@ export class KafkaConsumer {
           this.partitions.clear()
           if (this.crashed && !restarting) return this.crashed(error)
           const reason = describeError(error)
-          this.outage.begin('consumer lost the broker; retrying until it is back', { groupId, reason })
+          this.outage.begin('consumer lost the broker; retrying until it is back', { reason })
           if (!restarting) void this.replace(member)
         },
       },

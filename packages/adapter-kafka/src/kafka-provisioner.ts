@@ -3,6 +3,7 @@ import {
   adapterError,
   brokerName,
   type Channel,
+  channelNotFound,
   describeError,
   KeyedSerial,
   PromiseCache,
@@ -149,14 +150,7 @@ export class KafkaProvisioner {
   }
 
   private async check(topic: string): Promise<void> {
-    if (!(await this.exists(topic))) {
-      throw adapterError(
-        'kafka',
-        'CHANNEL_NOT_FOUND',
-        `topic "${topic}" does not exist and provisioning is off (provision: false); ` +
-          'create it (kafka-topics.sh --create) or turn provisioning on',
-      )
-    }
+    if (!(await this.exists(topic))) throw channelNotFound('kafka', `topic "${topic}"`, false)
   }
 
   /**

@@ -6,6 +6,7 @@ import {
   BatchFailure,
   type Capabilities,
   type Channel,
+  channelNotFound,
   type DeliveryHandler,
   MessageTooLargeError,
   type StartPosition,
@@ -122,11 +123,7 @@ export class KafkaTransport implements Transport {
   }
 
   private notFound(channel: Channel, topic: string) {
-    return adapterError(
-      KAFKA,
-      'CHANNEL_NOT_FOUND',
-      `topic "${topic}" of channel "${channel.name}" does not exist, and this channel is never created by a publish`,
-    )
+    return channelNotFound(KAFKA, `topic "${topic}" of channel "${channel.name}"`, true)
   }
 
   /** What JSON.stringify and console.log show: the settings without secrets. */

@@ -9,7 +9,6 @@ import {
   Producer,
   type SASLOptions,
   stringDeserializer,
-  stringSerializer,
 } from '@platformatic/kafka'
 import type { KafkaConfig } from './kafka-config.js'
 import type { DriverMember, DriverProducer, KafkaDriver, MemberEvents, MemberSpec } from './kafka-driver.js'
@@ -115,23 +114,35 @@ export function platformaticDriver(config: KafkaConfig, logger: Logger): KafkaDr
   }
 }
 
+/** Header names as bytes, made once: binary mode sends the same few names on every record. */
+const headerNames = new Map<string, Buffer>()
+const nameBytes = (name: string) => {
+  let bytes = headerNames.get(name)
+  if (!bytes) {
+    bytes = Buffer.from(name, 'utf8')
+    if (headerNames.size < 1000) headerNames.set(name, bytes)
+  }
+  return bytes
+}
+
 function producer(config: KafkaConfig): DriverProducer {
-  const p = new Producer<Buffer, Buffer, string, string>({
+  // No serializers: the headers go in as a Map of bytes, which the client encodes as it is (an
+  // object would become Object.entries, a Map, and a serializer call per name and value).
+  const p = new Producer<Buffer, Buffer, Buffer, Buffer>({
     ...base(config, 'producer'),
     idempotent: true,
     acks: -1,
     autocreateTopics: false,
-    serializers: { headerKey: stringSerializer, headerValue: stringSerializer },
   })
   return {
     async send(topic, records) {
-      const messages = records.map((r) => ({
-        topic,
-        key: r.key ?? undefined,
-        value: r.value,
-        headers: r.headers,
-        ...(r.partition === undefined ? {} : { partition: r.partition }),
-      }))
+      const messages = records.map((r) => {
+        const headers = new Map<Buffer, Buffer>()
+        for (const name in r.headers) headers.set(nameBytes(name), Buffer.from(r.headers[name]!, 'utf8'))
+        return r.partition === undefined
+          ? { topic, key: r.key ?? undefined, value: r.value, headers }
+          : { topic, key: r.key ?? undefined, value: r.value, headers, partition: r.partition }
+      })
       await p.send({ messages })
     },
     close: () => p.close(),
@@ -163,16 +174,49 @@ function member(config: KafkaConfig, spec: MemberSpec, events: MemberEvents): Dr
     for (const a of assignments ?? []) if (a.topic === topic) for (const p of a.partitions) owned.add(p)
     events.assigned([...owned])
   })
+  type Received = Message<Buffer, Buffer, string, Buffer>
+  const record = (m: Received) => ({
+    offset: Number(m.offset),
+    key: m.key ?? null,
+    value: m.value ?? null,
+    headers: m.headers,
+  })
+  // Reads what the stream holds already, one partition's run of records at a time: one handover
+  // per run instead of an iterator step and a batch call per message.
   const pump = async (s: MessagesStream<Buffer, Buffer, string, Buffer>) => {
-    for await (const m of s as AsyncIterable<Message<Buffer, Buffer, string, Buffer>>) {
-      epochs.set(m.partition, m.leaderEpoch)
-      const record = {
-        offset: Number(m.offset),
-        key: m.key ?? null,
-        value: m.value ?? null,
-        headers: m.headers,
+    let wake: (() => void) | undefined
+    const poke = () => {
+      const w = wake
+      wake = undefined
+      w?.()
+    }
+    // As Node's own iterator over a stream: woken when there is something to read, or it ended or
+    // failed (the 'error' listener of start() reports the failure).
+    s.on('readable', poke).on('end', poke).on('close', poke).on('error', poke)
+    let held: Received | null = null
+    for (;;) {
+      const first: Received | null = held ?? s.read()
+      held = null
+      if (first === null) {
+        if (s.destroyed || s.readableEnded) return
+        await new Promise<void>((resolve) => {
+          wake = resolve
+        })
+        continue
       }
-      await events.batch(m.partition, [record], () => !stopped && owned.has(m.partition))
+      const { partition } = first
+      const records = [record(first)]
+      let last = first
+      for (let m: Received | null = s.read(); m !== null; m = s.read()) {
+        if (m.partition !== partition) {
+          held = m
+          break
+        }
+        records.push(record(m))
+        last = m
+      }
+      epochs.set(partition, last.leaderEpoch)
+      await events.batch(partition, records, () => !stopped && owned.has(partition))
     }
   }
   return {
@@ -187,6 +231,8 @@ function member(config: KafkaConfig, spec: MemberSpec, events: MemberEvents): Dr
         heartbeatInterval: config.heartbeatInterval,
         maxWaitTime: config.maxWaitTimeInMs,
       })
+      // Failures of the stream itself, also while a batch is being handed out.
+      stream.on('error', fail)
       void pump(stream).catch(fail)
     },
     commit: (offsets) =>

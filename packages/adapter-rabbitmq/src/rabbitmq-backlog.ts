@@ -1,4 +1,5 @@
 import type { ChannelModel } from 'amqplib'
+import type { Shared } from './rabbitmq-connection.js'
 
 /** The management plugin's HTTP port on the broker's host (RabbitMQ's default). */
 const MANAGEMENT_PORT = 15672
@@ -10,17 +11,10 @@ const MANAGEMENT_PORT = 15672
  * that API cannot be reached, the ready count of a passive declare (AMQP tells no
  * unacknowledged count).
  */
-export async function rabbitmqBacklog(model: ChannelModel, amqpUrl: string, queue: string): Promise<number> {
-  const fromApi = await managementCount(amqpUrl, queue).catch(() => undefined)
+export async function rabbitmqBacklog(shared: Shared, model: ChannelModel, queue: string): Promise<number> {
+  const fromApi = await managementCount(shared.settings.url, queue).catch(() => undefined)
   if (fromApi !== undefined) return fromApi
-  // A passive declare of a missing queue closes its channel: a channel of its own.
-  const ch = await model.createChannel()
-  ch.on('error', () => undefined)
-  try {
-    return (await ch.checkQueue(queue)).messageCount
-  } finally {
-    await ch.close().catch(() => undefined)
-  }
+  return (await shared.provisioner.scratch(model, (ch) => ch.checkQueue(queue))).messageCount
 }
 
 async function managementCount(amqpUrl: string, queue: string): Promise<number | undefined> {

@@ -18,13 +18,11 @@ export const HEADER_PREFIX = 'cloudEvents_'
 /** Prefixes accepted on receipt: ours, the AMQP binding's original `cloudEvents:`, and HTTP-style `ce-`. */
 export const READ_PREFIXES = [HEADER_PREFIX, 'cloudEvents:', 'ce-'] as const
 
-export interface OutgoingMessage {
-  readonly content: Buffer
-  readonly options: Options.Publish
-}
-
 /** The AMQP message for `event`: persistent, `messageId` = event id. */
-export function toAmqp(event: Envelope, mode: 'binary' | 'structured'): OutgoingMessage {
+export function toAmqp(
+  event: Envelope,
+  mode: 'binary' | 'structured',
+): { content: Buffer; options: Options.Publish } {
   const options: Options.Publish = { persistent: true, messageId: event.id, timestamp: Date.now() }
   if (mode === 'structured')
     return { content: encodeStructured(event), options: { ...options, contentType: STRUCTURED_CONTENT_TYPE } }

@@ -23,15 +23,18 @@ export function replyCode(error: unknown): number | undefined {
 const NOT_FOUND = 404
 
 export class RabbitMQProvisioner {
+  /** What was declared on the current connection: a restarted broker may have lost it. */
   private readonly done = new PromiseCache<void>()
   /** The groups this transport declared or consumed, per topic channel: a publish declares them again. */
   private readonly groups = new Map<string, Set<string>>()
-  private generation = -1
 
   constructor(
-    private readonly link: Link,
+    link: Link,
     private readonly settings: RabbitMQSettings,
-  ) {}
+  ) {
+    // Made before any consumer, so this runs first after a reconnection, before the consumers declare.
+    link.onRecovered(() => this.done.clear())
+  }
 
   /**
    * The arguments of durable queue `queue` of `channel`; the publisher and the consumer side must agree
@@ -110,7 +113,7 @@ export class RabbitMQProvisioner {
   }
 
   private async exchange(ch: AmqpChannel, name: string): Promise<void> {
-    if (!this.settings.declare) await this.check(() => ch.checkExchange(name), 'exchange', name)
+    if (!this.settings.declare) await ch.checkExchange(name)
     else await ch.assertExchange(name, 'topic', { durable: true })
   }
 
@@ -119,76 +122,52 @@ export class RabbitMQProvisioner {
     // connection drop with its replies in it, and any connection may check that it exists.
     if (temporary)
       await ch.assertQueue(name, { durable: false, arguments: { 'x-expires': TEMPORARY_QUEUE_EXPIRES_MS } })
-    else if (!this.settings.declare) await this.check(() => ch.checkQueue(name), 'queue', name)
+    else if (!this.settings.declare) await ch.checkQueue(name)
     else await ch.assertQueue(name, { durable: true, arguments: this.queueArguments(channel, name) })
-  }
-
-  private async check(op: () => Promise<unknown>, what: string, name: string): Promise<void> {
-    try {
-      await op()
-    } catch (error) {
-      if (replyCode(error) !== NOT_FOUND) throw error
-      throw adapterError(
-        'rabbitmq',
-        'CHANNEL_NOT_FOUND',
-        `${what} "${name}" does not exist and declaring is off (declare: false): create it (topic exchange ` +
-          'for events, durable queue "<channel>::<group>" bound with "#" for a group, durable queue for ' +
-          'commands) or set declare: true',
-        error,
-      )
-    }
   }
 
   /** Runs `key`'s declaration once per connection; a failure is forgotten so the next call tries again. */
   private once(model: ChannelModel, key: string, declare: (ch: AmqpChannel) => Promise<void>): Promise<void> {
-    if (this.generation !== this.link.generation) {
-      this.done.clear()
-      this.generation = this.link.generation
-    }
     return this.done.get(key, () => this.scratch(model, declare))
   }
 
   /**
    * A server-side error (404 on a passive check, 406 on mismatched arguments) closes the AMQP
-   * channel it happened on, so declarations run on a channel of their own, thrown away afterwards.
+   * channel it happened on, so declarations and checks run on a channel of their own, thrown away afterwards.
    */
-  private async scratch<T>(model: ChannelModel, work: (ch: AmqpChannel) => Promise<T>): Promise<T> {
-    let ch: AmqpChannel
+  async scratch<T>(model: ChannelModel, work: (ch: AmqpChannel) => Promise<T>): Promise<T> {
+    let ch: AmqpChannel | undefined
     try {
       ch = await model.createChannel()
-    } catch (error) {
-      throw adapterError(
-        'rabbitmq',
-        'PROVISIONING_FAILED',
-        'cannot open a channel to declare topology',
-        error,
-      )
-    }
-    ch.on('error', () => undefined)
-    try {
+      ch.on('error', () => undefined)
       return await work(ch)
     } catch (error) {
-      throw provisioningError(error)
+      throw this.failure(error)
     } finally {
-      await ch.close().catch(() => undefined)
+      await ch?.close().catch(() => undefined)
     }
   }
-}
 
-function provisioningError(error: unknown): unknown {
-  if (error instanceof OmnibusError) return error
-  const code = replyCode(error)
-  const what =
-    code === 406
-      ? 'an exchange or queue exists with other settings (classic vs quorum, single active consumer, ' +
-        'durability); delete it or make the options match'
-      : code === 403
-        ? 'the user may not declare or read this resource'
-        : 'declaring topology failed'
-  return adapterError(
-    'rabbitmq',
-    code === NOT_FOUND ? 'CHANNEL_NOT_FOUND' : 'PROVISIONING_FAILED',
-    what,
-    error,
-  )
+  /** The OmnibusError a failed declaration amounts to: 404 missing, 406 other settings, 403 not allowed. */
+  private failure(error: unknown): unknown {
+    if (error instanceof OmnibusError) return error
+    const code = replyCode(error)
+    const what =
+      code === NOT_FOUND && !this.settings.declare
+        ? 'an exchange or queue does not exist and declaring is off (declare: false): create it (topic ' +
+          'exchange for events, durable queue "<channel>::<group>" bound with "#" for a group, durable ' +
+          'queue for commands) or set declare: true'
+        : code === 406
+          ? 'an exchange or queue exists with other settings (classic vs quorum, single active consumer, ' +
+            'durability); delete it or make the options match'
+          : code === 403
+            ? 'the user may not declare or read this resource'
+            : 'declaring topology failed'
+    return adapterError(
+      'rabbitmq',
+      code === NOT_FOUND ? 'CHANNEL_NOT_FOUND' : 'PROVISIONING_FAILED',
+      what,
+      error,
+    )
+  }
 }

@@ -1,24 +1,23 @@
-import type { Envelope, Logger } from '@omnibus/core'
+import { once } from 'node:events'
+import type { Envelope } from '@omnibus/core'
 import {
   adapterError,
   type Channel,
   errorMessage,
   OmnibusError,
+  PromiseCache,
   pause,
   withDeadline,
 } from '@omnibus/core/adapter'
 import type { ChannelModel, ConfirmChannel, Message } from 'amqplib'
 import { toAmqp } from './rabbitmq-binding.js'
-import type { RabbitMQSettings } from './rabbitmq-config.js'
-import type { Link } from './rabbitmq-connection.js'
-import type { RabbitMQProvisioner } from './rabbitmq-provisioner.js'
+import type { Shared } from './rabbitmq-connection.js'
 
-/** Lost with its channel or connection before the broker said yes or no: safe to send again (at-least-once). */
-class Unconfirmed extends Error {}
-/** What became of one message: confirmed, returned (no queue took it), or why not. */
-const CONFIRMED = Symbol('confirmed')
-const RETURNED = Symbol('returned')
-type Outcome = typeof CONFIRMED | typeof RETURNED | Error
+/**
+ * What became of one message: confirmed, returned (no queue took it), lost with its channel or
+ * connection before the broker said yes or no (safe to send again: at-least-once), or refused.
+ */
+type Outcome = 'confirmed' | 'returned' | 'lost' | Error
 
 /**
  * Publishing with publisher confirms on one confirm channel per connection: all sends of a batch
@@ -31,8 +30,8 @@ type Outcome = typeof CONFIRMED | typeof RETURNED | Error
  * After `publishTimeoutMs` the publish rejects (withDeadline) and leaves its waits and resends.
  */
 export class RabbitMQPublisher {
-  private channel: Promise<ConfirmChannel> | undefined
-  private channelOf: ChannelModel | undefined
+  /** The confirm channel of each connection, opened on first use and forgotten when it closes. */
+  private readonly channels = new PromiseCache<ConfirmChannel, ChannelModel>()
   /** The socket buffer is full: sends wait for 'drain' (or the channel's end). */
   private full = false
   /**
@@ -43,53 +42,45 @@ export class RabbitMQPublisher {
   /** Ids of messages the broker returned; a return comes before its confirm. */
   private readonly returned = new Set<string>()
 
-  constructor(
-    private readonly link: Link,
-    private readonly provisioner: RabbitMQProvisioner,
-    private readonly settings: RabbitMQSettings,
-    private readonly logger: Logger,
-  ) {}
+  constructor(private readonly shared: Shared) {}
 
   publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
     const stop = new AbortController()
     const describe = () => `[rabbitmq] event ${events[0]!.id} to "${channel.name}"`
-    return withDeadline(
-      this.send(channel, events, stop.signal),
-      this.settings.publishTimeoutMs,
-      describe,
-      () => stop.abort(),
-    )
+    const sending = this.send(channel, events, stop.signal)
+    return withDeadline(sending, this.shared.settings.publishTimeoutMs, describe, () => stop.abort())
   }
 
   private async send(channel: Channel, events: readonly Envelope[], signal: AbortSignal): Promise<void> {
-    let pending = events.map((event) => ({ event, message: toAmqp(event, this.settings.mode) }))
+    const { link, provisioner, settings, logger } = this.shared
+    let pending = events.map((event) => ({ event, message: toAmqp(event, settings.mode) }))
     while (pending.length > 0 && !signal.aborted) {
-      const model = await this.link.ready(signal)
+      const model = await link.ready(signal)
       let confirm: ConfirmChannel
       try {
         // A channel that must exist is never declared (it is an asker's reply queue).
-        if (!channel.mustExist) await this.provisioner.forPublish(model, channel)
-        confirm = await this.confirmChannel(model)
+        if (!channel.mustExist) await provisioner.forPublish(model, channel)
+        confirm = await this.channels.get(model, () => this.open(model))
       } catch (error) {
-        if (this.link.current !== model) continue // the connection dropped meanwhile: wait for the next one
+        if (link.current !== model) continue // the connection dropped meanwhile: wait for the next one
         throw failed(channel, pending[0]!.event, error)
       }
-      const known = channel.kind === 'queue' || this.provisioner.hasGroups(channel.name)
+      const known = channel.kind === 'queue' || provisioner.hasGroups(channel.name)
       const mandatory = known || this.vanished.has(channel.name)
       const outcomes = await this.batch(confirm, channel, pending, mandatory, signal)
       const retry: typeof pending = []
       for (const [i, outcome] of outcomes.entries()) {
-        if (outcome === CONFIRMED || signal.aborted) continue
-        if (outcome === RETURNED) {
+        if (outcome === 'confirmed' || signal.aborted) continue
+        if (outcome === 'returned') {
           // Nothing this transport can declare again would take it: say so rather than confirm it to nobody.
-          if (channel.mustExist || !this.settings.declare || !known) throw notFound(channel)
-          this.provisioner.forget()
-        } else if (!(outcome instanceof Unconfirmed)) throw failed(channel, pending[i]!.event, outcome)
+          if (channel.mustExist || !settings.declare || !known) throw notFound(channel)
+          provisioner.forget()
+        } else if (outcome !== 'lost') throw failed(channel, pending[i]!.event, outcome)
         retry.push(pending[i]!)
       }
       if (retry.length === 0) this.vanished.delete(channel.name) // routed again: its consumers are back
       if (retry.length > 0) {
-        this.logger.debug('not confirmed or returned; sending again', {
+        logger.debug('not confirmed or returned; sending again', {
           channel: channel.name,
           count: retry.length,
         })
@@ -121,22 +112,22 @@ export class RabbitMQPublisher {
       const done = (outcome: Outcome) => {
         // amqplib may report a message twice (a throw, then the channel's close): the first word counts.
         if (outcomes[i] !== undefined) return
-        outcomes[i] = outcome === CONFIRMED && this.returned.delete(event.id) ? RETURNED : outcome
+        outcomes[i] = outcome === 'confirmed' && this.returned.delete(event.id) ? 'returned' : outcome
         if (--left === 0) allSettled()
       }
       try {
         const key = channel.kind === 'topic' ? event.type : channel.name
-        const options = mandatory ? { ...message.options, mandatory } : message.options
-        const ok = confirm.publish(exchange, key, message.content, options, (error: unknown) => {
-          if (!error) done(CONFIRMED)
+        message.options.mandatory = mandatory // the options are this message's own: no copy per send
+        const ok = confirm.publish(exchange, key, message.content, message.options, (error: unknown) => {
+          if (!error) done('confirmed')
           else if (errorMessage(error).includes('nack'))
             done(new Error('the broker refused the message (nack)'))
-          else done(new Unconfirmed(errorMessage(error)))
+          else done('lost')
         })
         if (!ok) this.full = true
       } catch (error) {
         // amqplib throws synchronously on a closed channel, and a RangeError on oversized header tables.
-        done(error instanceof RangeError ? error : new Unconfirmed(errorMessage(error)))
+        done(error instanceof RangeError ? error : 'lost')
       }
       if (this.full) await drained(confirm, signal)
     }
@@ -144,55 +135,34 @@ export class RabbitMQPublisher {
     return outcomes
   }
 
-  private confirmChannel(model: ChannelModel): Promise<ConfirmChannel> {
-    if (this.channel && this.channelOf === model) return this.channel
-    this.channelOf = model
-    const opening = model.createConfirmChannel().then((ch) => {
-      ch.setMaxListeners(0) // every send waiting for 'drain' listens
-      ch.on('error', (error: Error) => {
-        // E.g. an exchange deleted behind our back (404): declare again before the resend.
-        this.provisioner.forget()
-        const exchange = /NOT_FOUND - no exchange '(.*)' in vhost/.exec(error.message)?.[1]
-        if (exchange !== undefined) this.vanished.add(exchange)
-        this.logger.warn('publish channel error', { error: error.message })
-      })
-      ch.on('drain', () => {
-        this.full = false
-      })
-      ch.on('close', () => {
-        this.full = false
-        if (this.channel === opening) this.channel = undefined
-      })
-      ch.on('return', (returned: Message) => this.returned.add(String(returned.properties.messageId)))
-      return ch
+  private async open(model: ChannelModel): Promise<ConfirmChannel> {
+    const ch = await model.createConfirmChannel()
+    ch.setMaxListeners(0) // every send waiting for 'drain' listens
+    ch.on('error', (error: Error) => {
+      // E.g. an exchange deleted behind our back (404): declare again before the resend.
+      this.shared.provisioner.forget()
+      const exchange = /NOT_FOUND - no exchange '(.*)' in vhost/.exec(error.message)?.[1]
+      if (exchange !== undefined) this.vanished.add(exchange)
+      this.shared.logger.warn('publish channel error', { error: error.message })
     })
-    opening.catch(() => {
-      if (this.channel === opening) this.channel = undefined
+    ch.on('drain', () => {
+      this.full = false
     })
-    this.channel = opening
-    return opening
-  }
-
-  async close(): Promise<void> {
-    const channel = this.channel
-    this.channel = undefined
-    await (await channel?.catch(() => undefined))?.close().catch(() => undefined)
+    ch.on('close', () => {
+      this.full = false
+      this.channels.forget(model)
+    })
+    ch.on('return', (returned: Message) => this.returned.add(String(returned.properties.messageId)))
+    return ch
   }
 }
 
 /** Resolves on the channel's 'drain' or 'close', or when the publish gives up. */
-function drained(ch: ConfirmChannel, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      ch.off('drain', done)
-      ch.off('close', done)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    ch.on('drain', done)
-    ch.on('close', done)
-    signal.addEventListener('abort', done, { once: true })
-  })
+async function drained(ch: ConfirmChannel, signal: AbortSignal): Promise<void> {
+  const done = new AbortController()
+  const either = { signal: AbortSignal.any([signal, done.signal]) }
+  await Promise.race([once(ch, 'drain', either), once(ch, 'close', either)]).catch(() => undefined)
+  done.abort() // the other wait's listener goes too
 }
 
 function notFound(channel: Channel): OmnibusError {

@@ -1,4 +1,3 @@
-import { inspect } from 'node:util'
 import { type Envelope, silentLogger } from '@omnibus/core'
 import {
   adapterLogger,
@@ -6,10 +5,10 @@ import {
   type Channel,
   type DeliveryHandler,
   type SubscribeOptions,
-  type Subscription,
   type Transport,
   type TransportAdapter,
   type TransportContext,
+  withSafeView,
 } from '@omnibus/core/adapter'
 import { rabbitmqBacklog } from './rabbitmq-backlog.js'
 import {
@@ -17,7 +16,7 @@ import {
   type RabbitMQSettings,
   type RabbitMQTransportOptions,
 } from './rabbitmq-config.js'
-import { Link } from './rabbitmq-connection.js'
+import { rabbitmqLink, type Shared } from './rabbitmq-connection.js'
 import { RabbitMQConsumer } from './rabbitmq-consumer.js'
 import { rabbitmqOptions } from './rabbitmq-options.js'
 import { groupQueueName, RabbitMQProvisioner } from './rabbitmq-provisioner.js'
@@ -35,18 +34,19 @@ export class RabbitMQTransport implements Transport {
   readonly name = RABBITMQ
   readonly capabilities: Capabilities
   readonly settings: RabbitMQSettings
-  private readonly link: Link
-  private readonly provisioner: RabbitMQProvisioner
+  private readonly shared: Shared
   private readonly publisher: RabbitMQPublisher
-  private readonly logger
 
   constructor(options: RabbitMQTransportOptions = {}, context?: Partial<TransportContext>) {
-    const logger = options.logger ?? context?.logger ?? silentLogger
-    this.settings = parseRabbitMQConfig(options, context?.key ?? 'transports.rabbitmq', logger)
-    this.logger = adapterLogger(logger, RABBITMQ)
-    this.link = new Link(this.settings, this.logger)
-    this.provisioner = new RabbitMQProvisioner(this.link, this.settings)
-    this.publisher = new RabbitMQPublisher(this.link, this.provisioner, this.settings, this.logger)
+    const given = options.logger ?? context?.logger ?? silentLogger
+    const settings = parseRabbitMQConfig(options, context?.key ?? 'transports.rabbitmq', given)
+    const logger = adapterLogger(given, RABBITMQ)
+    const link = rabbitmqLink(settings, logger)
+    this.settings = settings
+    this.shared = { link, provisioner: new RabbitMQProvisioner(link, settings), settings, logger }
+    this.publisher = new RabbitMQPublisher(this.shared)
+    // What JSON.stringify and console.log show: the settings without secrets.
+    withSafeView(this, () => ({ transport: this.name, settings }))
     this.capabilities = {
       ordering: this.settings.singleActiveConsumer,
       replay: false,
@@ -59,8 +59,8 @@ export class RabbitMQTransport implements Transport {
     }
   }
 
-  connect(): Promise<void> {
-    return this.guard(this.link.connect())
+  async connect(): Promise<void> {
+    await this.guard(this.shared.link.start())
   }
 
   publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
@@ -68,42 +68,36 @@ export class RabbitMQTransport implements Transport {
   }
 
   async provision(channel: Channel, group: string): Promise<void> {
-    const model = await this.link.ready(AbortSignal.timeout(this.settings.publishTimeoutMs))
-    await this.guard(this.provisioner.forConsume(model, channel, group), channel)
+    const model = await this.connection()
+    await this.guard(this.shared.provisioner.forConsume(model, channel, group), channel)
   }
 
-  async subscribe(
-    channel: Channel,
-    group: string,
-    handler: DeliveryHandler,
-    options: SubscribeOptions,
-  ): Promise<Subscription> {
-    const { link, provisioner, settings, logger } = this
-    const consumer = new RabbitMQConsumer(
-      link,
-      provisioner,
-      settings,
-      logger,
-      channel,
-      group,
-      handler,
-      options,
-    )
+  async subscribe(channel: Channel, group: string, handler: DeliveryHandler, options: SubscribeOptions) {
+    const consumer = new RabbitMQConsumer(this.shared, channel, group, handler, options)
     await this.guard(consumer.start(), channel)
     return consumer
   }
 
   /** The messages of the group's queue not yet acknowledged (see rabbitmqBacklog). */
   async backlog(channel: Channel, group: string): Promise<number> {
-    const model = await this.link.ready(AbortSignal.timeout(this.settings.publishTimeoutMs))
     const queue = channel.kind === 'queue' ? channel.name : groupQueueName(channel.name, group)
-    return rabbitmqBacklog(model, this.settings.url, queue)
+    return rabbitmqBacklog(this.shared, await this.connection(), queue)
   }
 
-  /** Core closed every subscription first; one a direct caller left open dies with the connection. */
+  /**
+   * Closing the connection closes the publisher's and every consumer's channel. Core closed every
+   * subscription first; one a direct caller left open dies with it (the broker requeues its unacked).
+   */
   async close(): Promise<void> {
-    await this.publisher.close()
-    await this.link.close()
+    await this.shared.link
+      .stop()
+      ?.close()
+      .catch(() => undefined)
+  }
+
+  /** The connection, waiting for a lost one no longer than publishTimeoutMs. */
+  private connection() {
+    return this.shared.link.ready(AbortSignal.timeout(this.settings.publishTimeoutMs))
   }
 
   /** Rejections that mean "refused" become AUTH_FAILED/FORBIDDEN errors naming the channel. */
@@ -113,15 +107,6 @@ export class RabbitMQTransport implements Transport {
     } catch (error) {
       throw rabbitAccessError(error, this.settings, channel?.name) ?? error
     }
-  }
-
-  /** What JSON.stringify and console.log show: the settings without secrets. */
-  toJSON(): unknown {
-    return { transport: this.name, settings: this.settings }
-  }
-
-  [inspect.custom](): unknown {
-    return this.toJSON()
   }
 }
 

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { accessDenied, errorChain, Outage, tlsFailure, tlsPreflight } from '../src/adapter/index.js'
+import { accessDenied, errorChain, tlsFailure, tlsPreflight } from '../src/adapter/index.js'
 import { AccessDeniedError } from '../src/index.js'
 
 const servers: Server[] = []
@@ -25,7 +25,7 @@ async function closedPort(): Promise<string> {
   return `127.0.0.1:${port}`
 }
 
-describe('adapter toolkit: refusals, TLS, outages', () => {
+describe('adapter toolkit: refusals and TLS', () => {
   it('errorChain walks cause, originalError and an aggregate, and stops at depth', () => {
     const tls = Object.assign(new Error('self-signed certificate'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' })
     const wrapped = Object.assign(new Error('connection error'), { originalError: new AggregateError([tls]) })
@@ -64,26 +64,5 @@ describe('adapter toolkit: refusals, TLS, outages', () => {
     const failure = await tlsPreflight([closed, await notTls()], {}, 2_000)
     expect((failure as NodeJS.ErrnoException | undefined)?.code).toMatch(/^ERR_SSL_/)
     expect(await tlsPreflight([], {})).toBeUndefined()
-  })
-
-  it('Outage logs one warn when it starts and one info with outageMs when it ends', () => {
-    const lines: [string, string, Record<string, unknown> | undefined][] = []
-    const log = (level: string) => (message: string, fields?: Record<string, unknown>) =>
-      void lines.push([level, message, fields])
-    const outage = new Outage({
-      debug: log('debug'),
-      info: log('info'),
-      warn: log('warn'),
-      error: log('error'),
-    })
-    outage.end('back', { id: 1 })
-    expect(outage.active).toBe(false)
-    outage.begin('lost', { id: 1 })
-    outage.begin('lost again', { id: 1 })
-    expect(outage.active).toBe(true)
-    outage.end('back', { id: 1 })
-    outage.end('back again', { id: 1 })
-    expect(lines.map(([level, message]) => `${level} ${message}`)).toEqual(['warn lost', 'info back'])
-    expect(lines[1]![2]).toMatchObject({ id: 1, outageMs: expect.any(Number) })
   })
 })

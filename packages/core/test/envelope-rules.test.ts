@@ -45,6 +45,14 @@ describe('bad input to createEnvelope is an EnvelopeError naming the field (defe
 })
 
 describe('validation on the way out (defect 9)', () => {
+  it('checks every type and source, however many valid ones came before (the last valid ones are remembered)', () => {
+    for (let i = 0; i < 3; i++) createEvent({ type: 't.ok', source: 'urn:ok' })
+    expect(refusal(() => createEvent({ type: 't.\u0001', source: 'urn:ok' })).field).toBe('type')
+    expect(refusal(() => createEvent({ type: 't.ok', source: '' })).field).toBe('source')
+    expect(refusal(() => createEvent({ type: '', source: 'urn:ok' })).field).toBe('type')
+    expect(createEvent({ type: 't.ok', source: 'urn:ok' }).type).toBe('t.ok')
+  })
+
   it('checks what merely looks like a CloudEvent', () => {
     const base = { specversion: '1.0', id: 'i', source, type: 't' }
     expect(refusal(() => toEnvelope('event', { ...base, specversion: '0.3' }, source)).field).toBe(

@@ -15,7 +15,7 @@ export type { AnyDefinition, Schema } from '../catalog/define.js'
 // Config and registration: a config checked without a bus; an adapter outside the Omnibus packages.
 export { registerAdapter } from '../config/adapters.js'
 // Option checks: the same checker core's config uses (declare them as TransportAdapter.options).
-export { checkOptions, type OptionSpec, type OptionSpecs } from '../config/check.js'
+export { checkOptions, type OptionSpec, type OptionSpecs, type OptionValues } from '../config/check.js'
 export { readConfigFile, type TransportSpec, validateConfig } from '../config/config.js'
 // The CloudEvents binding: binary or structured on the way out, decoded (or malformed) on the way in.
 export {
@@ -88,9 +88,10 @@ export { adapterError, adapterLogger, describeError } from './errors.js'
 // Settling and closing.
 export { InFlight } from './in-flight.js'
 export { brokerName, type NameRule, shortHash } from './names.js'
-export type { OptionValue, OptionValues } from './option-types.js'
 export { Outage } from './outage.js'
+export { channelNotFound, KnownGroups } from './provisioning.js'
 export { BatchFailure, type PublishQueueOptions, PublishQueues } from './publish-queues.js'
+export { Reconnecting, type ReconnectingOptions } from './reconnecting.js'
 export { Backoff, pause, type RetryOptions, retrying } from './retry.js'
 export { KeyedSerial } from './serial.js'
 export { tlsPreflight } from './tls-preflight.js'

@@ -1,31 +1,36 @@
 import type { Logger } from '../logger.js'
 
 /**
- * A broker outage as a consumer or a connection lives through it: one warn when it starts, one
- * info when it ends, with `outageMs` (docs/ADAPTERS.md, checklist item 7), however many failures
- * and retries come in between, so that a long outage does not flood the log.
+ * The outages of one consumer or connection, for its logs: the failure that starts one is
+ * logged once at warn, later failures not at all, and the recovery once at info with
+ * `outageMs`, so that a broker restart is two lines however many retries it took
+ * (docs/ADAPTERS.md, checklist item 7). `fields` go into both lines (the channel, the group).
  */
 export class Outage {
   private since: number | undefined
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly fields: Readonly<Record<string, unknown>> = {},
+  ) {}
 
-  /** Whether an outage is on. */
-  get active(): boolean {
+  /** Whether an outage is open (a failure seen, no success since). */
+  get open(): boolean {
     return this.since !== undefined
   }
 
-  /** A failure: starts the outage with one warn, unless one is on already. */
-  begin(message: string, fields?: Record<string, unknown>): void {
-    if (this.since !== undefined) return
+  /** A failure: logs `message` at warn if it opens an outage; returns whether it did. */
+  begin(message: string, fields?: Record<string, unknown>): boolean {
+    if (this.since !== undefined) return false
     this.since = Date.now()
-    this.logger.warn(message, fields)
+    this.logger.warn(message, { ...this.fields, ...fields })
+    return true
   }
 
-  /** Working again: ends the outage with one info carrying `outageMs`, if one is on. */
-  end(message: string, fields?: Record<string, unknown>): void {
+  /** A success: closes the open outage, if any, logging `message` at info with `outageMs`. */
+  end(message: string): void {
     if (this.since === undefined) return
-    this.logger.info(message, { ...fields, outageMs: Date.now() - this.since })
+    this.logger.info(message, { ...this.fields, outageMs: Date.now() - this.since })
     this.since = undefined
   }
 }

@@ -25,10 +25,35 @@ export type OptionSpec =
   | { readonly type: 'duration'; readonly required?: boolean }
   | { readonly type: 'strings'; readonly required?: boolean }
   | { readonly type: 'object'; readonly required?: boolean; readonly options?: OptionSpecs }
-  /** Checked by the caller (e.g. an object the program passes in, such as a client or a logger). */
-  | { readonly type: 'any'; readonly required?: boolean }
+  /**
+   * Any value, checked by `check` when given (it returns what is wrong, or undefined), else by the
+   * caller (e.g. an object the program passes in, such as a client or a logger).
+   */
+  | { readonly type: 'any'; readonly required?: boolean; readonly check?: (v: unknown) => string | undefined }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>
+
+/** The type of the value `checkOptions` lets through for one spec (a `oneOf` string: the union of its names). */
+export type OptionValue<S> = S extends { readonly oneOf: readonly (infer V)[] }
+  ? V
+  : S extends { readonly type: 'string' }
+    ? string
+    : S extends { readonly type: 'boolean' }
+      ? boolean
+      : S extends { readonly type: 'integer' | 'duration' }
+        ? number
+        : S extends { readonly type: 'strings' }
+          ? string[]
+          : S extends { readonly type: 'object' }
+            ? Record<string, unknown>
+            : unknown
+
+/**
+ * The options object `specs` describe, every key optional: an adapter's options type read off its
+ * specs (declared `as const satisfies OptionSpecs`), so the two cannot drift, with the specs' doc
+ * comments. Keys of type `any` come out `unknown`: type them with `Omit<…> & { … }`.
+ */
+export type OptionValues<S> = { -readonly [K in keyof S]?: OptionValue<S[K]> }
 
 /** The longest a Node timer can wait; longer delays fire at once (TimeoutOverflowWarning). */
 export const MAX_DURATION_MS = 2 ** 31 - 1
@@ -119,8 +144,11 @@ function checkValue(spec: OptionSpec, v: unknown, key: string): unknown {
     case 'object':
       if (!isObject(v)) throw new ConfigError(key, `must be an object, got ${shown(v)}`)
       return spec.options ? checkOptions(spec.options, v, key) : v
-    case 'any':
+    case 'any': {
+      const wrong = spec.check?.(v)
+      if (wrong !== undefined) throw new ConfigError(key, `${wrong}, got ${shown(v)}`)
       return v
+    }
   }
 }
 

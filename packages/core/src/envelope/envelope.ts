@@ -263,6 +263,12 @@ export function createEnvelope<T>(
   return createEnvelopeWith(kind, input, defaultSource, undefined)
 }
 
+/** Nothing a sender could give: the first type and source are always checked. */
+const UNCHECKED = Symbol('unchecked')
+/** The last type and source found valid: a sender makes many messages of one type from one source. */
+let validType: unknown = UNCHECKED
+let validSource: unknown = UNCHECKED
+
 /**
  * createEnvelope for Omnibus itself, which may also set its own extensions
  * (`replystatus`, `dlreason`, …) that users' `extensions` may not; they are checked all the same.
@@ -277,8 +283,9 @@ export function createEnvelopeWith<T>(
     throw new EnvelopeError('input', `must be an object with at least a type, got ${show(input)}`)
   }
   checkInputKeys(input)
-  checked('type', input.type)
-  const source = checked('source', input.source ?? defaultSource)
+  if (input.type !== validType) validType = checked('type', input.type)
+  const source = input.source ?? defaultSource
+  if (source !== validSource) validSource = checked('source', source)
   const time = checkTime(input.time)
   const { contentType, json } = checkData(input.data)
   // The attributes without data, as a plain object: kept for the structured encoding,

@@ -148,10 +148,11 @@ export function redactUrl(text: string): string {
 
 /**
  * Gives `value` (adapter settings) a toJSON and util.inspect view through `redacted`, so that
- * printing it, or a transport holding it, shows no secret. Both are non-enumerable.
+ * printing it, or a transport holding it, shows no secret. Both are non-enumerable. `shown`
+ * picks what to show instead of every field (a transport: its name and settings).
  */
-export function withSafeView<T extends object>(value: T): T {
-  const view = () => redacted({ ...value })
+export function withSafeView<T extends object>(value: T, shown: () => object = () => ({ ...value })): T {
+  const view = () => redacted(shown())
   Object.defineProperty(value, 'toJSON', { value: view, enumerable: false })
   Object.defineProperty(value, inspect.custom, { value: view, enumerable: false })
   return value

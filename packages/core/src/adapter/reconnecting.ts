@@ -1,0 +1,150 @@
+import { EventEmitter, once } from 'node:events'
+import { errorMessage } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { adapterError } from './errors.js'
+import { Backoff, pause } from './retry.js'
+
+export interface ReconnectingOptions<T> {
+  /** Opens the resource (a connection, a consuming channel); rejects when it cannot yet. */
+  readonly open: () => Promise<T>
+  /** Lets go of a resource given up (errors are ignored). */
+  readonly close: (resource: T) => Promise<unknown>
+  /** Delays between failed attempts: from `minMs`, doubled per failure up to `maxMs`. */
+  readonly minMs: number
+  readonly maxMs: number
+  readonly logger: Logger
+  /** Log lines: `lost` (warn, once an outage), `retry` (debug, per attempt), `back` (info, `outageMs`). */
+  readonly say: { readonly lost: string; readonly retry: string; readonly back: string }
+  /** Fields of every log line (a URL without credentials; a channel and group). */
+  readonly fields?: Readonly<Record<string, unknown>>
+  /** The adapter's name, for the TRANSPORT_UNAVAILABLE of a `ready()` that waited too long. */
+  readonly adapter: string
+  /** The first `start()` failing is a TRANSPORT_UNAVAILABLE saying this (what to check) when given. */
+  readonly unreachable?: string
+}
+
+/**
+ * A resource that comes back by itself, for a client library without recovery of its own (an AMQP
+ * connection, a consumer's channel on it). When it is lost it opens again with doubling delays
+ * (one warn per outage, one info with `outageMs` when it is back: docs/ADAPTERS.md, checklist 7),
+ * runs the `onRecovered` listeners (consumers declare and consume again), and only then wakes the
+ * callers waiting in `ready()`, so that what they publish goes out after the consumers are back.
+ * Every wait is bounded by its caller's signal.
+ */
+export class Reconnecting<T> {
+  private resource: T | undefined
+  private readonly up = new EventEmitter().setMaxListeners(0)
+  private readonly stopped = new AbortController()
+  private readonly listeners = new Set<(resource: T) => Promise<void> | void>()
+  private recovering: Promise<void> | undefined
+  /** `recover()` was called during an attempt: the next one follows at once. */
+  private hurried = false
+  private hurry: (() => void) | undefined
+
+  constructor(private readonly options: ReconnectingOptions<T>) {}
+
+  /** Opens the first resource, without retries: `open`'s error, as TRANSPORT_UNAVAILABLE with `unreachable`. */
+  async start(): Promise<T> {
+    try {
+      this.resource = await this.options.open()
+      return this.resource
+    } catch (error) {
+      const { adapter, unreachable } = this.options
+      throw unreachable ? adapterError(adapter, 'TRANSPORT_UNAVAILABLE', unreachable, error) : error
+    }
+  }
+
+  /** The resource while it is up, else undefined. */
+  get current(): T | undefined {
+    return this.resource
+  }
+
+  /** The resource, waiting while it is recovered; TRANSPORT_UNAVAILABLE when `signal` aborts first. */
+  async ready(signal: AbortSignal): Promise<T> {
+    while (this.resource === undefined) {
+      try {
+        await once(this.up, 'up', { signal })
+      } catch (error) {
+        throw adapterError(
+          this.options.adapter,
+          'TRANSPORT_UNAVAILABLE',
+          'not connected in time: the broker is down or unreachable, and reconnection keeps trying',
+          signal.reason ?? error,
+        )
+      }
+    }
+    return this.resource
+  }
+
+  /** Runs `listener` after every recovery (not after `start`), in the order added; returns its removal. */
+  onRecovered(listener: (resource: T) => Promise<void> | void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /** `resource` is gone (closed by the peer, a network failure): recovers, unless it is not current. */
+  lost(resource: T, reason: string): void {
+    if (this.resource === resource) void this.recover(reason)
+  }
+
+  /**
+   * Gives up the current resource, if any, and opens again until that works or `stop()`. Called
+   * while a recovery is under way, it skips that recovery's pause before the next attempt (what
+   * the resource depends on is back). Resolves when recovered or stopped.
+   */
+  recover(reason: string): Promise<void> {
+    if (this.stopped.signal.aborted) return Promise.resolve()
+    const old = this.resource
+    this.resource = undefined
+    if (old !== undefined) void this.options.close(old).catch(() => undefined)
+    this.hurried = true
+    this.hurry?.()
+    this.recovering ??= this.reopen(reason).finally(() => {
+      this.recovering = undefined
+    })
+    return this.recovering
+  }
+
+  /** Stops recovering (what an attempt under way opens is closed); hands over the current resource. */
+  stop(): T | undefined {
+    this.stopped.abort()
+    this.listeners.clear()
+    const resource = this.resource
+    this.resource = undefined
+    return resource
+  }
+
+  private async reopen(reason: string): Promise<void> {
+    const { logger, fields, say } = this.options
+    const since = Date.now()
+    logger.warn(say.lost, { ...fields, reason })
+    const backoff = new Backoff(this.options.minMs, this.options.maxMs)
+    const signal = this.stopped.signal
+    for (let attempt = 1; this.resource === undefined && !signal.aborted; attempt++) {
+      this.hurried = false
+      try {
+        const resource = await this.options.open()
+        if (signal.aborted) return void this.options.close(resource).catch(() => undefined)
+        this.resource = resource
+      } catch (error) {
+        const retryInMs = backoff.next()
+        logger.debug(say.retry, { ...fields, attempt, retryInMs, error: errorMessage(error) })
+        if (this.hurried) continue
+        await new Promise<void>((resolve) => {
+          this.hurry = resolve
+          void pause(retryInMs, signal).then(resolve)
+        })
+        this.hurry = undefined
+      }
+    }
+    const resource = this.resource
+    if (resource === undefined) return
+    logger.info(say.back, { ...fields, outageMs: Date.now() - since })
+    const results = await Promise.allSettled([...this.listeners].map(async (listener) => listener(resource)))
+    for (const result of results)
+      if (result.status === 'rejected')
+        logger.warn('a recovery step failed', { ...fields, error: errorMessage(result.reason) })
+    // A listener may have seen the resource go again: then waiters wait for the next one.
+    if (this.resource !== undefined) this.up.emit('up')
+  }
+}

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest'
+import { Reconnecting, type ReconnectingOptions } from '../src/adapter/index.js'
+import type { Logger } from '../src/index.js'
+
+interface Resource {
+  readonly n: number
+  closed: boolean
+}
+
+/** A Reconnecting over numbered resources whose `open` fails while `down` is set, with its log lines. */
+function harness(over: Partial<ReconnectingOptions<Resource>> = {}) {
+  const lines: string[] = []
+  const log =
+    (level: string): Logger['info'] =>
+    (message, fields) =>
+      lines.push(`${level} ${message} ${JSON.stringify(fields)}`)
+  const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }
+  const state = { opened: 0, down: false }
+  const r = new Reconnecting<Resource>({
+    open: async () => {
+      if (state.down) throw new Error('refused')
+      return { n: ++state.opened, closed: false }
+    },
+    close: async (resource) => {
+      resource.closed = true
+    },
+    minMs: 20,
+    maxMs: 40,
+    logger,
+    say: { lost: 'lost it', retry: 'not yet', back: 'back' },
+    fields: { where: 'here' },
+    adapter: 'test',
+    ...over,
+  })
+  return { r, state, lines }
+}
+
+describe('Reconnecting', () => {
+  it('opens again after a loss, logs the outage once and its end with outageMs, then wakes ready()', async () => {
+    const { r, state, lines } = harness()
+    const first = await r.start()
+    state.down = true
+    r.lost(first, 'peer closed')
+    expect(first.closed).toBe(true)
+    expect(r.current).toBeUndefined()
+    const waiting = r.ready(AbortSignal.timeout(5_000))
+    await new Promise((resolve) => setTimeout(resolve, 70))
+    state.down = false
+    const next = await waiting
+    expect(next.n).toBe(2)
+    expect(lines.filter((l) => l.startsWith('warn'))).toEqual([
+      'warn lost it {"where":"here","reason":"peer closed"}',
+    ])
+    expect(lines.filter((l) => l.startsWith('debug lost')).length).toBe(0)
+    expect(lines.filter((l) => l.startsWith('debug not yet')).length).toBeGreaterThanOrEqual(2)
+    expect(lines.filter((l) => l.startsWith('info back'))).toHaveLength(1)
+    expect(lines.find((l) => l.startsWith('info back'))).toMatch(/"outageMs":\d+/)
+  })
+
+  it('a failing first start() is TRANSPORT_UNAVAILABLE saying what to check, or the error of open', async () => {
+    const failing = harness({ unreachable: 'cannot connect; is the broker running?' })
+    failing.state.down = true
+    await expect(failing.r.start()).rejects.toMatchObject({
+      code: 'TRANSPORT_UNAVAILABLE',
+      message: expect.stringContaining('[test] cannot connect; is the broker running? (refused)'),
+    })
+    const plain = harness()
+    plain.state.down = true
+    await expect(plain.r.start()).rejects.toThrow(/^refused$/)
+  })
+
+  it('ignores the loss of a resource that is not the current one', async () => {
+    const { r } = harness()
+    const first = await r.start()
+    r.lost({ n: 99, closed: false }, 'stale')
+    expect(r.current).toBe(first)
+  })
+
+  it('runs its listeners before ready() wakes; a failing one is logged, not thrown', async () => {
+    const { r, lines } = harness()
+    const order: string[] = []
+    r.onRecovered(async (resource) => {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      order.push(`listener ${resource.n}`)
+    })
+    r.onRecovered(() => {
+      throw new Error('step broke')
+    })
+    r.lost(await r.start(), 'gone')
+    const ready = r.ready(AbortSignal.timeout(5_000)).then((resource) => order.push(`ready ${resource.n}`))
+    await ready
+    expect(order).toEqual(['listener 2', 'ready 2'])
+    expect(lines.some((l) => l.startsWith('warn a recovery step failed') && l.includes('step broke'))).toBe(
+      true,
+    )
+  })
+
+  it('recover() during a recovery skips its pause: the next attempt follows at once', async () => {
+    const { r, state } = harness({ minMs: 10_000, maxMs: 10_000 })
+    state.down = true
+    const recovered = r.recover('first')
+    await new Promise((resolve) => setTimeout(resolve, 20)) // the first attempt failed: a 10 s pause
+    state.down = false
+    const started = Date.now()
+    await r.recover('what it needs is back')
+    await recovered
+    expect(Date.now() - started).toBeLessThan(1_000)
+    expect(r.current?.n).toBe(1)
+  })
+
+  it('ready() rejects with TRANSPORT_UNAVAILABLE when its signal aborts first', async () => {
+    const { r, state } = harness()
+    state.down = true
+    void r.recover('down')
+    await expect(r.ready(AbortSignal.timeout(30))).rejects.toMatchObject({ code: 'TRANSPORT_UNAVAILABLE' })
+    r.stop()
+  })
+
+  it('stop() hands over the current resource, ends recovery, and closes what a late attempt opens', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const late: Resource = { n: 7, closed: false }
+    const { r } = harness()
+    const first = await r.start()
+    expect(r.stop()).toBe(first)
+    expect(r.current).toBeUndefined()
+    const { r: other } = harness({
+      open: async () => {
+        await gate
+        return late
+      },
+    })
+    const recovering = other.recover('lost')
+    other.stop()
+    release()
+    await recovering
+    expect(late.closed).toBe(true)
+    expect(other.current).toBeUndefined()
+  })
+})
