@@ -7,7 +7,6 @@ import {
   InFlight,
   Outage,
   pause,
-  retrying,
   Semaphore,
 } from '@omnibus/core/adapter'
 import { fromRecord } from './kafka-binding.js'
@@ -168,14 +167,19 @@ export class KafkaConsumer {
    */
   private async launchPatiently(): Promise<void> {
     const giveUpAt = Date.now() + METADATA_PATIENCE_MS
-    const retryIf = (error: unknown) => Date.now() <= giveUpAt && METADATA_LAG.test(errorText(error))
-    await retrying(() => this.launch(), {
-      minMs: 100,
-      maxMs: 2_000,
-      retryIf,
-      onError: () =>
-        this.logger.debug('topic not known to the broker yet; subscribing again', { topic: this.spec.topic }),
-    })
+    const backoff = new Backoff(100, 2_000)
+    for (;;) {
+      try {
+        return await this.launch()
+      } catch (error) {
+        // The failed member's client is closed before another is made (a driver may leave it open).
+        await this.member?.close().catch(() => undefined)
+        if (this.closing || Date.now() > giveUpAt || !METADATA_LAG.test(errorText(error))) throw error
+        this.logger.debug('topic not known to the broker yet; subscribing again', { topic: this.spec.topic })
+        await pause(backoff.next())
+        if (this.closing) throw error
+      }
+    }
   }
 
   /** The client gave up on `old`: start fresh members, backing off, until one runs. */
