@@ -1,11 +1,6 @@
-import { AccessDeniedError } from '@omnibus/core'
-import { errorMessage } from '@omnibus/core/adapter'
+import { accessDenied, errorMessage, tlsFailure } from '@omnibus/core/adapter'
 import type { RabbitMQSettings } from './rabbitmq-config.js'
 import { replyCode } from './rabbitmq-provisioner.js'
-
-/** Node's codes for a TLS peer we do not trust, or one that did not accept our certificate. */
-const TLS_CODE =
-  /^(ERR_SSL_|ERR_TLS_CERT|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)|HOSTNAME_MISMATCH)/
 
 /**
  * The AccessDeniedError (AUTH_FAILED or FORBIDDEN, saying what to check) an amqplib failure amounts
@@ -15,24 +10,16 @@ export function rabbitAccessError(error: unknown, settings: RabbitMQSettings, ch
   const inner = (error as { cause?: unknown } | null)?.cause ?? error
   const message = errorMessage(inner)
   const deny = (code: 'AUTH_FAILED' | 'FORBIDDEN', why: string) =>
-    new AccessDeniedError(
-      code,
-      'rabbitmq',
-      channel,
-      `${code}${channel ? ` on channel "${channel}"` : ''}: ${why}`,
-      {
-        cause: error,
-      },
-    )
+    accessDenied('rabbitmq', code, channel, why, error)
   const who =
     settings.auth.username === undefined ? 'the client certificate' : `user "${settings.auth.username}"`
   const vhost = decodeURIComponent(new URL(settings.url).pathname.slice(1) || '/')
-  const code = (inner as { code?: unknown }).code
-  if (typeof code === 'string' && TLS_CODE.test(code))
+  const tls = tlsFailure(error)
+  if (tls)
     return deny(
       'AUTH_FAILED',
-      `TLS failed (${code}: ${message.split('\n')[0]}); check tls.ca/caFile (the broker's CA) and the client ` +
-        'certificate (tls.certFile/keyFile: in date, signed by a CA the broker trusts)',
+      `TLS failed (${tls.code}: ${tls.message.split('\n')[0]}); check tls.ca/caFile (the broker's CA) and the ` +
+        'client certificate (tls.certFile/keyFile: in date, signed by a CA the broker trusts)',
     )
   if (/ACCESS[-_]REFUSED - Login was refused/.test(message))
     return deny(
