@@ -182,9 +182,12 @@ export class KafkaConsumer {
       try {
         return await this.launch()
       } catch (error) {
-        if (Date.now() > giveUpAt || !METADATA_LAG.test(errorText(error))) throw error
+        // The failed member's client is closed before another is made (a driver may leave it open).
+        await this.member?.close().catch(() => undefined)
+        if (this.closing || Date.now() > giveUpAt || !METADATA_LAG.test(errorText(error))) throw error
         this.logger.debug('topic not known to the broker yet; subscribing again', { topic: this.spec.topic })
         await pause(backoff.next())
+        if (this.closing) throw error
       }
     }
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Reconnecting, type ReconnectingOptions } from '../src/adapter/index.js'
 import type { Logger } from '../src/index.js'
+import { waitFor } from './helpers.js'
 
 interface Resource {
   readonly n: number
@@ -44,7 +45,8 @@ describe('Reconnecting', () => {
     expect(first.closed).toBe(true)
     expect(r.current).toBeUndefined()
     const waiting = r.ready(AbortSignal.timeout(5_000))
-    await new Promise((resolve) => setTimeout(resolve, 70))
+    const attempts = () => lines.filter((l) => l.startsWith('debug not yet')).length
+    await waitFor('two failed attempts', () => attempts() >= 2, 5_000)
     state.down = false
     const next = await waiting
     expect(next.n).toBe(2)
@@ -96,16 +98,31 @@ describe('Reconnecting', () => {
   })
 
   it('recover() during a recovery skips its pause: the next attempt follows at once', async () => {
-    const { r, state } = harness({ minMs: 10_000, maxMs: 10_000 })
+    const { r, state, lines } = harness({ minMs: 10_000, maxMs: 10_000 })
     state.down = true
     const recovered = r.recover('first')
-    await new Promise((resolve) => setTimeout(resolve, 20)) // the first attempt failed: a 10 s pause
+    // The first attempt failed: a 10 s pause follows.
+    await waitFor('the first attempt to fail', () => lines.some((l) => l.startsWith('debug not yet')), 5_000)
     state.down = false
     const started = Date.now()
     await r.recover('what it needs is back')
     await recovered
     expect(Date.now() - started).toBeLessThan(1_000)
     expect(r.current?.n).toBe(1)
+  })
+
+  it('lost again while its listeners run, it opens again instead of staying down', async () => {
+    const { r, state } = harness()
+    let losses = 0
+    r.onRecovered((resource) => {
+      // The first recovered resource fails at once, as a broker that drops a connection while booting.
+      if (losses++ === 0) r.lost(resource, 'dropped again')
+    })
+    r.lost(await r.start(), 'gone')
+    const next = await r.ready(AbortSignal.timeout(5_000))
+    expect(next.n).toBe(3)
+    expect(state.opened).toBe(3)
+    expect(r.current).toBe(next)
   })
 
   it('ready() rejects with TRANSPORT_UNAVAILABLE when its signal aborts first', async () => {

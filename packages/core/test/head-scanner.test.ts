@@ -100,8 +100,20 @@ describe('scanHead: the structured head read without JSON.parse', () => {
       '{"id":"a"}',
       '{"ID":"a","data":{}}',
       '{"id":"a"',
+      '{"id":"a","id":"b","data":{}}',
     ])
       expect(scanHead(other, {}), other).toBe(NOT_OURS)
+  })
+
+  it('refuses a repeated attribute whose first value JSON.parse refuses, as the eager decode does', () => {
+    const text = '{"specversion":"1.0","id":"bad\u0001","id":"i","source":"s","type":"t","data":{}}'
+    expect(text).toContain('\u0001')
+    const decoded = decodeMessage(
+      { body: Buffer.from(text), headers: { 'content-type': STRUCTURED_CONTENT_TYPE } },
+      [],
+    )
+    expect(decoded.event).toBeUndefined()
+    expect(decoded.malformed?.reason).toMatch(/not JSON/)
   })
 
   it('decodes a document with hostile attribute strings as the eager parse does', () => {

@@ -147,6 +147,24 @@ describe('the trace context a sender gives', () => {
     )
     expect(received[1]!.tracestate).toBeUndefined()
   })
+
+  it('refuses a malformed traceparent inside a span as it does with tracing off', async () => {
+    const telemetry = sdk()
+    const type = `com.omnibus.${uniq('bad')}`
+    const bus = await createBus({
+      service: 'svc',
+      transports: { m: memoryTransport({ broker: new MemoryBroker() }) },
+      instrumentation: telemetry.instrumentation(),
+    })
+    await bus.start()
+    const outer = telemetry.tracerProvider.getTracer('test').startSpan('outer')
+    const sent = context.with(trace.setSpan(context.active(), outer), () =>
+      bus.publish({ type, data: { n: 1 }, traceparent: 'not-a-traceparent' }),
+    )
+    await expect(sent).rejects.toMatchObject({ code: 'ENVELOPE_INVALID', field: 'traceparent' })
+    outer.end()
+    await bus.stop()
+  })
 })
 
 describe('an unsampled trace', () => {

@@ -118,6 +118,25 @@ export class Reconnecting<T> {
     const { logger, fields, say } = this.options
     const since = Date.now()
     logger.warn(say.lost, { ...fields, reason })
+    // Lost again while the listeners ran (a second failure mid-recovery): that recover() found this
+    // recovery under way, so this one opens again instead of ending with nothing up.
+    while (!this.stopped.signal.aborted) {
+      const resource = await this.openUntilUp()
+      if (resource === undefined) return
+      logger.info(say.back, { ...fields, outageMs: Date.now() - since })
+      const results = await Promise.allSettled(
+        [...this.listeners].map(async (listener) => listener(resource)),
+      )
+      for (const result of results)
+        if (result.status === 'rejected')
+          logger.warn('a recovery step failed', { ...fields, error: errorMessage(result.reason) })
+      if (this.resource !== undefined) return void this.up.emit('up')
+    }
+  }
+
+  /** Opens with backoff until a resource is up (undefined once stopped). */
+  private async openUntilUp(): Promise<T | undefined> {
+    const { logger, fields, say } = this.options
     const backoff = new Backoff(this.options.minMs, this.options.maxMs)
     const signal = this.stopped.signal
     for (let attempt = 1; this.resource === undefined && !signal.aborted; attempt++) {
@@ -137,14 +156,6 @@ export class Reconnecting<T> {
         this.hurry = undefined
       }
     }
-    const resource = this.resource
-    if (resource === undefined) return
-    logger.info(say.back, { ...fields, outageMs: Date.now() - since })
-    const results = await Promise.allSettled([...this.listeners].map(async (listener) => listener(resource)))
-    for (const result of results)
-      if (result.status === 'rejected')
-        logger.warn('a recovery step failed', { ...fields, error: errorMessage(result.reason) })
-    // A listener may have seen the resource go again: then waiters wait for the next one.
-    if (this.resource !== undefined) this.up.emit('up')
+    return this.resource
   }
 }

@@ -10,6 +10,7 @@ import {
 } from '../catalog/typed.js'
 import { shown } from '../config/check.js'
 import {
+  checked,
   type Envelope,
   type EnvelopeInput,
   type MessageKind,
@@ -83,6 +84,8 @@ const CLOSE_GRACE_MS = 5000
  * SendInput spells a whole CloudEvent without an index signature, so a misspelt field fails to compile.
  */
 type Input<T> = SendInput<T> & { readonly kind?: never }
+
+const TRACE_FIELDS = ['traceparent', 'tracestate'] as const
 
 /** Fields to make an envelope from (not a whole CloudEvent), with a type to route it by. */
 const isFields = <T>(input: Input<T> | undefined): input is Input<T> & EnvelopeInput<T> =>
@@ -444,7 +447,12 @@ export class Bus {
       { transport: guarded.key, system: guarded.name, channel },
       kind,
       plain.traceparent,
-      (trace) => toEnvelope(kind, trace ? { ...plain, ...trace } : plain, source),
+      (trace) => {
+        // The span's context replaces the sender's, which is still checked: tracing on or off,
+        // the same inputs are accepted.
+        if (trace) for (const name of TRACE_FIELDS) if (plain[name] !== undefined) checked(name, plain[name])
+        return toEnvelope(kind, trace ? { ...plain, ...trace } : plain, source)
+      },
       (events) => guarded.publish(channel, events),
     )
   }

@@ -5,8 +5,12 @@
  * other, never joined into one string first (joining cost a copy of the whole
  * body, and Buffer.from a new 8 KiB pool every six 1 KiB messages; together a
  * tenth of the memory transport's time). A body is a view of its slab; like a
- * pool slice, it keeps the slab alive while it lives.
+ * pool slice, it keeps the slab alive while it lives, and like Node's pool the
+ * slab is marked untransferable: a transfer of one body's ArrayBuffer to a
+ * worker would otherwise empty every other body written into it.
  */
+import { markAsUntransferable } from 'node:worker_threads'
+
 const SLAB_BYTES = 64 * 1024
 /** A body that may need more than this gets a buffer of its own (and leaves the slab to the small ones). */
 const OWN_BUFFER_BYTES = 16 * 1024
@@ -20,6 +24,7 @@ let used = 0
 function room(most: number): Buffer {
   if (slab === undefined || most > SLAB_BYTES - used) {
     slab = Buffer.allocUnsafeSlow(SLAB_BYTES)
+    markAsUntransferable(slab.buffer)
     used = 0
   }
   return slab

@@ -105,7 +105,7 @@ export const INPUT_FIELDS: ReadonlySet<string> = new Set([
 ])
 
 /** The checked value of input field `field`, or an EnvelopeError naming it. */
-function checked<V>(field: string, value: V): V {
+export function checked<V>(field: string, value: V): V {
   const problem = attributeProblem(field, value)
   if (problem !== undefined) throw new EnvelopeError(field, problem)
   return value

@@ -91,6 +91,9 @@ export function scanHead(text: string, into: Record<string, unknown>): number {
       if (count === 0 || (count > 1 && text.charCodeAt(digits) === ZERO)) return NOT_OURS
       value = Number(text.slice(start, i))
     }
+    // A repeated name: JSON.parse keeps the last, but the first may be what the rules refuse
+    // (a control character): the full parse decides, as for any other layout.
+    if (into[name] !== undefined) return NOT_OURS
     into[name] = value
     if (text.charCodeAt(i) !== COMMA || i + 1 >= length) return NOT_OURS
     i++
