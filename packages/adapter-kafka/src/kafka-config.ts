@@ -2,16 +2,18 @@ import { ConfigError } from '@omnibus/core'
 import {
   checkOptions,
   DEFAULT_PUBLISH_TIMEOUT_MS,
+  type OptionValues,
   type TlsOptions,
   type TransportContext,
+  tlsOptions,
   withSafeView,
 } from '@omnibus/core/adapter'
 import type { Kafka, RetryOptions } from 'kafkajs'
 import { kafkaOptions } from './kafka-options.js'
-import { saslOptions, sslOptions } from './kafka-security.js'
+import { saslOptions } from './kafka-security.js'
 
 /** Where kafkajs' own log lines go in the Omnibus logger, at or above this level. */
-export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug'
+export type KafkaLogLevel = NonNullable<KafkaTransportOptions['logLevel']>
 
 /** SASL with a user name and password (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512). */
 export interface KafkaPasswordSasl {
@@ -31,33 +33,16 @@ export interface KafkaOAuthSasl {
 export type KafkaSaslOptions = KafkaPasswordSasl | KafkaOAuthSasl
 
 /** The options; defaults and meanings are in the package README's table. */
-export interface KafkaTransportOptions {
-  /** The client library: `kafkajs` (the default) or `platformatic` (@platformatic/kafka). Install the one you pick. */
-  driver?: 'kafkajs' | 'platformatic'
+export interface KafkaTransportOptions
+  extends Omit<OptionValues<typeof kafkaOptions>, 'brokers' | 'ssl' | 'sasl' | 'kafka' | 'retry'> {
   /** Bootstrap brokers as `host:port` (an array, or one comma-separated string). Required unless `kafka` is given. */
   brokers?: string[] | string
-  clientId?: string
   /** `true` (Node's CAs), or Node TLS options with `caFile`, `certFile`, `keyFile`, `passphraseFile` read from files. */
   ssl?: boolean | TlsOptions
   sasl?: KafkaSaslOptions
   /** An existing kafkajs `Kafka` client (brokers/ssl/sasl/clientId are then ignored). */
   kafka?: Kafka
-  partitions?: number
-  replicationFactor?: number
-  minInsyncReplicas?: number
-  provision?: boolean
-  /** `binary` (a `ce_` header per attribute, the Kafka binding's default) or `structured` (JSON value). */
-  mode?: 'binary' | 'structured'
-  maxMessageBytes?: number
-  groupPrefix?: string
-  sessionTimeout?: number
-  rebalanceTimeout?: number
-  heartbeatInterval?: number
-  maxWaitTimeInMs?: number
-  /** Longest a publish waits for the broker's confirm before it rejects with PUBLISH_FAILED. */
-  publishTimeoutMs?: number
   retry?: RetryOptions
-  logLevel?: KafkaLogLevel
 }
 
 export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
@@ -75,16 +60,31 @@ function parseBrokers(key: string, value: unknown): string[] {
   return brokers as string[]
 }
 
+/** The defaults (README, Options); replication follows the cluster's size (kafka-provisioner.ts). */
+const DEFAULTS = {
+  driver: 'kafkajs',
+  partitions: 3,
+  provision: true,
+  // Binary by default (docs/DESIGN.md: consumers route on ce_ headers without reading values).
+  mode: 'binary',
+  maxMessageBytes: KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+  groupPrefix: 'omnibus.',
+  sessionTimeout: 10_000,
+  rebalanceTimeout: 30_000,
+  heartbeatInterval: 500,
+  maxWaitTimeInMs: 500,
+  publishTimeoutMs: DEFAULT_PUBLISH_TIMEOUT_MS,
+  logLevel: 'warn',
+} as const satisfies KafkaTransportOptions
+
 /** Checks every option and applies the defaults; errors name `context.key`. */
 export function parseKafkaConfig(input: KafkaTransportOptions, context: TransportContext) {
   const { key, service, logger } = context
   // `adapter` is the config's own key (options given in code may carry it too).
   const { adapter: _, ...given } = input as KafkaTransportOptions & { adapter?: string }
-  const o = checkOptions(kafkaOptions, given, key) as KafkaTransportOptions
-  const sessionTimeout = o.sessionTimeout ?? 10_000
-  const heartbeatInterval = o.heartbeatInterval ?? 500
-  if (heartbeatInterval >= sessionTimeout) {
-    throw new ConfigError(`${key}.heartbeatInterval`, `must be below sessionTimeout (${sessionTimeout} ms)`)
+  const o = { ...DEFAULTS, ...(checkOptions(kafkaOptions, given, key) as KafkaTransportOptions) }
+  if (o.heartbeatInterval >= o.sessionTimeout) {
+    throw new ConfigError(`${key}.heartbeatInterval`, `must be below sessionTimeout (${o.sessionTimeout} ms)`)
   }
   if ((o.minInsyncReplicas ?? 0) > (o.replicationFactor ?? Number.POSITIVE_INFINITY)) {
     throw new ConfigError(
@@ -92,28 +92,17 @@ export function parseKafkaConfig(input: KafkaTransportOptions, context: Transpor
       `must not exceed replicationFactor (${o.replicationFactor})`,
     )
   }
+  // replicationFactor undefined: min(3, brokers in the cluster), asked when the first topic is
+  // created; minInsyncReplicas undefined: 2 from replication 3 on, else the broker's default.
   return withSafeView({
-    driver: o.driver ?? 'kafkajs',
+    ...o,
     brokers: o.kafka ? [] : parseBrokers(key, o.brokers),
     clientId: o.clientId ?? `omnibus-${service}`,
-    ssl: sslOptions(key, o.ssl, logger),
+    ssl:
+      o.ssl === undefined || typeof o.ssl === 'boolean'
+        ? o.ssl
+        : tlsOptions(`${key}.ssl`, o.ssl, logger, 'kafka'),
     sasl: saslOptions(key, o.sasl),
-    kafka: o.kafka,
-    partitions: o.partitions ?? 3,
-    /** undefined: min(3, brokers in the cluster), asked when the first topic is created. */
-    replicationFactor: o.replicationFactor,
-    /** undefined: 2 from replication 3 on, else the broker's default. */
-    minInsyncReplicas: o.minInsyncReplicas,
-    provision: o.provision ?? true,
-    // Binary by default (docs/DESIGN.md: consumers route on ce_ headers without reading values).
-    mode: o.mode ?? 'binary',
-    maxMessageBytes: o.maxMessageBytes ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
-    groupPrefix: o.groupPrefix ?? 'omnibus.',
-    sessionTimeout,
-    rebalanceTimeout: o.rebalanceTimeout ?? 30_000,
-    heartbeatInterval,
-    maxWaitTimeInMs: o.maxWaitTimeInMs ?? 500,
-    publishTimeoutMs: o.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS,
     // Every field is set: kafkajs swaps in tiny test defaults when NODE_ENV=test.
     retry: {
       retries: 10,
@@ -123,7 +112,6 @@ export function parseKafkaConfig(input: KafkaTransportOptions, context: Transpor
       multiplier: 2,
       ...o.retry,
     },
-    logLevel: o.logLevel ?? 'warn',
   })
 }
 

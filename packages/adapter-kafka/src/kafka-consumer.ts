@@ -5,6 +5,7 @@ import {
   type DeliveryHandler,
   describeError,
   InFlight,
+  Outage,
   pause,
   Semaphore,
 } from '@omnibus/core/adapter'
@@ -66,7 +67,7 @@ export class KafkaConsumer {
   private member: DriverMember | undefined
   private closing = false
   private replacing = false
-  private outageSince: number | undefined
+  private readonly outage: Outage
   private readonly restarts = new Backoff(500, 30_000)
   private joined: (() => void) | undefined
   private crashed: ((error: unknown) => void) | undefined
@@ -84,6 +85,7 @@ export class KafkaConsumer {
     private readonly logger: Logger,
   ) {
     this.slots = new Semaphore(Math.max(1, spec.maxInFlight))
+    this.outage = new Outage(logger, { groupId: spec.groupId })
   }
 
   /** Joins the group; resolves once the member has its partitions (or keeps trying in the background). */
@@ -92,15 +94,11 @@ export class KafkaConsumer {
       this.joined = resolve
       this.crashed = reject
     })
-    let timer: NodeJS.Timeout | undefined
-    const late = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        this.logger.warn('consumer has not joined its group yet; it keeps trying', {
-          groupId: this.spec.groupId,
-          waitedMs: JOIN_WAIT_MS,
-        })
-        resolve()
-      }, JOIN_WAIT_MS)
+    const waiting = new AbortController()
+    const late = pause(JOIN_WAIT_MS, waiting.signal).then(() => {
+      if (waiting.signal.aborted) return
+      const fields = { groupId: this.spec.groupId, waitedMs: JOIN_WAIT_MS }
+      this.logger.warn('consumer has not joined its group yet; it keeps trying', fields)
     })
     try {
       await this.launchPatiently()
@@ -114,7 +112,7 @@ export class KafkaConsumer {
         error,
       )
     } finally {
-      clearTimeout(timer)
+      waiting.abort()
       this.crashed = undefined
     }
     this.commitTimer = setInterval(() => void this.commit(), COMMIT_EVERY_MS)
@@ -145,23 +143,15 @@ export class KafkaConsumer {
           const mine = new Set(partitions)
           for (const p of this.partitions.keys()) if (!mine.has(p)) this.partitions.delete(p)
           this.restarts.reset()
-          if (this.outageSince !== undefined) {
-            this.logger.info('consumer is back', { groupId, outageMs: Date.now() - this.outageSince })
-            this.outageSince = undefined
-          }
+          this.outage.end('consumer is back')
           this.joined?.()
         },
         failed: (error, restarting) => {
           if (this.closing || this.member !== member) return
           this.partitions.clear()
           if (this.crashed && !restarting) return this.crashed(error)
-          if (this.outageSince === undefined) {
-            this.outageSince = Date.now()
-            this.logger.warn('consumer lost the broker; retrying until it is back', {
-              groupId,
-              reason: describeError(error),
-            })
-          }
+          const reason = describeError(error)
+          this.outage.begin('consumer lost the broker; retrying until it is back', { reason })
           if (!restarting) void this.replace(member)
         },
       },

@@ -3,6 +3,7 @@ import {
   adapterError,
   brokerName,
   type Channel,
+  channelNotFound,
   describeError,
   KeyedSerial,
   PromiseCache,
@@ -149,14 +150,7 @@ export class KafkaProvisioner {
   }
 
   private async check(topic: string): Promise<void> {
-    if (!(await this.exists(topic))) {
-      throw adapterError(
-        'kafka',
-        'CHANNEL_NOT_FOUND',
-        `topic "${topic}" does not exist and provisioning is off (provision: false); ` +
-          'create it (kafka-topics.sh --create) or turn provisioning on',
-      )
-    }
+    if (!(await this.exists(topic))) throw channelNotFound('kafka', `topic "${topic}"`, false)
   }
 
   /**
@@ -166,30 +160,19 @@ export class KafkaProvisioner {
    */
   ensureGroupStart(topic: string, groupId: string, from: StartPosition): Promise<void> {
     return groupStarts.run(`${groupId}\u0000${topic}`, async () => {
-      const stop = new AbortController()
+      const commitStart = async () => {
+        const missing = (await this.driver.committed(groupId, topic)).filter((p) => p.offset < 0)
+        if (missing.length === 0) return
+        const starts = await this.startOffsets(topic, from)
+        const offsets = new Map(missing.map((p) => [p.partition, starts.get(p.partition) ?? 0]))
+        await this.driver.commitFromOutside(groupId, topic, offsets)
+        this.logger.debug('group start committed', { groupId, topic })
+      }
       const giveUpAt = Date.now() + GROUP_START_PATIENCE_MS
-      let failure: unknown
-      await retrying(
-        async () => {
-          const missing = (await this.driver.committed(groupId, topic)).filter((p) => p.offset < 0)
-          if (missing.length === 0) return
-          const starts = await this.startOffsets(topic, from)
-          const offsets = new Map(missing.map((p) => [p.partition, starts.get(p.partition) ?? 0]))
-          await this.driver.commitFromOutside(groupId, topic, offsets)
-          this.logger.debug('group start committed', { groupId, topic })
-        },
-        {
-          minMs: 100,
-          maxMs: 3_000,
-          signal: stop.signal,
-          onError: (error) => {
-            if (Date.now() < giveUpAt && retriable(error)) return
-            failure = error
-            stop.abort()
-          },
-        },
-      )
-      if (failure !== undefined) {
+      try {
+        const retryIf = (error: unknown) => Date.now() < giveUpAt && retriable(error)
+        await retrying(commitStart, { minMs: 100, maxMs: 3_000, retryIf })
+      } catch (failure) {
         throw adapterError(
           'kafka',
           'PROVISIONING_FAILED',

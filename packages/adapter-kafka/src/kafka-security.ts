@@ -1,21 +1,15 @@
-import { isIP } from 'node:net'
 import type { ConnectionOptions } from 'node:tls'
-import { connect } from 'node:tls'
-import { AccessDeniedError, ConfigError, type Logger } from '@omnibus/core'
-import { secretOption, tlsOptions } from '@omnibus/core/adapter'
+import { type AccessDeniedError, ConfigError } from '@omnibus/core'
+import {
+  accessDenied,
+  errorChain,
+  tlsPreflight as handshake,
+  secretOption,
+  tlsFailure,
+} from '@omnibus/core/adapter'
 import type { SASLOptions } from 'kafkajs'
 
 const MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'] as const
-
-/** `ssl` as kafkajs takes it: files read, `rejectUnauthorized: false` warned about. */
-export function sslOptions(
-  key: string,
-  value: unknown,
-  logger: Logger,
-): boolean | ConnectionOptions | undefined {
-  if (value === undefined || typeof value === 'boolean') return value
-  return tlsOptions(`${key}.ssl`, value, logger, 'kafka')
-}
 
 /** `sasl` as kafkajs takes it, the password read from `passwordFile` when given so. */
 export function saslOptions(key: string, value: unknown): SASLOptions | undefined {
@@ -51,27 +45,13 @@ const FORBIDDEN_TYPES = new Set([
   'DELEGATION_TOKEN_AUTHORIZATION_FAILED',
 ])
 
-/** Node's codes for a TLS peer we do not trust, or one that did not accept us. */
-const TLS_CODE =
-  /^(ERR_SSL_|ERR_TLS_CERT|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)|HOSTNAME_MISMATCH)/
-
 /** Kafka's error name for a protocol error: kafkajs' `type`, @platformatic/kafka's `apiId`. */
 const typeOf = (e: Record<string, unknown>): string =>
   typeof e.type === 'string' ? e.type : typeof e.apiId === 'string' ? e.apiId : ''
 
 /** Every Kafka error name and message in an error's chain, to match what happened in either client. */
 export const errorText = (error: unknown): string =>
-  [...chain(error)].map((e) => `${typeOf(e)} ${String(e.message)}`).join('; ')
-
-/** Every error in a client error's chain (cause, originalError, an aggregate's errors). */
-function* chain(error: unknown, depth = 0): Generator<Record<string, unknown>> {
-  if (depth > 8 || error === null || typeof error !== 'object') return
-  const e = error as Record<string, unknown>
-  yield e
-  yield* chain(e.cause, depth + 1)
-  yield* chain(e.originalError, depth + 1)
-  if (Array.isArray(e.errors)) for (const inner of e.errors) yield* chain(inner, depth + 1)
-}
+  [...errorChain(error)].map((e) => `${typeOf(e)} ${String(e.message)}`).join('; ')
 
 /**
  * The AccessDeniedError a kafkajs failure amounts to, or undefined when it is something else.
@@ -84,79 +64,33 @@ export function kafkaAccessError(
   username?: string,
 ): AccessDeniedError | undefined {
   const who = username ? `user "${username}"` : 'this client'
-  const on = channel ? ` on channel "${channel}"` : ''
-  for (const e of chain(error)) {
+  for (const e of errorChain(error)) {
     const type = typeOf(e)
     if (e.name === 'KafkaJSSASLAuthenticationError' || type === 'SASL_AUTHENTICATION_FAILED') {
-      return new AccessDeniedError(
-        'AUTH_FAILED',
-        'kafka',
-        channel,
-        `AUTH_FAILED${on}: the broker refused ${who}'s SASL login (${String(e.message)}); check sasl.mechanism, username and password/passwordFile`,
-        { cause: error },
-      )
+      const why = `the broker refused ${who}'s SASL login (${String(e.message)}); check sasl.mechanism, username and password/passwordFile`
+      return accessDenied('kafka', 'AUTH_FAILED', channel, why, error)
     }
     // kafkajs rewraps some protocol errors as non-retriable ones that keep only the message.
     if (FORBIDDEN_TYPES.has(type) || /^Not authorized to access/.test(String(e.message))) {
-      return new AccessDeniedError(
-        'FORBIDDEN',
-        'kafka',
-        channel,
-        `FORBIDDEN${on}: ${who} has no ACL for it (${type || String(e.message)}); ask for an ACL on the topic (and the consumer group) or use another channel`,
-        { cause: error },
-      )
-    }
-    if (typeof e.code === 'string' && TLS_CODE.test(e.code)) {
-      return new AccessDeniedError(
-        'AUTH_FAILED',
-        'kafka',
-        channel,
-        `AUTH_FAILED${on}: TLS failed (${e.code}: ${String(e.message).split('\n')[0]}); check ssl.ca/caFile (the broker's CA), the client certificate and servername`,
-        { cause: error },
-      )
+      const why = `${who} has no ACL for it (${type || String(e.message)}); ask for an ACL on the topic (and the consumer group) or use another channel`
+      return accessDenied('kafka', 'FORBIDDEN', channel, why, error)
     }
   }
-  return undefined
+  const tls = tlsFailure(error)
+  if (!tls) return undefined
+  const why = `TLS failed (${tls.code}: ${tls.message.split('\n')[0]}); check ssl.ca/caFile (the broker's CA), the client certificate and servername`
+  return accessDenied('kafka', 'AUTH_FAILED', channel, why, error)
 }
 
 /**
- * One TLS handshake with the first broker that answers, before kafkajs connects: kafkajs
- * counts a certificate failure as a connection error and retries it for its whole retry
- * budget (35 s by default), which a certificate never survives. A broker that does not answer
- * is left to kafkajs' own retries.
+ * The toolkit's TLS handshake before the client connects (kafkajs retries a certificate failure
+ * for its whole retry budget), its failure as AUTH_FAILED.
  */
 export async function tlsPreflight(
   brokers: readonly string[],
   ssl: boolean | ConnectionOptions | undefined,
 ): Promise<void> {
-  if (!ssl || brokers.length === 0) return
-  const options = ssl === true ? {} : ssl
-  for (const broker of brokers) {
-    const at = broker.lastIndexOf(':')
-    const host = broker.slice(0, at)
-    const outcome = await new Promise<Error | undefined>((resolve) => {
-      const socket = connect({
-        ...options,
-        host,
-        port: Number(broker.slice(at + 1)),
-        servername: options.servername ?? (isIP(host) ? undefined : host),
-        timeout: 10_000,
-      })
-      socket.once('secureConnect', () => {
-        socket.destroy()
-        resolve(undefined)
-      })
-      socket.once('error', (error) => {
-        socket.destroy()
-        resolve(error)
-      })
-      socket.once('timeout', () => {
-        socket.destroy()
-        resolve(new Error('timed out'))
-      })
-    })
-    if (!outcome) return
-    const code = (outcome as NodeJS.ErrnoException).code
-    if (typeof code === 'string' && TLS_CODE.test(code)) throw kafkaAccessError(outcome)
-  }
+  if (!ssl) return
+  const failure = await handshake(brokers, ssl === true ? {} : ssl)
+  if (failure) throw kafkaAccessError(failure)
 }

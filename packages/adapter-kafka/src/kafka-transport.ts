@@ -6,6 +6,7 @@ import {
   BatchFailure,
   type Capabilities,
   type Channel,
+  channelNotFound,
   type DeliveryHandler,
   MessageTooLargeError,
   type StartPosition,
@@ -104,9 +105,10 @@ export class KafkaTransport implements Transport {
       await publisher.publish(topic, records)
     } catch (failure) {
       const error = failure instanceof BatchFailure ? failure.cause : failure
-      if (failure === error) throw (await driver.accessError(error, channel.name)) ?? error
       const denied = await driver.accessError(error, channel.name)
       if (denied) throw denied
+      // Not the send's (provisioning, the look-up): that error says what happened already.
+      if (failure === error) throw error
       // Deleted between the look-up and the send (the producer never creates topics).
       if (channel.mustExist && !(await provisioner.exists(topic).catch(() => true)))
         throw this.notFound(channel, topic)
@@ -121,11 +123,7 @@ export class KafkaTransport implements Transport {
   }
 
   private notFound(channel: Channel, topic: string) {
-    return adapterError(
-      KAFKA,
-      'CHANNEL_NOT_FOUND',
-      `topic "${topic}" of channel "${channel.name}" does not exist, and this channel is never created by a publish`,
-    )
+    return channelNotFound(KAFKA, `topic "${topic}" of channel "${channel.name}"`, true)
   }
 
   /** What JSON.stringify and console.log show: the settings without secrets. */
@@ -140,8 +138,7 @@ export class KafkaTransport implements Transport {
   /** Creates the topic, and commits a new topic group's start so what is published from now on waits for it. */
   async provision(channel: Channel, group: string, from?: StartPosition): Promise<void> {
     const { provisioner, driver } = this.connection!
-    const topic = topicName(channel.name)
-    const groupId = groupIdFor(this.config.groupPrefix, channel, group, topic)
+    const { topic, groupId } = this.names(channel, group)
     try {
       await provisioner.ensureTopic(topic)
       // A queue's one group starts at the beginning when it has no position: it needs nothing more.
@@ -158,8 +155,7 @@ export class KafkaTransport implements Transport {
     options: SubscribeOptions,
   ): Promise<Subscription> {
     const { driver, provisioner } = this.connection!
-    const topic = topicName(channel.name)
-    const groupId = groupIdFor(this.config.groupPrefix, channel, group, topic)
+    const { topic, groupId } = this.names(channel, group)
     const fromBeginning = channel.kind === 'queue' || options.from === 'earliest'
     const spec = { topic, groupId, handler, maxInFlight: options.maxInFlight, fromBeginning }
     const consumer = new KafkaConsumer(driver, spec, this.logger)
@@ -181,11 +177,13 @@ export class KafkaTransport implements Transport {
 
   /** Messages the group has not committed past (high watermark minus committed offset). */
   backlog(channel: Channel, group: string): Promise<number> {
+    const { topic, groupId } = this.names(channel, group)
+    return this.connection!.provisioner.backlog(topic, groupId)
+  }
+
+  private names(channel: Channel, group: string) {
     const topic = topicName(channel.name)
-    return this.connection!.provisioner.backlog(
-      topic,
-      groupIdFor(this.config.groupPrefix, channel, group, topic),
-    )
+    return { topic, groupId: groupIdFor(this.config.groupPrefix, channel, group, topic) }
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Logger } from '@omnibus/core'
+import { PromiseCache } from '@omnibus/core/adapter'
 import {
   type Consumer,
   type ICustomPartitioner,
@@ -15,13 +16,8 @@ import type { KafkaConfig } from './kafka-config.js'
 import type { DriverMember, DriverProducer, KafkaDriver, MemberEvents, MemberSpec } from './kafka-driver.js'
 import { errorText, kafkaAccessError, tlsPreflight } from './kafka-security.js'
 
-const LEVELS = {
-  nothing: logLevel.NOTHING,
-  error: logLevel.ERROR,
-  warn: logLevel.WARN,
-  info: logLevel.INFO,
-  debug: logLevel.DEBUG,
-}
+/** The Omnibus logger's method for each of kafkajs' levels (kafkajs' `logLevel` holds no names). */
+const METHODS = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info' } as const
 
 /** kafkajs' own log lines, into the Omnibus logger instead of the console. */
 const kafkaLogs =
@@ -31,11 +27,8 @@ const kafkaLogs =
     const { message, timestamp: _t, logger: _l, ...fields } = log
     const text = `kafkajs ${namespace ? `${namespace}: ` : ''}${message}`
     // Retries are bounded on purpose (a publish must reject rather than wait forever).
-    if (/Limiting retries for the idempotent producer/.test(String(message))) logger.debug(text, fields)
-    else if (level === logLevel.ERROR) logger.error(text, fields)
-    else if (level === logLevel.WARN) logger.warn(text, fields)
-    else if (level === logLevel.INFO) logger.info(text, fields)
-    else logger.debug(text, fields)
+    const bounded = /Limiting retries for the idempotent producer/.test(String(message))
+    logger[bounded ? 'debug' : (METHODS[level as keyof typeof METHODS] ?? 'debug')](text, fields)
   }
 
 /**
@@ -104,23 +97,20 @@ export function kafkajsDriver(config: KafkaConfig, logger: Logger): KafkaDriver 
       ...(config.ssl !== undefined ? { ssl: config.ssl } : {}),
       ...(config.sasl ? { sasl: config.sasl as SASLOptions } : {}),
       retry,
-      logLevel: LEVELS[config.logLevel],
+      // The option's names are kafkajs' level names in lower case.
+      logLevel: logLevel[config.logLevel.toUpperCase() as Uppercase<KafkaConfig['logLevel']>],
       logCreator: kafkaLogs(logger),
     })
   const admin = kafka.admin({ retry })
   const newCluster = clusterOf(kafka)
-  let committer: Promise<Cluster> | undefined
-  const cluster = () => {
-    committer ??= (async () => {
+  // One connected cluster for commits from outside, made on first use (again after a failed connect).
+  const committer = new PromiseCache<Cluster>()
+  const cluster = () =>
+    committer.get('', async () => {
       const c = newCluster!()
       await c.connect()
       return c
-    })()
-    committer.catch(() => {
-      committer = undefined
     })
-    return committer
-  }
 
   return {
     async connect() {
@@ -128,8 +118,8 @@ export function kafkajsDriver(config: KafkaConfig, logger: Logger): KafkaDriver 
       await admin.connect()
     },
     async close() {
-      const c = committer
-      committer = undefined
+      const c = committer.peek('')
+      committer.clear()
       await Promise.allSettled([admin.disconnect(), c?.then((x) => x.disconnect())])
     },
     producer: () => producer(kafka, retry, logger),

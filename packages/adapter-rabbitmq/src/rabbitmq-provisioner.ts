@@ -1,4 +1,4 @@
-import { adapterError, type Channel, OmnibusError, PromiseCache } from '@omnibus/core/adapter'
+import { adapterError, type Channel, KnownGroups, OmnibusError, PromiseCache } from '@omnibus/core/adapter'
 import type { Channel as AmqpChannel, ChannelModel } from 'amqplib'
 import type { RabbitMQSettings } from './rabbitmq-config.js'
 import type { Link } from './rabbitmq-connection.js'
@@ -26,7 +26,7 @@ export class RabbitMQProvisioner {
   /** What was declared on the current connection: a restarted broker may have lost it. */
   private readonly done = new PromiseCache<void>()
   /** The groups this transport declared or consumed, per topic channel: a publish declares them again. */
-  private readonly groups = new Map<string, Set<string>>()
+  private readonly groups = new KnownGroups()
 
   constructor(
     link: Link,
@@ -59,7 +59,7 @@ export class RabbitMQProvisioner {
     const { name } = channel
     if (channel.kind === 'topic') {
       await this.once(model, `x:${name}`, (ch) => this.exchange(ch, name))
-      for (const group of this.groups.get(name) ?? []) await this.forConsume(model, channel, group)
+      for (const group of this.groups.of(name)) await this.forConsume(model, channel, group)
       return
     }
     await this.deadLetterQueueOf(model, name, name)
@@ -102,7 +102,7 @@ export class RabbitMQProvisioner {
       await this.queue(ch, channel.name, queue, temporary)
       if (this.settings.declare) await ch.bindQueue(queue, channel.name, '#')
     })
-    if (!temporary) this.groups.set(channel.name, (this.groups.get(channel.name) ?? new Set()).add(group))
+    if (!temporary) this.groups.add(channel.name, group, group)
     return queue
   }
 

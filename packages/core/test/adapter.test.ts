@@ -80,7 +80,7 @@ describe('adapter toolkit', () => {
     expect(log.indexOf('start b1')).toBeLessThan(log.indexOf('end a1'))
   })
 
-  it('Backoff doubles within bounds; retrying keeps trying until success or abort', async () => {
+  it('Backoff doubles within bounds; retrying keeps trying until success, abort or a failure retryIf refuses', async () => {
     const backoff = new Backoff(10, 35)
     expect([backoff.next(), backoff.next(), backoff.next(), backoff.next()]).toEqual([10, 20, 35, 35])
     backoff.reset()
@@ -104,6 +104,15 @@ describe('adapter toolkit', () => {
       { minMs: 5, maxMs: 5, signal: stop.signal },
     )
     expect(never).toBeUndefined()
+    let tries = 0
+    const refuse = (_e: unknown, attempt: number) => attempt < 2
+    const given = retrying(
+      async () => {
+        throw new Error(`try ${++tries}`)
+      },
+      { minMs: 1, maxMs: 1, retryIf: refuse },
+    )
+    await expect(given).rejects.toThrow('try 2')
   })
 
   it('pause resolves early when its signal aborts', async () => {

@@ -76,6 +76,7 @@ export type {
 } from '../transport/transport.js'
 // Concurrency, retries, batching.
 export { Semaphore, sleep } from '../util/async.js'
+export { accessDenied, errorChain, tlsFailure } from './access-errors.js'
 // Provisioning: made-once resources, broker names.
 export { PromiseCache } from './cache.js'
 export {
@@ -93,3 +94,4 @@ export { BatchFailure, type PublishQueueOptions, PublishQueues } from './publish
 export { Reconnecting, type ReconnectingOptions } from './reconnecting.js'
 export { Backoff, pause, type RetryOptions, retrying } from './retry.js'
 export { KeyedSerial } from './serial.js'
+export { tlsPreflight } from './tls-preflight.js'

@@ -38,11 +38,14 @@ export interface RetryOptions {
   readonly signal?: AbortSignal
   /** Told about every failure before the pause, e.g. to log it or to forget a cached resource. */
   readonly onError?: (error: unknown, retryInMs: number, attempt: number) => void
+  /** Whether a failure is worth another attempt; one it refuses is thrown at once. Default: all are. */
+  readonly retryIf?: (error: unknown, attempt: number) => boolean
 }
 
 /**
  * Calls `attempt` until it succeeds, pausing with backoff between failures: for reconnect and
- * re-provision loops that must keep trying until the broker is back or the caller stops them.
+ * re-provision loops that must keep trying until the broker is back or the caller stops them
+ * (or `retryIf` refuses a failure, which is then thrown).
  */
 export async function retrying<T>(attempt: () => Promise<T>, options: RetryOptions): Promise<T | undefined> {
   const backoff = new Backoff(options.minMs, options.maxMs)
@@ -51,6 +54,7 @@ export async function retrying<T>(attempt: () => Promise<T>, options: RetryOptio
       return await attempt()
     } catch (error) {
       if (options.signal?.aborted) break
+      if (options.retryIf && !options.retryIf(error, n)) throw error
       const delay = backoff.next()
       options.onError?.(error, delay, n)
       await pause(delay, options.signal)
