@@ -3,6 +3,7 @@ import {
   type DeliveryHandler,
   errorMessage,
   InFlight,
+  pause,
   Reconnecting,
   type SubscribeOptions,
   type Subscription,
@@ -90,6 +91,7 @@ export class RabbitMQConsumer implements Subscription {
   private acks: Acks | undefined
   private readonly inFlight = new InFlight()
   private unlisten: (() => void) | undefined
+  private stopped = false
 
   constructor(
     private readonly shared: Shared,
@@ -126,7 +128,13 @@ export class RabbitMQConsumer implements Subscription {
   async close(): Promise<void> {
     const { link, provisioner, logger } = this.shared
     this.unlisten?.()
+    this.stopped = true
     const channel = this.consuming.stop()
+    // A recovery under way may still open a channel and consume: wait until it has closed that
+    // again (deliver() hands nothing out once stopped; the broker requeues it), bounded.
+    const waited = new AbortController()
+    await Promise.race([this.consuming.idle(), pause(this.shared.settings.publishTimeoutMs, waited.signal)])
+    waited.abort()
     if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined)
     await this.inFlight.idle()
     // Everything has settled: send the acks still waiting for their turn.
@@ -173,6 +181,8 @@ export class RabbitMQConsumer implements Subscription {
   }
 
   private deliver(channel: AmqpChannel, acks: Acks, message: ConsumeMessage | null): void {
+    // Stopped: nothing more is handed out; unacknowledged, it is requeued when the channel closes.
+    if (this.consuming.current !== channel && this.stopped) return
     if (message === null) {
       // The broker cancelled us (queue deleted): declare it again and resume, unless we are stopping.
       this.consuming.lost(channel, 'the broker cancelled the consumer (queue deleted?)')

@@ -114,6 +114,11 @@ export class Reconnecting<T> {
     return resource
   }
 
+  /** Resolves when no recovery is under way: after stop(), once what a late attempt opened is closed. */
+  idle(): Promise<void> {
+    return this.recovering ?? Promise.resolve()
+  }
+
   private async reopen(reason: string): Promise<void> {
     const { logger, fields, say } = this.options
     const since = Date.now()
