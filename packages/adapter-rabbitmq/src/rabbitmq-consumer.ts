@@ -92,6 +92,8 @@ export class RabbitMQConsumer implements Subscription {
   private readonly inFlight = new InFlight()
   private unlisten: (() => void) | undefined
   private stopped = false
+  /** The channel current when close() began. */
+  private last: AmqpChannel | undefined
 
   constructor(
     private readonly shared: Shared,
@@ -130,12 +132,13 @@ export class RabbitMQConsumer implements Subscription {
     this.unlisten?.()
     this.stopped = true
     const channel = this.consuming.stop()
+    this.last = channel
+    if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined)
     // A recovery under way may still open a channel and consume: wait until it has closed that
-    // again (deliver() hands nothing out once stopped; the broker requeues it), bounded.
+    // again (deliver() hands nothing from it out; the broker requeues it), bounded.
     const waited = new AbortController()
     await Promise.race([this.consuming.idle(), pause(this.shared.settings.publishTimeoutMs, waited.signal)])
     waited.abort()
-    if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined)
     await this.inFlight.idle()
     // Everything has settled: send the acks still waiting for their turn.
     this.acks?.flush()
@@ -181,8 +184,9 @@ export class RabbitMQConsumer implements Subscription {
   }
 
   private deliver(channel: AmqpChannel, acks: Acks, message: ConsumeMessage | null): void {
-    // Stopped: nothing more is handed out; unacknowledged, it is requeued when the channel closes.
-    if (this.consuming.current !== channel && this.stopped) return
+    // A channel a late recovery opened after close(): nothing from it is handed out (unacknowledged,
+    // the broker requeues it when it closes). The last channel settles as before.
+    if (this.stopped && channel !== this.last) return
     if (message === null) {
       // The broker cancelled us (queue deleted): declare it again and resume, unless we are stopping.
       this.consuming.lost(channel, 'the broker cancelled the consumer (queue deleted?)')
