@@ -7,6 +7,7 @@ import {
   InFlight,
   Outage,
   pause,
+  retrying,
   Semaphore,
 } from '@omnibus/core/adapter'
 import { fromRecord } from './kafka-binding.js'
@@ -167,19 +168,29 @@ export class KafkaConsumer {
    */
   private async launchPatiently(): Promise<void> {
     const giveUpAt = Date.now() + METADATA_PATIENCE_MS
-    const backoff = new Backoff(100, 2_000)
-    for (;;) {
-      try {
-        return await this.launch()
-      } catch (error) {
-        // The failed member's client is closed before another is made (a driver may leave it open).
-        await this.member?.close().catch(() => undefined)
-        if (this.closing || Date.now() > giveUpAt || !METADATA_LAG.test(errorText(error))) throw error
-        this.logger.debug('topic not known to the broker yet; subscribing again', { topic: this.spec.topic })
-        await pause(backoff.next())
-        if (this.closing) throw error
-      }
-    }
+    let failure: unknown
+    await retrying(
+      async () => {
+        if (this.closing) throw failure
+        try {
+          await this.launch()
+        } catch (error) {
+          // The failed member's client is closed before another is made (a driver may leave it open).
+          await this.member?.close().catch(() => undefined)
+          failure = error
+          throw error
+        }
+      },
+      {
+        minMs: 100,
+        maxMs: 2_000,
+        retryIf: (error) => !this.closing && Date.now() < giveUpAt && METADATA_LAG.test(errorText(error)),
+        onError: () =>
+          this.logger.debug('topic not known to the broker yet; subscribing again', {
+            topic: this.spec.topic,
+          }),
+      },
+    )
   }
 
   /** The client gave up on `old`: start fresh members, backing off, until one runs. */
