@@ -3,9 +3,10 @@ import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { consoleLogger, type Envelope } from '@omnibus/core'
+import { consoleLogger, type Envelope, OmnibusError } from '@omnibus/core'
 import { createEvent, type Delivery, type LogLevel, type Transport } from '@omnibus/core/adapter'
 import { Kafka, logLevel } from 'kafkajs'
+import { expect } from 'vitest'
 import { type KafkaTransportOptions, kafkaTransport, topicName } from '../src/index.js'
 
 export const BROKERS = (process.env.OMNIBUS_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')
@@ -61,5 +62,13 @@ export async function injectRaw(channel: { name: string }, body: Uint8Array | st
     await producer.send({ topic: topicName(channel.name), messages: [{ value: Buffer.from(body) }] })
   } finally {
     await producer.disconnect()
+  }
+}
+
+/** While the broker is killed or restarting, a publish may only fail as PUBLISH_FAILED (within publishTimeoutMs), never otherwise. */
+export function expectPublishFailed(rejected: readonly unknown[]): void {
+  for (const failure of rejected) {
+    expect(failure).toBeInstanceOf(OmnibusError)
+    expect((failure as OmnibusError).code).toBe('PUBLISH_FAILED')
   }
 }
