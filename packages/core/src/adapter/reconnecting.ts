@@ -2,6 +2,7 @@ import { EventEmitter, once } from 'node:events'
 import { errorMessage } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { adapterError } from './errors.js'
+import { Outage } from './outage.js'
 import { Backoff, pause } from './retry.js'
 
 export interface ReconnectingOptions<T> {
@@ -41,7 +42,11 @@ export class Reconnecting<T> {
   private hurried = false
   private hurry: (() => void) | undefined
 
-  constructor(private readonly options: ReconnectingOptions<T>) {}
+  private readonly outage: Outage
+
+  constructor(private readonly options: ReconnectingOptions<T>) {
+    this.outage = new Outage(options.logger, options.fields)
+  }
 
   /** Opens the first resource, without retries: `open`'s error, as TRANSPORT_UNAVAILABLE with `unreachable`. */
   async start(): Promise<T> {
@@ -121,14 +126,13 @@ export class Reconnecting<T> {
 
   private async reopen(reason: string): Promise<void> {
     const { logger, fields, say } = this.options
-    const since = Date.now()
-    logger.warn(say.lost, { ...fields, reason })
+    this.outage.begin(say.lost, { reason })
     // Lost again while the listeners ran (a second failure mid-recovery): that recover() found this
     // recovery under way, so this one opens again instead of ending with nothing up.
     while (!this.stopped.signal.aborted) {
       const resource = await this.openUntilUp()
       if (resource === undefined) return
-      logger.info(say.back, { ...fields, outageMs: Date.now() - since })
+      this.outage.end(say.back)
       const results = await Promise.allSettled(
         [...this.listeners].map(async (listener) => listener(resource)),
       )
@@ -136,6 +140,7 @@ export class Reconnecting<T> {
         if (result.status === 'rejected')
           logger.warn('a recovery step failed', { ...fields, error: errorMessage(result.reason) })
       if (this.resource !== undefined) return void this.up.emit('up')
+      this.outage.begin(say.lost, { reason: 'lost again while recovering' })
     }
   }
 
