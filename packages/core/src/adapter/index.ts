@@ -79,6 +79,7 @@ export { Semaphore, sleep } from '../util/async.js'
 export { accessDenied, errorChain, tlsFailure } from './access-errors.js'
 // Provisioning: made-once resources, broker names.
 export { PromiseCache } from './cache.js'
+export { type CumulativeAckOptions, CumulativeAcks } from './cumulative-acks.js'
 export {
   DEFAULT_PUBLISH_TIMEOUT_MS,
   publishTimeoutOption,
