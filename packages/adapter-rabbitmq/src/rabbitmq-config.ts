@@ -87,10 +87,20 @@ export function parseRabbitMQConfig(input: RabbitMQTransportOptions, key: string
   const { url, ...from } = urlOf(key, options)
   const reconnectDelayMs = options.reconnectDelayMs ?? 200
   const { quorum = false } = options
+  const { auth, response } = authOf(key, options, from)
   return withSafeView({
     url: url.toString(),
-    ...authOf(key, options, from),
-    socketOptions: { ...tls, ...options.socketOptions },
+    auth,
+    /** As amqplib's connect takes them, with the credentials. */
+    socketOptions: {
+      // noDelay: without it Nagle's algorithm holds small frames until the broker's delayed ACK (about
+      // 40 ms), so a lone publish or ack waits that long. Overridable through `socketOptions`.
+      timeout: options.connectTimeoutMs ?? 10_000,
+      noDelay: true,
+      ...tls,
+      ...options.socketOptions,
+      credentials: { mechanism: auth.mechanism, response },
+    },
     heartbeat: options.heartbeat ?? 10,
     prefetch: options.prefetch ?? 65535,
     /** Whether the durable queue `queue` of `channel` is a quorum queue. */
@@ -102,28 +112,7 @@ export function parseRabbitMQConfig(input: RabbitMQTransportOptions, key: string
     declare: declare ?? provision ?? true,
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     publishTimeoutMs: options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS,
-    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     reconnectDelayMs,
     reconnectMaxDelayMs: Math.max(reconnectDelayMs, options.reconnectMaxDelayMs ?? 5000),
   })
-}
-
-/** The URL with the heartbeat set, and the socket options, as amqplib's connect takes them. */
-export function connectArguments(settings: RabbitMQSettings): {
-  url: string
-  socketOptions: Record<string, unknown>
-} {
-  const url = new URL(settings.url)
-  url.searchParams.set('heartbeat', String(settings.heartbeat))
-  return {
-    url: url.toString(),
-    // noDelay: without it Nagle's algorithm holds small frames until the broker's delayed ACK (about
-    // 40 ms), so a lone publish or ack waits that long. Overridable through `socketOptions`.
-    socketOptions: {
-      timeout: settings.connectTimeoutMs,
-      noDelay: true,
-      ...settings.socketOptions,
-      credentials: { mechanism: settings.auth.mechanism, response: settings.response },
-    },
-  }
 }

@@ -1,12 +1,9 @@
 import {
-  adapterError,
   type Channel,
   CumulativeAcks,
   type DeliveryHandler,
   errorMessage,
   InFlight,
-  OmnibusError,
-  pause,
   Reconnecting,
   type SubscribeOptions,
   type Subscription,
@@ -57,16 +54,14 @@ export class RabbitMQConsumer implements Subscription {
       },
       fields: { channel: target.name, group },
       adapter: 'rabbitmq',
+      // Provisioning's errors (a missing queue) pass as they are: they name what is wrong.
+      unreachable: `could not consume channel "${target.name}" as group "${group}"; is the broker reachable?`,
     })
   }
 
   async start(): Promise<void> {
     await this.shared.link.ready(AbortSignal.timeout(this.shared.settings.publishTimeoutMs))
-    await this.consuming.start().catch((error: unknown) => {
-      if (error instanceof OmnibusError) throw error // provisioning's, naming what is missing
-      const what = `could not consume channel "${this.target.name}" as group "${this.group}"`
-      throw adapterError('rabbitmq', 'TRANSPORT_UNAVAILABLE', `${what}; is the broker reachable?`, error)
-    })
+    await this.consuming.start()
     // The old channel went with the old connection: consume again at once on the new one.
     this.unlisten = this.shared.link.onRecovered(() => this.consuming.recover('the connection was lost'))
   }
@@ -81,9 +76,7 @@ export class RabbitMQConsumer implements Subscription {
     if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined)
     // A recovery under way may still open a channel and consume: wait until it has closed that
     // again (deliver() hands nothing from it out; the broker requeues it), bounded.
-    const waited = new AbortController()
-    await Promise.race([this.consuming.idle(), pause(this.shared.settings.publishTimeoutMs, waited.signal)])
-    waited.abort()
+    await this.consuming.idle(this.shared.settings.publishTimeoutMs)
     await this.inFlight.idle()
     // Everything has settled: send the acks still waiting for their turn.
     this.acks?.flush()

@@ -77,8 +77,10 @@ export type {
 // Concurrency, retries, batching.
 export { Semaphore, sleep } from '../util/async.js'
 export { accessDenied, errorChain, tlsFailure } from './access-errors.js'
+export { Backpressure } from './backpressure.js'
 // Provisioning: made-once resources, broker names.
 export { PromiseCache } from './cache.js'
+export { PendingConfirms } from './confirms.js'
 export { type CumulativeAckOptions, CumulativeAcks } from './cumulative-acks.js'
 export {
   DEFAULT_PUBLISH_TIMEOUT_MS,
