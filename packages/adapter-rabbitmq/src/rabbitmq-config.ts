@@ -1,30 +1,17 @@
-import { ConfigError, type Logger, silentLogger } from '@omnibus/core'
+import { ConfigError, silentLogger } from '@omnibus/core'
 import {
   checkOptions,
   DEFAULT_PUBLISH_TIMEOUT_MS,
   type OptionValues,
   redactUrl,
   secretOption,
-  type TlsOptions,
   tlsOptions,
   withSafeView,
 } from '@omnibus/core/adapter'
 import { rabbitmqOptions } from './rabbitmq-options.js'
 
-type Checked = OptionValues<typeof rabbitmqOptions>
-
 /** Options of the RabbitMQ transport: see `rabbitmqOptions` and the README. */
-export interface RabbitMQTransportOptions extends Omit<Checked, 'tls' | 'quorum' | 'logger'> {
-  /** `true`, or Node TLS options with `caFile`, `certFile`, `keyFile`, `passphraseFile` read from files. */
-  tls?: boolean | TlsOptions
-  /**
-   * Quorum queues (replicated): `true` for every durable queue, or the channels (all their groups, or the
-   * queue of a queue channel) and `<channel>::<group>` queues that get one. Default false: classic queues.
-   */
-  quorum?: boolean | readonly string[]
-  /** Where the adapter logs; default: the bus's logger. */
-  logger?: Logger
-}
+export type RabbitMQTransportOptions = OptionValues<typeof rabbitmqOptions>
 
 /** The options after validation, with defaults filled in; `url` has no user or password (safe to log). */
 export type RabbitMQSettings = ReturnType<typeof parseRabbitMQConfig>
@@ -41,12 +28,8 @@ function urlOf(key: string, options: RabbitMQTransportOptions) {
     const port = options.port ?? (tls ? 5671 : 5672)
     return { url: new URL(`${tls ? 'amqps' : 'amqp'}://${options.host ?? '127.0.0.1'}:${port}/${vhost}`) }
   }
-  let url: URL
-  try {
-    url = new URL(options.url)
-  } catch {
-    throw new ConfigError(`${key}.url`, `is not a URL: "${redactUrl(options.url)}"`)
-  }
+  const url = URL.parse(options.url)
+  if (!url) throw new ConfigError(`${key}.url`, `is not a URL: "${redactUrl(options.url)}"`)
   if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:')
     throw new ConfigError(
       `${key}.url`,

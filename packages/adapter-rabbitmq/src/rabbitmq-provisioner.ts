@@ -32,8 +32,11 @@ const NOT_FOUND = 404
 export class RabbitMQProvisioner {
   /** What was declared on the current connection: a restarted broker may have lost it. */
   private readonly done = new PromiseCache<void>()
-  /** The groups this transport declared or consumed, per topic channel: a publish declares them again. */
-  private readonly groups = new KnownGroups()
+  /**
+   * The groups this transport declared or consumed, per topic channel: a publish declares them again,
+   * and one that no queue takes while a group is known means that group's queue vanished.
+   */
+  readonly groups = new KnownGroups()
 
   constructor(
     link: Link,
@@ -90,11 +93,6 @@ export class RabbitMQProvisioner {
   private async deadLetterQueueOf(model: ChannelModel, channel: string, queue: string): Promise<void> {
     const dlq = this.settings.declare && this.queueArguments(channel, queue)['x-dead-letter-routing-key']
     if (typeof dlq === 'string') await this.forPublish(model, { name: dlq, kind: 'queue' })
-  }
-
-  /** Whether a group of topic `channel` is known here, so that a publish no queue takes means one vanished. */
-  hasGroups(channel: string): boolean {
-    return this.groups.has(channel)
   }
 
   /** Forgets what was declared, e.g. after a channel error that may mean something was deleted. */

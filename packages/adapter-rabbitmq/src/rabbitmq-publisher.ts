@@ -71,7 +71,7 @@ export class RabbitMQPublisher {
         if (link.current !== model) continue // the connection dropped meanwhile: wait for the next one
         throw failed(channel, pending[0]!.event, error)
       }
-      const known = channel.kind === 'queue' || provisioner.hasGroups(channel.name)
+      const known = channel.kind === 'queue' || provisioner.groups.has(channel.name)
       const mandatory = known || this.vanished.has(channel.name)
       const outcomes = await this.batch(confirm, channel, pending, mandatory, signal)
       const retry: typeof pending = []
