@@ -84,13 +84,41 @@ function dataBytes(event: Envelope): Uint8Array {
   return utf8Bytes(dataJson(event, encoded(event))!)
 }
 
+/** JSON texts of attribute values met before: a sender's type, source and content type repeat. */
+const jsonTexts = new Map<string, string>()
+const JSON_TEXT_MAX = 256
+
+function jsonText(value: string): string {
+  let text = jsonTexts.get(value)
+  if (text === undefined) {
+    text = JSON.stringify(value)
+    if (jsonTexts.size < MEMO_LIMIT && value.length <= JSON_TEXT_MAX) jsonTexts.set(value, text)
+  }
+  return text
+}
+
+/**
+ * JSON.stringify's text of the head of an envelope createEnvelope made from a
+ * type, a source and data alone (Encoded.templated), written from a template in
+ * its attribute order: its id (a UUID), time (RFC 3339, checked) and kind need
+ * no escaping, and the JSON of its type, source and content type is remembered.
+ * A third of the cost of JSON.stringify, which checks every character.
+ */
+function templatedHead(a: Readonly<Record<string, unknown>>): string {
+  const head = `{"specversion":"1.0","id":"${a.id as string}","source":${jsonText(a.source as string)},"type":${jsonText(a.type as string)},"time":"${a.time as string}","messagekind":"${a.messagekind as string}"`
+  const contentType = a.datacontenttype as string | undefined
+  return contentType === undefined ? `${head}}` : `${head},"datacontenttype":${jsonText(contentType)}}`
+}
+
 /**
  * The attributes other than data as one JSON object, the head of the structured
  * form. (Built as an object for JSON.stringify: V8's fast path for plain objects
- * beats writing the members by hand, escaping checks and all.)
+ * beats writing the members by hand, escaping checks and all; only a fixed
+ * template, templatedHead, beats it.)
  */
 function structuredHead(event: Envelope, entry: Encoded): string {
-  if (entry.attributes !== undefined) return JSON.stringify(entry.attributes)
+  const made = entry.attributes
+  if (made !== undefined) return entry.templated ? templatedHead(made) : JSON.stringify(made)
   const attributes: Record<string, unknown> = {}
   for (const key in event) {
     const value = event[key]

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { CloudEvent, type CloudEventV1 } from 'cloudevents'
 import { EnvelopeError } from '../errors.js'
 import { dataToJson } from './data.js'
@@ -292,7 +293,8 @@ export function createEnvelopeWith<T>(
   // where JSON.stringify of a plain object is much faster than of the envelope's copy.
   const head: Record<string, unknown> = {
     specversion: '1.0',
-    id: input.id === undefined ? crypto.randomUUID() : checked('id', input.id),
+    // node:crypto's own, not the global `crypto` (a lazy getter, then Web Crypto's wrapper, on every call).
+    id: input.id === undefined ? randomUUID() : checked('id', input.id),
     source,
     type: input.type,
     time: time ?? nowIso(),
@@ -324,8 +326,20 @@ export function createEnvelopeWith<T>(
   if (own !== undefined) for (const name in own) head[name] = checked(name, own[name])
   const event = Object.assign(new Blank(), head)
   if (input.data !== undefined) event.data = input.data
+  // Only the seven attributes a template writes (see templatedHead in binding.ts), the id a UUID.
+  const templated =
+    input.id === undefined &&
+    input.subject === undefined &&
+    input.dataschema === undefined &&
+    input.partitionkey === undefined &&
+    input.correlationid === undefined &&
+    input.causationid === undefined &&
+    input.traceparent === undefined &&
+    input.tracestate === undefined &&
+    extensions === undefined &&
+    own === undefined
   // Everything the JSON schema would check was checked above.
-  return seal<T>(event, new Encoded(json, head, true))
+  return seal<T>(event, new Encoded(json, head, true, templated))
 }
 
 /** An event: something happened. Every subscribing group gets it. */
