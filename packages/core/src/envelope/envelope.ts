@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { CloudEvent, type CloudEventV1 } from 'cloudevents'
 import { EnvelopeError } from '../errors.js'
 import { dataToJson } from './data.js'
@@ -13,6 +12,7 @@ import {
   OWN_NAMES,
   show,
 } from './rules.js'
+import { randomUuid } from './uuid.js'
 
 /** What a message asks of its receivers; carried in the `messagekind` extension. */
 export type MessageKind = 'event' | 'command' | 'query'
@@ -293,8 +293,8 @@ export function createEnvelopeWith<T>(
   // where JSON.stringify of a plain object is much faster than of the envelope's copy.
   const head: Record<string, unknown> = {
     specversion: '1.0',
-    // node:crypto's own, not the global `crypto` (a lazy getter, then Web Crypto's wrapper, on every call).
-    id: input.id === undefined ? randomUUID() : checked('id', input.id),
+    // A flat string (see uuid.ts): every encoding writes it.
+    id: input.id === undefined ? randomUuid() : checked('id', input.id),
     source,
     type: input.type,
     time: time ?? nowIso(),
