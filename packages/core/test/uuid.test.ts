@@ -17,7 +17,10 @@ describe('randomUuid', () => {
   it('spreads every hex digit over every random position', () => {
     // 122 random bits: over 4,000 UUIDs each position (version and variant aside) takes all 16 digits.
     const digits = Array.from({ length: 36 }, () => new Set<string>())
-    for (let i = 0; i < 4_000; i++) [...randomUuid()].forEach((c, at) => digits[at]!.add(c))
+    for (let i = 0; i < 4_000; i++) {
+      const uuid = randomUuid()
+      for (let at = 0; at < uuid.length; at++) digits[at]!.add(uuid[at]!)
+    }
     digits.forEach((set, at) => {
       const expected = [8, 13, 18, 23].includes(at) ? 1 : at === 14 ? 1 : at === 19 ? 4 : 16
       expect(set.size, `position ${at}`).toBe(expected)
