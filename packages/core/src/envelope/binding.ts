@@ -102,11 +102,11 @@ function jsonText(value: string): string {
  * type, a source and data alone (Encoded.templated), written from a template in
  * its attribute order: its id (a UUID), time (RFC 3339, checked) and kind need
  * no escaping, and the JSON of its type, source and content type is remembered.
- * A third of the cost of JSON.stringify, which checks every character.
+ * Half the cost of JSON.stringify, which checks every character.
  */
-function templatedHead(a: Readonly<Record<string, unknown>>): string {
-  const head = `{"specversion":"1.0","id":"${a.id as string}","source":${jsonText(a.source as string)},"type":${jsonText(a.type as string)},"time":"${a.time as string}","messagekind":"${a.messagekind as string}"`
-  const contentType = a.datacontenttype as string | undefined
+function templatedHead(event: Envelope): string {
+  const head = `{"specversion":"1.0","id":"${event.id}","source":${jsonText(event.source)},"type":${jsonText(event.type)},"time":"${event.time!}","messagekind":"${event.messagekind as string}"`
+  const contentType = event.datacontenttype
   return contentType === undefined ? `${head}}` : `${head},"datacontenttype":${jsonText(contentType)}}`
 }
 
@@ -117,8 +117,8 @@ function templatedHead(a: Readonly<Record<string, unknown>>): string {
  * template, templatedHead, beats it.)
  */
 function structuredHead(event: Envelope, entry: Encoded): string {
-  const made = entry.attributes
-  if (made !== undefined) return entry.templated ? templatedHead(made) : JSON.stringify(made)
+  if (entry.templated) return templatedHead(event)
+  if (entry.attributes !== undefined) return JSON.stringify(entry.attributes)
   const attributes: Record<string, unknown> = {}
   for (const key in event) {
     const value = event[key]

@@ -29,8 +29,8 @@ export class Encoded {
     /** Checked against the envelope rules already (made by createEnvelope, or checked when sent once). */
     public checked = false,
     /**
-     * `attributes` are createEnvelope's for a type, a source and data alone, with an id of its
-     * own: the structured head is written from a template (binding.ts, templatedHead).
+     * The envelope is createEnvelope's of a type, a source and data alone, with an id of its
+     * own: its structured head is written from a template (binding.ts, templatedHead).
      */
     readonly templated = false,
   ) {}
