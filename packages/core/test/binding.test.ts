@@ -1,6 +1,6 @@
 import { CloudEvent } from 'cloudevents'
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   createEvent,
   decodeMessage,
@@ -127,6 +127,18 @@ describe('CloudEvents binding', () => {
       { numRuns: 2000 },
     )
     expect(made).toBeGreaterThan(500)
+  })
+
+  it('encodes binary data in binary mode and bounds its size without base64-encoding it', () => {
+    const bytes = createEvent({ type: 't', source: 's', data: new Uint8Array(64 * 1024).fill(7) })
+    const toString = vi.spyOn(Buffer.prototype, 'toString')
+    try {
+      expect(encodeBinary(bytes, 'ce_').body).toBe(bytes.data)
+      expect(structuredSizeBound(bytes)).toBeGreaterThan(64 * 1024)
+      expect(toString.mock.calls.filter(([encoding]) => encoding === 'base64')).toEqual([])
+    } finally {
+      toString.mockRestore()
+    }
   })
 
   it('encodes CloudEvents made elsewhere and decoded ones, binary data as data_base64', () => {

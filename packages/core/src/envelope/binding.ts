@@ -121,9 +121,10 @@ function structuredHead(event: Envelope, entry: Encoded): string {
   if (entry.attributes !== undefined) return JSON.stringify(entry.attributes)
   const attributes: Record<string, unknown> = {}
   for (const key in event) {
+    // The names first: reading data_base64 would base64-encode binary data only to skip it.
+    if (key === 'data' || key === 'data_base64') continue
     const value = event[key]
-    if (value === undefined || key === 'data' || key === 'data_base64') continue
-    attributes[key] = value
+    if (value !== undefined) attributes[key] = value
   }
   return JSON.stringify(attributes)
 }
@@ -191,8 +192,10 @@ export function encodeBinary(
   const { headerNames } = namesOf(prefix)
   let types = ''
   for (const key in event) {
+    // The names first: reading data_base64 would base64-encode binary data only to skip it.
+    if (key === 'data' || key === 'data_base64' || key === 'datacontenttype') continue
     const value = event[key]
-    if (value === undefined || key === 'data' || key === 'data_base64' || key === 'datacontenttype') continue
+    if (value === undefined) continue
     headers[headerName(key, prefix, headerNames)] = typeof value === 'string' ? value : String(value)
     if (typeof value === 'number') types += `${types ? ',' : ''}${key}=i`
     else if (typeof value === 'boolean') types += `${types ? ',' : ''}${key}=b`
@@ -533,12 +536,18 @@ export function structuredSize(event: Envelope): number {
 export function structuredSizeBound(event: Envelope): number {
   const entry = encoded(event)
   if (entry.size !== undefined) return entry.size
-  const data = dataJson(event, entry)
-  let bound = data === undefined ? 2 : 2 + ',"data_base64":'.length + 3 * data.length
+  const bytes = event.data
+  // Bytes go as base64, whose length is known without writing it (a binary-mode transport never needs it).
+  const dataLength =
+    bytes instanceof Uint8Array && entry.json === undefined
+      ? 2 + 4 * Math.ceil(bytes.byteLength / 3)
+      : dataJson(event, entry)?.length
+  let bound = dataLength === undefined ? 2 : 2 + ',"data_base64":'.length + 3 * dataLength
   const attributes: Readonly<Record<string, unknown>> = entry.attributes ?? event
   for (const key in attributes) {
+    if (key === 'data' || key === 'data_base64') continue
     const value = attributes[key]
-    if (value === undefined || key === 'data' || key === 'data_base64') continue
+    if (value === undefined) continue
     // `,"key":` then the value.
     bound += 6 * key.length + 4
     if (typeof value === 'string') bound += 6 * value.length + 2
