@@ -131,13 +131,13 @@ describe('CloudEvents binding', () => {
 
   it('encodes binary data in binary mode and bounds its size without base64-encoding it', () => {
     const bytes = createEvent({ type: 't', source: 's', data: new Uint8Array(64 * 1024).fill(7) })
-    const toString = vi.spyOn(Buffer.prototype, 'toString')
+    const written = vi.spyOn(Buffer.prototype, 'toString')
     try {
       expect(encodeBinary(bytes, 'ce_').body).toBe(bytes.data)
       expect(structuredSizeBound(bytes)).toBeGreaterThan(64 * 1024)
-      expect(toString.mock.calls.filter(([encoding]) => encoding === 'base64')).toEqual([])
+      expect(written.mock.calls.filter(([encoding]) => encoding === 'base64')).toEqual([])
     } finally {
-      toString.mockRestore()
+      written.mockRestore()
     }
   })
 
