@@ -88,6 +88,7 @@ export { adapterError, adapterLogger, describeError } from './errors.js'
 // Settling and closing.
 export { InFlight } from './in-flight.js'
 export { brokerName, type NameRule, shortHash } from './names.js'
+export { OffsetLedger, type OffsetLedgerOptions } from './offset-ledger.js'
 export { Outage } from './outage.js'
 export { channelNotFound, KnownGroups } from './provisioning.js'
 export { BatchFailure, type PublishQueueOptions, PublishQueues } from './publish-queues.js'
