@@ -12,6 +12,8 @@ import type { Channel as AmqpChannel, ConsumeMessage } from 'amqplib'
 import { fromAmqp } from './rabbitmq-binding.js'
 import type { Shared } from './rabbitmq-connection.js'
 
+type Acks = CumulativeAcks<ConsumeMessage>
+
 /**
  * One member of a group: its own AMQP channel with prefetch = min(prefetch, maxInFlight), manual
  * acks (ack when the handler resolved, nack + requeue when it rejected; coalesced by the toolkit's
@@ -26,9 +28,8 @@ export class RabbitMQConsumer implements Subscription {
   private readonly consuming: Reconnecting<AmqpChannel>
   private consumerTag: string | undefined
   private queue: string | undefined
-  private acks: CumulativeAcks<ConsumeMessage> | undefined
+  private acks: Acks | undefined
   private readonly inFlight = new InFlight()
-  private unlisten: (() => void) | undefined
   private stopped = false
   /** The channel current when close() began. */
   private last: AmqpChannel | undefined
@@ -47,6 +48,8 @@ export class RabbitMQConsumer implements Subscription {
       minMs: settings.reconnectDelayMs,
       maxMs: settings.reconnectMaxDelayMs,
       logger,
+      // The old channel went with the old connection: consume again at once on the new one.
+      on: shared.link,
       say: {
         lost: 'consumer lost the broker; retrying',
         retry: 'consumer could not resume yet',
@@ -62,14 +65,11 @@ export class RabbitMQConsumer implements Subscription {
   async start(): Promise<void> {
     await this.shared.link.ready(AbortSignal.timeout(this.shared.settings.publishTimeoutMs))
     await this.consuming.start()
-    // The old channel went with the old connection: consume again at once on the new one.
-    this.unlisten = this.shared.link.onRecovered(() => this.consuming.recover('the connection was lost'))
   }
 
   /** Called once: core's wrapper makes a subscription's close idempotent. */
   async close(): Promise<void> {
     const { link, provisioner, logger } = this.shared
-    this.unlisten?.()
     this.stopped = true
     const channel = this.consuming.stop()
     this.last = channel
@@ -126,11 +126,7 @@ export class RabbitMQConsumer implements Subscription {
     return channel
   }
 
-  private deliver(
-    channel: AmqpChannel,
-    acks: CumulativeAcks<ConsumeMessage>,
-    message: ConsumeMessage | null,
-  ): void {
+  private deliver(channel: AmqpChannel, acks: Acks, message: ConsumeMessage | null): void {
     // A channel a late recovery opened after close(): nothing from it is handed out (unacknowledged,
     // the broker requeues it when it closes). The last channel settles as before.
     if (this.stopped && channel !== this.last) return
@@ -145,7 +141,7 @@ export class RabbitMQConsumer implements Subscription {
   }
 
   /** Hands one delivery to the handler and settles it; never throws. (One async function: fewer promises.) */
-  private async handOut(acks: CumulativeAcks<ConsumeMessage>, message: ConsumeMessage): Promise<void> {
+  private async handOut(acks: Acks, message: ConsumeMessage): Promise<void> {
     try {
       // fromAmqp never throws (test/rabbitmq-decode-property.test.ts); a throwing handler counts as a rejection.
       await this.handler(fromAmqp(message))

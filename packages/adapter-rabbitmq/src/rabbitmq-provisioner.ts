@@ -138,12 +138,7 @@ export class RabbitMQProvisioner {
   }
 
   /** Runs `key`'s declaration of `what` once per connection; a failure is forgotten so the next call tries again. */
-  private once(
-    model: ChannelModel,
-    key: string,
-    what: string,
-    declare: (ch: AmqpChannel) => Promise<void>,
-  ): Promise<void> {
+  private once(model: ChannelModel, key: string, what: string, declare: (ch: AmqpChannel) => Promise<void>) {
     return this.done.get(key, () => this.scratch(model, what, declare))
   }
 

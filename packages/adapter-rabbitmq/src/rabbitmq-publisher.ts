@@ -51,10 +51,9 @@ export class RabbitMQPublisher {
   constructor(private readonly shared: Shared) {}
 
   publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
-    const stop = new AbortController()
+    const { publishTimeoutMs } = this.shared.settings
     const describe = () => `[rabbitmq] event ${events[0]!.id} to "${channel.name}"`
-    const sending = this.send(channel, events, stop.signal)
-    return withDeadline(sending, this.shared.settings.publishTimeoutMs, describe, () => stop.abort())
+    return withDeadline((signal) => this.send(channel, events, signal), publishTimeoutMs, describe)
   }
 
   private async send(channel: Channel, events: readonly Envelope[], signal: AbortSignal): Promise<void> {
@@ -151,12 +150,8 @@ export class RabbitMQPublisher {
 function notFound(channel: Channel, declare: boolean): OmnibusError {
   const what = `a queue of channel "${channel.name}" to take the message`
   if (channel.mustExist || !declare) return channelNotFound('rabbitmq', what, channel.mustExist)
-  const why = 'none this transport knows can be declared again: its consumers must subscribe again'
-  return adapterError(
-    'rabbitmq',
-    'CHANNEL_NOT_FOUND',
-    `no queue of "${channel.name}" took the message; ${why}`,
-  )
+  const lost = `no queue of "${channel.name}" took the message; none this transport knows can be declared again`
+  return adapterError('rabbitmq', 'CHANNEL_NOT_FOUND', `${lost}: its consumers must subscribe again`)
 }
 
 function failed(channel: Channel, event: Envelope, cause: unknown): OmnibusError {

@@ -75,6 +75,20 @@ describe('Reconnecting', () => {
     await expect(named.r.start()).rejects.toBe(missing)
   })
 
+  it('with `on`, opens again at once after what it lives on recovered, until stopped', async () => {
+    const parent = harness()
+    const parentFirst = await parent.r.start()
+    const child = harness({ on: parent.r as Reconnecting<unknown> })
+    const childFirst = await child.r.start()
+    parent.r.lost(parentFirst, 'peer closed')
+    await waitFor('the child opened again', () => child.state.opened === 2, 5_000)
+    expect(childFirst.closed).toBe(true)
+    child.r.stop()
+    parent.r.lost(parent.r.current!, 'peer closed again')
+    await parent.r.ready(AbortSignal.timeout(5_000))
+    expect(child.state.opened).toBe(2) // stopped: no longer follows
+  })
+
   it('idle(withinMs) waits for a recovery under way, but no longer than withinMs', async () => {
     let attempts = 0
     const hanging = harness({

@@ -18,6 +18,8 @@ export interface ReconnectingOptions<T> {
   readonly say: { readonly lost: string; readonly retry: string; readonly back: string }
   /** Fields of every log line (a URL without credentials; a channel and group). */
   readonly fields?: Readonly<Record<string, unknown>>
+  /** What this resource lives on (a channel's connection): after its recovery, this one opens again at once. */
+  readonly on?: Reconnecting<unknown>
   /** The adapter's name, for the TRANSPORT_UNAVAILABLE of a `ready()` that waited too long. */
   readonly adapter: string
   /**
@@ -44,6 +46,7 @@ export class Reconnecting<T> {
   /** `recover()` was called during an attempt: the next one follows at once. */
   private hurried = false
   private hurry: (() => void) | undefined
+  private unfollow: (() => void) | undefined
 
   private readonly outage: Outage
 
@@ -55,6 +58,8 @@ export class Reconnecting<T> {
   async start(): Promise<T> {
     try {
       this.resource = await this.options.open()
+      // What it lived on came back as something new: this one must open again on that.
+      this.unfollow = this.options.on?.onRecovered(() => this.recover('what it lives on was lost'))
       return this.resource
     } catch (error) {
       const { adapter, unreachable } = this.options
@@ -118,6 +123,7 @@ export class Reconnecting<T> {
   stop(): T | undefined {
     this.stopped.abort()
     this.listeners.clear()
+    this.unfollow?.()
     const resource = this.resource
     this.resource = undefined
     return resource
