@@ -1,5 +1,5 @@
 import { EventEmitter, once } from 'node:events'
-import { errorMessage } from '../errors.js'
+import { errorMessage, OmnibusError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { adapterError } from './errors.js'
 import { Outage } from './outage.js'
@@ -20,7 +20,10 @@ export interface ReconnectingOptions<T> {
   readonly fields?: Readonly<Record<string, unknown>>
   /** The adapter's name, for the TRANSPORT_UNAVAILABLE of a `ready()` that waited too long. */
   readonly adapter: string
-  /** The first `start()` failing is a TRANSPORT_UNAVAILABLE saying this (what to check) when given. */
+  /**
+   * The first `start()` failing is a TRANSPORT_UNAVAILABLE saying this (what to check) when given; an
+   * OmnibusError from `open` (one that says already what is wrong, say a missing queue) passes as it is.
+   */
   readonly unreachable?: string
 }
 
@@ -48,14 +51,15 @@ export class Reconnecting<T> {
     this.outage = new Outage(options.logger, options.fields)
   }
 
-  /** Opens the first resource, without retries: `open`'s error, as TRANSPORT_UNAVAILABLE with `unreachable`. */
+  /** Opens the first resource, without retries: `open`'s error, as TRANSPORT_UNAVAILABLE with `unreachable` (see there). */
   async start(): Promise<T> {
     try {
       this.resource = await this.options.open()
       return this.resource
     } catch (error) {
       const { adapter, unreachable } = this.options
-      throw unreachable ? adapterError(adapter, 'TRANSPORT_UNAVAILABLE', unreachable, error) : error
+      if (!unreachable || error instanceof OmnibusError) throw error
+      throw adapterError(adapter, 'TRANSPORT_UNAVAILABLE', unreachable, error)
     }
   }
 
@@ -119,9 +123,15 @@ export class Reconnecting<T> {
     return resource
   }
 
-  /** Resolves when no recovery is under way: after stop(), once what a late attempt opened is closed. */
-  idle(): Promise<void> {
-    return this.recovering ?? Promise.resolve()
+  /**
+   * Resolves when no recovery is under way: after stop(), once what a late attempt opened is closed.
+   * With `withinMs`, after that long at the latest (a close that must not hang on an attempt).
+   */
+  async idle(withinMs?: number): Promise<void> {
+    const waited = new AbortController()
+    const bound = withinMs === undefined ? [] : [pause(withinMs, waited.signal)]
+    await Promise.race([this.recovering, ...bound])
+    waited.abort()
   }
 
   private async reopen(reason: string): Promise<void> {
