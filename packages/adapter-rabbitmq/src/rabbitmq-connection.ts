@@ -5,11 +5,9 @@ import type { RabbitMQSettings } from './rabbitmq-config.js'
 import type { RabbitMQProvisioner } from './rabbitmq-provisioner.js'
 
 /**
- * One AMQP connection that comes back by itself (the toolkit's `Reconnecting`): after a restart,
- * a network failure or a heartbeat timeout it reconnects with doubling delays, runs its listeners
- * (the provisioner forgets, consumers declare and consume again), and only then wakes the callers
- * waiting in `ready()`, so a publish resumes after the queues it feeds are back. Written here
- * rather than with a recovery option of the client so that every wait is bounded by its caller's signal.
+ * One AMQP connection that comes back by itself (the toolkit's `Reconnecting`: its listeners, the
+ * provisioner's and the consumers', run before a publish resumes). Ours rather than a recovery
+ * option of the client, so that every wait is bounded by its caller's signal.
  */
 export type Link = Reconnecting<ChannelModel>
 

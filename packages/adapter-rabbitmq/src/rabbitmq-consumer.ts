@@ -112,9 +112,8 @@ export class RabbitMQConsumer implements Subscription {
     })
     try {
       await channel.prefetch(Math.max(1, Math.min(settings.prefetch, this.options.maxInFlight)))
-      const consuming = await channel.consume(this.queue, (m) => this.deliver(channel, acks, m), {
-        noAck: false,
-      })
+      // Manual acks: amqplib's default (noAck false).
+      const consuming = await channel.consume(this.queue, (m) => this.deliver(channel, acks, m))
       this.consumerTag = consuming.consumerTag
     } catch (error) {
       await channel.close().catch(() => undefined)
