@@ -128,7 +128,7 @@ describe('PullLoops', () => {
       stopped = true
     })
     reject!()
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve))
     // Message 1 was rejected, but the open receive could take it straight back: not given back yet.
     expect(settled).toEqual([])
     expect(stopped).toBe(false)
@@ -165,6 +165,7 @@ describe('PullLoops', () => {
     finish!()
     await loops.stop()
     const count = renewed.length
+    // Four lease periods: a timer left running would have renewed again.
     await new Promise((resolve) => setTimeout(resolve, 40))
     expect(renewed.length).toBe(count)
   })

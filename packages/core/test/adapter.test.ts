@@ -230,5 +230,14 @@ describe('adapter toolkit', () => {
     expect(freed).toBe(1)
     const failed = withDeadline(Promise.reject(new Error('refused')), 1_000, () => 'x')
     await expect(failed).rejects.toThrow('refused')
+    // Work given as a function learns of the deadline through its signal.
+    let seen: AbortSignal | undefined
+    const hang = (signal: AbortSignal) => {
+      seen = signal
+      return new Promise<never>(() => {})
+    }
+    const waiting = withDeadline(hang, 20, () => 'x')
+    await expect(waiting).rejects.toMatchObject({ code: 'PUBLISH_FAILED' })
+    expect(seen?.aborted).toBe(true)
   })
 })
