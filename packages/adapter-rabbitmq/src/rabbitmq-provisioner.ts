@@ -165,20 +165,15 @@ export class RabbitMQProvisioner {
     if (error instanceof OmnibusError) return error
     const code = replyCode(error)
     if (code === NOT_FOUND && !this.settings.declare) return channelNotFound('rabbitmq', what, false, error)
+    if (code === NOT_FOUND)
+      return adapterError('rabbitmq', 'CHANNEL_NOT_FOUND', `${what} does not exist`, error)
     const why =
-      code === NOT_FOUND
-        ? `${what} does not exist (deleted meanwhile?)`
-        : code === 406
-          ? `${what} exists with other settings (classic vs quorum, single active consumer, durability); ` +
-            'delete it or make the options match'
-          : code === 403
-            ? `the user may not declare or read ${what}`
-            : `declaring or checking ${what} failed`
-    return adapterError(
-      'rabbitmq',
-      code === NOT_FOUND ? 'CHANNEL_NOT_FOUND' : 'PROVISIONING_FAILED',
-      why,
-      error,
-    )
+      code === 406
+        ? `${what} exists with other settings (classic vs quorum, single active consumer, durability); ` +
+          'delete it or make the options match'
+        : code === 403
+          ? `the user may not declare or read ${what}`
+          : `declaring or checking ${what} failed`
+    return adapterError('rabbitmq', 'PROVISIONING_FAILED', why, error)
   }
 }
