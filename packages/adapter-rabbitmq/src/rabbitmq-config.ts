@@ -87,8 +87,17 @@ export function parseRabbitMQConfig(input: RabbitMQTransportOptions, key: string
   const { url, ...from } = urlOf(key, options)
   const reconnectDelayMs = options.reconnectDelayMs ?? 200
   const { quorum = false } = options
+  const nodes = (options.nodes ?? []).map((node, i) => {
+    const other = new URL(url)
+    other.host = node
+    if (other.host.toLowerCase() !== node.toLowerCase())
+      throw new ConfigError(`${key}.nodes[${i}]`, `must be "host:port" of another node, got "${node}"`)
+    return other.toString()
+  })
   return withSafeView({
     url: url.toString(),
+    /** `url`, then the other `nodes`: where the connection is tried, in turn. */
+    urls: [url.toString(), ...nodes],
     ...authOf(key, options, from),
     socketOptions: { ...tls, ...options.socketOptions },
     heartbeat: options.heartbeat ?? 10,

@@ -22,10 +22,17 @@ export interface Shared {
 }
 
 export function rabbitmqLink(settings: RabbitMQSettings, logger: Logger): Link {
+  let next = 0 // with `nodes`: after a loss, the node after the one lost is tried first
+  const connect = async (tried = 0): Promise<ChannelModel> => {
+    const args = connectArguments({ ...settings, url: settings.urls[next++ % settings.urls.length]! })
+    return amqp.connect(args.url, args.socketOptions).catch((error) => {
+      if (tried + 1 >= settings.urls.length) throw error
+      return connect(tried + 1)
+    })
+  }
   const link: Link = new Reconnecting({
     open: async () => {
-      const { url, socketOptions } = connectArguments(settings)
-      const model = await amqp.connect(url, socketOptions)
+      const model = await connect()
       // Without an 'error' listener a connection error would be thrown out of the event loop.
       model.on('error', (error: Error) => logger.debug('connection error', { error: error.message }))
       model.on('blocked', (reason: string) => logger.warn('the broker blocks publishing', { reason }))
@@ -37,9 +44,9 @@ export function rabbitmqLink(settings: RabbitMQSettings, logger: Logger): Link {
     maxMs: settings.reconnectMaxDelayMs,
     logger,
     say: { lost: 'connection lost; reconnecting', retry: 'reconnect attempt failed', back: 'reconnected' },
-    fields: { url: settings.url },
+    fields: { url: settings.urls.join(',') },
     adapter: 'rabbitmq',
-    unreachable: `cannot connect to ${settings.url}; is the broker running and are url/credentials/vhost right?`,
+    unreachable: `cannot connect to ${settings.urls.join(' or ')}; is the broker running and are url/credentials/vhost right?`,
   })
   return link
 }
