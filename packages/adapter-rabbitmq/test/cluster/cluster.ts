@@ -10,16 +10,24 @@ export const CLUSTER_NODES = (process.env.OMNIBUS_RABBITMQ_NODES ?? '127.0.0.1:5
 )
 export const clusterOptions: RabbitMQTransportOptions = { url: CLUSTER_URL, nodes: CLUSTER_NODES }
 
+/** rabbitmqctl on node `n` (1-3) of the cluster; its output. */
+export async function ctl(n: number, ...args: string[]): Promise<string> {
+  const run = promisify(execFile)
+  const { stdout } = await run(
+    '/usr/lib/rabbitmq/bin/rabbitmqctl',
+    ['-q', '-n', `omnibus-c${n}@localhost`, ...args],
+    {
+      timeout: 60_000,
+    },
+  )
+  return stdout
+}
+
 /** The node (1-3) leading quorum queue `queue`, asked of node `ask` (one that runs). */
 export async function leaderOf(queue: string, ask: number): Promise<number> {
-  const { stdout } = await promisify(execFile)(
-    '/usr/lib/rabbitmq/bin/rabbitmqctl',
-    ['-q', '-n', `omnibus-c${ask}@localhost`, 'list_queues', 'name', 'leader', '--formatter', 'json'],
-    { timeout: 60_000 },
-  )
+  const stdout = await ctl(ask, 'list_queues', 'name', 'leader', '--formatter', 'json')
   const rows = JSON.parse(stdout) as { name: string; leader: string }[]
-  const leader = rows.find((r) => r.name === queue)?.leader
-  const node = /^omnibus-c(\d)@/.exec(leader ?? '')?.[1]
+  const node = /^omnibus-c(\d)@/.exec(rows.find((r) => r.name === queue)?.leader ?? '')?.[1]
   if (!node) throw new Error(`no leader for ${queue} in ${stdout.slice(0, 500)}`)
   return Number(node)
 }

@@ -1,21 +1,31 @@
+import { capturingLogger } from '@omnibus/conformance'
 import { ConfigError } from '@omnibus/core'
 import { createEvent } from '@omnibus/core/adapter'
 import { expect, it } from 'vitest'
 import { parseRabbitMQConfig, rabbitmqTransport } from '../../src/index.js'
 import { collector, unique, waitFor } from '../helpers.js'
-import { CLUSTER_NODES, CLUSTER_URL } from './cluster.js'
+import { CLUSTER_NODES, CLUSTER_URL, ctl } from './cluster.js'
 
-it('`nodes`: with `url` refusing connections, the transport connects to the next node and works', async () => {
-  const url = new URL(CLUSTER_URL)
-  url.port = '1' // nothing listens there: refused at once
-  const t = rabbitmqTransport({ url: url.toString(), nodes: CLUSTER_NODES })
+it('`nodes`: a reconnect goes round them, past one that refuses, and the transport works on the next', async () => {
+  const { logger, lines } = capturingLogger()
+  const nodes = ['127.0.0.1:1', ...CLUSTER_NODES] // nothing listens on port 1: refused at once
+  const t = rabbitmqTransport({ url: CLUSTER_URL, nodes, reconnectMaxDelayMs: 500, logger })
   await t.connect()
   try {
     const channel = { name: unique('nodes'), kind: 'topic' as const }
     const { events, handler } = collector()
     const sub = await t.subscribe(channel, 'g', handler, { maxInFlight: 8 })
-    await t.publish(channel, [createEvent({ type: 'com.test.nodes', source: '/t', data: 1 })])
-    await waitFor('the event delivered', () => events().length === 1, 20_000)
+    const publish = () => t.publish(channel, [createEvent({ type: 'com.test.nodes', source: '/t', data: 1 })])
+    await publish()
+    await waitFor('the first event delivered', () => events().length === 1, 20_000)
+    await ctl(1, 'close_all_connections', 'the nodes test') // node 1 drops every client
+    const said = (text: string) => lines.filter((l) => l.startsWith(`${text}`))
+    await waitFor('reconnected', () => said('info [rabbitmq] reconnected').length === 1, 30_000)
+    await publish()
+    await waitFor('the second event delivered', () => events().length === 2, 20_000)
+    expect(said('debug [rabbitmq] reconnect attempt failed').join('\n')).toMatch(
+      /ECONNREFUSED 127\.0\.0\.1:1\b/,
+    )
     await sub.close()
   } finally {
     await t.close()
