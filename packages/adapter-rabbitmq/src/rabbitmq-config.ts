@@ -68,6 +68,11 @@ export function parseRabbitMQConfig(input: RabbitMQTransportOptions, key: string
   const { auth, response } = authOf(key, options, from)
   return withSafeView({
     url: url.toString(),
+    urls: [url.host, ...(options.nodes ?? [])].map((node, i) => {
+      const other = Object.assign(new URL(url), { host: node })
+      if (other.host.toLowerCase() === node.toLowerCase()) return other.toString()
+      throw new ConfigError(`${key}.nodes[${i - 1}]`, `must be "host:port" of another node, got "${node}"`)
+    }),
     auth,
     /** As amqplib's connect takes them, with the credentials. */
     socketOptions: {

@@ -20,9 +20,10 @@ export interface Shared {
 }
 
 export function rabbitmqLink(settings: RabbitMQSettings, logger: Logger): Link {
+  let next = 0 // with `nodes`, each attempt the next node: a reconnect tries the one after the node lost first
   const link: Link = new Reconnecting({
     open: async () => {
-      const url = new URL(settings.url)
+      const url = new URL(settings.urls[next++ % settings.urls.length]!)
       url.searchParams.set('heartbeat', String(settings.heartbeat))
       const model = await amqp.connect(url.toString(), settings.socketOptions)
       // Without an 'error' listener a connection error would be thrown out of the event loop.
@@ -36,7 +37,7 @@ export function rabbitmqLink(settings: RabbitMQSettings, logger: Logger): Link {
     maxMs: settings.reconnectMaxDelayMs,
     logger,
     say: { lost: 'connection lost; reconnecting', retry: 'reconnect attempt failed', back: 'reconnected' },
-    fields: { url: settings.url },
+    fields: { url: settings.urls.join(',') },
     adapter: 'rabbitmq',
     unreachable: `cannot connect to ${settings.url}; is the broker running and are url/credentials/vhost right?`,
   })
