@@ -1,7 +1,7 @@
 import {
   CreateTopicCommand,
-  ListSubscriptionsByTopicCommand,
-  ListTopicsCommand,
+  paginateListSubscriptionsByTopic,
+  paginateListTopics,
   type SNSClient,
   SubscribeCommand,
   UnsubscribeCommand,
@@ -137,14 +137,11 @@ export class AwsProvisioner {
   /** The names of the queues subscribed to the topic now, which become known. */
   private async lookAt(channel: Channel, topicArn: string): Promise<Set<string>> {
     const names = new Set<string>()
-    let NextToken: string | undefined
-    do {
-      const page = await this.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken }))
+    for await (const page of paginateListSubscriptionsByTopic({ client: this.sns }, { TopicArn: topicArn })) {
       for (const s of page.Subscriptions ?? []) {
         if (s.Protocol === 'sqs' && s.Endpoint) names.add(s.Endpoint.slice(s.Endpoint.lastIndexOf(':') + 1))
       }
-      NextToken = page.NextToken
-    } while (NextToken)
+    }
     for (const name of names) this.known.add(channel.name, name, name)
     this.lookedAt.set(channel.name, Date.now())
     return names
@@ -166,13 +163,10 @@ export class AwsProvisioner {
 
   /** Without provisioning there is no ARN to guess (it holds the account id), so look the name up. */
   private async findTopic(channel: Channel, name: string): Promise<string> {
-    let NextToken: string | undefined
-    do {
-      const page = await this.sns.send(new ListTopicsCommand({ NextToken }))
+    for await (const page of paginateListTopics({ client: this.sns }, {})) {
       const found = page.Topics?.find((t) => t.TopicArn?.endsWith(`:${name}`))
       if (found?.TopicArn) return found.TopicArn
-      NextToken = page.NextToken
-    } while (NextToken)
+    }
     throw channelNotFound('aws', `SNS topic "${name}" for channel "${channel.name}"`, false)
   }
 

@@ -25,7 +25,6 @@ const CONCURRENCY = 4
  * timeout, which at-least-once delivery allows.
  */
 export class AwsSettler {
-  private readonly pending = new Set<Promise<void>>()
   private readonly lines = new PublishQueues<Entry>({
     maxItems: 10,
     send: (kind, entries) => this.send(kind === 'delete', entries),
@@ -37,23 +36,18 @@ export class AwsSettler {
     private readonly logger: Logger,
   ) {}
 
+  // push() never rejects here: send() does not throw.
   delete(receiptHandle: string): void {
-    this.add('delete', { receiptHandle })
+    void this.lines.push('delete', [{ receiptHandle }], CONCURRENCY)
   }
 
   changeVisibility(receiptHandle: string, seconds: number): void {
-    this.add('visibility', { receiptHandle, visibility: seconds })
+    void this.lines.push('visibility', [{ receiptHandle, visibility: seconds }], CONCURRENCY)
   }
 
   /** Resolves when every settle asked for so far has been answered. */
-  async flush(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all([...this.pending])
-  }
-
-  private add(kind: string, entry: Entry): void {
-    const settled = this.lines.push(kind, [entry], CONCURRENCY)
-    this.pending.add(settled)
-    void settled.finally(() => this.pending.delete(settled))
+  flush(): Promise<void> {
+    return this.lines.idle()
   }
 
   /** One batch call; never throws (see the class comment). */

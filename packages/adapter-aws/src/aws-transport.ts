@@ -104,8 +104,9 @@ export class AwsTransport implements Transport {
     return this.publisher.publish(channel, events)
   }
 
+  /** A queue channel's own queue whatever the group (so too in subscribe and backlog). */
   async provision(channel: Channel, group: string): Promise<void> {
-    await this.provisioner.groupQueue(channel, channel.kind === 'queue' ? channel.name : group)
+    await this.provisioner.groupQueue(channel, group)
   }
 
   async subscribe(
@@ -118,7 +119,7 @@ export class AwsTransport implements Transport {
       this.sqs,
       this.provisioner,
       channel,
-      channel.kind === 'queue' ? channel.name : group,
+      group,
       handler,
       { ...options, maxInFlight: Math.max(1, options.maxInFlight) },
       this.options,
@@ -133,10 +134,7 @@ export class AwsTransport implements Transport {
    * counts, which settle within about a minute on AWS).
    */
   async backlog(channel: Channel, group: string): Promise<number> {
-    const { url } = await this.provisioner.groupQueue(
-      channel,
-      channel.kind === 'queue' ? channel.name : group,
-    )
+    const { url } = await this.provisioner.groupQueue(channel, group)
     const names = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] as const
     const { Attributes = {} } = await this.sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: [...names] }),

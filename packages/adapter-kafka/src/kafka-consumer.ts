@@ -4,11 +4,10 @@ import {
   Backoff,
   type DeliveryHandler,
   describeError,
-  InFlight,
+  OffsetLedger,
   Outage,
   pause,
   retrying,
-  Semaphore,
 } from '@omnibus/core/adapter'
 import { fromRecord } from './kafka-binding.js'
 import type { DriverMember, KafkaDriver, MemberSpec, ReceivedRecord } from './kafka-driver.js'
@@ -22,29 +21,6 @@ const METADATA_PATIENCE_MS = 30_000
 const COMMIT_EVERY_MS = 200
 /** Pause before a rejected record is fetched again, so a record that keeps failing does not spin. */
 const REDELIVERY_DELAY_MS = 250
-
-/**
- * What one partition handed out and has not committed. The committed offset is always the
- * lowest record not yet acknowledged (in flight, or rejected and to be fetched again);
- * records acknowledged above it are remembered, so that a fetch from an earlier offset (after
- * a rejection or a rebalance) does not hand them out twice.
- */
-class PartitionState {
-  readonly inFlight = new Set<number>()
-  readonly done = new Set<number>()
-  /** Rejected, to be handed out again. */
-  readonly failed = new Set<number>()
-  /** One past the highest offset handed out. */
-  next = -1
-  committed = -1
-
-  position(): number {
-    let low = this.next
-    for (const offset of this.inFlight) if (offset < low) low = offset
-    for (const offset of this.failed) if (offset < low) low = offset
-    return low
-  }
-}
 
 export interface ConsumerSpec extends Omit<MemberSpec, 'concurrency'> {
   readonly handler: DeliveryHandler
@@ -74,18 +50,34 @@ export class KafkaConsumer {
   private crashed: ((error: unknown) => void) | undefined
   private commitTimer: NodeJS.Timeout | undefined
   private committing: Promise<void> = Promise.resolve()
-  private readonly slots: Semaphore
-  private readonly partitions = new Map<number, PartitionState>()
-  private readonly inFlight = new InFlight()
-  /** Deliveries so far of records this member saw rejected, by `partition:offset`. */
-  private readonly redelivered = new Map<string, number>()
+  /** What is handed out and settled per partition, and the offsets to commit. */
+  private readonly ledger: OffsetLedger<ReceivedRecord>
 
   constructor(
     private readonly driver: KafkaDriver,
     private readonly spec: ConsumerSpec,
     private readonly logger: Logger,
   ) {
-    this.slots = new Semaphore(Math.max(1, spec.maxInFlight))
+    this.ledger = new OffsetLedger<ReceivedRecord>({
+      maxInFlight: spec.maxInFlight,
+      deliver: (record, _partition, deliveryCount) => {
+        const decoded = fromRecord(record)
+        return spec.handler(
+          decoded.event
+            ? { event: decoded.event, deliveryCount }
+            : { malformed: decoded.malformed, deliveryCount },
+        )
+      },
+      seek: (partition, offset) => this.seek(partition, offset),
+      redeliveryDelayMs: REDELIVERY_DELAY_MS,
+      onRejected: (error, partition, offset) =>
+        logger.debug('delivery rejected; it will be redelivered', {
+          groupId: spec.groupId,
+          partition,
+          offset,
+          reason: describeError(error),
+        }),
+    })
     this.outage = new Outage(logger, { groupId: spec.groupId })
   }
 
@@ -122,9 +114,10 @@ export class KafkaConsumer {
   /** Stops intake, waits for handed-out deliveries to settle, commits them, then leaves the group. */
   async close(): Promise<void> {
     this.closing = true
+    this.ledger.stop()
     clearInterval(this.commitTimer)
     this.member?.pause()
-    await this.inFlight.idle()
+    await this.ledger.idle()
     await this.commit()
     await this.member?.close().catch((error: unknown) => {
       this.logger.warn('consumer did not disconnect cleanly', { reason: describeError(error) })
@@ -137,19 +130,17 @@ export class KafkaConsumer {
       { groupId, topic, fromBeginning, concurrency: Math.min(maxInFlight, 16) },
       {
         batch: (partition, records, live) =>
-          this.onBatch(partition, records, () => !this.closing && this.member === member && live()),
+          this.ledger.take(partition, records, () => this.member === member && live()),
         assigned: (partitions) => {
           if (this.member !== member) return
-          // Partitions that went elsewhere are not ours to commit any more; kept ones keep their state.
-          const mine = new Set(partitions)
-          for (const p of this.partitions.keys()) if (!mine.has(p)) this.partitions.delete(p)
+          this.ledger.keep(partitions)
           this.restarts.reset()
           this.outage.end('consumer is back')
           this.joined?.()
         },
         failed: (error, restarting) => {
           if (this.closing || this.member !== member) return
-          this.partitions.clear()
+          this.ledger.reset()
           if (this.crashed && !restarting) return this.crashed(error)
           const reason = describeError(error)
           this.outage.begin('consumer lost the broker; retrying until it is back', { reason })
@@ -214,118 +205,26 @@ export class KafkaConsumer {
     }
   }
 
-  private async onBatch(partition: number, records: ReceivedRecord[], live: () => boolean) {
-    let state = this.partitions.get(partition)
-    if (!state) {
-      state = new PartitionState()
-      this.partitions.set(partition, state)
-    }
-    let last: number | undefined
-    if (!live()) return last
-    for (const record of records) {
-      if (this.closing) return last
-      const offset = record.offset
-      if (state.next < 0) state.next = offset
-      // Already in a handler, or acknowledged, from an earlier fetch.
-      if (!state.inFlight.has(offset) && !state.done.has(offset)) {
-        if (!this.slots.tryAcquire()) {
-          await this.slots.acquire()
-          if (!live()) {
-            this.slots.release()
-            return last
-          }
-        }
-        state.failed.delete(offset)
-        state.inFlight.add(offset)
-        this.inFlight.enter()
-        void this.handOut(state, partition, record)
-      }
-      if (offset >= state.next) state.next = offset + 1
-      last = offset
-    }
-    return last
-  }
-
-  /**
-   * Hands one record to the handler and settles it: acknowledged when the handler returned,
-   * fetched again when it threw. Never throws. (One async function per record: a promise fewer.)
-   */
-  private async handOut(state: PartitionState, partition: number, record: ReceivedRecord): Promise<void> {
-    const { offset } = record
-    // Most records are delivered once: look up earlier deliveries only when some were rejected.
-    const id = this.redelivered.size > 0 ? `${partition}:${offset}` : undefined
-    const deliveryCount = id === undefined ? 1 : (this.redelivered.get(id) ?? 0) + 1
-    let ok = true
+  /** Fetches a rejected record again, when the driver can; false hands it out again from memory. */
+  private seek(partition: number, offset: number): boolean {
+    if (!this.member?.seek) return false
     try {
-      const decoded = fromRecord(record)
-      await this.spec.handler(
-        decoded.event
-          ? { event: decoded.event, deliveryCount }
-          : { malformed: decoded.malformed, deliveryCount },
-      )
-      if (deliveryCount > 1) this.redelivered.delete(id!)
-    } catch (error) {
-      ok = false
-      this.redelivered.set(id ?? `${partition}:${offset}`, deliveryCount)
-      this.logger.debug('delivery rejected; it will be redelivered', {
-        groupId: this.spec.groupId,
-        partition,
-        offset,
-        reason: describeError(error),
-      })
+      this.member.seek(partition, offset)
+    } catch (e) {
+      this.logger.debug('could not seek back to a rejected record', { reason: describeError(e) })
     }
-    this.slots.release()
-    state.inFlight.delete(offset)
-    if (ok) {
-      if (offset >= state.committed) state.done.add(offset)
-    } else {
-      state.failed.add(offset)
-      const member = this.member
-      setTimeout(() => {
-        if (this.closing || member !== this.member || this.partitions.get(partition) !== state) return
-        if (!state.failed.has(offset)) return
-        if (!member?.seek) return void this.again(state, partition, record)
-        try {
-          // From the lowest rejected record: it and whatever after it is not acknowledged is fetched again.
-          member.seek(partition, Math.min(...state.failed))
-        } catch (e) {
-          this.logger.debug('could not seek back to a rejected record', { reason: describeError(e) })
-        }
-      }, REDELIVERY_DELAY_MS)
-    }
-    this.inFlight.leave()
-  }
-
-  /** Hands a rejected record out again, for a driver that cannot fetch it again (no seek). */
-  private async again(state: PartitionState, partition: number, record: ReceivedRecord): Promise<void> {
-    await this.slots.acquire()
-    if (this.closing || this.partitions.get(partition) !== state || !state.failed.delete(record.offset)) {
-      return this.slots.release()
-    }
-    state.inFlight.add(record.offset)
-    this.inFlight.enter()
-    await this.handOut(state, partition, record)
+    return true
   }
 
   /** Commits every partition's safe position that moved; one commit at a time. */
   private commit(): Promise<void> {
     this.committing = this.committing.then(async () => {
       const member = this.member
-      const offsets = new Map<number, number>()
-      const moved: [PartitionState, number][] = []
-      for (const [partition, state] of this.partitions) {
-        const position = state.position()
-        if (state.next < 0 || position <= state.committed) continue
-        offsets.set(partition, position)
-        moved.push([state, position])
-      }
-      if (!member || offsets.size === 0) return
+      const positions = this.ledger.positions()
+      if (!member || positions.size === 0) return
       try {
-        await member.commit(offsets)
-        for (const [state, position] of moved) {
-          state.committed = position
-          for (const offset of state.done) if (offset < position) state.done.delete(offset)
-        }
+        await member.commit(positions)
+        this.ledger.committed(positions)
       } catch (error) {
         // Rebalancing or reconnecting: the next round commits again (or the new owner redelivers).
         this.logger.debug('offset commit failed; will retry', {

@@ -33,8 +33,8 @@ export interface KafkaDriver {
   committed(groupId: string, topic: string): Promise<{ partition: number; offset: number }[]>
   /** Commits start offsets for a group without members (generation -1); fails while it has some. */
   commitFromOutside(groupId: string, topic: string, offsets: Map<number, number>): Promise<void>
-  /** Maps a client error onto AUTH_FAILED/FORBIDDEN (for `groupId`'s coordinator too), or returns undefined. */
-  accessError(error: unknown, channel?: string, groupId?: string): Promise<Error | undefined>
+  /** The broker's reason for a failure the client reported without it (`groupId`'s coordinator), else `error`. */
+  reason?(error: unknown, groupId: string): Promise<unknown>
 }
 
 export interface DriverProducer {

@@ -1,12 +1,5 @@
-import type { ConnectionOptions } from 'node:tls'
 import { type AccessDeniedError, ConfigError } from '@omnibus/core'
-import {
-  accessDenied,
-  errorChain,
-  tlsPreflight as handshake,
-  secretOption,
-  tlsFailure,
-} from '@omnibus/core/adapter'
+import { accessDenied, errorChain, secretOption, tlsFailure } from '@omnibus/core/adapter'
 import type { SASLOptions } from 'kafkajs'
 
 const MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'] as const
@@ -54,16 +47,16 @@ export const errorText = (error: unknown): string =>
   [...errorChain(error)].map((e) => `${typeOf(e)} ${String(e.message)}`).join('; ')
 
 /**
- * The AccessDeniedError a kafkajs failure amounts to, or undefined when it is something else.
+ * The AccessDeniedError a client's failure amounts to, or undefined when it is something else.
  * `channel` is the Omnibus channel asked for; the principal is never in the message (it may be a
  * token), the user name is.
  */
 export function kafkaAccessError(
   error: unknown,
-  channel?: string,
-  username?: string,
+  channel: string | undefined,
+  sasl: SASLOptions | undefined,
 ): AccessDeniedError | undefined {
-  const who = username ? `user "${username}"` : 'this client'
+  const who = sasl && 'username' in sasl ? `user "${sasl.username}"` : 'this client'
   for (const e of errorChain(error)) {
     const type = typeOf(e)
     if (e.name === 'KafkaJSSASLAuthenticationError' || type === 'SASL_AUTHENTICATION_FAILED') {
@@ -80,17 +73,4 @@ export function kafkaAccessError(
   if (!tls) return undefined
   const why = `TLS failed (${tls.code}: ${tls.message.split('\n')[0]}); check ssl.ca/caFile (the broker's CA), the client certificate and servername`
   return accessDenied('kafka', 'AUTH_FAILED', channel, why, error)
-}
-
-/**
- * The toolkit's TLS handshake before the client connects (kafkajs retries a certificate failure
- * for its whole retry budget), its failure as AUTH_FAILED.
- */
-export async function tlsPreflight(
-  brokers: readonly string[],
-  ssl: boolean | ConnectionOptions | undefined,
-): Promise<void> {
-  if (!ssl) return
-  const failure = await handshake(brokers, ssl === true ? {} : ssl)
-  if (failure) throw kafkaAccessError(failure)
 }

@@ -15,6 +15,7 @@ import {
   type Transport,
   type TransportAdapter,
   type TransportContext,
+  tlsPreflight,
   withDeadline,
 } from '@omnibus/core/adapter'
 import { type KafkaRecord, recordSize, toRecord } from './kafka-binding.js'
@@ -24,6 +25,7 @@ import type { KafkaDriver } from './kafka-driver.js'
 import { kafkaOptions } from './kafka-options.js'
 import { groupIdFor, KafkaProvisioner, topicName } from './kafka-provisioner.js'
 import { KafkaPublisher } from './kafka-publisher.js'
+import { kafkaAccessError } from './kafka-security.js'
 
 export const KAFKA = 'kafka'
 
@@ -62,11 +64,15 @@ export class KafkaTransport implements Transport {
     const driver = await loadDriver(c, this.context.logger)
     const publisher = new KafkaPublisher(driver, c.maxMessageBytes, c.publishTimeoutMs, this.logger)
     try {
+      // One TLS handshake first: kafkajs retries a certificate failure for its whole retry budget.
+      const tls =
+        c.ssl && c.brokers.length > 0 ? await tlsPreflight(c.brokers, c.ssl === true ? {} : c.ssl) : undefined
+      if (tls) throw tls
       await driver.connect()
     } catch (error) {
       await Promise.allSettled([publisher.close(), driver.close()])
       throw (
-        (await driver.accessError(error)) ??
+        (await this.denied(driver, error)) ??
         adapterError(
           KAFKA,
           'TRANSPORT_UNAVAILABLE',
@@ -89,7 +95,7 @@ export class KafkaTransport implements Transport {
   }
 
   private async send(channel: Channel, topic: string, events: readonly Envelope[]): Promise<void> {
-    const { provisioner, publisher, driver } = this.connection!
+    const { provisioner, publisher } = this.connection!
     const { mode, maxMessageBytes } = this.config
     const records: KafkaRecord[] = new Array(events.length)
     for (let i = 0; i < events.length; i++) {
@@ -105,7 +111,7 @@ export class KafkaTransport implements Transport {
       await publisher.publish(topic, records)
     } catch (failure) {
       const error = failure instanceof BatchFailure ? failure.cause : failure
-      const denied = await driver.accessError(error, channel.name)
+      const denied = await this.denied(undefined, error, channel.name)
       if (denied) throw denied
       // Not the send's (provisioning, the look-up): that error says what happened already.
       if (failure === error) throw error
@@ -120,6 +126,12 @@ export class KafkaTransport implements Transport {
         error,
       )
     }
+  }
+
+  /** The AUTH_FAILED/FORBIDDEN `error` amounts to (with the reason the client dropped, for `groupId`), else undefined. */
+  private async denied(driver: KafkaDriver | undefined, error: unknown, channel?: string, groupId?: string) {
+    const reason = groupId && driver?.reason ? await driver.reason(error, groupId) : error
+    return kafkaAccessError(reason, channel, this.config.sasl)
   }
 
   private notFound(channel: Channel, topic: string) {
@@ -144,7 +156,7 @@ export class KafkaTransport implements Transport {
       // A queue's one group starts at the beginning when it has no position: it needs nothing more.
       if (channel.kind === 'topic') await provisioner.ensureGroupStart(topic, groupId, from ?? 'latest')
     } catch (error) {
-      throw (await driver.accessError(error, channel.name, groupId)) ?? error
+      throw (await this.denied(driver, error, channel.name, groupId)) ?? error
     }
   }
 
@@ -163,7 +175,7 @@ export class KafkaTransport implements Transport {
     try {
       await consumer.start()
     } catch (error) {
-      throw (await driver.accessError((error as Error).cause ?? error, channel.name, groupId)) ?? error
+      throw (await this.denied(driver, (error as Error).cause ?? error, channel.name, groupId)) ?? error
     }
     return {
       close: async () => {

@@ -14,7 +14,7 @@ import {
 import type { KafkaRecord } from './kafka-binding.js'
 import type { KafkaConfig } from './kafka-config.js'
 import type { DriverMember, DriverProducer, KafkaDriver, MemberEvents, MemberSpec } from './kafka-driver.js'
-import { errorText, kafkaAccessError, tlsPreflight } from './kafka-security.js'
+import { errorText } from './kafka-security.js'
 
 /** The Omnibus logger's method for each of kafkajs' levels (kafkajs' `logLevel` holds no names). */
 const METHODS = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info' } as const
@@ -113,10 +113,7 @@ export function kafkajsDriver(config: KafkaConfig, logger: Logger): KafkaDriver 
     })
 
   return {
-    async connect() {
-      if (!config.kafka) await tlsPreflight(config.brokers, config.ssl)
-      await admin.connect()
-    },
+    connect: () => admin.connect(),
     async close() {
       const c = committer.peek('')
       committer.clear()
@@ -168,24 +165,21 @@ export function kafkajsDriver(config: KafkaConfig, logger: Logger): KafkaDriver 
         topics: [{ topic, partitions }],
       })
     },
-    async accessError(error, channel, groupId) {
-      const username = config.sasl && 'username' in config.sasl ? config.sasl.username : undefined
-      let reason = error
+    async reason(error, groupId) {
       const lost = (e: unknown): boolean =>
         e instanceof Error && (e.name === 'KafkaJSGroupCoordinatorNotFound' || lost(e.cause))
-      if (lost(error) && newCluster && groupId) {
-        // Ask the seed broker once more for the reason kafkajs dropped.
-        const c = newCluster()
-        reason = await c
-          .connect()
-          .then(() => c.brokerPool?.seedBroker?.findGroupCoordinator?.({ groupId, coordinatorType: 0 }))
-          .then(
-            () => error,
-            (e: unknown) => e,
-          )
-        await c.disconnect().catch(() => undefined)
-      }
-      return kafkaAccessError(reason, channel, username)
+      if (!lost(error) || !newCluster) return error
+      // Ask the seed broker once more for the reason kafkajs dropped.
+      const c = newCluster()
+      const reason = await c
+        .connect()
+        .then(() => c.brokerPool?.seedBroker?.findGroupCoordinator?.({ groupId, coordinatorType: 0 }))
+        .then(
+          () => error,
+          (e: unknown) => e,
+        )
+      await c.disconnect().catch(() => undefined)
+      return reason
     },
   }
 }

@@ -12,7 +12,6 @@ import {
 } from '@platformatic/kafka'
 import type { KafkaConfig } from './kafka-config.js'
 import type { DriverMember, DriverProducer, KafkaDriver, MemberEvents, MemberSpec } from './kafka-driver.js'
-import { kafkaAccessError, tlsPreflight } from './kafka-security.js'
 
 const LATEST = -1n
 const EARLIEST = -2n
@@ -58,10 +57,7 @@ export function platformaticDriver(config: KafkaConfig, logger: Logger): KafkaDr
     return new Map((listed?.partitions ?? []).map((p) => [p.partitionIndex, Number(p.offset)]))
   }
   return {
-    async connect() {
-      await tlsPreflight(config.brokers, config.ssl)
-      await admin.metadata({ topics: [] })
-    },
+    connect: async () => void (await admin.metadata({ topics: [] })),
     close: () => admin.close(),
     producer: () => producer(config),
     member: (spec, events) => member(config, spec, events),
@@ -105,12 +101,6 @@ export function platformaticDriver(config: KafkaConfig, logger: Logger): KafkaDr
           },
         ],
       }),
-    accessError: async (error, channel) =>
-      kafkaAccessError(
-        error,
-        channel,
-        config.sasl && 'username' in config.sasl ? config.sasl.username : undefined,
-      ),
   }
 }
 

@@ -14,7 +14,8 @@ const MANAGEMENT_PORT = 15672
 export async function rabbitmqBacklog(shared: Shared, model: ChannelModel, queue: string): Promise<number> {
   const fromApi = await managementCount(shared.settings.url, queue).catch(() => undefined)
   if (fromApi !== undefined) return fromApi
-  return (await shared.provisioner.scratch(model, (ch) => ch.checkQueue(queue))).messageCount
+  return (await shared.provisioner.scratch(model, `queue "${queue}"`, (ch) => ch.checkQueue(queue)))
+    .messageCount
 }
 
 async function managementCount(amqpUrl: string, queue: string): Promise<number | undefined> {

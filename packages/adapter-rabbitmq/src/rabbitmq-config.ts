@@ -1,30 +1,17 @@
-import { ConfigError, type Logger, silentLogger } from '@omnibus/core'
+import { ConfigError, silentLogger } from '@omnibus/core'
 import {
   checkOptions,
   DEFAULT_PUBLISH_TIMEOUT_MS,
   type OptionValues,
   redactUrl,
   secretOption,
-  type TlsOptions,
   tlsOptions,
   withSafeView,
 } from '@omnibus/core/adapter'
 import { rabbitmqOptions } from './rabbitmq-options.js'
 
-type Checked = OptionValues<typeof rabbitmqOptions>
-
 /** Options of the RabbitMQ transport: see `rabbitmqOptions` and the README. */
-export interface RabbitMQTransportOptions extends Omit<Checked, 'tls' | 'quorum' | 'logger'> {
-  /** `true`, or Node TLS options with `caFile`, `certFile`, `keyFile`, `passphraseFile` read from files. */
-  tls?: boolean | TlsOptions
-  /**
-   * Quorum queues (replicated): `true` for every durable queue, or the channels (all their groups, or the
-   * queue of a queue channel) and `<channel>::<group>` queues that get one. Default false: classic queues.
-   */
-  quorum?: boolean | readonly string[]
-  /** Where the adapter logs; default: the bus's logger. */
-  logger?: Logger
-}
+export type RabbitMQTransportOptions = OptionValues<typeof rabbitmqOptions>
 
 /** The options after validation, with defaults filled in; `url` has no user or password (safe to log). */
 export type RabbitMQSettings = ReturnType<typeof parseRabbitMQConfig>
@@ -41,12 +28,8 @@ function urlOf(key: string, options: RabbitMQTransportOptions) {
     const port = options.port ?? (tls ? 5671 : 5672)
     return { url: new URL(`${tls ? 'amqps' : 'amqp'}://${options.host ?? '127.0.0.1'}:${port}/${vhost}`) }
   }
-  let url: URL
-  try {
-    url = new URL(options.url)
-  } catch {
-    throw new ConfigError(`${key}.url`, `is not a URL: "${redactUrl(options.url)}"`)
-  }
+  const url = URL.parse(options.url)
+  if (!url) throw new ConfigError(`${key}.url`, `is not a URL: "${redactUrl(options.url)}"`)
   if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:')
     throw new ConfigError(
       `${key}.url`,
@@ -87,10 +70,20 @@ export function parseRabbitMQConfig(input: RabbitMQTransportOptions, key: string
   const { url, ...from } = urlOf(key, options)
   const reconnectDelayMs = options.reconnectDelayMs ?? 200
   const { quorum = false } = options
+  const { auth, response } = authOf(key, options, from)
   return withSafeView({
     url: url.toString(),
-    ...authOf(key, options, from),
-    socketOptions: { ...tls, ...options.socketOptions },
+    auth,
+    /** As amqplib's connect takes them, with the credentials. */
+    socketOptions: {
+      // noDelay: without it Nagle's algorithm holds small frames until the broker's delayed ACK (about
+      // 40 ms), so a lone publish or ack waits that long. Overridable through `socketOptions`.
+      timeout: options.connectTimeoutMs ?? 10_000,
+      noDelay: true,
+      ...tls,
+      ...options.socketOptions,
+      credentials: { mechanism: auth.mechanism, response },
+    },
     heartbeat: options.heartbeat ?? 10,
     prefetch: options.prefetch ?? 65535,
     /** Whether the durable queue `queue` of `channel` is a quorum queue. */
@@ -102,28 +95,7 @@ export function parseRabbitMQConfig(input: RabbitMQTransportOptions, key: string
     declare: declare ?? provision ?? true,
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     publishTimeoutMs: options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS,
-    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     reconnectDelayMs,
     reconnectMaxDelayMs: Math.max(reconnectDelayMs, options.reconnectMaxDelayMs ?? 5000),
   })
-}
-
-/** The URL with the heartbeat set, and the socket options, as amqplib's connect takes them. */
-export function connectArguments(settings: RabbitMQSettings): {
-  url: string
-  socketOptions: Record<string, unknown>
-} {
-  const url = new URL(settings.url)
-  url.searchParams.set('heartbeat', String(settings.heartbeat))
-  return {
-    url: url.toString(),
-    // noDelay: without it Nagle's algorithm holds small frames until the broker's delayed ACK (about
-    // 40 ms), so a lone publish or ack waits that long. Overridable through `socketOptions`.
-    socketOptions: {
-      timeout: settings.connectTimeoutMs,
-      noDelay: true,
-      ...settings.socketOptions,
-      credentials: { mechanism: settings.auth.mechanism, response: settings.response },
-    },
-  }
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '@omnibus/core'
 import { Reconnecting } from '@omnibus/core/adapter'
 import amqp, { type ChannelModel } from 'amqplib'
-import { connectArguments, type RabbitMQSettings } from './rabbitmq-config.js'
+import type { RabbitMQSettings } from './rabbitmq-config.js'
 import type { RabbitMQProvisioner } from './rabbitmq-provisioner.js'
 
 /**
@@ -24,8 +24,9 @@ export interface Shared {
 export function rabbitmqLink(settings: RabbitMQSettings, logger: Logger): Link {
   const link: Link = new Reconnecting({
     open: async () => {
-      const { url, socketOptions } = connectArguments(settings)
-      const model = await amqp.connect(url, socketOptions)
+      const url = new URL(settings.url)
+      url.searchParams.set('heartbeat', String(settings.heartbeat))
+      const model = await amqp.connect(url.toString(), settings.socketOptions)
       // Without an 'error' listener a connection error would be thrown out of the event loop.
       model.on('error', (error: Error) => logger.debug('connection error', { error: error.message }))
       model.on('blocked', (reason: string) => logger.warn('the broker blocks publishing', { reason }))

@@ -1,9 +1,9 @@
 import {
   type Channel,
+  CumulativeAcks,
   type DeliveryHandler,
   errorMessage,
   InFlight,
-  pause,
   Reconnecting,
   type SubscribeOptions,
   type Subscription,
@@ -12,72 +12,12 @@ import type { Channel as AmqpChannel, ConsumeMessage } from 'amqplib'
 import { fromAmqp } from './rabbitmq-binding.js'
 import type { Shared } from './rabbitmq-connection.js'
 
-/**
- * Acknowledgements for one AMQP channel, coalesced. Once per turn of the event loop the deliveries
- * handled below the first one still in its handler go out as one `basic.ack` with `multiple` set,
- * on the highest of them: that frame covers only tags at or below it, and every one of those has
- * settled (nothing unsettled is ever acknowledged). A delivery handled while an earlier one is
- * still in its handler is acknowledged on its own, so a slow handler never holds back the prefetch
- * credit of the others. Rejections are sent at once (nack + requeue, single).
- */
-class Acks {
-  /** Delivery tags in their handlers; tags only grow on a channel, so the first is the lowest. */
-  private readonly pending = new Set<number>()
-  /** Handled, not acknowledged yet. */
-  private handled: ConsumeMessage[] = []
-  private scheduled = false
-  closed = false
-
-  constructor(private readonly channel: AmqpChannel) {}
-
-  add(message: ConsumeMessage): void {
-    this.pending.add(message.fields.deliveryTag)
-  }
-
-  ok(message: ConsumeMessage): void {
-    this.pending.delete(message.fields.deliveryTag)
-    this.handled.push(message)
-    if (this.scheduled) return
-    this.scheduled = true
-    setImmediate(() => this.flush())
-  }
-
-  reject(message: ConsumeMessage): void {
-    this.pending.delete(message.fields.deliveryTag)
-    this.send(() => this.channel.nack(message, false, true))
-  }
-
-  /** Sends what has settled: one multiple-ack below the first unsettled delivery, single acks above it. */
-  flush(): void {
-    this.scheduled = false
-    const first = this.pending.values().next().value ?? Number.POSITIVE_INFINITY
-    let front: ConsumeMessage | undefined
-    const behind: ConsumeMessage[] = []
-    for (const message of this.handled) {
-      const tag = message.fields.deliveryTag
-      if (tag > first) behind.push(message)
-      else if (!front || tag > front.fields.deliveryTag) front = message
-    }
-    this.handled = []
-    this.send(() => {
-      if (front) this.channel.ack(front, true)
-      for (const message of behind) this.channel.ack(message)
-    })
-  }
-
-  private send(settle: () => void): void {
-    if (this.closed) return
-    try {
-      settle()
-    } catch {
-      // The channel is closing: the broker redelivers whatever was not settled.
-    }
-  }
-}
+type Acks = CumulativeAcks<ConsumeMessage>
 
 /**
  * One member of a group: its own AMQP channel with prefetch = min(prefetch, maxInFlight), manual
- * acks (ack when the handler resolved, nack + requeue when it rejected; coalesced, see `Acks`).
+ * acks (ack when the handler resolved, nack + requeue when it rejected; coalesced by the toolkit's
+ * `CumulativeAcks`: one `multiple` ack per turn for what settled below the first unsettled delivery).
  * Whatever takes its channel away (a lost connection, a channel error, the broker cancelling it
  * because its queue was deleted) it declares its queue again and resumes by itself (`Reconnecting`),
  * logging the outage once at warn and the recovery once at info. The broker requeues what was
@@ -90,7 +30,6 @@ export class RabbitMQConsumer implements Subscription {
   private queue: string | undefined
   private acks: Acks | undefined
   private readonly inFlight = new InFlight()
-  private unlisten: (() => void) | undefined
   private stopped = false
   /** The channel current when close() began. */
   private last: AmqpChannel | undefined
@@ -109,6 +48,8 @@ export class RabbitMQConsumer implements Subscription {
       minMs: settings.reconnectDelayMs,
       maxMs: settings.reconnectMaxDelayMs,
       logger,
+      // The old channel went with the old connection: consume again at once on the new one.
+      on: shared.link,
       say: {
         lost: 'consumer lost the broker; retrying',
         retry: 'consumer could not resume yet',
@@ -116,29 +57,26 @@ export class RabbitMQConsumer implements Subscription {
       },
       fields: { channel: target.name, group },
       adapter: 'rabbitmq',
+      // Provisioning's errors (a missing queue) pass as they are: they name what is wrong.
+      unreachable: `could not consume channel "${target.name}" as group "${group}"; is the broker reachable?`,
     })
   }
 
   async start(): Promise<void> {
     await this.shared.link.ready(AbortSignal.timeout(this.shared.settings.publishTimeoutMs))
     await this.consuming.start()
-    // The old channel went with the old connection: consume again at once on the new one.
-    this.unlisten = this.shared.link.onRecovered(() => this.consuming.recover('the connection was lost'))
   }
 
   /** Called once: core's wrapper makes a subscription's close idempotent. */
   async close(): Promise<void> {
     const { link, provisioner, logger } = this.shared
-    this.unlisten?.()
     this.stopped = true
     const channel = this.consuming.stop()
     this.last = channel
     if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined)
     // A recovery under way may still open a channel and consume: wait until it has closed that
     // again (deliver() hands nothing from it out; the broker requeues it), bounded.
-    const waited = new AbortController()
-    await Promise.race([this.consuming.idle(), pause(this.shared.settings.publishTimeoutMs, waited.signal)])
-    waited.abort()
+    await this.consuming.idle(this.shared.settings.publishTimeoutMs)
     await this.inFlight.idle()
     // Everything has settled: send the acks still waiting for their turn.
     this.acks?.flush()
@@ -157,11 +95,16 @@ export class RabbitMQConsumer implements Subscription {
     if (!model) throw new Error('no connection to the broker')
     this.queue = await provisioner.forConsume(model, this.target, this.group, this.options.temporary)
     const channel = await model.createChannel()
-    const acks = new Acks(channel)
+    const acks = new CumulativeAcks<ConsumeMessage>({
+      tagOf: (m) => m.fields.deliveryTag,
+      ackUpTo: (m) => channel.ack(m, true),
+      ack: (m) => channel.ack(m),
+      reject: (m) => channel.nack(m, false, true),
+    })
     channel.on('error', (error: Error) => logger.debug('consumer channel error', { error: error.message }))
     channel.on('close', () => {
       // The broker requeues what was unacknowledged; acks for it must not go out on another channel.
-      acks.closed = true
+      acks.stop()
       const alone = link.current === model
       // The channel alone died (its queue deleted?): declare again. Either way resume (and log) from now.
       if (alone && this.consuming.current === channel) provisioner.forget()
@@ -178,7 +121,7 @@ export class RabbitMQConsumer implements Subscription {
       throw error
     }
     // Closed before it was current (its 'close' was not taken as a loss then): the next attempt follows.
-    if (acks.closed) throw new Error('the channel closed while it opened')
+    if (acks.stopped) throw new Error('the channel closed while it opened')
     this.acks = acks
     return channel
   }

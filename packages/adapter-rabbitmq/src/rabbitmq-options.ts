@@ -1,8 +1,7 @@
-import { type OptionSpecs, publishTimeoutOption } from '@omnibus/core/adapter'
+import type { Logger } from '@omnibus/core'
+import { anyOption, type OptionSpecs, publishTimeoutOption, tlsOption } from '@omnibus/core/adapter'
 
-const TLS = 'must be true/false or an object of TLS options'
 const QUORUM = 'must be true/false or a list of channel and "<channel>::<group>" names'
-const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v)
 const isNames = (v: unknown) => Array.isArray(v) && v.every((n) => typeof n === 'string' && n !== '')
 
 /**
@@ -10,7 +9,7 @@ const isNames = (v: unknown) => Array.isArray(v) && v.every((n) => typeof n === 
  * README has the table), checked by createBus and again by parseRabbitMQConfig (for a transport
  * built in code): a typo (`prefetc`) fails naming the nearest valid key, environment text takes the
  * key's type (a `password` of `123456` stays text), numbers are checked for range.
- * RabbitMQTransportOptions is read off it (and documents the `any` keys: tls, quorum, logger).
+ * RabbitMQTransportOptions is read off it.
  */
 export const rabbitmqOptions = {
   /** `amqp://host:5672/vhost` or `amqps://…`; wins over host/port/vhost/tls. */
@@ -24,7 +23,8 @@ export const rabbitmqOptions = {
   password: { type: 'string' },
   /** A file holding the password (one trailing newline dropped), instead of `password`. */
   passwordFile: { type: 'string' },
-  tls: { type: 'any', check: (v) => (typeof v === 'boolean' || isObject(v) ? undefined : TLS) },
+  /** `true`, or Node TLS options with `caFile`, `certFile`, `keyFile`, `passphraseFile` read from files. */
+  tls: tlsOption,
   /** `plain` (default) or `external` (SASL EXTERNAL: the identity of the client certificate in `tls`). */
   auth: { type: 'string', oneOf: ['plain', 'external'] },
   /** Passed to the socket as is (TLS `ca`, `servername`, `clientProperties`, …). */
@@ -33,7 +33,13 @@ export const rabbitmqOptions = {
   heartbeat: { type: 'integer', min: 0, max: 65535 },
   /** Upper bound of unacknowledged deliveries per consumer (the prefetch is min(prefetch, maxInFlight)). */
   prefetch: { type: 'integer', max: 65535 },
-  quorum: { type: 'any', check: (v) => (typeof v === 'boolean' || isNames(v) ? undefined : QUORUM) },
+  /**
+   * Quorum queues (replicated): `true` for every durable queue, or the channels (all their groups, or the
+   * queue of a queue channel) and `<channel>::<group>` queues that get one. Default false: classic queues.
+   */
+  quorum: anyOption<boolean | readonly string[]>((v) =>
+    typeof v === 'boolean' || isNames(v) ? undefined : QUORUM,
+  ),
   /** A quorum queue's `x-delivery-limit`: the bus's `delivery.maxDeliveries` (default 13); see the README. */
   deliveryLimit: { type: 'integer' },
   /** `x-single-active-consumer` on every durable queue: per-key order, one active member per group. */
@@ -53,5 +59,6 @@ export const rabbitmqOptions = {
   /** Reconnect backoff: first delay (default 200 ms), doubled per failed attempt up to the max (5000). */
   reconnectDelayMs: { type: 'duration' },
   reconnectMaxDelayMs: { type: 'duration' },
-  logger: { type: 'any' },
+  /** Where the adapter logs; default: the bus's logger. */
+  logger: anyOption<Logger>(),
 } as const satisfies OptionSpecs

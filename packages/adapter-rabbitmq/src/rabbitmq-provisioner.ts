@@ -1,4 +1,11 @@
-import { adapterError, type Channel, KnownGroups, OmnibusError, PromiseCache } from '@omnibus/core/adapter'
+import {
+  adapterError,
+  type Channel,
+  channelNotFound,
+  KnownGroups,
+  OmnibusError,
+  PromiseCache,
+} from '@omnibus/core/adapter'
 import type { Channel as AmqpChannel, ChannelModel } from 'amqplib'
 import type { RabbitMQSettings } from './rabbitmq-config.js'
 import type { Link } from './rabbitmq-connection.js'
@@ -25,8 +32,11 @@ const NOT_FOUND = 404
 export class RabbitMQProvisioner {
   /** What was declared on the current connection: a restarted broker may have lost it. */
   private readonly done = new PromiseCache<void>()
-  /** The groups this transport declared or consumed, per topic channel: a publish declares them again. */
-  private readonly groups = new KnownGroups()
+  /**
+   * The groups this transport declared or consumed, per topic channel: a publish declares them again,
+   * and one that no queue takes while a group is known means that group's queue vanished.
+   */
+  readonly groups = new KnownGroups()
 
   constructor(
     link: Link,
@@ -58,28 +68,31 @@ export class RabbitMQProvisioner {
   async forPublish(model: ChannelModel, channel: Channel): Promise<void> {
     const { name } = channel
     if (channel.kind === 'topic') {
-      await this.once(model, `x:${name}`, (ch) => this.exchange(ch, name))
+      await this.exchangeOf(model, name)
       for (const group of this.groups.of(name)) await this.forConsume(model, channel, group)
       return
     }
     await this.deadLetterQueueOf(model, name, name)
     // The queue may exist with other arguments (406) or be exclusive to another connection (405): use it.
-    return this.once(model, `q:${name}`, (ch) =>
+    return this.once(model, `q:${name}`, `durable queue "${name}" of channel "${name}"`, (ch) =>
       this.queue(ch, name, name, false).catch((error: unknown) => {
         if (!this.settings.declare || (replyCode(error) !== 405 && replyCode(error) !== 406)) throw error
       }),
     )
   }
 
+  /** The topic exchange of channel `name`. */
+  private exchangeOf(model: ChannelModel, name: string): Promise<void> {
+    return this.once(model, `x:${name}`, `topic exchange "${name}" of channel "${name}"`, async (ch) => {
+      if (!this.settings.declare) await ch.checkExchange(name)
+      else await ch.assertExchange(name, 'topic', { durable: true })
+    })
+  }
+
   /** The broker drops what it dead-letters to a queue that does not exist: a quorum queue's comes first. */
   private async deadLetterQueueOf(model: ChannelModel, channel: string, queue: string): Promise<void> {
     const dlq = this.settings.declare && this.queueArguments(channel, queue)['x-dead-letter-routing-key']
     if (typeof dlq === 'string') await this.forPublish(model, { name: dlq, kind: 'queue' })
-  }
-
-  /** Whether a group of topic `channel` is known here, so that a publish no queue takes means one vanished. */
-  hasGroups(channel: string): boolean {
-    return this.groups.has(channel)
   }
 
   /** Forgets what was declared, e.g. after a channel error that may mean something was deleted. */
@@ -89,32 +102,30 @@ export class RabbitMQProvisioner {
 
   /** The queue a member of `group` consumes, declared (and bound) as needed; returns its name. */
   async forConsume(model: ChannelModel, channel: Channel, group: string, temporary = false): Promise<string> {
-    const queue = channel.kind === 'queue' ? channel.name : groupQueueName(channel.name, group)
-    if (!temporary) await this.deadLetterQueueOf(model, channel.name, queue)
+    const { name } = channel
+    const queue = channel.kind === 'queue' ? name : groupQueueName(name, group)
+    if (!temporary) await this.deadLetterQueueOf(model, name, queue)
+    const kind = temporary ? 'temporary queue' : 'durable queue'
     if (channel.kind === 'queue') {
-      await this.once(model, `q:${channel.name}`, (ch) =>
-        this.queue(ch, channel.name, channel.name, temporary),
+      await this.once(model, `q:${name}`, `${kind} "${name}" of channel "${name}"`, (ch) =>
+        this.queue(ch, name, name, temporary),
       )
-      return channel.name
+      return name
     }
-    await this.once(model, `g:${queue}`, async (ch) => {
-      await this.exchange(ch, channel.name)
-      await this.queue(ch, channel.name, queue, temporary)
-      if (this.settings.declare) await ch.bindQueue(queue, channel.name, '#')
+    await this.exchangeOf(model, name)
+    const what = `queue "${queue}" of group "${group}" on channel "${name}" (a ${kind} bound to exchange "${name}" with "#")`
+    await this.once(model, `g:${queue}`, what, async (ch) => {
+      await this.queue(ch, name, queue, temporary)
+      if (this.settings.declare) await ch.bindQueue(queue, name, '#')
     })
-    if (!temporary) this.groups.add(channel.name, group, group)
+    if (!temporary) this.groups.add(name, group, group)
     return queue
   }
 
   /** Deletes a temporary queue (a reply queue whose subscriber closed). */
   async remove(model: ChannelModel, queue: string): Promise<void> {
     this.done.forget(`q:${queue}`)
-    await this.scratch(model, (ch) => ch.deleteQueue(queue))
-  }
-
-  private async exchange(ch: AmqpChannel, name: string): Promise<void> {
-    if (!this.settings.declare) await ch.checkExchange(name)
-    else await ch.assertExchange(name, 'topic', { durable: true })
+    await this.scratch(model, `temporary queue "${queue}"`, (ch) => ch.deleteQueue(queue))
   }
 
   private async queue(ch: AmqpChannel, channel: string, name: string, temporary: boolean): Promise<void> {
@@ -126,47 +137,47 @@ export class RabbitMQProvisioner {
     else await ch.assertQueue(name, { durable: true, arguments: this.queueArguments(channel, name) })
   }
 
-  /** Runs `key`'s declaration once per connection; a failure is forgotten so the next call tries again. */
-  private once(model: ChannelModel, key: string, declare: (ch: AmqpChannel) => Promise<void>): Promise<void> {
-    return this.done.get(key, () => this.scratch(model, declare))
+  /** Runs `key`'s declaration of `what` once per connection; a failure is forgotten so the next call tries again. */
+  private once(model: ChannelModel, key: string, what: string, declare: (ch: AmqpChannel) => Promise<void>) {
+    return this.done.get(key, () => this.scratch(model, what, declare))
   }
 
   /**
    * A server-side error (404 on a passive check, 406 on mismatched arguments) closes the AMQP
-   * channel it happened on, so declarations and checks run on a channel of their own, thrown away afterwards.
+   * channel it happened on, so declarations and checks run on a channel of their own, thrown away
+   * afterwards. A failure is an OmnibusError naming `what` (the resource, its channel and group).
    */
-  async scratch<T>(model: ChannelModel, work: (ch: AmqpChannel) => Promise<T>): Promise<T> {
+  async scratch<T>(model: ChannelModel, what: string, work: (ch: AmqpChannel) => Promise<T>): Promise<T> {
     let ch: AmqpChannel | undefined
     try {
       ch = await model.createChannel()
       ch.on('error', () => undefined)
       return await work(ch)
     } catch (error) {
-      throw this.failure(error)
+      throw this.failure(error, what)
     } finally {
       await ch?.close().catch(() => undefined)
     }
   }
 
-  /** The OmnibusError a failed declaration amounts to: 404 missing, 406 other settings, 403 not allowed. */
-  private failure(error: unknown): unknown {
+  /** The OmnibusError a failed declaration of `what` amounts to: 404 missing, 406 other settings, 403 not allowed. */
+  private failure(error: unknown, what: string): unknown {
     if (error instanceof OmnibusError) return error
     const code = replyCode(error)
-    const what =
-      code === NOT_FOUND && !this.settings.declare
-        ? 'an exchange or queue does not exist and declaring is off (declare: false): create it (topic ' +
-          'exchange for events, durable queue "<channel>::<group>" bound with "#" for a group, durable ' +
-          'queue for commands) or set declare: true'
+    if (code === NOT_FOUND && !this.settings.declare) return channelNotFound('rabbitmq', what, false, error)
+    const why =
+      code === NOT_FOUND
+        ? `${what} does not exist (deleted meanwhile?)`
         : code === 406
-          ? 'an exchange or queue exists with other settings (classic vs quorum, single active consumer, ' +
-            'durability); delete it or make the options match'
+          ? `${what} exists with other settings (classic vs quorum, single active consumer, durability); ` +
+            'delete it or make the options match'
           : code === 403
-            ? 'the user may not declare or read this resource'
-            : 'declaring topology failed'
+            ? `the user may not declare or read ${what}`
+            : `declaring or checking ${what} failed`
     return adapterError(
       'rabbitmq',
       code === NOT_FOUND ? 'CHANNEL_NOT_FOUND' : 'PROVISIONING_FAILED',
-      what,
+      why,
       error,
     )
   }

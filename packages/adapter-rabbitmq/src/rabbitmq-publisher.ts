@@ -1,10 +1,12 @@
-import { once } from 'node:events'
 import type { Envelope } from '@omnibus/core'
 import {
   adapterError,
+  Backpressure,
   type Channel,
+  channelNotFound,
   errorMessage,
   OmnibusError,
+  PendingConfirms,
   PromiseCache,
   pause,
   withDeadline,
@@ -19,6 +21,9 @@ import type { Shared } from './rabbitmq-connection.js'
  */
 type Outcome = 'confirmed' | 'returned' | 'lost' | Error
 
+/** A connection's confirm channel and its write buffer. */
+type Confirming = { readonly ch: ConfirmChannel; readonly buffer: Backpressure }
+
 /**
  * Publishing with publisher confirms on one confirm channel per connection: all sends of a batch
  * first, then their confirms (one round trip). A nack rejects; a message whose channel or
@@ -30,10 +35,11 @@ type Outcome = 'confirmed' | 'returned' | 'lost' | Error
  * After `publishTimeoutMs` the publish rejects (withDeadline) and leaves its waits and resends.
  */
 export class RabbitMQPublisher {
-  /** The confirm channel of each connection, opened on first use and forgotten when it closes. */
-  private readonly channels = new PromiseCache<ConfirmChannel, ChannelModel>()
-  /** The socket buffer is full: sends wait for 'drain' (or the channel's end). */
-  private full = false
+  /**
+   * The confirm channel of each connection, opened on first use and forgotten when it closes, with
+   * its write buffer: while it is full, sends wait for 'drain' (or the channel's end).
+   */
+  private readonly channels = new PromiseCache<Confirming, ChannelModel>()
   /**
    * Topics whose exchange was deleted under us: until a publish is routed again, one no queue takes
    * rejects CHANNEL_NOT_FOUND (their consumers elsewhere lost their bindings) instead of a confirm.
@@ -45,10 +51,9 @@ export class RabbitMQPublisher {
   constructor(private readonly shared: Shared) {}
 
   publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
-    const stop = new AbortController()
+    const { publishTimeoutMs } = this.shared.settings
     const describe = () => `[rabbitmq] event ${events[0]!.id} to "${channel.name}"`
-    const sending = this.send(channel, events, stop.signal)
-    return withDeadline(sending, this.shared.settings.publishTimeoutMs, describe, () => stop.abort())
+    return withDeadline((signal) => this.send(channel, events, signal), publishTimeoutMs, describe)
   }
 
   private async send(channel: Channel, events: readonly Envelope[], signal: AbortSignal): Promise<void> {
@@ -56,7 +61,7 @@ export class RabbitMQPublisher {
     let pending = events.map((event) => ({ event, message: toAmqp(event, settings.mode) }))
     while (pending.length > 0 && !signal.aborted) {
       const model = await link.ready(signal)
-      let confirm: ConfirmChannel
+      let confirm: Confirming
       try {
         // A channel that must exist is never declared (it is an asker's reply queue).
         if (!channel.mustExist) await provisioner.forPublish(model, channel)
@@ -65,7 +70,7 @@ export class RabbitMQPublisher {
         if (link.current !== model) continue // the connection dropped meanwhile: wait for the next one
         throw failed(channel, pending[0]!.event, error)
       }
-      const known = channel.kind === 'queue' || provisioner.hasGroups(channel.name)
+      const known = channel.kind === 'queue' || provisioner.groups.has(channel.name)
       const mandatory = known || this.vanished.has(channel.name)
       const outcomes = await this.batch(confirm, channel, pending, mandatory, signal)
       const retry: typeof pending = []
@@ -73,13 +78,14 @@ export class RabbitMQPublisher {
         if (outcome === 'confirmed' || signal.aborted) continue
         if (outcome === 'returned') {
           // Nothing this transport can declare again would take it: say so rather than confirm it to nobody.
-          if (channel.mustExist || !settings.declare || !known) throw notFound(channel)
+          if (channel.mustExist || !settings.declare || !known) throw notFound(channel, settings.declare)
           provisioner.forget()
         } else if (outcome !== 'lost') throw failed(channel, pending[i]!.event, outcome)
         retry.push(pending[i]!)
       }
-      if (retry.length === 0) this.vanished.delete(channel.name) // routed again: its consumers are back
-      if (retry.length > 0) {
+      if (retry.length === 0)
+        this.vanished.delete(channel.name) // routed again: its consumers are back
+      else {
         logger.debug('not confirmed or returned; sending again', {
           channel: channel.name,
           count: retry.length,
@@ -91,53 +97,42 @@ export class RabbitMQPublisher {
     }
   }
 
-  /** Sends `pending` in order and resolves with each one's outcome (or on abort). */
+  /** Sends `pending` in order and resolves with each one's outcome (or on abort, those so far). */
   private async batch(
-    confirm: ConfirmChannel,
+    { ch, buffer }: Confirming,
     channel: Channel,
     pending: readonly { event: Envelope; message: ReturnType<typeof toAmqp> }[],
     mandatory: boolean,
     signal: AbortSignal,
-  ): Promise<Outcome[]> {
-    const outcomes: Outcome[] = new Array(pending.length)
-    let left = pending.length
-    let allSettled!: () => void
-    const settled = new Promise<void>((resolve) => {
-      allSettled = resolve
-      signal.addEventListener('abort', () => resolve(), { once: true })
-    })
+  ): Promise<readonly (Outcome | undefined)[]> {
+    const confirms = new PendingConfirms<Outcome>(pending.length, signal)
     const exchange = channel.kind === 'topic' ? channel.name : ''
     for (let i = 0; i < pending.length && !signal.aborted; i++) {
       const { event, message } = pending[i]!
-      const done = (outcome: Outcome) => {
-        // amqplib may report a message twice (a throw, then the channel's close): the first word counts.
-        if (outcomes[i] !== undefined) return
-        outcomes[i] = outcome === 'confirmed' && this.returned.delete(event.id) ? 'returned' : outcome
-        if (--left === 0) allSettled()
-      }
+      // amqplib may report a message twice (a throw, then the channel's close): the first word counts.
+      const done = (outcome: Outcome) =>
+        confirms.settle(i, outcome === 'confirmed' && this.returned.delete(event.id) ? 'returned' : outcome)
       try {
         const key = channel.kind === 'topic' ? event.type : channel.name
         message.options.mandatory = mandatory // the options are this message's own: no copy per send
-        const ok = confirm.publish(exchange, key, message.content, message.options, (error: unknown) => {
+        const ok = ch.publish(exchange, key, message.content, message.options, (error: unknown) => {
           if (!error) done('confirmed')
           else if (errorMessage(error).includes('nack'))
             done(new Error('the broker refused the message (nack)'))
           else done('lost')
         })
-        if (!ok) this.full = true
+        buffer.sent(ok)
       } catch (error) {
         // amqplib throws synchronously on a closed channel, and a RangeError on oversized header tables.
         done(error instanceof RangeError ? error : 'lost')
       }
-      if (this.full) await drained(confirm, signal)
+      await buffer.room(signal)
     }
-    await settled
-    return outcomes
+    return confirms.all
   }
 
-  private async open(model: ChannelModel): Promise<ConfirmChannel> {
+  private async open(model: ChannelModel): Promise<Confirming> {
     const ch = await model.createConfirmChannel()
-    ch.setMaxListeners(0) // every send waiting for 'drain' listens
     ch.on('error', (error: Error) => {
       // E.g. an exchange deleted behind our back (404): declare again before the resend.
       this.shared.provisioner.forget()
@@ -145,35 +140,18 @@ export class RabbitMQPublisher {
       if (exchange !== undefined) this.vanished.add(exchange)
       this.shared.logger.warn('publish channel error', { error: error.message })
     })
-    ch.on('drain', () => {
-      this.full = false
-    })
-    ch.on('close', () => {
-      this.full = false
-      this.channels.forget(model)
-    })
+    ch.on('close', () => this.channels.forget(model))
     ch.on('return', (returned: Message) => this.returned.add(String(returned.properties.messageId)))
-    return ch
+    return { ch, buffer: new Backpressure(ch) }
   }
 }
 
-/** Resolves on the channel's 'drain' or 'close', or when the publish gives up. */
-async function drained(ch: ConfirmChannel, signal: AbortSignal): Promise<void> {
-  const done = new AbortController()
-  const either = { signal: AbortSignal.any([signal, done.signal]) }
-  await Promise.race([once(ch, 'drain', either), once(ch, 'close', either)]).catch(() => undefined)
-  done.abort() // the other wait's listener goes too
-}
-
-function notFound(channel: Channel): OmnibusError {
-  const why = channel.mustExist
-    ? 'and this channel is never created by a publish (a reply whose asker is gone)'
-    : 'and none this transport knows can be declared again: its consumers must subscribe again'
-  return adapterError(
-    'rabbitmq',
-    'CHANNEL_NOT_FOUND',
-    `no queue of "${channel.name}" took the message, ${why}`,
-  )
+/** No queue took a message, and none this transport can declare again would. */
+function notFound(channel: Channel, declare: boolean): OmnibusError {
+  const what = `a queue of channel "${channel.name}" to take the message`
+  if (channel.mustExist || !declare) return channelNotFound('rabbitmq', what, channel.mustExist)
+  const lost = `no queue of "${channel.name}" took the message; none this transport knows can be declared again`
+  return adapterError('rabbitmq', 'CHANNEL_NOT_FOUND', `${lost}: its consumers must subscribe again`)
 }
 
 function failed(channel: Channel, event: Envelope, cause: unknown): OmnibusError {

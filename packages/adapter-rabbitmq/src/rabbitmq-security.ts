@@ -1,4 +1,4 @@
-import { accessDenied, errorMessage, tlsFailure } from '@omnibus/core/adapter'
+import { accessDenied, errorMessage, tlsDenied } from '@omnibus/core/adapter'
 import type { RabbitMQSettings } from './rabbitmq-config.js'
 import { replyCode } from './rabbitmq-provisioner.js'
 
@@ -14,13 +14,8 @@ export function rabbitAccessError(error: unknown, settings: RabbitMQSettings, ch
   const who =
     settings.auth.username === undefined ? 'the client certificate' : `user "${settings.auth.username}"`
   const vhost = decodeURIComponent(new URL(settings.url).pathname.slice(1) || '/')
-  const tls = tlsFailure(error)
-  if (tls)
-    return deny(
-      'AUTH_FAILED',
-      `TLS failed (${tls.code}: ${tls.message.split('\n')[0]}); check tls.ca/caFile (the broker's CA) and the ` +
-        'client certificate (tls.certFile/keyFile: in date, signed by a CA the broker trusts)',
-    )
+  const tls = tlsDenied('rabbitmq', 'tls', channel, error)
+  if (tls) return tls
   if (/ACCESS[-_]REFUSED - Login was refused/.test(message))
     return deny(
       'AUTH_FAILED',

@@ -101,12 +101,10 @@ export class RabbitMQTransport implements Transport {
   }
 
   /** Rejections that mean "refused" become AUTH_FAILED/FORBIDDEN errors naming the channel. */
-  private async guard<T>(work: Promise<T>, channel?: Channel): Promise<T> {
-    try {
-      return await work
-    } catch (error) {
+  private guard<T>(work: Promise<T>, channel?: Channel): Promise<T> {
+    return work.catch((error: unknown) => {
       throw rabbitAccessError(error, this.settings, channel?.name) ?? error
-    }
+    })
   }
 }
 

@@ -54,7 +54,19 @@ describe('rabbitmq provisioning', () => {
     expect(await codeOf(strict.subscribe(topic, 'g', async () => {}, { maxInFlight: 1 }))).toBe(
       'CHANNEL_NOT_FOUND',
     )
-    await expect(strict.publish(queue, [event()])).rejects.toThrow(/does not exist and declaring is off/)
+    // The error's own message names the missing resource, its channel and group, and what to do.
+    await expect(strict.publish(queue, [event()])).rejects.toThrow(
+      `durable queue "${queue.name}" of channel "${queue.name}" does not exist and provisioning is off`,
+    )
+    await expect(strict.publish(topic, [event()])).rejects.toThrow(
+      `topic exchange "${topic.name}" of channel "${topic.name}" does not exist`,
+    )
+    await expect(strict.provision(topic, 'g')).rejects.toThrow(/create it, or turn provisioning on/)
+    // With the exchange there, the group's queue is what is missing, and the error says so.
+    await withRaw((ch) => ch.assertExchange(topic.name, 'topic', { durable: true }))
+    await expect(strict.subscribe(topic, 'g', async () => {}, { maxInFlight: 1 })).rejects.toThrow(
+      `queue "${topic.name}::g" of group "g" on channel "${topic.name}"`,
+    )
     // The same transport still works for what exists (a failed check must not break its channels).
     const lenient = await transport()
     await lenient.provision(topic, 'g')

@@ -1,14 +1,14 @@
 import { describe, expect, test } from 'vitest'
-import { connectArguments, parseRabbitMQConfig } from '../src/rabbitmq-config.js'
+import { parseRabbitMQConfig } from '../src/rabbitmq-config.js'
 
-describe('rabbitmq connect arguments', () => {
+describe('rabbitmq socket options', () => {
   test('turn Nagle off so a lone publish or ack is not held for the delayed ACK', () => {
-    const { socketOptions } = connectArguments(parseRabbitMQConfig({}, 'main'))
+    const { socketOptions } = parseRabbitMQConfig({}, 'main')
     expect(socketOptions.noDelay).toBe(true)
   })
 
   test('socketOptions given by the user win', () => {
     const settings = parseRabbitMQConfig({ socketOptions: { noDelay: false, servername: 'mq' } }, 'main')
-    expect(connectArguments(settings).socketOptions).toMatchObject({ noDelay: false, servername: 'mq' })
+    expect(settings.socketOptions).toMatchObject({ noDelay: false, servername: 'mq' })
   })
 })

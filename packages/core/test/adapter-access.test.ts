@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { accessDenied, errorChain, tlsFailure, tlsPreflight } from '../src/adapter/index.js'
+import { accessDenied, errorChain, tlsDenied, tlsFailure, tlsPreflight } from '../src/adapter/index.js'
 import { AccessDeniedError } from '../src/index.js'
 
 const servers: Server[] = []
@@ -45,6 +45,18 @@ describe('adapter toolkit: refusals and TLS', () => {
     })
     expect(tlsFailure(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toBeUndefined()
     expect(tlsFailure('not an error')).toBeUndefined()
+  })
+
+  it('tlsDenied: a failed handshake in the chain is AUTH_FAILED naming the code and the options to check', () => {
+    const tls = Object.assign(new Error('certificate has expired\nmore'), { code: 'CERT_HAS_EXPIRED' })
+    const denied = tlsDenied('mq', 'tls', 'orders', new Error('client failed', { cause: tls }))
+    expect(denied).toBeInstanceOf(AccessDeniedError)
+    expect(denied).toMatchObject({ code: 'AUTH_FAILED', channel: 'orders' })
+    expect(denied?.message).toContain(
+      'TLS failed (CERT_HAS_EXPIRED: certificate has expired); check tls.ca/caFile',
+    )
+    expect(denied?.message).toContain('tls.certFile/keyFile')
+    expect(tlsDenied('mq', 'ssl', undefined, new Error('refused'))).toBeUndefined()
   })
 
   it('accessDenied words a refusal with its code, the channel when there is one, and the cause', () => {

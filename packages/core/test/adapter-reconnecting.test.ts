@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Reconnecting, type ReconnectingOptions } from '../src/adapter/index.js'
+import { OmnibusError, Reconnecting, type ReconnectingOptions } from '../src/adapter/index.js'
 import type { Logger } from '../src/index.js'
 import { waitFor } from './helpers.js'
 
@@ -69,6 +69,39 @@ describe('Reconnecting', () => {
     const plain = harness()
     plain.state.down = true
     await expect(plain.r.start()).rejects.toThrow(/^refused$/)
+    // An OmnibusError of open says what is wrong already: it is not hidden behind `unreachable`.
+    const missing = new OmnibusError('CHANNEL_NOT_FOUND', 'queue "q" does not exist')
+    const named = harness({ unreachable: 'cannot connect', open: () => Promise.reject(missing) })
+    await expect(named.r.start()).rejects.toBe(missing)
+  })
+
+  it('with `on`, opens again at once after what it lives on recovered, until stopped', async () => {
+    const parent = harness()
+    const parentFirst = await parent.r.start()
+    const child = harness({ on: parent.r as Reconnecting<unknown> })
+    const childFirst = await child.r.start()
+    parent.r.lost(parentFirst, 'peer closed')
+    await waitFor('the child opened again', () => child.state.opened === 2, 5_000)
+    expect(childFirst.closed).toBe(true)
+    child.r.stop()
+    parent.r.lost(parent.r.current!, 'peer closed again')
+    await parent.r.ready(AbortSignal.timeout(5_000))
+    expect(child.state.opened).toBe(2) // stopped: no longer follows
+  })
+
+  it('idle(withinMs) waits for a recovery under way, but no longer than withinMs', async () => {
+    let attempts = 0
+    const hanging = harness({
+      open: () => (++attempts === 1 ? Promise.resolve({ n: 1, closed: false }) : new Promise(() => {})),
+    })
+    const first = await hanging.r.start()
+    await hanging.r.idle() // nothing under way: at once
+    hanging.r.lost(first, 'peer closed')
+    await waitFor('an attempt under way', () => attempts === 2, 5_000)
+    hanging.r.stop()
+    const started = Date.now()
+    await hanging.r.idle(50)
+    expect(Date.now() - started).toBeLessThan(2_000)
   })
 
   it('ignores the loss of a resource that is not the current one', async () => {

@@ -186,6 +186,28 @@ describe('adapter toolkit', () => {
     expect(all.failures.map((f) => f.index)).toEqual([0, 1])
   })
 
+  it('PublishQueues.idle() waits for every call pushed so far, also those pushed while it waits', async () => {
+    const answers: (() => void)[] = []
+    const queues = new PublishQueues<number>({
+      maxItems: 1,
+      send: () => new Promise<undefined>((resolve) => answers.push(() => resolve(undefined))),
+    })
+    await queues.idle()
+    void queues.push('a', [1])
+    let idle = false
+    const waiting = queues.idle().then(() => {
+      idle = true
+    })
+    void queues.push('b', [2])
+    await tick()
+    answers.shift()!()
+    await tick()
+    expect(idle).toBe(false)
+    answers.shift()!()
+    await waiting
+    expect(answers).toEqual([])
+  })
+
   it('withDeadline: a confirm in time passes through; none in time is PUBLISH_FAILED, once', async () => {
     expect(await withDeadline(Promise.resolve(7), 1_000, () => 'x')).toBe(7)
     let freed = 0
@@ -208,5 +230,14 @@ describe('adapter toolkit', () => {
     expect(freed).toBe(1)
     const failed = withDeadline(Promise.reject(new Error('refused')), 1_000, () => 'x')
     await expect(failed).rejects.toThrow('refused')
+    // Work given as a function learns of the deadline through its signal.
+    let seen: AbortSignal | undefined
+    const hang = (signal: AbortSignal) => {
+      seen = signal
+      return new Promise<never>(() => {})
+    }
+    const waiting = withDeadline(hang, 20, () => 'x')
+    await expect(waiting).rejects.toMatchObject({ code: 'PUBLISH_FAILED' })
+    expect(seen?.aborted).toBe(true)
   })
 })

@@ -1,5 +1,6 @@
 import { CloudEvent } from 'cloudevents'
-import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { describe, expect, it, vi } from 'vitest'
 import {
   createEvent,
   decodeMessage,
@@ -11,6 +12,7 @@ import {
   withAttributes,
 } from '../src/adapter/index.js'
 import { malformedData, structuredSizeBound } from '../src/envelope/binding.js'
+import { createEnvelope, type MessageKind } from '../src/envelope/envelope.js'
 import { type Envelope, EnvelopeError, type EnvelopeInput } from '../src/index.js'
 
 const event = createEvent({
@@ -82,6 +84,61 @@ describe('CloudEvents binding', () => {
       [],
     )
     expect({ ...decoded.event }).toEqual({ ...awkward })
+  })
+
+  it('writes the head of a type-source-data envelope from its template exactly as JSON.stringify would', () => {
+    const awkward = fc.oneof(
+      fc.string(),
+      fc.string({ unit: fc.constantFrom('"', '\\', '\u2028', 'é', '漢', '🚀', '/', 'a', '\u007f') }),
+    )
+    let made = 0
+    fc.assert(
+      fc.property(
+        fc.constantFrom<MessageKind>('event', 'command', 'query'),
+        awkward,
+        awkward,
+        fc.option(fc.constantFrom('application/json', 'text/plain; charset="utf-8"', 'application/x+json')),
+        fc.oneof(fc.constant(undefined), fc.constant(null), fc.jsonValue(), fc.uint8Array(), fc.string()),
+        fc.option(fc.constantFrom('2026-11-30T10:00:00.123+01:00', new Date(0))),
+        (kind, type, source, datacontenttype, data, time) => {
+          let sent: Envelope
+          try {
+            sent = createEnvelope(kind, {
+              type,
+              source,
+              data,
+              ...(datacontenttype === null ? {} : { datacontenttype }),
+              ...(time === null ? {} : { time }),
+            })
+          } catch (error) {
+            // Not an envelope at all (an empty type, a control character): nothing to write.
+            expect(error).toBeInstanceOf(EnvelopeError)
+            return
+          }
+          made++
+          const { data: sentData, data_base64, ...attributes } = sent
+          const expected = JSON.stringify({
+            ...attributes,
+            ...(sentData instanceof Uint8Array ? { data_base64 } : { data: sentData }),
+          })
+          expect(encodeStructured(sent).toString('utf8')).toBe(expected)
+        },
+      ),
+      { numRuns: 2000 },
+    )
+    expect(made).toBeGreaterThan(500)
+  })
+
+  it('encodes binary data in binary mode and bounds its size without base64-encoding it', () => {
+    const bytes = createEvent({ type: 't', source: 's', data: new Uint8Array(64 * 1024).fill(7) })
+    const written = vi.spyOn(Buffer.prototype, 'toString')
+    try {
+      expect(encodeBinary(bytes, 'ce_').body).toBe(bytes.data)
+      expect(structuredSizeBound(bytes)).toBeGreaterThan(64 * 1024)
+      expect(written.mock.calls.filter(([encoding]) => encoding === 'base64')).toEqual([])
+    } finally {
+      written.mockRestore()
+    }
   })
 
   it('encodes CloudEvents made elsewhere and decoded ones, binary data as data_base64', () => {

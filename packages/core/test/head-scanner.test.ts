@@ -105,6 +105,20 @@ describe('scanHead: the structured head read without JSON.parse', () => {
       expect(scanHead(other, {}), other).toBe(NOT_OURS)
   })
 
+  it('still finds a repeated name after documents whose names it learnt', () => {
+    const valid = '{"specversion":"1.0","id":"i","source":"s","type":"t","data":{}}'
+    for (const repeated of [
+      '{"specversion":"1.0","id":"i","id":"j","type":"t","data":{}}',
+      '{"specversion":"1.0","id":"i","source":"s","type":"t","id":"j","data":{}}',
+      '{"specversion":"1.0","specversion":"1.0","source":"s","type":"t","data":{}}',
+    ]) {
+      expect(scanHead(valid, {})).toBe(valid.indexOf('{}'))
+      expect(scanHead(repeated, {}), repeated).toBe(NOT_OURS)
+      // Twice: the names of the refused document are the ones expected now.
+      expect(scanHead(repeated, {}), repeated).toBe(NOT_OURS)
+    }
+  })
+
   it('refuses a repeated attribute whose first value JSON.parse refuses, as the eager decode does', () => {
     const text = '{"specversion":"1.0","id":"bad\u0001","id":"i","source":"s","type":"t","data":{}}'
     expect(text).toContain('\u0001')

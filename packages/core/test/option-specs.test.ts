@@ -1,6 +1,14 @@
 import { inspect } from 'node:util'
 import { describe, expect, expectTypeOf, it } from 'vitest'
-import { checkOptions, type OptionSpecs, type OptionValues, withSafeView } from '../src/adapter/index.js'
+import {
+  anyOption,
+  checkOptions,
+  type OptionSpecs,
+  type OptionValues,
+  type TlsOptions,
+  tlsOption,
+  withSafeView,
+} from '../src/adapter/index.js'
 import { ConfigError } from '../src/index.js'
 
 const specs = {
@@ -33,6 +41,24 @@ describe('option specs', () => {
       socket?: Record<string, unknown>
       tls?: unknown
     }>()
+  })
+
+  it('anyOption<T> and tlsOption give an `any` key its type, and tlsOption checks it', () => {
+    const typed = {
+      tls: tlsOption,
+      names: anyOption<boolean | readonly string[]>(),
+    } as const satisfies OptionSpecs
+    expectTypeOf<OptionValues<typeof typed>>().toEqualTypeOf<{
+      tls?: boolean | TlsOptions
+      names?: boolean | readonly string[]
+    }>()
+    expect(checkOptions(typed, { tls: { caFile: 'ca.pem' }, names: ['a'] }, 't')).toEqual({
+      tls: { caFile: 'ca.pem' },
+      names: ['a'],
+    })
+    expect(() => checkOptions(typed, { tls: 'yes' }, 't')).toThrow(
+      /t\.tls.*must be true\/false or an object of TLS/,
+    )
   })
 
   it("an `any` spec's check refuses a value with its reason and the key", () => {

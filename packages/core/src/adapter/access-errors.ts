@@ -44,3 +44,21 @@ export function accessDenied(
   const on = channel ? ` on channel "${channel}"` : ''
   return new AccessDeniedError(code, transport, channel, `${code}${on}: ${why}`, { cause })
 }
+
+/**
+ * AUTH_FAILED for a failed TLS handshake in `error`'s chain (see tlsFailure), saying what to check
+ * under the adapter's TLS option `option` (`tls`, `ssl`); undefined when the chain holds none.
+ */
+export function tlsDenied(
+  transport: string,
+  option: string,
+  channel: string | undefined,
+  error: unknown,
+): AccessDeniedError | undefined {
+  const tls = tlsFailure(error)
+  if (!tls) return undefined
+  const why =
+    `TLS failed (${tls.code}: ${tls.message.split('\n')[0]}); check ${option}.ca/caFile (the broker's CA), ` +
+    `the client certificate (${option}.certFile/keyFile: in date, signed by a CA the broker trusts) and ${option}.servername`
+  return accessDenied(transport, 'AUTH_FAILED', channel, why, error)
+}

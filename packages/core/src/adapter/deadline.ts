@@ -11,18 +11,22 @@ export const publishTimeoutOption = { type: 'duration' } as const satisfies Opti
  * `work`, or a PUBLISH_FAILED OmnibusError once `ms` have passed without it settling, so no
  * caller waits on a broker longer than the configured time. The timer is cleared when `work`
  * settles, so a confirmed publish leaves nothing behind. `onTimeout` lets the adapter free what
- * the stuck publish holds (a slot, a batch); a late settle of `work` is ignored (and its
- * rejection handled) because the caller has been answered.
+ * the stuck publish holds (a slot, a batch); `work` given as a function gets a signal that aborts
+ * then (its waits and resends stop). A late settle of `work` is ignored (and its rejection
+ * handled) because the caller has been answered.
  */
 export function withDeadline<T>(
-  work: Promise<T>,
+  work: Promise<T> | ((signal: AbortSignal) => Promise<T>),
   ms: number,
   describe: () => string,
   onTimeout?: () => void,
 ): Promise<T> {
   let timer: NodeJS.Timeout | undefined
+  const stop = new AbortController()
+  const running = typeof work === 'function' ? work(stop.signal) : work
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
+      stop.abort()
       onTimeout?.()
       reject(
         new OmnibusError(
@@ -34,6 +38,6 @@ export function withDeadline<T>(
       )
     }, ms)
   })
-  work.catch(() => {})
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer))
+  running.catch(() => {})
+  return Promise.race([running, expired]).finally(() => clearTimeout(timer))
 }

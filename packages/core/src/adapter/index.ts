@@ -15,7 +15,14 @@ export type { AnyDefinition, Schema } from '../catalog/define.js'
 // Config and registration: a config checked without a bus; an adapter outside the Omnibus packages.
 export { registerAdapter } from '../config/adapters.js'
 // Option checks: the same checker core's config uses (declare them as TransportAdapter.options).
-export { checkOptions, type OptionSpec, type OptionSpecs, type OptionValues } from '../config/check.js'
+export {
+  type AnyOption,
+  anyOption,
+  checkOptions,
+  type OptionSpec,
+  type OptionSpecs,
+  type OptionValues,
+} from '../config/check.js'
 export { readConfigFile, type TransportSpec, validateConfig } from '../config/config.js'
 // The CloudEvents binding: binary or structured on the way out, decoded (or malformed) on the way in.
 export {
@@ -46,6 +53,7 @@ export {
   redactUrl,
   secretOption,
   type TlsOptions,
+  tlsOption,
   tlsOptions,
   withSafeView,
 } from '../security/secrets.js'
@@ -76,9 +84,12 @@ export type {
 } from '../transport/transport.js'
 // Concurrency, retries, batching.
 export { Semaphore, sleep } from '../util/async.js'
-export { accessDenied, errorChain, tlsFailure } from './access-errors.js'
+export { accessDenied, errorChain, tlsDenied, tlsFailure } from './access-errors.js'
+export { Backpressure } from './backpressure.js'
 // Provisioning: made-once resources, broker names.
 export { PromiseCache } from './cache.js'
+export { PendingConfirms } from './confirms.js'
+export { type CumulativeAckOptions, CumulativeAcks } from './cumulative-acks.js'
 export {
   DEFAULT_PUBLISH_TIMEOUT_MS,
   publishTimeoutOption,
@@ -88,9 +99,11 @@ export { adapterError, adapterLogger, describeError } from './errors.js'
 // Settling and closing.
 export { InFlight } from './in-flight.js'
 export { brokerName, type NameRule, shortHash } from './names.js'
+export { OffsetLedger, type OffsetLedgerOptions } from './offset-ledger.js'
 export { Outage } from './outage.js'
 export { channelNotFound, KnownGroups } from './provisioning.js'
 export { BatchFailure, type PublishQueueOptions, PublishQueues } from './publish-queues.js'
+export { type PullLoopOptions, PullLoops } from './pull-loops.js'
 export { Reconnecting, type ReconnectingOptions } from './reconnecting.js'
 export { Backoff, pause, type RetryOptions, retrying } from './retry.js'
 export { KeyedSerial } from './serial.js'

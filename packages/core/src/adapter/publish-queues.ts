@@ -55,6 +55,9 @@ export interface PublishQueueOptions<T> {
  */
 export class PublishQueues<T> {
   private readonly lines = new Map<string, Line<T>>()
+  /** Calls not yet settled, and who waits for there to be none (`idle`). */
+  private open = 0
+  private idlers: (() => void)[] = []
 
   constructor(private readonly options: PublishQueueOptions<T>) {}
 
@@ -67,6 +70,7 @@ export class PublishQueues<T> {
     }
     const target = line
     const sizeOf = this.options.sizeOf
+    this.open++
     return new Promise<void>((resolve, reject) => {
       const call: Call = { left: items.length, failures: undefined, resolve, reject }
       for (let index = 0; index < items.length; index++) {
@@ -82,6 +86,12 @@ export class PublishQueues<T> {
         })
       }
     })
+  }
+
+  /** Resolves once every call pushed so far has settled (a consumer's settles, before it closes). */
+  idle(): Promise<void> {
+    if (this.open === 0) return Promise.resolve()
+    return new Promise((resolve) => this.idlers.push(resolve))
   }
 
   private pump(destination: string, line: Line<T>): void {
@@ -125,6 +135,7 @@ export class PublishQueues<T> {
       if (--call.left > 0) continue
       if (call.failures) call.reject(new BatchFailure(call.failures.sort((a, b) => a.index - b.index)))
       else call.resolve()
+      if (--this.open === 0) for (const wake of this.idlers.splice(0)) wake()
     }
   }
 }

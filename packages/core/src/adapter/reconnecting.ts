@@ -1,5 +1,5 @@
 import { EventEmitter, once } from 'node:events'
-import { errorMessage } from '../errors.js'
+import { errorMessage, OmnibusError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { adapterError } from './errors.js'
 import { Outage } from './outage.js'
@@ -18,9 +18,14 @@ export interface ReconnectingOptions<T> {
   readonly say: { readonly lost: string; readonly retry: string; readonly back: string }
   /** Fields of every log line (a URL without credentials; a channel and group). */
   readonly fields?: Readonly<Record<string, unknown>>
+  /** What this resource lives on (a channel's connection): after its recovery, this one opens again at once. */
+  readonly on?: Reconnecting<unknown>
   /** The adapter's name, for the TRANSPORT_UNAVAILABLE of a `ready()` that waited too long. */
   readonly adapter: string
-  /** The first `start()` failing is a TRANSPORT_UNAVAILABLE saying this (what to check) when given. */
+  /**
+   * The first `start()` failing is a TRANSPORT_UNAVAILABLE saying this (what to check) when given; an
+   * OmnibusError from `open` (one that says already what is wrong, say a missing queue) passes as it is.
+   */
   readonly unreachable?: string
 }
 
@@ -41,6 +46,7 @@ export class Reconnecting<T> {
   /** `recover()` was called during an attempt: the next one follows at once. */
   private hurried = false
   private hurry: (() => void) | undefined
+  private unfollow: (() => void) | undefined
 
   private readonly outage: Outage
 
@@ -48,14 +54,17 @@ export class Reconnecting<T> {
     this.outage = new Outage(options.logger, options.fields)
   }
 
-  /** Opens the first resource, without retries: `open`'s error, as TRANSPORT_UNAVAILABLE with `unreachable`. */
+  /** Opens the first resource, without retries: `open`'s error, as TRANSPORT_UNAVAILABLE with `unreachable` (see there). */
   async start(): Promise<T> {
     try {
       this.resource = await this.options.open()
+      // What it lived on came back as something new: this one must open again on that.
+      this.unfollow = this.options.on?.onRecovered(() => this.recover('what it lives on was lost'))
       return this.resource
     } catch (error) {
       const { adapter, unreachable } = this.options
-      throw unreachable ? adapterError(adapter, 'TRANSPORT_UNAVAILABLE', unreachable, error) : error
+      if (!unreachable || error instanceof OmnibusError) throw error
+      throw adapterError(adapter, 'TRANSPORT_UNAVAILABLE', unreachable, error)
     }
   }
 
@@ -114,14 +123,21 @@ export class Reconnecting<T> {
   stop(): T | undefined {
     this.stopped.abort()
     this.listeners.clear()
+    this.unfollow?.()
     const resource = this.resource
     this.resource = undefined
     return resource
   }
 
-  /** Resolves when no recovery is under way: after stop(), once what a late attempt opened is closed. */
-  idle(): Promise<void> {
-    return this.recovering ?? Promise.resolve()
+  /**
+   * Resolves when no recovery is under way: after stop(), once what a late attempt opened is closed.
+   * With `withinMs`, after that long at the latest (a close that must not hang on an attempt).
+   */
+  async idle(withinMs?: number): Promise<void> {
+    const waited = new AbortController()
+    const bound = withinMs === undefined ? [] : [pause(withinMs, waited.signal)]
+    await Promise.race([this.recovering, ...bound])
+    waited.abort()
   }
 
   private async reopen(reason: string): Promise<void> {

@@ -46,14 +46,27 @@ export type OptionValue<S> = S extends { readonly oneOf: readonly (infer V)[] }
           ? string[]
           : S extends { readonly type: 'object' }
             ? Record<string, unknown>
-            : unknown
+            : S extends { readonly typed?: (v: infer T) => void }
+              ? T
+              : unknown
 
 /**
  * The options object `specs` describe, every key optional: an adapter's options type read off its
  * specs (declared `as const satisfies OptionSpecs`), so the two cannot drift, with the specs' doc
- * comments. Keys of type `any` come out `unknown`: type them with `Omit<…> & { … }`.
+ * comments. Keys of type `any` come out `unknown`, or `T` when declared with `anyOption<T>`.
  */
 export type OptionValues<S> = { -readonly [K in keyof S]?: OptionValue<S[K]> }
+
+/** An `any` option whose value, once `check` let it through, is a `T`: OptionValues reads `T` off it. */
+export interface AnyOption<T> {
+  readonly type: 'any'
+  readonly check?: (v: unknown) => string | undefined
+  /** Never set: carries `T` for OptionValues. */
+  readonly typed?: (v: T) => void
+}
+
+export const anyOption = <T>(check?: (v: unknown) => string | undefined): AnyOption<T> =>
+  check ? { type: 'any', check } : { type: 'any' }
 
 /** The longest a Node timer can wait; longer delays fire at once (TimeoutOverflowWarning). */
 export const MAX_DURATION_MS = 2 ** 31 - 1

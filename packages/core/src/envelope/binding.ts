@@ -84,18 +84,47 @@ function dataBytes(event: Envelope): Uint8Array {
   return utf8Bytes(dataJson(event, encoded(event))!)
 }
 
+/** JSON texts of attribute values met before: a sender's type, source and content type repeat. */
+const jsonTexts = new Map<string, string>()
+const JSON_TEXT_MAX = 256
+
+function jsonText(value: string): string {
+  let text = jsonTexts.get(value)
+  if (text === undefined) {
+    text = JSON.stringify(value)
+    if (jsonTexts.size < MEMO_LIMIT && value.length <= JSON_TEXT_MAX) jsonTexts.set(value, text)
+  }
+  return text
+}
+
+/**
+ * JSON.stringify's text of the head of an envelope createEnvelope made from a
+ * type, a source and data alone (Encoded.templated), written from a template in
+ * its attribute order: its id (a UUID), time (RFC 3339, checked) and kind need
+ * no escaping, and the JSON of its type, source and content type is remembered.
+ * Half the cost of JSON.stringify, which checks every character.
+ */
+function templatedHead(event: Envelope): string {
+  const head = `{"specversion":"1.0","id":"${event.id}","source":${jsonText(event.source)},"type":${jsonText(event.type)},"time":"${event.time!}","messagekind":"${event.messagekind as string}"`
+  const contentType = event.datacontenttype
+  return contentType === undefined ? `${head}}` : `${head},"datacontenttype":${jsonText(contentType)}}`
+}
+
 /**
  * The attributes other than data as one JSON object, the head of the structured
  * form. (Built as an object for JSON.stringify: V8's fast path for plain objects
- * beats writing the members by hand, escaping checks and all.)
+ * beats writing the members by hand, escaping checks and all; only a fixed
+ * template, templatedHead, beats it.)
  */
 function structuredHead(event: Envelope, entry: Encoded): string {
+  if (entry.templated) return templatedHead(event)
   if (entry.attributes !== undefined) return JSON.stringify(entry.attributes)
   const attributes: Record<string, unknown> = {}
   for (const key in event) {
+    // The names first: reading data_base64 would base64-encode binary data only to skip it.
+    if (key === 'data' || key === 'data_base64') continue
     const value = event[key]
-    if (value === undefined || key === 'data' || key === 'data_base64') continue
-    attributes[key] = value
+    if (value !== undefined) attributes[key] = value
   }
   return JSON.stringify(attributes)
 }
@@ -163,8 +192,10 @@ export function encodeBinary(
   const { headerNames } = namesOf(prefix)
   let types = ''
   for (const key in event) {
+    // The names first: reading data_base64 would base64-encode binary data only to skip it.
+    if (key === 'data' || key === 'data_base64' || key === 'datacontenttype') continue
     const value = event[key]
-    if (value === undefined || key === 'data' || key === 'data_base64' || key === 'datacontenttype') continue
+    if (value === undefined) continue
     headers[headerName(key, prefix, headerNames)] = typeof value === 'string' ? value : String(value)
     if (typeof value === 'number') types += `${types ? ',' : ''}${key}=i`
     else if (typeof value === 'boolean') types += `${types ? ',' : ''}${key}=b`
@@ -505,12 +536,18 @@ export function structuredSize(event: Envelope): number {
 export function structuredSizeBound(event: Envelope): number {
   const entry = encoded(event)
   if (entry.size !== undefined) return entry.size
-  const data = dataJson(event, entry)
-  let bound = data === undefined ? 2 : 2 + ',"data_base64":'.length + 3 * data.length
+  const bytes = event.data
+  // Bytes go as base64, whose length is known without writing it (a binary-mode transport never needs it).
+  const dataLength =
+    bytes instanceof Uint8Array && entry.json === undefined
+      ? 2 + 4 * Math.ceil(bytes.byteLength / 3)
+      : dataJson(event, entry)?.length
+  let bound = dataLength === undefined ? 2 : 2 + ',"data_base64":'.length + 3 * dataLength
   const attributes: Readonly<Record<string, unknown>> = entry.attributes ?? event
   for (const key in attributes) {
+    if (key === 'data' || key === 'data_base64') continue
     const value = attributes[key]
-    if (value === undefined || key === 'data' || key === 'data_base64') continue
+    if (value === undefined) continue
     // `,"key":` then the value.
     bound += 6 * key.length + 4
     if (typeof value === 'string') bound += 6 * value.length + 2

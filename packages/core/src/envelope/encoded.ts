@@ -28,6 +28,11 @@ export class Encoded {
     readonly attributes: Readonly<Record<string, unknown>> | undefined,
     /** Checked against the envelope rules already (made by createEnvelope, or checked when sent once). */
     public checked = false,
+    /**
+     * The envelope is createEnvelope's of a type, a source and data alone, with an id of its
+     * own: its structured head is written from a template (binding.ts, templatedHead).
+     */
+    readonly templated = false,
   ) {}
 }
 

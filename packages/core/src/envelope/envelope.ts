@@ -12,6 +12,7 @@ import {
   OWN_NAMES,
   show,
 } from './rules.js'
+import { randomUuid } from './uuid.js'
 
 /** What a message asks of its receivers; carried in the `messagekind` extension. */
 export type MessageKind = 'event' | 'command' | 'query'
@@ -288,11 +289,39 @@ export function createEnvelopeWith<T>(
   if (source !== validSource) validSource = checked('source', source)
   const time = checkTime(input.time)
   const { contentType, json } = checkData(input.data)
+  const datacontenttype = input.datacontenttype ?? contentType
+  const extensions = input.extensions
+  if (
+    input.id === undefined &&
+    input.subject === undefined &&
+    input.dataschema === undefined &&
+    input.partitionkey === undefined &&
+    input.correlationid === undefined &&
+    input.causationid === undefined &&
+    input.traceparent === undefined &&
+    input.tracestate === undefined &&
+    extensions === undefined &&
+    own === undefined
+  ) {
+    // A type, a source and data, as most messages are: the envelope is built directly, in the
+    // order below, and its structured head is written from a template (binding.ts, templatedHead).
+    const event = new Blank()
+    event.specversion = '1.0'
+    // A flat string (see uuid.ts): every encoding writes it.
+    event.id = randomUuid()
+    event.source = source
+    event.type = input.type
+    event.time = time ?? nowIso()
+    event.messagekind = kind
+    if (datacontenttype !== undefined) event.datacontenttype = checked('datacontenttype', datacontenttype)
+    if (input.data !== undefined) event.data = input.data
+    return seal<T>(event, new Encoded(json, undefined, true, true))
+  }
   // The attributes without data, as a plain object: kept for the structured encoding,
   // where JSON.stringify of a plain object is much faster than of the envelope's copy.
   const head: Record<string, unknown> = {
     specversion: '1.0',
-    id: input.id === undefined ? crypto.randomUUID() : checked('id', input.id),
+    id: input.id === undefined ? randomUuid() : checked('id', input.id),
     source,
     type: input.type,
     time: time ?? nowIso(),
@@ -302,14 +331,12 @@ export function createEnvelopeWith<T>(
   // Written out, not looped over by name: named loads cost less than keyed ones.
   if (input.subject !== undefined) head.subject = checked('subject', input.subject)
   if (input.dataschema !== undefined) head.dataschema = checked('dataschema', input.dataschema)
-  const datacontenttype = input.datacontenttype ?? contentType
   if (datacontenttype !== undefined) head.datacontenttype = checked('datacontenttype', datacontenttype)
   if (input.partitionkey !== undefined) head.partitionkey = checked('partitionkey', input.partitionkey)
   if (input.correlationid !== undefined) head.correlationid = checked('correlationid', input.correlationid)
   if (input.causationid !== undefined) head.causationid = checked('causationid', input.causationid)
   if (input.traceparent !== undefined) head.traceparent = checked('traceparent', input.traceparent)
   if (input.tracestate !== undefined) head.tracestate = checked('tracestate', input.tracestate)
-  const extensions = input.extensions
   if (extensions !== undefined) {
     if (extensions === null || typeof extensions !== 'object' || Array.isArray(extensions)) {
       throw new EnvelopeError('extensions', `must be an object of name: value, got ${show(extensions)}`)

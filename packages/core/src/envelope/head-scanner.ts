@@ -8,6 +8,8 @@
  * parses the document as JSON.
  */
 
+import { CORE_NAMES, OWN_NAMES } from './rules.js'
+
 /** What scanHead answers for a document outside its subset. */
 export const NOT_OURS = -1
 
@@ -29,6 +31,19 @@ const LOWER_Z = 0x7a
  */
 const expected: string[] = []
 const MAX_EXPECTED = 32
+/**
+ * How many of `expected`'s first names are known to differ from each other
+ * (they were one valid document's names): a document whose names so far all
+ * matched them cannot have repeated one, so it needs no look-up for a repeat.
+ */
+let distinct = 0
+
+/**
+ * The attribute names Omnibus knows, as the literals of this module: a name read
+ * from a document is replaced by its literal, a key the property store has seen
+ * (a sliced copy would be looked up in the string table at every store).
+ */
+const LITERALS = new Map<string, string>([...CORE_NAMES, ...OWN_NAMES].map((name) => [name, name]))
 
 /**
  * Sets each attribute before the data member on `into` and returns the index
@@ -48,24 +63,38 @@ export function scanHead(text: string, into: Record<string, unknown>): number {
   for (let member = 0; ; member++) {
     if (text.charCodeAt(i) !== QUOTE) return NOT_OURS
     const nameStart = ++i
-    i = text.indexOf('"', nameStart)
-    if (i === -1) return NOT_OURS
-    let name = text.slice(nameStart, i)
     const known = expected[member]
-    // The same characters: use the name already known, whose key the property store has seen before.
-    if (name === known) name = known
-    else {
-      if (i === nameStart) return NOT_OURS
+    let name: string
+    // The name expected here (a-z and 0-9, so the quote after it ends it): compared in place, not copied.
+    if (
+      known !== undefined &&
+      text.startsWith(known, nameStart) &&
+      text.charCodeAt(nameStart + known.length) === QUOTE
+    ) {
+      name = known
+      i = nameStart + known.length
+    } else {
+      i = text.indexOf('"', nameStart)
+      if (i === -1 || i === nameStart) return NOT_OURS
       for (let k = nameStart; k < i; k++) {
         const c = text.charCodeAt(k)
         if (!((c >= LOWER_A && c <= LOWER_Z) || (c >= ZERO && c <= NINE))) return NOT_OURS
       }
-      if (member < MAX_EXPECTED) expected[member] = name
+      const read = text.slice(nameStart, i)
+      name = LITERALS.get(read) ?? read
+      if (member < MAX_EXPECTED) {
+        expected[member] = name
+        if (distinct > member) distinct = member
+      }
     }
     if (text.charCodeAt(i + 1) !== COLON) return NOT_OURS
     i += 2
     // Data first would leave no attributes to read: JSON.parse says what is wrong with such a document.
-    if (name === 'data') return member === 0 ? NOT_OURS : i
+    if (name === 'data') {
+      if (member === 0) return NOT_OURS
+      distinct = Math.min(member, MAX_EXPECTED)
+      return i
+    }
     let c = text.charCodeAt(i)
     let value: string | number | boolean
     if (c === QUOTE) {
@@ -92,8 +121,9 @@ export function scanHead(text: string, into: Record<string, unknown>): number {
       value = Number(text.slice(start, i))
     }
     // A repeated name: JSON.parse keeps the last, but the first may be what the rules refuse
-    // (a control character): the full parse decides, as for any other layout.
-    if (into[name] !== undefined) return NOT_OURS
+    // (a control character): the full parse decides, as for any other layout. Names that
+    // matched the distinct ones expected so far cannot repeat (an earlier mismatch lowered `distinct`).
+    if (member >= distinct && into[name] !== undefined) return NOT_OURS
     into[name] = value
     if (text.charCodeAt(i) !== COMMA || i + 1 >= length) return NOT_OURS
     i++

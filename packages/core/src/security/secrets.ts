@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { ConnectionOptions } from 'node:tls'
 import { inspect } from 'node:util'
+import { anyOption, isObject } from '../config/check.js'
 import { ConfigError } from '../errors.js'
 import type { Logger } from '../logger.js'
 
@@ -68,6 +69,11 @@ export interface TlsOptions extends ConnectionOptions {
   /** File holding the private key's passphrase. */
   passphraseFile?: string
 }
+
+/** The TLS option of an adapter's specs: `true`/`false`, or `TlsOptions` (read by tlsOptions). */
+export const tlsOption = anyOption<boolean | TlsOptions>((v) =>
+  typeof v === 'boolean' || isObject(v) ? undefined : 'must be true/false or an object of TLS options',
+)
 
 /**
  * Node TLS options from `TlsOptions`: files read (ConfigError naming the option when one cannot
