@@ -63,6 +63,8 @@ export interface PeerRatio {
   peer: string
   publish: number
   e2e: number
+  /** Omnibus's mode where it is not the default (structured): a third line under the bars. */
+  mode?: string
 }
 
 const PEER_GROUP = 2 * (BAR + 4) + 60
@@ -86,7 +88,10 @@ export function peerChart(ratios: readonly PeerRatio[]): string {
         bar(r.publish, 0, '#4c78a8') +
         bar(r.e2e, 1, '#f58518') +
         `<text x="${mid}" y="${bottom + 16}" text-anchor="middle" font-size="12">${r.name}</text>` +
-        `<text x="${mid}" y="${bottom + 30}" text-anchor="middle" font-size="10">${r.peer}</text>`
+        `<text x="${mid}" y="${bottom + 30}" text-anchor="middle" font-size="10">${r.peer}</text>` +
+        (r.mode
+          ? `<text x="${mid}" y="${bottom + 43}" text-anchor="middle" font-size="10">Omnibus ${r.mode}</text>`
+          : '')
       )
     })
     .join('')

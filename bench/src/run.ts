@@ -180,13 +180,17 @@ for (const name of wanted) {
       fmt(m.maxRssMb),
     ])
   }
-  // Each Omnibus side (the default mode, then its variants) against every other side; a variant only
-  // against the raw sides. The per-round ratios (the two sides ran minutes apart at most) are printed too.
+  // Each Omnibus side (the default mode, then its variants) against every other side; a variant not
+  // against the default mode again. The per-round ratios (the two sides ran minutes apart at most) are printed too.
   const heads = ['omnibus', ...Object.keys(target.variants ?? {})]
   for (const head of heads) {
     const o = medians[head]!
     for (const s of sides.filter((x) => !heads.includes(x) || (head === 'omnibus' && x !== head))) {
-      if (head !== 'omnibus' && !s.startsWith('raw') && !target.baselines?.some((b) => b.side === s)) continue
+      // A variant (structured mode) against the raw sides, the baselines and the peers: a user choosing
+      // between Omnibus and a peer may pick the mode too.
+      const peer = target.peers?.includes(s as Peer)
+      if (head !== 'omnibus' && !s.startsWith('raw') && !peer && !target.baselines?.some((b) => b.side === s))
+        continue
       const r = medians[s]!
       const ratio = {
         publish: o.publishPerSec / r.publishPerSec,
@@ -209,12 +213,13 @@ for (const name of wanted) {
       notes.push(
         `${name} ${prefix} / ${label(s)} per round: publish ${perRound('publishPerSec')}; e2e ${perRound('e2ePerSec')}`,
       )
-      if (head !== 'omnibus')
+      if (head !== 'omnibus' && peer)
+        entry.peerRatios = { ...(entry.peerRatios as object), [`${head}/${s}`]: ratio }
+      else if (head !== 'omnibus')
         entry.variantRatios = { ...(entry.variantRatios as object), [`${head}/${s}`]: ratio }
       else if (s === 'raw') entry.ratio = ratio
       else if (s === 'raw-data') entry.ratioToDataOnly = ratio
-      else if (!target.peers?.includes(s as Peer))
-        entry.otherRatios = { ...(entry.otherRatios as object), [s]: ratio }
+      else if (!peer) entry.otherRatios = { ...(entry.otherRatios as object), [s]: ratio }
       else entry.peerRatios = { ...(entry.peerRatios as object), [s]: ratio }
     }
   }
@@ -226,12 +231,33 @@ for (const name of wanted) {
     rows.push(['core', 'codec/s structured, small', fmt(codec.codecSmallPerSec ?? 0), '', '', '', ''])
     rows.push(['core', 'codec/s binary, 1 KiB pad', fmt(codec.codecBinaryPerSec ?? 0), '', '', '', ''])
     rows.push(['core', 'codec/s binary, 1 KiB order', fmt(codec.codecBinaryOrderPerSec ?? 0), '', '', '', ''])
+    // Encode + decode alone of events made beforehand (issue 20's measure, its 300,000/s target).
+    rows.push([
+      'core',
+      'encode+decode/s structured, 1 KiB pad',
+      fmt(codec.codecEncodeDecodePerSec ?? 0),
+      '',
+      '',
+      '',
+      '',
+    ])
+    rows.push([
+      'core',
+      'encode+decode/s binary, 1 KiB pad',
+      fmt(codec.codecBinaryEncodeDecodePerSec ?? 0),
+      '',
+      '',
+      '',
+      '',
+    ])
     entry.codec = {
       oneKiBPerSec: codec.codecPerSec,
       orderPerSec: codec.codecOrderPerSec,
       smallPerSec: codec.codecSmallPerSec,
       binaryOneKiBPerSec: codec.codecBinaryPerSec,
       binaryOrderPerSec: codec.codecBinaryOrderPerSec,
+      encodeDecodeOneKiBPerSec: codec.codecEncodeDecodePerSec,
+      binaryEncodeDecodeOneKiBPerSec: codec.codecBinaryEncodeDecodePerSec,
     }
   }
   ;(report.transports as Record<string, unknown>)[name] = entry
@@ -263,7 +289,11 @@ const ratios: Ratios[] = Object.entries(report.transports as Record<string, Entr
   .map(([name, e]) => ({ name, publish: e.ratio!.publish, e2e: e.ratio!.e2e, dataOnly: e.ratioToDataOnly }))
 if (ratios.length) writeFileSync(join(resultsDir, 'ratios.svg'), chart(ratios))
 const peers: PeerRatio[] = Object.entries(report.transports as Record<string, Entry>).flatMap(([name, e]) =>
-  Object.entries(e.peerRatios ?? {}).map(([peer, r]) => ({ name, peer: LABELS[peer] ?? peer, ...r })),
+  // A variant's ratio is keyed `variant/peer` (omnibus-structured/nest).
+  Object.entries(e.peerRatios ?? {}).map(([key, r]) => {
+    const [peer, variant] = key.split('/').reverse() as [string, string | undefined]
+    return { name, peer: LABELS[peer] ?? peer, mode: variant?.replace('omnibus-', ''), ...r }
+  }),
 )
 if (peers.length) writeFileSync(join(resultsDir, 'peers.svg'), peerChart(peers))
 console.log(

@@ -122,32 +122,33 @@ kafka_cluster_describe() {
 }
 kafka_cluster_keeps() { echo "kept across restart ($(rel "$STATE/kafka-cluster")/<node>/data)"; }
 
-kafka_cluster_node_arg() {
-  if [[ ! ${1:-} =~ ^[1-3]$ ]]; then
-    err "kafka-cluster: give a node number, 1 to ${#KAFKA_CLUSTER_NODES[@]}"
+cluster_node_arg() { # $1: kafka-cluster or rabbitmq-cluster, $2: the node
+  if [[ ! ${2:-} =~ ^[1-3]$ ]]; then
+    err "$1: give a node number, 1 to 3"
     exit 2
   fi
 }
 
-# SIGKILL node $1: no shutdown, no leadership handover, as a crash or an OOM kill would.
+# SIGKILL node $2 of cluster $1: no shutdown, no leadership handover, as a crash or an OOM kill
+# would. Not an epmd the node started: every Erlang node on the machine uses it.
 cmd_node_kill() {
-  kafka_cluster_node_arg "${1:-}"
-  local pids
-  pids=$(ours_pids "kafka-cluster/$1")
+  cluster_node_arg "$1" "${2:-}"
+  local p pids=""
+  for p in $(ours_pids "$1/$2"); do [[ $(cmd_of "$p") == *epmd* ]] || pids+=" $p"; done
   if [[ -z $pids ]]; then
-    say "kafka-cluster: node $1 was not running"
+    say "$1: node $2 was not running"
     return 0
   fi
   # shellcheck disable=SC2086
   kill -KILL $pids 2>/dev/null
   local t=$SECONDS
-  while [[ -n $(ours_pids "kafka-cluster/$1") ]] && ((SECONDS - t < 10)); do sleep 0.1; done
-  say "kafka-cluster: node $1 killed (SIGKILL, pid $pids)"
+  while running "$1/$2" && ((SECONDS - t < 10)); do sleep 0.1; done
+  say "$1: node $2 killed (SIGKILL, pid$pids)"
 }
 
 # Start node $1 again; returns when the cluster lists all three brokers.
 cmd_node_start() {
-  kafka_cluster_node_arg "${1:-}"
+  cluster_node_arg kafka-cluster "${1:-}"
   NAMES=(kafka-cluster)
   lock
   local t0

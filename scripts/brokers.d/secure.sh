@@ -246,18 +246,8 @@ kafka_secure_keeps() { echo "kept across restart ($(rel "$STATE/kafka-secure/dat
 # A second node of Debian's RabbitMQ beside the plain one (own node name, ports, mnesia and
 # log directories; both register with the one epmd), TLS only.
 rabbit_secure_env() {
-  local d="$STATE/rabbitmq-secure"
   rabbit_env
-  export RABBITMQ_NODENAME="$RABBIT_SECURE_NODE"
-  export RABBITMQ_NODE_PORT="$RABBIT_SECURE_PORT"
-  export RABBITMQ_DIST_PORT="$RABBIT_SECURE_DIST_PORT"
-  export RABBITMQ_MNESIA_BASE="$d/mnesia"
-  export RABBITMQ_LOG_BASE="$d/log"
-  export RABBITMQ_LOGS="$d/log/rabbit.log"
-  export RABBITMQ_PID_FILE="$d/rabbit.pid"
-  export RABBITMQ_CONFIG_FILE="$d/rabbitmq.conf"
-  export RABBITMQ_ENABLED_PLUGINS_FILE="$d/enabled_plugins"
-  export RABBITMQ_CONF_ENV_FILE="$d/rabbitmq-env.conf"
+  rabbit_node_env "$STATE/rabbitmq-secure" "$RABBIT_SECURE_NODE" "$RABBIT_SECURE_PORT" "$RABBIT_SECURE_DIST_PORT"
 }
 
 rabbit_secure_ctl() { (rabbit_secure_env && "$RMQ_BIN/rabbitmqctl" "$@"); }
@@ -329,11 +319,7 @@ EOF
   echo '[rabbitmq_auth_mechanism_ssl].' >"$d/enabled_plugins"
   : >"$d/rabbitmq-env.conf"
   rm -f "$d/rabbit.pid"
-  if ! port_open "$EPMD_PORT"; then
-    local epmd
-    epmd=$(command -v epmd || ls /usr/lib/erlang/erts-*/bin/epmd 2>/dev/null | head -n1)
-    [[ -n $epmd ]] && OMNIBUS_BROKER_DIR="$d" ERL_EPMD_ADDRESS=127.0.0.1 setsid "$epmd" -daemon </dev/null >/dev/null 2>&1 9>&- 10>&- 11>&- 12>&- 13>&- 14>&- 15>&- 16>&-
-  fi
+  rabbit_epmd "$d"
   (rabbit_secure_env && spawn rabbitmq-secure "$d/log/startup.log" "$RMQ_BIN/rabbitmq-server")
 }
 
@@ -358,20 +344,12 @@ rabbitmq_secure_probe() {
 }
 
 rabbitmq_secure_stop() {
-  local d="$STATE/rabbitmq-secure" beam p others
+  local d="$STATE/rabbitmq-secure" beam
   beam=$(cat "$d/rabbit.pid" 2>/dev/null)
   if alive "$beam"; then
     (rabbit_secure_env && timeout 60 "$RMQ_BIN/rabbitmqctl" -q stop "$d/rabbit.pid") >>"$d/log/stop.log" 2>&1
   fi
-  # epmd serves every Erlang node on the machine: leave it if another node uses it.
-  others=$(ERL_EPMD_PORT=$EPMD_PORT epmd -names 2>/dev/null | grep -c '^name ' || true)
-  if [[ ${others:-0} != 0 ]]; then
-    for p in $(ours_pids rabbitmq-secure); do
-      [[ $(cmd_of "$p") == *epmd* ]] || kill -TERM "$p" 2>/dev/null
-    done
-    return 0
-  fi
-  kill_all rabbitmq-secure 20
+  rabbit_stop_rest rabbitmq-secure
 }
 
 rabbitmq_secure_log() {

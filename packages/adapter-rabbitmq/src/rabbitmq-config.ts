@@ -30,11 +30,8 @@ function urlOf(key: string, options: RabbitMQTransportOptions) {
   }
   const url = URL.parse(options.url)
   if (!url) throw new ConfigError(`${key}.url`, `is not a URL: "${redactUrl(options.url)}"`)
-  if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:')
-    throw new ConfigError(
-      `${key}.url`,
-      `must start with amqp:// or amqps://, got "${redactUrl(options.url)}"`,
-    )
+  const scheme = `must start with amqp:// or amqps://, got "${redactUrl(options.url)}"`
+  if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:') throw new ConfigError(`${key}.url`, scheme)
   const user = url.username ? decodeURIComponent(url.username) : undefined
   const pass = url.password ? decodeURIComponent(url.password) : undefined
   url.username = ''
@@ -46,11 +43,9 @@ function urlOf(key: string, options: RabbitMQTransportOptions) {
 function authOf(key: string, options: RabbitMQTransportOptions, from: { user?: string; pass?: string }) {
   if (options.auth === 'external') {
     const tls = options.tls
+    const why = '"external" needs a client certificate: tls.certFile and tls.keyFile'
     if (typeof tls !== 'object' || (tls.cert ?? tls.certFile ?? tls.pfx) === undefined)
-      throw new ConfigError(
-        `${key}.auth`,
-        '"external" needs a client certificate: tls.certFile and tls.keyFile',
-      )
+      throw new ConfigError(`${key}.auth`, why)
     return { auth: { mechanism: 'EXTERNAL', username: undefined }, response: () => Buffer.alloc(0) } as const
   }
   const username = from.user ?? options.username ?? 'guest'
@@ -73,6 +68,11 @@ export function parseRabbitMQConfig(input: RabbitMQTransportOptions, key: string
   const { auth, response } = authOf(key, options, from)
   return withSafeView({
     url: url.toString(),
+    urls: [url.host, ...(options.nodes ?? [])].map((node, i) => {
+      const other = Object.assign(new URL(url), { host: node })
+      if (other.host.toLowerCase() === node.toLowerCase()) return other.toString()
+      throw new ConfigError(`${key}.nodes[${i - 1}]`, `must be "host:port" of another node, got "${node}"`)
+    }),
     auth,
     /** As amqplib's connect takes them, with the credentials. */
     socketOptions: {

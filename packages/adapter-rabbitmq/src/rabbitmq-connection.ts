@@ -5,11 +5,9 @@ import type { RabbitMQSettings } from './rabbitmq-config.js'
 import type { RabbitMQProvisioner } from './rabbitmq-provisioner.js'
 
 /**
- * One AMQP connection that comes back by itself (the toolkit's `Reconnecting`): after a restart,
- * a network failure or a heartbeat timeout it reconnects with doubling delays, runs its listeners
- * (the provisioner forgets, consumers declare and consume again), and only then wakes the callers
- * waiting in `ready()`, so a publish resumes after the queues it feeds are back. Written here
- * rather than with a recovery option of the client so that every wait is bounded by its caller's signal.
+ * One AMQP connection that comes back by itself (the toolkit's `Reconnecting`: its listeners, the
+ * provisioner's and the consumers', run before a publish resumes). Ours rather than a recovery
+ * option of the client, so that every wait is bounded by its caller's signal.
  */
 export type Link = Reconnecting<ChannelModel>
 
@@ -22,9 +20,10 @@ export interface Shared {
 }
 
 export function rabbitmqLink(settings: RabbitMQSettings, logger: Logger): Link {
+  let next = 0 // with `nodes`, each attempt the next node: a reconnect tries the one after the node lost first
   const link: Link = new Reconnecting({
     open: async () => {
-      const url = new URL(settings.url)
+      const url = new URL(settings.urls[next++ % settings.urls.length]!)
       url.searchParams.set('heartbeat', String(settings.heartbeat))
       const model = await amqp.connect(url.toString(), settings.socketOptions)
       // Without an 'error' listener a connection error would be thrown out of the event loop.
@@ -38,7 +37,7 @@ export function rabbitmqLink(settings: RabbitMQSettings, logger: Logger): Link {
     maxMs: settings.reconnectMaxDelayMs,
     logger,
     say: { lost: 'connection lost; reconnecting', retry: 'reconnect attempt failed', back: 'reconnected' },
-    fields: { url: settings.url },
+    fields: { url: settings.urls.join(',') },
     adapter: 'rabbitmq',
     unreachable: `cannot connect to ${settings.url}; is the broker running and are url/credentials/vhost right?`,
   })

@@ -63,7 +63,8 @@ export class RabbitMQConsumer implements Subscription {
   }
 
   async start(): Promise<void> {
-    await this.shared.link.ready(AbortSignal.timeout(this.shared.settings.publishTimeoutMs))
+    const doing = `subscribing group "${this.group}" to channel "${this.target.name}"`
+    await this.shared.link.ready(AbortSignal.timeout(this.shared.settings.publishTimeoutMs), doing)
     await this.consuming.start()
   }
 
@@ -101,7 +102,8 @@ export class RabbitMQConsumer implements Subscription {
       ack: (m) => channel.ack(m),
       reject: (m) => channel.nack(m, false, true),
     })
-    channel.on('error', (error: Error) => logger.debug('consumer channel error', { error: error.message }))
+    const fields = { channel: this.target.name, group: this.group }
+    channel.on('error', (e: Error) => logger.debug('consumer channel error', { ...fields, error: e.message }))
     channel.on('close', () => {
       // The broker requeues what was unacknowledged; acks for it must not go out on another channel.
       acks.stop()
@@ -112,9 +114,8 @@ export class RabbitMQConsumer implements Subscription {
     })
     try {
       await channel.prefetch(Math.max(1, Math.min(settings.prefetch, this.options.maxInFlight)))
-      const consuming = await channel.consume(this.queue, (m) => this.deliver(channel, acks, m), {
-        noAck: false,
-      })
+      // Manual acks: amqplib's default (noAck false).
+      const consuming = await channel.consume(this.queue, (m) => this.deliver(channel, acks, m))
       this.consumerTag = consuming.consumerTag
     } catch (error) {
       await channel.close().catch(() => undefined)

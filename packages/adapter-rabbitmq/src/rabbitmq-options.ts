@@ -14,6 +14,8 @@ const isNames = (v: unknown) => Array.isArray(v) && v.every((n) => typeof n === 
 export const rabbitmqOptions = {
   /** `amqp://host:5672/vhost` or `amqps://…`; wins over host/port/vhost/tls. */
   url: { type: 'string' },
+  /** The cluster's other nodes, `host:port` each (scheme, vhost, credentials as `url`): reconnects go round them. */
+  nodes: { type: 'strings' },
   /** Without `url`: default `127.0.0.1`, port 5672 (5671 with `tls`), vhost `/`. */
   host: { type: 'string' },
   port: { type: 'integer', max: 65535 },

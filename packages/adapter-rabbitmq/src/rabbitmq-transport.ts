@@ -68,7 +68,7 @@ export class RabbitMQTransport implements Transport {
   }
 
   async provision(channel: Channel, group: string): Promise<void> {
-    const model = await this.connection()
+    const model = await this.connection(`provisioning group "${group}" of channel "${channel.name}"`)
     await this.guard(this.shared.provisioner.forConsume(model, channel, group), channel)
   }
 
@@ -81,7 +81,8 @@ export class RabbitMQTransport implements Transport {
   /** The messages of the group's queue not yet acknowledged (see rabbitmqBacklog). */
   async backlog(channel: Channel, group: string): Promise<number> {
     const queue = channel.kind === 'queue' ? channel.name : groupQueueName(channel.name, group)
-    return rabbitmqBacklog(this.shared, await this.connection(), queue)
+    const model = await this.connection(`reading the backlog of queue "${queue}"`)
+    return rabbitmqBacklog(this.shared, model, queue)
   }
 
   /**
@@ -95,9 +96,9 @@ export class RabbitMQTransport implements Transport {
       .catch(() => undefined)
   }
 
-  /** The connection, waiting for a lost one no longer than publishTimeoutMs. */
-  private connection() {
-    return this.shared.link.ready(AbortSignal.timeout(this.settings.publishTimeoutMs))
+  /** The connection, waiting for a lost one no longer than publishTimeoutMs (then failing, saying `doing`). */
+  private connection(doing: string) {
+    return this.shared.link.ready(AbortSignal.timeout(this.settings.publishTimeoutMs), doing)
   }
 
   /** Rejections that mean "refused" become AUTH_FAILED/FORBIDDEN errors naming the channel. */

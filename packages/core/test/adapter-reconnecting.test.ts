@@ -104,6 +104,20 @@ describe('Reconnecting', () => {
     expect(Date.now() - started).toBeLessThan(2_000)
   })
 
+  it('a ready() that waits too long is TRANSPORT_UNAVAILABLE saying what waited', async () => {
+    const { r, state } = harness()
+    const first = await r.start()
+    state.down = true
+    r.lost(first, 'peer closed')
+    await expect(
+      r.ready(AbortSignal.timeout(30), 'provisioning group "g" of channel "c"'),
+    ).rejects.toMatchObject({
+      code: 'TRANSPORT_UNAVAILABLE',
+      message: expect.stringContaining('[test] provisioning group "g" of channel "c": not connected in time'),
+    })
+    r.stop()
+  })
+
   it('ignores the loss of a resource that is not the current one', async () => {
     const { r } = harness()
     const first = await r.start()

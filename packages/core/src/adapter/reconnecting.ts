@@ -73,18 +73,18 @@ export class Reconnecting<T> {
     return this.resource
   }
 
-  /** The resource, waiting while it is recovered; TRANSPORT_UNAVAILABLE when `signal` aborts first. */
-  async ready(signal: AbortSignal): Promise<T> {
+  /**
+   * The resource, waiting while it is recovered; TRANSPORT_UNAVAILABLE when `signal` aborts first,
+   * saying what waited (`doing`: `provisioning group "g" of channel "c"`) when given.
+   */
+  async ready(signal: AbortSignal, doing?: string): Promise<T> {
     while (this.resource === undefined) {
       try {
         await once(this.up, 'up', { signal })
       } catch (error) {
-        throw adapterError(
-          this.options.adapter,
-          'TRANSPORT_UNAVAILABLE',
-          'not connected in time: the broker is down or unreachable, and reconnection keeps trying',
-          signal.reason ?? error,
-        )
+        const what = 'not connected in time: the broker is down or unreachable, and reconnection keeps trying'
+        const message = doing ? `${doing}: ${what}` : what
+        throw adapterError(this.options.adapter, 'TRANSPORT_UNAVAILABLE', message, signal.reason ?? error)
       }
     }
     return this.resource
