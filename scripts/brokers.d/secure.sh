@@ -73,6 +73,24 @@ secure_password() {
 # PLAIN), tenant-a and tenant-b (SCRAM-SHA-512, each its own topic and group prefix).
 KAFKA_SECURE_USERS=(admin omnibus tenant-a tenant-b)
 
+# OAUTHBEARER tokens are signed with .brokers/kafka-secure/oauth/signing.key, which stands in for an
+# identity provider (the tests mint tokens with it); the broker holds only its public half, as JWKS.
+KAFKA_SECURE_AUDIENCE=omnibus-kafka
+KAFKA_SECURE_ISSUER=urn:omnibus:test-idp
+kafka_secure_oauth_keys() {
+  local d="$STATE/kafka-secure/oauth" n
+  [[ -s $d/jwks.json ]] && return 0
+  mkdir -p "$d" && chmod 700 "$d"
+  (umask 077 && openssl genrsa -out "$d/signing.key" 2048 2>/dev/null) || {
+    err "kafka-secure: openssl could not make the token signing key"
+    return 1
+  }
+  # The modulus as base64url, as a JWK wants it; genrsa's exponent is 65537 (AQAB).
+  n=$(openssl rsa -in "$d/signing.key" -noout -modulus | cut -d= -f2 | xxd -r -p | basenc --base64url -w0 | tr -d =)
+  printf '{"keys":[{"kty":"RSA","kid":"omnibus-test","use":"sig","alg":"RS256","n":"%s","e":"AQAB"}]}\n' "$n" \
+    >"$d/jwks.json"
+}
+
 kafka_secure_addr() { echo "127.0.0.1:$KAFKA_SECURE_PORT"; }
 # The same jars as kafka: when kafka is being installed in the same run, that install fetches them
 # (two at once would share one temporary folder).
@@ -95,8 +113,15 @@ advertised.listeners=SASL_SSL://127.0.0.1:$KAFKA_SECURE_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=SASL_SSL
 listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:SASL_SSL
-# Clients: SCRAM (users in the metadata log) or PLAIN (users below); the node itself: PLAIN as admin.
-sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256,PLAIN
+# Clients: SCRAM (users in the metadata log), PLAIN (users below) or OAUTHBEARER (RS256 tokens for
+# audience omnibus-kafka from issuer urn:omnibus:test-idp, checked against the JWKS file; the
+# token's sub is the principal); the node itself: PLAIN as admin.
+sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256,PLAIN,OAUTHBEARER
+listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
+listener.name.sasl_ssl.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler
+sasl.oauthbearer.jwks.endpoint.url=file://$d/oauth/jwks.json
+sasl.oauthbearer.expected.audience=$KAFKA_SECURE_AUDIENCE
+sasl.oauthbearer.expected.issuer=$KAFKA_SECURE_ISSUER
 sasl.mechanism.inter.broker.protocol=PLAIN
 sasl.mechanism.controller.protocol=PLAIN
 listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="$admin" user_admin="$admin" user_omnibus="$omnibus";
@@ -145,6 +170,7 @@ EOF
 kafka_secure_start() {
   need_java kafka-secure || return 1
   secure_certs || return 1
+  kafka_secure_oauth_keys || return 1
   local d="$STATE/kafka-secure" home u scram=()
   home=$(kafka_home)
   kafka_secure_write_config
@@ -167,6 +193,7 @@ kafka_secure_start() {
   # shellcheck disable=SC2086
   spawn kafka-secure "$d/kafka.log" "$JAVA" ${OMNIBUS_KAFKA_HEAP:--Xms256m -Xmx1g} -XX:+UseG1GC \
     -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    -Dorg.apache.kafka.sasl.oauthbearer.allowed.urls="file://$d/oauth/jwks.json" \
     -Dlog4j2.configurationFile="$CONF/kafka-log4j2.properties" \
     -cp "$home/libs/*" kafka.Kafka "$d/server.properties"
 }
@@ -210,7 +237,7 @@ kafka_secure_stop() { kill_all kafka-secure 60; }
 kafka_secure_log() { echo "$STATE/kafka-secure/kafka.log"; }
 kafka_secure_ports() { echo "$KAFKA_SECURE_PORT $KAFKA_SECURE_CONTROLLER_PORT"; }
 kafka_secure_describe() {
-  echo "Apache Kafka $(kafka_version) SASL_SSL (SCRAM-SHA-512/256, PLAIN), ACLs; users ${KAFKA_SECURE_USERS[*]}, passwords in $(rel "$STATE/kafka-secure/secrets"), CA $(rel "$CERTS/ca.pem")"
+  echo "Apache Kafka $(kafka_version) SASL_SSL (SCRAM-SHA-512/256, PLAIN, OAUTHBEARER), ACLs; users ${KAFKA_SECURE_USERS[*]}, passwords in $(rel "$STATE/kafka-secure/secrets"), token key $(rel "$STATE/kafka-secure/oauth/signing.key"), CA $(rel "$CERTS/ca.pem")"
 }
 kafka_secure_keeps() { echo "kept across restart ($(rel "$STATE/kafka-secure/data"))"; }
 

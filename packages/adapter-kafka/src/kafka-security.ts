@@ -59,8 +59,19 @@ export function kafkaAccessError(
   const who = sasl && 'username' in sasl ? `user "${sasl.username}"` : 'this client'
   for (const e of errorChain(error)) {
     const type = typeOf(e)
-    if (e.name === 'KafkaJSSASLAuthenticationError' || type === 'SASL_AUTHENTICATION_FAILED') {
-      const why = `the broker refused ${who}'s SASL login (${String(e.message)}); check sasl.mechanism, username and password/passwordFile`
+    // ILLEGAL_SASL_STATE: @platformatic/kafka answers a refused OAUTHBEARER token with its next
+    // request instead of ending the exchange (RFC 7628 §3.2.2), which the broker rejects as such.
+    const refusedToken = type === 'ILLEGAL_SASL_STATE' && sasl?.mechanism === 'oauthbearer'
+    if (
+      e.name === 'KafkaJSSASLAuthenticationError' ||
+      type === 'SASL_AUTHENTICATION_FAILED' ||
+      refusedToken
+    ) {
+      const check =
+        sasl?.mechanism === 'oauthbearer'
+          ? "the token oauthBearerProvider returns (its signature, issuer, audience, expiry and the broker's JWKS)"
+          : 'sasl.mechanism, username and password/passwordFile'
+      const why = `the broker refused ${who}'s SASL login (${String(e.message)}); check ${check}`
       return accessDenied('kafka', 'AUTH_FAILED', channel, why, error)
     }
     // kafkajs rewraps some protocol errors as non-retriable ones that keep only the message.

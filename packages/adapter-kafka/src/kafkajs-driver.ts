@@ -15,6 +15,7 @@ import type { KafkaRecord } from './kafka-binding.js'
 import type { KafkaConfig } from './kafka-config.js'
 import type { DriverMember, DriverProducer, KafkaDriver, MemberEvents, MemberSpec } from './kafka-driver.js'
 import { errorText } from './kafka-security.js'
+import { withOAuthBearerFailures } from './kafkajs-oauthbearer.js'
 
 /** The Omnibus logger's method for each of kafkajs' levels (kafkajs' `logLevel` holds no names). */
 const METHODS = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info' } as const
@@ -95,7 +96,7 @@ export function kafkajsDriver(config: KafkaConfig, logger: Logger): KafkaDriver 
       brokers: config.brokers,
       clientId: config.clientId,
       ...(config.ssl !== undefined ? { ssl: config.ssl } : {}),
-      ...(config.sasl ? { sasl: config.sasl as SASLOptions } : {}),
+      ...(config.sasl ? { sasl: withOAuthBearerFailures(config.sasl as SASLOptions) } : {}),
       retry,
       // The option's names are kafkajs' level names in lower case.
       logLevel: logLevel[config.logLevel.toUpperCase() as Uppercase<KafkaConfig['logLevel']>],
