@@ -126,7 +126,7 @@ export class RabbitMQPublisher {
         // amqplib throws synchronously on a closed channel, and a RangeError on oversized header tables.
         done(error instanceof RangeError ? error : 'lost')
       }
-      await buffer.room(signal)
+      if (buffer.full) await buffer.room(signal)
     }
     return confirms.all
   }

@@ -19,7 +19,9 @@ describe('adapter toolkit: Backpressure', () => {
     const never = new AbortController().signal
     buffer.sent(true)
     expect(await settles(buffer.room(never))).toBe(true)
+    expect(buffer.full).toBe(false)
     buffer.sent(false)
+    expect(buffer.full).toBe(true)
     const waiting = buffer.room(never)
     expect(await settles(waiting)).toBe(false)
     stream.emit('drain')

@@ -7,25 +7,30 @@ import { type EventEmitter, once } from 'node:events'
  * buffered is gone with the stream; the senders learn it from their own answers).
  */
 export class Backpressure {
-  private full = false
+  private filled = false
 
   constructor(private readonly emitter: EventEmitter) {
     emitter.setMaxListeners(0) // every sender waiting for 'drain' listens
     const room = () => {
-      this.full = false
+      this.filled = false
     }
     emitter.on('drain', room)
     emitter.on('close', room)
   }
 
+  /** Whether senders must wait (check it before `room()` to spare a hot loop an await). */
+  get full(): boolean {
+    return this.filled
+  }
+
   /** After a send: `ok` is what it returned (false: the buffer is full). */
   sent(ok: boolean): void {
-    if (!ok) this.full = true
+    if (!ok) this.filled = true
   }
 
   /** Resolves at once while there is room, else on 'drain' or 'close', or when `signal` aborts. */
   async room(signal: AbortSignal): Promise<void> {
-    if (!this.full) return
+    if (!this.filled) return
     const done = new AbortController()
     const either = { signal: AbortSignal.any([signal, done.signal]) }
     await Promise.race([once(this.emitter, 'drain', either), once(this.emitter, 'close', either)]).catch(
