@@ -52,7 +52,9 @@ function authOf(key: string, options: RabbitMQTransportOptions, from: { user?: s
   const password = from.pass ?? secretOption(key, options as Record<string, unknown>, 'password') ?? 'guest'
   // amqplib's own plain credentials keep the password as a property; this keeps it in the closure.
   const response = () => Buffer.from(`\0${username}\0${password}`)
-  return { auth: { mechanism: 'PLAIN', username }, response } as const
+  // The same user for the management API (backlog), its password kept in this closure too.
+  const basic = () => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
+  return { auth: { mechanism: 'PLAIN', username, basic }, response } as const
 }
 
 /** Validates options (ConfigError naming `key.<option>`) and fills in defaults. */
