@@ -1,5 +1,5 @@
 import type { Logger } from '@omnibus/core'
-import { describeError, PublishQueues, withDeadline } from '@omnibus/core/adapter'
+import { describeError, PublishQueues, pause, withDeadline } from '@omnibus/core/adapter'
 import { type KafkaRecord, recordSize } from './kafka-binding.js'
 import type { DriverProducer, KafkaDriver } from './kafka-driver.js'
 
@@ -18,7 +18,7 @@ export class KafkaPublisher {
   private producer: DriverProducer
   private readonly queues: PublishQueues<KafkaRecord>
   /** Producers retired after a failed or late send, until that send settles. */
-  private readonly retired = new Set<DriverProducer>()
+  private readonly retired = new Map<DriverProducer, Promise<unknown>>()
 
   constructor(
     private readonly driver: KafkaDriver,
@@ -40,9 +40,15 @@ export class KafkaPublisher {
     return this.queues.push(topic, records)
   }
 
-  /** Closes the producer, and those retired whose send is still retrying. */
+  /**
+   * Closes the producer, and those retired whose send is still retrying, once their sends settled
+   * (closed mid-send, kafkajs writes records twice: see renew), waiting publishTimeoutMs at most.
+   */
   async close(): Promise<void> {
-    await Promise.allSettled([this.producer, ...this.retired].map((p) => p.close()))
+    const bound = new AbortController()
+    await Promise.race([Promise.allSettled(this.retired.values()), pause(this.timeoutMs, bound.signal)])
+    bound.abort()
+    await Promise.allSettled([this.producer, ...this.retired.keys()].map((p) => p.close()))
   }
 
   /**
@@ -80,7 +86,7 @@ export class KafkaPublisher {
       reason: error === undefined ? 'no confirm in time' : describeError(error),
     })
     this.producer = this.driver.producer()
-    this.retired.add(old)
+    this.retired.set(old, sending)
     void sending
       .catch(() => undefined)
       .then(() => {

@@ -28,8 +28,10 @@ function urlOf(key: string, options: RabbitMQTransportOptions) {
     const port = options.port ?? (tls ? 5671 : 5672)
     return { url: new URL(`${tls ? 'amqps' : 'amqp'}://${options.host ?? '127.0.0.1'}:${port}/${vhost}`) }
   }
-  const url = URL.parse(options.url)
-  if (!url) throw new ConfigError(`${key}.url`, `is not a URL: "${redactUrl(options.url)}"`)
+  // Not URL.parse: it needs Node 22.1, and the engines field lets 22.0 in.
+  if (!URL.canParse(options.url))
+    throw new ConfigError(`${key}.url`, `is not a URL: "${redactUrl(options.url)}"`)
+  const url = new URL(options.url)
   const scheme = `must start with amqp:// or amqps://, got "${redactUrl(options.url)}"`
   if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:') throw new ConfigError(`${key}.url`, scheme)
   const user = url.username ? decodeURIComponent(url.username) : undefined
