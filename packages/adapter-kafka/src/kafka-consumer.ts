@@ -211,7 +211,9 @@ export class KafkaConsumer {
     try {
       this.member.seek(partition, offset)
     } catch (e) {
+      // No refetch will come: the ledger hands the record out again from memory instead.
       this.logger.debug('could not seek back to a rejected record', { reason: describeError(e) })
+      return false
     }
     return true
   }

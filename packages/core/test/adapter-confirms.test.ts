@@ -27,5 +27,7 @@ describe('adapter toolkit: PendingConfirms', () => {
     expect(all[0]).toBe('confirmed')
     expect(all[1]).toBeUndefined()
     expect(await new PendingConfirms<string>(0).all).toEqual([])
+    // A deadline that passed before the batch was built: answered at once, not never.
+    expect(await new PendingConfirms<string>(2, AbortSignal.abort()).all).toEqual([undefined, undefined])
   })
 })

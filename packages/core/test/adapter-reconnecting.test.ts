@@ -89,6 +89,23 @@ describe('Reconnecting', () => {
     expect(child.state.opened).toBe(2) // stopped: no longer follows
   })
 
+  it('with `on`, a child that cannot open again does not hold its parent back', async () => {
+    const parent = harness()
+    const parentFirst = await parent.r.start()
+    const child = harness({ on: parent.r as Reconnecting<unknown> })
+    await child.r.start()
+    child.state.down = true // its queue is gone for good, say
+    parent.r.lost(parentFirst, 'peer closed')
+    await parent.r.ready(AbortSignal.timeout(5_000))
+    // Lost again while the child still fails: the parent recovers again all the same.
+    parent.r.lost(parent.r.current!, 'peer closed again')
+    await parent.r.ready(AbortSignal.timeout(5_000))
+    expect(parent.state.opened).toBe(3)
+    expect(child.r.current).toBeUndefined()
+    child.r.stop()
+    parent.r.stop()
+  })
+
   it('idle(withinMs) waits for a recovery under way, but no longer than withinMs', async () => {
     let attempts = 0
     const hanging = harness({

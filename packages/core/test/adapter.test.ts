@@ -208,6 +208,21 @@ describe('adapter toolkit', () => {
     expect(answers).toEqual([])
   })
 
+  it('PublishQueues: a sizeOf that throws fails that push alone, and idle() does not wait for it', async () => {
+    const queues = new PublishQueues<number>({
+      maxItems: 10,
+      maxBytes: 100,
+      sizeOf: (n) => {
+        if (n < 0) throw new Error('unsizable')
+        return n
+      },
+      send: async () => undefined,
+    })
+    expect(() => queues.push('a', [1, -1])).toThrow('unsizable')
+    await queues.push('a', [2])
+    await queues.idle()
+  })
+
   it('withDeadline: a confirm in time passes through; none in time is PUBLISH_FAILED, once', async () => {
     expect(await withDeadline(Promise.resolve(7), 1_000, () => 'x')).toBe(7)
     let freed = 0

@@ -18,7 +18,8 @@ export class PendingConfirms<O> {
       this.done = () => resolve(this.outcomes)
       signal?.addEventListener('abort', this.done, { once: true })
     })
-    if (count === 0) this.done()
+    // An already aborted signal never fires 'abort': answered at once, like a deadline mid-batch.
+    if (count === 0 || signal?.aborted) this.done()
   }
 
   settle(index: number, outcome: O): void {

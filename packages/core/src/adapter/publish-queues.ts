@@ -70,12 +70,15 @@ export class PublishQueues<T> {
     }
     const target = line
     const sizeOf = this.options.sizeOf
+    // Sized before anything is queued or counted: a sizeOf that throws rejects the push alone,
+    // with no half-queued call and no open count that idle() would wait on for ever.
+    const sizes = sizeOf ? items.map(sizeOf) : undefined
     this.open++
     return new Promise<void>((resolve, reject) => {
       const call: Call = { left: items.length, failures: undefined, resolve, reject }
       for (let index = 0; index < items.length; index++) {
         const item = items[index]!
-        target.queue.push({ item, size: sizeOf ? sizeOf(item) : 0, call, index })
+        target.queue.push({ item, size: sizes ? sizes[index]! : 0, call, index })
         if (this.options.eager) this.pump(destination, target)
       }
       if (!this.options.eager && !target.scheduled) {

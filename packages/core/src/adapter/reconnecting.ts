@@ -33,9 +33,9 @@ export interface ReconnectingOptions<T> {
  * A resource that comes back by itself, for a client library without recovery of its own (an AMQP
  * connection, a consumer's channel on it). When it is lost it opens again with doubling delays
  * (one warn per outage, one info with `outageMs` when it is back: docs/ADAPTERS.md, checklist 7),
- * runs the `onRecovered` listeners (consumers declare and consume again), and only then wakes the
- * callers waiting in `ready()`, so that what they publish goes out after the consumers are back.
- * Every wait is bounded by its caller's signal.
+ * runs the `onRecovered` listeners, and only then wakes the callers waiting in `ready()`. A child
+ * that follows it (`on`) starts opening again then, on its own time: the parent does not wait for
+ * it. Every wait is bounded by its caller's signal.
  */
 export class Reconnecting<T> {
   private resource: T | undefined
@@ -58,8 +58,12 @@ export class Reconnecting<T> {
   async start(): Promise<T> {
     try {
       this.resource = await this.options.open()
-      // What it lived on came back as something new: this one must open again on that.
-      this.unfollow = this.options.on?.onRecovered(() => this.recover('what it lives on was lost'))
+      // What it lived on came back as something new: this one must open again on that. Not awaited:
+      // the parent would wait on this recovery, and one that cannot finish (the parent lost again,
+      // a queue gone for good) would hold the parent's own recovery, and its waiters, for ever.
+      this.unfollow = this.options.on?.onRecovered(() => {
+        void this.recover('what it lives on was lost')
+      })
       return this.resource
     } catch (error) {
       const { adapter, unreachable } = this.options
