@@ -47,6 +47,8 @@ function summarise(results: SideResult[]) {
     publishPerSec: pick('publishPerSec'),
     e2ePerSec: pick('e2ePerSec'),
     e2ePerCpuSec: pick('e2ePerCpuSec'),
+    steadyE2ePerSec: pick('steadyE2ePerSec'),
+    steadyE2ePerCpuSec: pick('steadyE2ePerCpuSec'),
     p50Ms: pick('p50Ms'),
     p99Ms: pick('p99Ms'),
     pacedConfirmP50Ms: pick('pacedConfirmP50Ms'),
@@ -166,6 +168,7 @@ for (const name of wanted) {
     if (name === 'memory')
       notes.push(
         `memory ${label(s)}: e2e ${fmt(m.e2ePerCpuSec)} events per CPU second (rounds ${results[s]!.map((r) => fmt(r.e2ePerCpuSec ?? 0)).join(', ')})`,
+        `memory ${label(s)}: steady e2e (a second phase on the warmed bus) ${fmt(m.steadyE2ePerSec)}/s, ${fmt(m.steadyE2ePerCpuSec)} per CPU second (rounds ${results[s]!.map((r) => fmt(r.steadyE2ePerCpuSec ?? 0)).join(', ')})`,
       )
     notes.push(
       `${name} ${label(s)}: spread over ${ROUNDS} rounds: publish ${pct(m.spread.publishPerSec, m.publishPerSec)}, e2e ${pct(m.spread.e2ePerSec, m.e2ePerSec)}, paced p99 ${fmt(m.spread.p99Ms[0]!, 1)}-${fmt(m.spread.p99Ms[1]!, 1)} ms`,

@@ -63,6 +63,12 @@ export interface BenchTarget {
    * the clients (moto's cost per message grows with the queue's depth).
    */
   readonly e2eEvents?: number
+  /**
+   * After the end-to-end phase, a second one of this many events on the same, warmed bus: the
+   * steady state of a long-running service. On the memory transport a fresh process's 20,000
+   * events are mostly JIT warm-up; on a broker the broker dominates either way, so only memory sets it.
+   */
+  readonly steadyEvents?: number
   /** Events in the publish phase when the default would take minutes on this broker (moto). */
   readonly publishEvents?: number
   /**

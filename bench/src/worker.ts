@@ -18,6 +18,9 @@ export interface SideResult {
    * in-process memory transport costs (wall time measures the neighbours too).
    */
   e2ePerCpuSec?: number
+  /** A second end-to-end phase on the warmed bus (targets with `steadyEvents`): wall and CPU time. */
+  steadyE2ePerSec?: number
+  steadyE2ePerCpuSec?: number
   /** Publish to handler start while publishing at a steady 1,000 events/s: the cost per message. */
   p50Ms: number
   p99Ms: number
@@ -86,6 +89,23 @@ async function until(done: () => boolean, what: string, timeoutMs = 300_000): Pr
   }
 }
 
+/** `count` more events end to end on the warmed bus, after the first phase (see `steadyEvents`). */
+async function steadyPhase(driver: Driver, count: number) {
+  let received = 0
+  await driver.consume(() => received++)
+  const started = now()
+  const cpu = process.cpuUsage()
+  for (let i = 0; i < count; i += BATCH) {
+    await driver.publish('e2e', Array.from({ length: Math.min(BATCH, count - i) }, payload))
+  }
+  await until(() => received >= count, 'the consumer (steady)')
+  const used = process.cpuUsage(cpu)
+  return {
+    steadyE2ePerSec: (count / (now() - started)) * 1000,
+    steadyE2ePerCpuSec: (count / (used.user + used.system)) * 1e6,
+  }
+}
+
 async function measure(driver: Driver): Promise<Figures> {
   await driver.publish('publish', [payload()]) // creates the channel, untimed
   let started = now()
@@ -106,6 +126,9 @@ async function measure(driver: Driver): Promise<Figures> {
   const used = process.cpuUsage(cpu)
   const e2ePerCpuSec = (E2E / (used.user + used.system)) * 1e6
   const saturated = latencies.sort((a, b) => a - b)
+  const steady = target.steadyEvents ? await steadyPhase(driver, target.steadyEvents) : {}
+  // The paced phase reads latencies again (steadyPhase counted only).
+  if (target.steadyEvents) await driver.consume((sentAt) => latencies.push(now() - sentAt))
 
   // Paced: a batch every interval, or right after the previous one was confirmed if that took longer.
   latencies = []
@@ -127,6 +150,7 @@ async function measure(driver: Driver): Promise<Figures> {
     publishPerSec,
     e2ePerSec,
     e2ePerCpuSec,
+    ...steady,
     p50Ms: percentile(paced, 0.5),
     p99Ms: percentile(paced, 0.99),
     pacedConfirmP50Ms: percentile(confirms, 0.5),

@@ -6,4 +6,5 @@ const broker = new MemoryBroker()
 export const memory: BenchTarget = {
   name: 'memory',
   transport: () => memoryTransport({ broker, maxMessageBytes: 4 * 1024 * 1024 }),
+  steadyEvents: 100_000,
 }
