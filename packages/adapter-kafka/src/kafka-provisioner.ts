@@ -58,9 +58,13 @@ export const METADATA_LAG =
  */
 const GROUP_START_PATIENCE_MS = 45_000
 
-/** Members of the group are active (Kafka refuses outside commits), its coordinator is moving, or the topic is new. */
+/**
+ * Members of the group are active (Kafka refuses outside commits), its coordinator is moving or
+ * loading (kafkajs names COORDINATOR_LOAD_IN_PROGRESS by its old name, GROUP_LOAD_IN_PROGRESS), or
+ * the topic is new.
+ */
 const retriable = (error: unknown) =>
-  /ILLEGAL_GENERATION|UNKNOWN_MEMBER_ID|REBALANCE_IN_PROGRESS|running instances|generation|NOT_COORDINATOR|COORDINATOR_NOT_AVAILABLE|COORDINATOR_LOAD_IN_PROGRESS/i.test(
+  /ILLEGAL_GENERATION|UNKNOWN_MEMBER_ID|REBALANCE_IN_PROGRESS|running instances|generation|NOT_COORDINATOR|COORDINATOR_NOT_AVAILABLE|COORDINATOR_LOAD_IN_PROGRESS|GROUP_LOAD_IN_PROGRESS/i.test(
     errorText(error),
   ) || METADATA_LAG.test(errorText(error))
 

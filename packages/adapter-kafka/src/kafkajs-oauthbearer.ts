@@ -1,4 +1,8 @@
-import { type AuthenticationProviderArgs, KafkaJSSASLAuthenticationError, type SASLOptions } from 'kafkajs'
+import kafkajs, { type AuthenticationProviderArgs, type SASLOptions } from 'kafkajs'
+
+// From the default export: kafkajs spreads its error classes into module.exports, which Node's
+// ESM loader cannot see as named exports (a named import fails at load time, outside vitest).
+const { KafkaJSSASLAuthenticationError } = kafkajs
 
 const SOH = '\u0001'
 
