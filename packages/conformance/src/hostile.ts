@@ -208,15 +208,23 @@ export async function hostileScenario(options: HostileOptions): Promise<void> {
     )
     expect(letters.length, reasons()).toBe(bad.length)
     expect(consumer.stats().malformed).toBe(bad.length)
-    const unclaimed = [...letters]
-    for (const message of bad) {
-      const want = message.expect as { malformed: RegExp; truncated?: boolean }
-      const i = unclaimed.findIndex((l) => want.malformed.test(String(l.dlreason)))
+    const wants = bad.map((m) => m.expect as { malformed: RegExp; truncated?: boolean })
+    // A letter fits a message when its reason matches and it is of the kind expected.
+    const pairs = pairUp(
+      wants.length,
+      letters.length,
+      (w, l) =>
+        wants[w]!.malformed.test(String(letters[l]!.dlreason)) &&
+        letters[l]!.type === (wants[w]!.truncated ? TRUNCATED_TYPE : MALFORMED_TYPE),
+    )
+    for (const [k, message] of bad.entries()) {
+      const want = wants[k]!
+      const i = pairs[k]
       expect(
         i,
         `${message.label}: no dead letter with a reason matching ${want.malformed} among ${reasons()}`,
-      ).toBeGreaterThanOrEqual(0)
-      const [letter] = unclaimed.splice(i, 1)
+      ).toBeDefined()
+      const letter = letters[i!]
       expect(letter!.type, message.label).toBe(want.truncated ? TRUNCATED_TYPE : MALFORMED_TYPE)
       if (want.truncated) expect(letter!.dlsize, message.label).toBe(message.body.byteLength)
     }
@@ -228,4 +236,34 @@ export async function hostileScenario(options: HostileOptions): Promise<void> {
   } finally {
     await Promise.allSettled([consumer.stop(), reader.stop(), producer.stop()])
   }
+}
+
+/**
+ * Each malformed message's own dead letter, by index (undefined: none fits). A pattern may
+ * match several reasons (/UTF-8/ also matches the subject's), and letters arrive in
+ * any order, so a first match could take another message's letter: a bipartite matching instead.
+ */
+function pairUp(
+  messages: number,
+  letters: number,
+  fits: (message: number, letter: number) => boolean,
+): (number | undefined)[] {
+  const owner: (number | undefined)[] = new Array(letters)
+  const claim = (p: number, tried: Set<number>): boolean => {
+    for (let l = 0; l < letters; l++) {
+      if (tried.has(l) || !fits(p, l)) continue
+      tried.add(l)
+      if (owner[l] === undefined || claim(owner[l]!, tried)) {
+        owner[l] = p
+        return true
+      }
+    }
+    return false
+  }
+  for (let p = 0; p < messages; p++) claim(p, new Set())
+  const letterOf: (number | undefined)[] = new Array(messages)
+  owner.forEach((p, l) => {
+    if (p !== undefined) letterOf[p] = l
+  })
+  return letterOf
 }
