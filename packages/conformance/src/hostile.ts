@@ -209,14 +209,13 @@ export async function hostileScenario(options: HostileOptions): Promise<void> {
     expect(letters.length, reasons()).toBe(bad.length)
     expect(consumer.stats().malformed).toBe(bad.length)
     const wants = bad.map((m) => m.expect as { malformed: RegExp; truncated?: boolean })
-    // A letter fits a message when its reason matches and it is of the kind expected.
-    const pairs = pairUp(
-      wants.length,
-      letters.length,
-      (w, l) =>
-        wants[w]!.malformed.test(String(letters[l]!.dlreason)) &&
-        letters[l]!.type === (wants[w]!.truncated ? TRUNCATED_TYPE : MALFORMED_TYPE),
-    )
+    // A letter fits a message when its reason matches and it is of the kind (and, truncated, the size) expected.
+    const pairs = pairUp(wants.length, letters.length, (w, l) => {
+      const letter = letters[l]!
+      if (!wants[w]!.malformed.test(String(letter.dlreason))) return false
+      if (!wants[w]!.truncated) return letter.type === MALFORMED_TYPE
+      return letter.type === TRUNCATED_TYPE && letter.dlsize === bad[w]!.body.byteLength
+    })
     for (const [k, message] of bad.entries()) {
       const want = wants[k]!
       const i = pairs[k]
