@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { report } from '@omnibus/conformance'
 import { expect, it } from 'vitest'
 import { BROKERS, event, expectPublishFailed, transport, uniq, waitFor } from '../helpers.js'
-import { report } from './report.js'
 
 const TOTAL = 10_000
 const KEYS = 20

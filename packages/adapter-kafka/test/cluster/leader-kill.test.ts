@@ -1,8 +1,8 @@
+import { failoverCounts, report } from '@omnibus/conformance'
 import type { Kafka } from 'kafkajs'
 import { expect, it } from 'vitest'
 import { topicName } from '../../src/index.js'
 import { brokers, event, expectPublishFailed, rawKafka, transport, uniq, waitFor } from '../helpers.js'
-import { report } from './report.js'
 
 const TOTAL = 10_000
 const KEYS = 20
@@ -79,23 +79,14 @@ it("10,000 events while the partitions' leader is SIGKILLed and restarted: every
     )
     await brokers('start', 'kafka-cluster', String(leader))
     await publisher
-    const seenIds = () => new Set(seen.map((s) => s.id))
-    const lost = () => {
-      const ids = seenIds()
-      return [...confirmed.keys()].filter((id) => !ids.has(id)).length
-    }
     // The counts are reported either way; the assertions below fail the test.
-    await waitFor('every confirmed event delivered', () => lost() === 0, 180_000).catch(() => undefined)
-    // Per key, the confirmed events' first deliveries come in publish order.
-    const last = new Map<string, number>()
-    const first = new Set<string>()
-    let outOfOrder = 0
-    for (const s of seen) {
-      if (first.has(s.id) || !confirmed.has(s.id)) continue
-      first.add(s.id)
-      if ((last.get(s.key) ?? -1) > s.seq) outOfOrder++
-      last.set(s.key, s.seq)
-    }
+    await waitFor(
+      'every confirmed event delivered',
+      () => failoverCounts(seen, confirmed).lost === 0,
+      180_000,
+    ).catch(() => undefined)
+    // Per key, the confirmed events' first deliveries come in publish order (failoverCounts).
+    const { lost, duplicates, outOfOrder } = failoverCounts(seen, confirmed)
     // What the broker holds, record by record: a confirmed event the broker never wrote shows up
     // here as well as in `lost`, and one written twice (which the idempotent producer should
     // prevent) as more records than ids, apart from redeliveries to the subscription.
@@ -114,12 +105,12 @@ it("10,000 events while the partitions' leader is SIGKILLed and restarted: every
       idsInLog: logged.size,
       notInLog,
       inLogTwice: log.size - logged.size,
-      lost: lost(),
-      deliveredTwice: seen.length - seenIds().size,
+      lost,
+      deliveredTwice: duplicates,
       outOfOrder,
       resumeMs: Math.max(0, ...gaps),
     })
-    expect(lost()).toBe(0)
+    expect(lost).toBe(0)
     expect(notInLog).toBe(0)
     // A producer retired after a late send is closed only once that send settled (kafka-publisher.ts).
     expect(log.size - logged.size).toBe(0)
