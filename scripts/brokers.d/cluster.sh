@@ -74,10 +74,10 @@ kafka_cluster_node_start() { # $1: node
   if [[ ! -f $d/data/meta.properties ]]; then
     # One cluster id for the three nodes, made once.
     [[ -s $STATE/kafka-cluster/cluster.id ]] ||
-      head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$STATE/kafka-cluster/cluster.id"
+      kraft_cluster_id >"$STATE/kafka-cluster/cluster.id"
     id=$(cat "$STATE/kafka-cluster/cluster.id")
     rm -rf "$d/data" && mkdir -p "$d/data"
-    if ! kafka_java kafka.tools.StorageTool format -t "$id" -c "$d/server.properties" >>"$d/kafka.log" 2>&1; then
+    if ! kafka_java kafka.tools.StorageTool format --cluster-id="$id" -c "$d/server.properties" >>"$d/kafka.log" 2>&1; then
       err "kafka-cluster: formatting node $i's KRaft storage in $(rel "$d/data") failed"
       tail_log "$d/kafka.log"
       return 1

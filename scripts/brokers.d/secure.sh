@@ -180,9 +180,7 @@ kafka_secure_start() {
       scram+=(--add-scram "SCRAM-SHA-512=[name=$u,password=$(secure_password kafka-secure "$u")]")
     done
     scram+=(--add-scram "SCRAM-SHA-256=[name=omnibus,password=$(secure_password kafka-secure omnibus)]")
-    local id
-    id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
-    if ! kafka_java kafka.tools.StorageTool format --standalone -t "$id" -c "$d/server.properties" \
+    if ! kafka_java kafka.tools.StorageTool format --standalone --cluster-id="$(kraft_cluster_id)" -c "$d/server.properties" \
       "${scram[@]}" >>"$d/kafka.log" 2>&1; then
       err "kafka-secure: formatting the KRaft storage in $(rel "$d/data") failed"
       tail_log "$d/kafka.log"
