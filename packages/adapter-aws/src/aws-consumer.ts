@@ -7,6 +7,7 @@ import {
   KeyedSerial,
   Outage,
   PullLoops,
+  type SettleBatches,
   type SubscribeOptions,
   type Subscription,
 } from '@omnibus/core/adapter'
@@ -14,7 +15,7 @@ import { decodeSqsMessage } from './aws-binding.js'
 import type { AwsConfig } from './aws-config.js'
 import { isQueueMissing } from './aws-errors.js'
 import type { AwsProvisioner } from './aws-provisioner.js'
-import { AwsSettler } from './aws-settler.js'
+import { type SqsSettle, sqsSettles } from './aws-settler.js'
 
 /**
  * Receives in flight at once per subscription: one per 4 of maxInFlight, at most 3. A single
@@ -41,27 +42,32 @@ const fifoTurns = new KeyedSerial()
  * at once when the handler rejected, and extending the visibility of messages whose handlers are
  * still running (a lease renewed every third of visibilityTimeout).
  */
+/** What a consumer shares with its transport. */
+export interface ConsumerDeps {
+  readonly sqs: SQSClient
+  readonly provisioner: AwsProvisioner
+  readonly options: AwsConfig
+  readonly logger: Logger
+}
+
 export class AwsConsumer implements Subscription {
-  private readonly settler: AwsSettler
+  private readonly settles: SettleBatches<SqsSettle>
   private readonly pull: PullLoops<Message>
   private readonly fifo: boolean
   private readonly outage: Outage
 
   constructor(
-    private readonly sqs: SQSClient,
-    private readonly provisioner: AwsProvisioner,
+    private readonly deps: ConsumerDeps,
     private readonly channel: Channel,
     private readonly group: string,
     handler: DeliveryHandler,
     private readonly subscribe: SubscribeOptions,
-    private readonly options: AwsConfig,
-    private readonly logger: Logger,
   ) {
-    this.settler = new AwsSettler(sqs, () => this.queueUrl(), logger)
-    this.fifo = provisioner.fifo(channel)
-    this.outage = new Outage(logger, { channel: channel.name, group })
-    const { maxInFlight } = subscribe
-    const { visibilityTimeout, waitTimeSeconds } = options
+    this.settles = sqsSettles(deps.sqs, () => this.queueUrl(), deps.logger)
+    this.fifo = deps.provisioner.fifo(channel)
+    this.outage = new Outage(deps.logger, { channel: channel.name, group })
+    const maxInFlight = Math.max(1, subscribe.maxInFlight)
+    const { visibilityTimeout, waitTimeSeconds } = deps.options
     this.pull = new PullLoops<Message>({
       maxInFlight,
       maxBatch: 10,
@@ -74,11 +80,14 @@ export class AwsConsumer implements Subscription {
       onReceived: () => this.outage.end('consumer receiving again'),
       // decodeSqsMessage never throws: what is not a CloudEvent is handed on as malformed.
       handle: (message) => handler(decodeSqsMessage(message)),
-      settle: ({ ReceiptHandle }, ok) =>
-        ok ? this.settler.delete(ReceiptHandle!) : this.settler.changeVisibility(ReceiptHandle!, 0),
+      settle: ({ ReceiptHandle }, ok) => {
+        if (ok) this.settles.push('delete', { receiptHandle: ReceiptHandle! })
+        else this.settles.push('visibility', { receiptHandle: ReceiptHandle!, visibility: 0 })
+      },
       lease: {
         everyMs: (visibilityTimeout * 1000) / 3,
-        renew: ({ ReceiptHandle }) => this.settler.changeVisibility(ReceiptHandle!, visibilityTimeout),
+        renew: ({ ReceiptHandle }) =>
+          this.settles.push('visibility', { receiptHandle: ReceiptHandle!, visibility: visibilityTimeout }),
       },
     })
   }
@@ -94,34 +103,35 @@ export class AwsConsumer implements Subscription {
     // The receive in flight is not aborted (its messages would stay invisible for the whole
     // timeout); it returns within waitTimeSeconds, and only then is what was left given back.
     await this.pull.stop()
-    await this.settler.flush()
+    await this.settles.flush()
     if (this.subscribe.temporary) {
-      await this.provisioner.remove(this.channel, this.group).catch((error: unknown) => {
-        this.logger.warn('could not remove a temporary queue', { error: errorMessage(error) })
+      await this.deps.provisioner.remove(this.channel, this.group).catch((error: unknown) => {
+        this.deps.logger.warn('could not remove a temporary queue', { error: errorMessage(error) })
       })
     }
   }
 
   private async queueUrl(): Promise<string> {
-    return (await this.provisioner.groupQueue(this.channel, this.group)).url
+    return (await this.deps.provisioner.groupQueue(this.channel, this.group)).url
   }
 
   private async receive(room: number): Promise<Message[]> {
     const QueueUrl = await this.queueUrl()
+    const { waitTimeSeconds, visibilityTimeout } = this.deps.options
     const receive = () =>
-      this.sqs.send(
+      this.deps.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl,
           MaxNumberOfMessages: room,
-          WaitTimeSeconds: this.options.waitTimeSeconds,
-          VisibilityTimeout: this.options.visibilityTimeout,
+          WaitTimeSeconds: waitTimeSeconds,
+          VisibilityTimeout: visibilityTimeout,
           MessageAttributeNames: ['All'],
           MessageSystemAttributeNames: ['ApproximateReceiveCount'],
         }),
       )
     if (!this.fifo) return (await receive()).Messages ?? []
     // Settle first: a group stays locked until its received messages are deleted.
-    await this.settler.flush()
+    await this.settles.flush()
     return (await fifoTurns.run(QueueUrl, receive)).Messages ?? []
   }
 
@@ -130,7 +140,7 @@ export class AwsConsumer implements Subscription {
    * restarting broker), which is then made again with its subscription. Logged once per outage.
    */
   private lost(error: unknown): void {
-    if (isQueueMissing(error)) this.provisioner.forgetGroup(this.channel, this.group)
+    if (isQueueMissing(error)) this.deps.provisioner.forgetGroup(this.channel, this.group)
     const what = isQueueMissing(error) ? 'its queue vanished' : 'lost the broker'
     this.outage.begin(`consumer ${what}; retrying with backoff until it is back`, {
       error: errorMessage(error),

@@ -14,9 +14,15 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs'
-import { type Channel, channelNotFound, KnownGroups, OmnibusError, PromiseCache } from '@omnibus/core/adapter'
+import {
+  type Channel,
+  channelNotFound,
+  KnownGroups,
+  PromiseCache,
+  provisioningFailure,
+} from '@omnibus/core/adapter'
 import type { AwsConfig } from './aws-config.js'
-import { awsError, isQueueMissing, isTopicMissing, isTransient, isUnreachable } from './aws-errors.js'
+import { isQueueMissing, isTopicMissing, isTransient, isUnreachable } from './aws-errors.js'
 import { groupQueueName, resourceName } from './aws-names.js'
 
 /** Where a group reads from: its SQS queue, and for a topic channel the subscription feeding it. */
@@ -233,19 +239,8 @@ export class AwsProvisioner {
   }
 
   private failure(error: unknown, what: string, mustExist = false) {
-    if (error instanceof OmnibusError) return error
-    if (isQueueMissing(error) || isTopicMissing(error)) return channelNotFound('aws', what, mustExist, error)
-    if (isUnreachable(error)) {
-      return awsError(
-        'TRANSPORT_UNAVAILABLE',
-        `cannot reach SNS/SQS to set up ${what}; is the endpoint up?`,
-        error,
-      )
-    }
-    return awsError(
-      'PROVISIONING_FAILED',
-      `could not set up ${what}; check the IAM permissions and the name`,
-      error,
-    )
+    const missing = isQueueMissing(error) || isTopicMissing(error)
+    const kind = missing ? 'missing' : isUnreachable(error) ? 'unreachable' : 'other'
+    return provisioningFailure('aws', what, error, kind, 'the IAM permissions and the name', mustExist)
   }
 }

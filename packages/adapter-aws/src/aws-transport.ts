@@ -115,16 +115,8 @@ export class AwsTransport implements Transport {
     handler: DeliveryHandler,
     options: SubscribeOptions,
   ): Promise<Subscription> {
-    const consumer = new AwsConsumer(
-      this.sqs,
-      this.provisioner,
-      channel,
-      group,
-      handler,
-      { ...options, maxInFlight: Math.max(1, options.maxInFlight) },
-      this.options,
-      this.logger,
-    )
+    const deps = { sqs: this.sqs, provisioner: this.provisioner, options: this.options, logger: this.logger }
+    const consumer = new AwsConsumer(deps, channel, group, handler, options)
     await consumer.start()
     return consumer
   }
