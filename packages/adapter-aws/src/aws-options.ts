@@ -1,13 +1,16 @@
 import type { SNSClient } from '@aws-sdk/client-sns'
 import type { SQSClient } from '@aws-sdk/client-sqs'
 import type { Logger } from '@omnibus/core'
-import { anyOption, channelSwitchOption, type OptionSpecs, publishTimeoutOption } from '@omnibus/core/adapter'
+import {
+  anyOption,
+  channelSwitchOption,
+  credentialsOption,
+  type OptionSpecs,
+  publishTimeoutOption,
+} from '@omnibus/core/adapter'
 
 type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
-const isCredentials = (c: unknown) =>
-  typeof (c as Partial<Credentials> | null)?.accessKeyId === 'string' &&
-  typeof (c as Partial<Credentials>).secretAccessKey === 'string'
-const CREDENTIALS = 'must be { accessKeyId, secretAccessKey, sessionToken? } (strings), or left out'
+const CREDENTIALS = '{ accessKeyId, secretAccessKey, sessionToken? } (strings), or left out'
 /** An AWS SDK v3 client of `service`, as far as the options can tell. */
 const client = <C>(service: string) =>
   anyOption<C>((v) =>
@@ -28,7 +31,7 @@ export const awsOptions = {
   /** Endpoint URL for both services, for moto/LocalStack (`http://127.0.0.1:4566`). Default: AWS's own. */
   endpoint: { type: 'string' },
   /** Static credentials. Default: the SDK's default provider chain (env, profile, SSO, instance role …). */
-  credentials: anyOption<Credentials>((c) => (isCredentials(c) ? undefined : CREDENTIALS)),
+  credentials: credentialsOption<Credentials>(['accessKeyId', 'secretAccessKey'], CREDENTIALS),
   /**
    * Prepended to every topic and queue name this transport makes or looks up (`prod-`). Default none.
    * At most 40 characters, so that channel names keep most of the 80 AWS gives a name.

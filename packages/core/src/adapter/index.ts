@@ -90,6 +90,7 @@ export { Backpressure } from './backpressure.js'
 export { PromiseCache } from './cache.js'
 export { type ChannelSwitch, channelSwitch, channelSwitchOption } from './channel-switch.js'
 export { PendingConfirms } from './confirms.js'
+export { credentialsOption } from './credentials-option.js'
 export { type CumulativeAckOptions, CumulativeAcks } from './cumulative-acks.js'
 export {
   DEFAULT_PUBLISH_TIMEOUT_MS,
