@@ -37,7 +37,6 @@ export interface AttributeValue {
 }
 
 export interface OutgoingMessage {
-  readonly id: string
   readonly body: string
   /** Bytes of body plus attributes, as SNS/SQS count them against the 256 KiB limit. */
   readonly size: number
@@ -69,7 +68,6 @@ export function encodeEvent(event: Envelope, fifo: boolean): OutgoingMessage {
     ? { [CONTENT_TYPE]: { DataType: 'String', StringValue: STRUCTURED_CONTENT_TYPE } }
     : {}
   const message: OutgoingMessage = {
-    id: event.id,
     body,
     size: bodyBytes + (withAttribute ? attributeBytes : 0),
     attributes,

@@ -17,12 +17,6 @@ import { isQueueMissing } from './aws-errors.js'
 import type { AwsProvisioner } from './aws-provisioner.js'
 import { type SqsSettle, sqsSettles } from './aws-settler.js'
 
-/**
- * Receives in flight at once per subscription: one per 4 of maxInFlight, at most 3. A single
- * loop leaves a subscription idle for a round trip after every batch; parallel ones keep it fed.
- */
-const MAX_LOOPS = 3
-const LOOP_PER_IN_FLIGHT = 4
 /** With short polling (waitTimeSeconds 0), how long to wait after an empty receive, at most. */
 const IDLE_MAX_MS = 500
 
@@ -66,14 +60,12 @@ export class AwsConsumer implements Subscription {
     this.settles = sqsSettles(deps.sqs, () => this.queueUrl(), deps.logger)
     this.fifo = deps.provisioner.fifo(channel)
     this.outage = new Outage(deps.logger, { channel: channel.name, group })
-    const maxInFlight = Math.max(1, subscribe.maxInFlight)
     const { visibilityTimeout, waitTimeSeconds } = deps.options
     this.pull = new PullLoops<Message>({
-      maxInFlight,
+      maxInFlight: Math.max(1, subscribe.maxInFlight),
       maxBatch: 10,
-      // A FIFO queue's receives take turns anyway; elsewhere parallel receives keep a wide subscription fed.
-      loops: this.fifo ? 1 : Math.min(MAX_LOOPS, Math.ceil(maxInFlight / LOOP_PER_IN_FLIGHT)),
-      backoff: { minMs: 100, maxMs: 3000 },
+      // A FIFO queue's receives take turns anyway; elsewhere parallel ones (the toolkit's default) keep it fed.
+      loops: this.fifo ? 1 : undefined,
       idle: waitTimeSeconds === 0 ? { minMs: 25, maxMs: IDLE_MAX_MS } : undefined,
       receive: (room) => this.receive(room),
       onError: (error) => this.lost(error),

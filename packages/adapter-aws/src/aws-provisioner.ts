@@ -32,6 +32,10 @@ export interface GroupQueue {
   readonly subscriptionArn?: string
 }
 
+/** A group's queue in the cache: a queue channel has one, whatever the group. */
+const queueKey = (channel: Channel, group: string) =>
+  channel.kind === 'queue' ? channel.name : `${channel.name}\0${group}`
+
 /** How often a publisher looks again at which queues a topic feeds, to learn of groups that joined since. */
 const LOOK_AGAIN_MS = 30_000
 
@@ -102,7 +106,7 @@ export class AwsProvisioner {
   /** The SQS queue a group reads (a queue channel's own queue, whatever the group). */
   groupQueue(channel: Channel, group: string): Promise<GroupQueue> {
     if (channel.kind === 'queue') return this.queues.get(channel.name, () => this.makeQueue(channel))
-    return this.queues.get(`${channel.name}\0${group}`, async () => {
+    return this.queues.get(queueKey(channel, group), async () => {
       const name = groupQueueName(this.options.namePrefix, channel.name, group, this.fifo(channel))
       this.known.add(channel.name, name, name)
       if (!this.options.provision) return { url: await this.queueUrlOf(name, channel), name }
@@ -117,17 +121,14 @@ export class AwsProvisioner {
 
   /** After a queue vanished: forget it (and its topic, which usually went with it). */
   forgetGroup(channel: Channel, group: string): void {
-    if (channel.kind === 'topic') {
-      this.queues.forget(`${channel.name}\0${group}`)
-      this.lost(channel)
-    } else this.queues.forget(channel.name)
+    this.queues.forget(queueKey(channel, group))
+    if (channel.kind === 'topic') this.lost(channel)
   }
 
   /** Removes a subscriber's own queue (a query reply queue) and its subscription. Best effort on vanished ones. */
   async remove(channel: Channel, group: string): Promise<void> {
-    const key = channel.kind === 'queue' ? channel.name : `${channel.name}\0${group}`
-    const queue = await this.queues.peek(key)?.catch(() => undefined)
-    this.queues.forget(key)
+    const queue = await this.queues.peek(queueKey(channel, group))?.catch(() => undefined)
+    this.queues.forget(queueKey(channel, group))
     if (!queue) return
     this.known.remove(channel.name, queue.name)
     if (queue.subscriptionArn) {
@@ -158,9 +159,7 @@ export class AwsProvisioner {
     const name = resourceName(this.options.namePrefix, channel.name, fifo)
     try {
       if (!this.options.provision) return await this.findTopic(channel, name)
-      const Attributes: Record<string, string> = fifo
-        ? { FifoTopic: 'true', ContentBasedDeduplication: 'false' }
-        : {}
+      const Attributes = fifo ? { FifoTopic: 'true', ContentBasedDeduplication: 'false' } : undefined
       return (await this.sns.send(new CreateTopicCommand({ Name: name, Attributes }))).TopicArn!
     } catch (error) {
       throw this.failure(error, `SNS topic "${name}" for channel "${channel.name}"`)

@@ -6,6 +6,7 @@ import {
   type Capabilities,
   type Channel,
   type DeliveryHandler,
+  errorIs,
   errorMessage,
   type SubscribeOptions,
   type Subscription,
@@ -88,13 +89,10 @@ export class AwsTransport implements Transport {
     try {
       await this.sqs.send(new ListQueuesCommand({ MaxResults: 1 }))
     } catch (error) {
-      if (isUnreachable(error) || (error as { name?: string }).name === 'CredentialsProviderError') {
-        throw awsError(
-          'TRANSPORT_UNAVAILABLE',
-          'cannot reach SQS; check region, endpoint and credentials (or the SDK default credential chain)',
-          error,
-        )
-      }
+      const hint =
+        'cannot reach SQS; check region, endpoint and credentials (or the SDK default credential chain)'
+      if (isUnreachable(error) || errorIs(error, 'CredentialsProviderError'))
+        throw awsError('TRANSPORT_UNAVAILABLE', hint, error)
       // Anything else (say, no permission to list queues) does not stop publishing or consuming.
       this.logger.debug('ListQueues check failed; carrying on', { error: errorMessage(error) })
     }
