@@ -29,13 +29,6 @@ const IDLE_MAX_MS = 500
  */
 const fifoTurns = new KeyedSerial()
 
-/**
- * One member of a group: the toolkit's PullLoops on the group's queue, long-polling receives
- * that ask only for as many messages as there is room for (`maxInFlight`), handing each to the
- * handler in the order received, deleting it once the handler resolved, making it visible again
- * at once when the handler rejected, and extending the visibility of messages whose handlers are
- * still running (a lease renewed every third of visibilityTimeout).
- */
 /** What a consumer shares with its transport. */
 export interface ConsumerDeps {
   readonly sqs: SQSClient
@@ -44,6 +37,13 @@ export interface ConsumerDeps {
   readonly logger: Logger
 }
 
+/**
+ * One member of a group: the toolkit's PullLoops on the group's queue, long-polling receives
+ * that ask only for as many messages as there is room for (`maxInFlight`), handing each to the
+ * handler in the order received, deleting it once the handler resolved, making it visible again
+ * at once when the handler rejected, and extending the visibility of messages whose handlers are
+ * still running (a lease renewed every third of visibilityTimeout).
+ */
 export class AwsConsumer implements Subscription {
   private readonly settles: SettleBatches<SqsSettle>
   private readonly pull: PullLoops<Message>
