@@ -40,7 +40,11 @@ describe('transactional outbox', () => {
     client.release()
 
     // The poll is a minute: only NOTIFY can have woken the relay this soon.
-    await waitFor('the committed event, marked', () => seen.length === 1 && relay.stats.published === 1, 30_000)
+    await waitFor(
+      'the committed event, marked',
+      () => seen.length === 1 && relay.stats.published === 1,
+      30_000,
+    )
     expect(seen[0]!.id).toBe(kept!.id)
     expect(seen[0]!.data).toEqual({ n: 1 })
     expect(seen[0]!.tenant).toBe('a')
