@@ -58,6 +58,11 @@ EOF
 }
 
 kafka_cluster_node_running() { [[ -n $(ours_pids "kafka-cluster/$1") ]]; }
+# Node $1 has opened its listener ($2: at most this many seconds), for `start kafka-cluster N`.
+kafka_cluster_node_wait() {
+  wait_until "$2" 0.2 "kafka_cluster_node_running $1" port_open "$(kafka_cluster_port "$1")"
+}
+kafka_cluster_node_log() { echo "$STATE/kafka-cluster/$1/kafka.log"; }
 
 # A node whose process is not running (so `up` starts the missing ones of a partial cluster).
 kafka_cluster_missing() {
@@ -141,30 +146,6 @@ cmd_node_kill() {
   fi
   # shellcheck disable=SC2086
   kill -KILL $pids 2>/dev/null
-  local t=$SECONDS
-  while running "$1/$2" && ((SECONDS - t < 10)); do sleep 0.1; done
+  wait_until 10 0.1 "" not running "$1/$2"
   say "$1: node $2 killed (SIGKILL, pid$pids)"
-}
-
-# Start node $1 again; returns when the cluster lists all three brokers.
-cmd_node_start() {
-  cluster_node_arg kafka-cluster "${1:-}"
-  NAMES=(kafka-cluster)
-  lock
-  local t0
-  t0=$(now)
-  if ! kafka_cluster_node_running "$1"; then kafka_cluster_node_start "$1" || return 1; fi
-  # The cluster still lists a killed node until its session times out: first its own listener.
-  local port t=$SECONDS
-  port=$(kafka_cluster_port "$1")
-  until port_open "$port"; do
-    if ! kafka_cluster_node_running "$1" || ((SECONDS - t > $(timeout_for kafka-cluster))); then
-      err "kafka-cluster: node $1 did not open port $port (see $(rel "$STATE/kafka-cluster/$1/kafka.log"))"
-      tail_log "$STATE/kafka-cluster/$1/kafka.log"
-      return 1
-    fi
-    sleep 0.2
-  done
-  wait_ready kafka-cluster || return 1
-  say "kafka-cluster: node $1 up, 3 brokers in the cluster ($(since "$t0")s)"
 }

@@ -30,16 +30,16 @@ rmq_cluster_env() { # $1: node
 }
 rmq_cluster_ctl() { local i=$1; shift; (rmq_cluster_env "$i" && "$RMQ_BIN/rabbitmqctl" "$@"); }
 
-rmq_cluster_node_running() { running "rabbitmq-cluster/$1"; }
+rabbitmq_cluster_node_running() { running "rabbitmq-cluster/$1"; }
 
 # A node whose VM is not running (so `up` starts the missing ones of a partial cluster).
 rabbitmq_cluster_missing() {
   local i
-  for i in "${RMQ_CLUSTER_NODES[@]}"; do rmq_cluster_node_running "$i" || return 0; done
+  for i in "${RMQ_CLUSTER_NODES[@]}"; do rabbitmq_cluster_node_running "$i" || return 0; done
   return 1
 }
 
-rmq_cluster_node_start() { # $1: node
+rabbitmq_cluster_node_start() { # $1: node
   local i=$1 d="$STATE/rabbitmq-cluster/$1" n
   mkdir -p "$d/mnesia" "$d/log"
   {
@@ -62,21 +62,22 @@ EOF
   (rmq_cluster_env "$i" && spawn "rabbitmq-cluster/$i" "$d/log/startup.log" "$RMQ_BIN/rabbitmq-server")
 }
 
-rmq_cluster_node_wait() { # $1: node, $2: timeout seconds
+rabbitmq_cluster_node_wait() { # $1: node, $2: timeout seconds
   rmq_cluster_ctl "$1" -q wait --timeout "$2" "$STATE/rabbitmq-cluster/$1/rabbit.pid" \
     >>"$STATE/rabbitmq-cluster/$1/log/wait.log" 2>&1
 }
+rabbitmq_cluster_node_log() { echo "$STATE/rabbitmq-cluster/$1/log/rabbit.log"; }
 
 # A fresh cluster boots node 1 first, so that 2 and 3 find it and join (booted together, each
 # could start a cluster of its own); nodes that have been clustered before start together.
 rabbitmq_cluster_start() {
   local i
   if [[ ! -d $STATE/rabbitmq-cluster/1/mnesia/$(rmq_cluster_node 1) ]]; then
-    rmq_cluster_node_start 1 || return 1
-    rmq_cluster_node_wait 1 "$(timeout_for rabbitmq-cluster)" || return 1
+    rabbitmq_cluster_node_start 1 || return 1
+    rabbitmq_cluster_node_wait 1 "$(timeout_for rabbitmq-cluster)" || return 1
   fi
   for i in "${RMQ_CLUSTER_NODES[@]}"; do
-    rmq_cluster_node_running "$i" || rmq_cluster_node_start "$i" || return 1
+    rabbitmq_cluster_node_running "$i" || rabbitmq_cluster_node_start "$i" || return 1
   done
 }
 
@@ -85,7 +86,7 @@ rabbitmq_cluster_probe() {
   local i n
   for i in "${RMQ_CLUSTER_NODES[@]}"; do port_open "$(rmq_cluster_port "$i")" || return 1; done
   for i in "${RMQ_CLUSTER_NODES[@]}"; do
-    rmq_cluster_node_running "$i" || continue
+    rabbitmq_cluster_node_running "$i" || continue
     n=$(rmq_cluster_ctl "$i" -q eval 'length(rabbit_nodes:all_running()).' 2>>"$STATE/rabbitmq-cluster/probe.log")
     [[ $n == "${#RMQ_CLUSTER_NODES[@]}" ]]
     return
@@ -115,24 +116,7 @@ rabbitmq_cluster_ports() {
 }
 rabbitmq_cluster_describe() {
   local i up=""
-  for i in "${RMQ_CLUSTER_NODES[@]}"; do rmq_cluster_node_running "$i" && up+=" $i"; done
+  for i in "${RMQ_CLUSTER_NODES[@]}"; do rabbitmq_cluster_node_running "$i" && up+=" $i"; done
   echo "RabbitMQ $(dpkg_version rabbitmq-server), 3 clustered nodes (AMQP $(rmq_cluster_port 1)-$(rmq_cluster_port 3)), quorum queues get 3 replicas; nodes running:${up:- none}"
 }
 rabbitmq_cluster_keeps() { echo "kept across restart ($(rel "$STATE/rabbitmq-cluster")/<node>/mnesia)"; }
-
-# Start node $1 again; returns when the cluster has three running nodes.
-rmq_cluster_restart_node() {
-  cluster_node_arg rabbitmq-cluster "${1:-}"
-  NAMES=(rabbitmq-cluster)
-  lock
-  local t0
-  t0=$(now)
-  if ! rmq_cluster_node_running "$1"; then rmq_cluster_node_start "$1" || return 1; fi
-  if ! rmq_cluster_node_wait "$1" "$(timeout_for rabbitmq-cluster)"; then
-    err "rabbitmq-cluster: node $1 did not boot (see $(rel "$STATE/rabbitmq-cluster/$1/log/rabbit.log"))"
-    tail_log "$STATE/rabbitmq-cluster/$1/log/rabbit.log"
-    return 1
-  fi
-  wait_ready rabbitmq-cluster || return 1
-  say "rabbitmq-cluster: node $1 up, 3 nodes running ($(since "$t0")s)"
-}

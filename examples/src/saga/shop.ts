@@ -235,6 +235,13 @@ export async function placeOrders(
   to: number,
 ): Promise<void> {
   const client = await pool.connect()
+  // A checked-out client whose server goes away emits 'error'; unheard, it ends the process (the
+  // chaos test restarts PostgreSQL under this loop). The query in flight rejects all the same.
+  let lost: Error | undefined
+  const onError = (error: Error): void => {
+    lost = error
+  }
+  client.on('error', onError)
   try {
     await client.query('begin')
     const orders: (Order & { n: number })[] = []
@@ -270,9 +277,12 @@ export async function placeOrders(
     )
     await client.query('commit')
   } catch (error) {
-    await client.query('rollback').catch(() => undefined)
+    await client.query('rollback').catch((e: Error) => {
+      lost ??= e
+    })
     throw error
   } finally {
-    client.release()
+    client.off('error', onError)
+    client.release(lost) // a broken client is discarded, not handed to the next caller
   }
 }

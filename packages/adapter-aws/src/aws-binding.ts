@@ -37,7 +37,6 @@ export interface AttributeValue {
 }
 
 export interface OutgoingMessage {
-  readonly id: string
   readonly body: string
   /** Bytes of body plus attributes, as SNS/SQS count them against the 256 KiB limit. */
   readonly size: number
@@ -69,7 +68,6 @@ export function encodeEvent(event: Envelope, fifo: boolean): OutgoingMessage {
     ? { [CONTENT_TYPE]: { DataType: 'String', StringValue: STRUCTURED_CONTENT_TYPE } }
     : {}
   const message: OutgoingMessage = {
-    id: event.id,
     body,
     size: bodyBytes + (withAttribute ? attributeBytes : 0),
     attributes,
@@ -116,37 +114,29 @@ type HeaderValue = WireMessage['headers'][string]
  * a number (a CloudEvents Integer), a Binary one as bytes (checked as UTF-8 where
  * it is a CloudEvents attribute), a String one as it is.
  */
-function attributeValue(
-  dataType: string | undefined,
-  text: string | undefined,
-  bytes?: Uint8Array,
-): HeaderValue {
-  if (bytes !== undefined) return bytes
-  if (text === undefined) return undefined
-  if (dataType?.startsWith('Number')) {
-    const n = Number(text)
+function attributeValue({ DataType, StringValue, BinaryValue }: AttributeValue): HeaderValue {
+  if (BinaryValue !== undefined) return BinaryValue
+  if (StringValue === undefined) return undefined
+  if (DataType?.startsWith('Number')) {
+    const n = Number(StringValue)
     if (Number.isSafeInteger(n)) return n
   }
-  return text
+  return StringValue
 }
 
 /** Never throws: what is not a CloudEvent comes back as `malformed`, for core to dead-letter. */
 export function decodeSqsMessage(message: Message): Delivery {
-  let body: Uint8Array = Buffer.from(message.Body ?? '', 'utf8')
-  const headers: Record<string, HeaderValue> = {}
-  for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
-    if (name === BINARY_BODY_ATTRIBUTE && value.BinaryValue !== undefined) body = value.BinaryValue
-    else headers[name] = attributeValue(value.DataType, value.StringValue, value.BinaryValue)
-  }
   const sns = unwrapSns(message.Body ?? '')
-  if (sns) {
-    body = Buffer.from(sns.Message, 'utf8')
-    for (const [name, value] of Object.entries(sns.MessageAttributes ?? {})) {
-      // SNS writes a Binary attribute's bytes as base64 in its JSON notification.
-      const binary = value.Type === 'Binary' ? Buffer.from(value.Value, 'base64') : undefined
-      if (name === BINARY_BODY_ATTRIBUTE && binary) body = binary
-      else headers[name] = attributeValue(value.Type, value.Value, binary)
-    }
+  let body: Uint8Array = Buffer.from(sns ? sns.Message : (message.Body ?? ''), 'utf8')
+  // SNS writes a Binary attribute's bytes as base64 in its JSON notification.
+  const snsAttributes = Object.entries(sns?.MessageAttributes ?? {}).map(([name, { Type, Value }]) => {
+    const BinaryValue = Type === 'Binary' ? Buffer.from(Value, 'base64') : undefined
+    return [name, { DataType: Type, StringValue: Value, BinaryValue }] as const
+  })
+  const headers: Record<string, HeaderValue> = {}
+  for (const [name, value] of [...Object.entries(message.MessageAttributes ?? {}), ...snsAttributes]) {
+    if (name === BINARY_BODY_ATTRIBUTE && value.BinaryValue !== undefined) body = value.BinaryValue
+    else headers[name] = attributeValue(value)
   }
   const count = Number(message.Attributes?.ApproximateReceiveCount)
   const decoded = decodeMessage({ body, headers }, BINARY_PREFIXES)

@@ -7,6 +7,7 @@ import {
   KeyedSerial,
   Outage,
   PullLoops,
+  type SettleBatches,
   type SubscribeOptions,
   type Subscription,
 } from '@omnibus/core/adapter'
@@ -14,14 +15,8 @@ import { decodeSqsMessage } from './aws-binding.js'
 import type { AwsConfig } from './aws-config.js'
 import { isQueueMissing } from './aws-errors.js'
 import type { AwsProvisioner } from './aws-provisioner.js'
-import { AwsSettler } from './aws-settler.js'
+import { type SqsSettle, sqsSettles } from './aws-settler.js'
 
-/**
- * Receives in flight at once per subscription: one per 4 of maxInFlight, at most 3. A single
- * loop leaves a subscription idle for a round trip after every batch; parallel ones keep it fed.
- */
-const MAX_LOOPS = 3
-const LOOP_PER_IN_FLIGHT = 4
 /** With short polling (waitTimeSeconds 0), how long to wait after an empty receive, at most. */
 const IDLE_MAX_MS = 500
 
@@ -34,6 +29,14 @@ const IDLE_MAX_MS = 500
  */
 const fifoTurns = new KeyedSerial()
 
+/** What a consumer shares with its transport. */
+export interface ConsumerDeps {
+  readonly sqs: SQSClient
+  readonly provisioner: AwsProvisioner
+  readonly options: AwsConfig
+  readonly logger: Logger
+}
+
 /**
  * One member of a group: the toolkit's PullLoops on the group's queue, long-polling receives
  * that ask only for as many messages as there is room for (`maxInFlight`), handing each to the
@@ -42,43 +45,41 @@ const fifoTurns = new KeyedSerial()
  * still running (a lease renewed every third of visibilityTimeout).
  */
 export class AwsConsumer implements Subscription {
-  private readonly settler: AwsSettler
+  private readonly settles: SettleBatches<SqsSettle>
   private readonly pull: PullLoops<Message>
   private readonly fifo: boolean
   private readonly outage: Outage
 
   constructor(
-    private readonly sqs: SQSClient,
-    private readonly provisioner: AwsProvisioner,
+    private readonly deps: ConsumerDeps,
     private readonly channel: Channel,
     private readonly group: string,
     handler: DeliveryHandler,
     private readonly subscribe: SubscribeOptions,
-    private readonly options: AwsConfig,
-    private readonly logger: Logger,
   ) {
-    this.settler = new AwsSettler(sqs, () => this.queueUrl(), logger)
-    this.fifo = provisioner.fifo(channel)
-    this.outage = new Outage(logger, { channel: channel.name, group })
-    const { maxInFlight } = subscribe
-    const { visibilityTimeout, waitTimeSeconds } = options
+    this.settles = sqsSettles(deps.sqs, () => this.queueUrl(), deps.logger)
+    this.fifo = deps.provisioner.fifo(channel)
+    this.outage = new Outage(deps.logger, { channel: channel.name, group })
+    const { visibilityTimeout, waitTimeSeconds } = deps.options
     this.pull = new PullLoops<Message>({
-      maxInFlight,
+      maxInFlight: Math.max(1, subscribe.maxInFlight),
       maxBatch: 10,
-      // A FIFO queue's receives take turns anyway; elsewhere parallel receives keep a wide subscription fed.
-      loops: this.fifo ? 1 : Math.min(MAX_LOOPS, Math.ceil(maxInFlight / LOOP_PER_IN_FLIGHT)),
-      backoff: { minMs: 100, maxMs: 3000 },
+      // A FIFO queue's receives take turns anyway; elsewhere parallel ones (the toolkit's default) keep it fed.
+      loops: this.fifo ? 1 : undefined,
       idle: waitTimeSeconds === 0 ? { minMs: 25, maxMs: IDLE_MAX_MS } : undefined,
       receive: (room) => this.receive(room),
       onError: (error) => this.lost(error),
       onReceived: () => this.outage.end('consumer receiving again'),
       // decodeSqsMessage never throws: what is not a CloudEvent is handed on as malformed.
       handle: (message) => handler(decodeSqsMessage(message)),
-      settle: ({ ReceiptHandle }, ok) =>
-        ok ? this.settler.delete(ReceiptHandle!) : this.settler.changeVisibility(ReceiptHandle!, 0),
+      settle: ({ ReceiptHandle }, ok) => {
+        if (ok) this.settles.push('delete', { receiptHandle: ReceiptHandle! })
+        else this.settles.push('visibility', { receiptHandle: ReceiptHandle!, visibility: 0 })
+      },
       lease: {
         everyMs: (visibilityTimeout * 1000) / 3,
-        renew: ({ ReceiptHandle }) => this.settler.changeVisibility(ReceiptHandle!, visibilityTimeout),
+        renew: ({ ReceiptHandle }) =>
+          this.settles.push('visibility', { receiptHandle: ReceiptHandle!, visibility: visibilityTimeout }),
       },
     })
   }
@@ -94,34 +95,35 @@ export class AwsConsumer implements Subscription {
     // The receive in flight is not aborted (its messages would stay invisible for the whole
     // timeout); it returns within waitTimeSeconds, and only then is what was left given back.
     await this.pull.stop()
-    await this.settler.flush()
+    await this.settles.flush()
     if (this.subscribe.temporary) {
-      await this.provisioner.remove(this.channel, this.group).catch((error: unknown) => {
-        this.logger.warn('could not remove a temporary queue', { error: errorMessage(error) })
+      await this.deps.provisioner.remove(this.channel, this.group).catch((error: unknown) => {
+        this.deps.logger.warn('could not remove a temporary queue', { error: errorMessage(error) })
       })
     }
   }
 
   private async queueUrl(): Promise<string> {
-    return (await this.provisioner.groupQueue(this.channel, this.group)).url
+    return (await this.deps.provisioner.groupQueue(this.channel, this.group)).url
   }
 
   private async receive(room: number): Promise<Message[]> {
     const QueueUrl = await this.queueUrl()
+    const { waitTimeSeconds, visibilityTimeout } = this.deps.options
     const receive = () =>
-      this.sqs.send(
+      this.deps.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl,
           MaxNumberOfMessages: room,
-          WaitTimeSeconds: this.options.waitTimeSeconds,
-          VisibilityTimeout: this.options.visibilityTimeout,
+          WaitTimeSeconds: waitTimeSeconds,
+          VisibilityTimeout: visibilityTimeout,
           MessageAttributeNames: ['All'],
           MessageSystemAttributeNames: ['ApproximateReceiveCount'],
         }),
       )
     if (!this.fifo) return (await receive()).Messages ?? []
     // Settle first: a group stays locked until its received messages are deleted.
-    await this.settler.flush()
+    await this.settles.flush()
     return (await fifoTurns.run(QueueUrl, receive)).Messages ?? []
   }
 
@@ -130,7 +132,7 @@ export class AwsConsumer implements Subscription {
    * restarting broker), which is then made again with its subscription. Logged once per outage.
    */
   private lost(error: unknown): void {
-    if (isQueueMissing(error)) this.provisioner.forgetGroup(this.channel, this.group)
+    if (isQueueMissing(error)) this.deps.provisioner.forgetGroup(this.channel, this.group)
     const what = isQueueMissing(error) ? 'its queue vanished' : 'lost the broker'
     this.outage.begin(`consumer ${what}; retrying with backoff until it is back`, {
       error: errorMessage(error),

@@ -1,38 +1,47 @@
-import { type OptionSpecs, publishTimeoutOption } from '@omnibus/core/adapter'
+import type { SNSClient } from '@aws-sdk/client-sns'
+import type { SQSClient } from '@aws-sdk/client-sqs'
+import type { Logger } from '@omnibus/core'
+import {
+  anyOption,
+  channelSwitchOption,
+  credentialsOption,
+  type OptionSpecs,
+  publishTimeoutOption,
+} from '@omnibus/core/adapter'
 
-/** Whether `v` is an object whose `keys` all hold strings. */
-const strings = (v: unknown, ...keys: string[]) =>
-  typeof v === 'object' &&
-  v !== null &&
-  keys.every((key) => typeof (v as Record<string, unknown>)[key] === 'string')
-/** An AWS SDK v3 client, as far as the options can tell. */
-const isClient = (v: unknown) => typeof (v as { send?: unknown } | null)?.send === 'function'
-const isFifo = (f: unknown) =>
-  ['boolean', 'function'].includes(typeof f) || (Array.isArray(f) && f.every((n) => typeof n === 'string'))
-const CREDENTIALS = 'must be { accessKeyId, secretAccessKey, sessionToken? } (strings), or left out'
-const FIFO = 'must be true, false, a list of channel names or a function (channel) => boolean'
+type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+const CREDENTIALS = '{ accessKeyId, secretAccessKey, sessionToken? } (strings), or left out'
+/** An AWS SDK v3 client of `service`, as far as the options can tell. */
+const client = <C>(service: string) =>
+  anyOption<C>((v) =>
+    typeof (v as { send?: unknown } | null)?.send === 'function'
+      ? undefined
+      : `must be an ${service}Client from the AWS SDK v3`,
+  )
 
 /**
  * Every option of the aws adapter (config `transports.<key>` with `"adapter": "aws"`; the README
  * has the table), with its type, range and shape, checked by createBus and again by parseAwsConfig
  * (for a transport built in code): a typo (`regin`) fails naming the nearest valid key, and
- * environment text takes the key's type. AwsTransportOptions is read off it (and documents the `any` keys).
+ * environment text takes the key's type. AwsTransportOptions is read off it, with these comments.
  */
 export const awsOptions = {
   /** AWS region (`us-east-1`). Default: the SDK's own resolution (AWS_REGION, profile). */
   region: { type: 'string', pattern: /^[a-z0-9-]+$/ },
   /** Endpoint URL for both services, for moto/LocalStack (`http://127.0.0.1:4566`). Default: AWS's own. */
   endpoint: { type: 'string' },
-  credentials: {
-    type: 'any',
-    check: (c) => (strings(c, 'accessKeyId', 'secretAccessKey') ? undefined : CREDENTIALS),
-  },
+  /** Static credentials. Default: the SDK's default provider chain (env, profile, SSO, instance role …). */
+  credentials: credentialsOption<Credentials>(['accessKeyId', 'secretAccessKey'], CREDENTIALS),
   /**
    * Prepended to every topic and queue name this transport makes or looks up (`prod-`). Default none.
    * At most 40 characters, so that channel names keep most of the 80 AWS gives a name.
    */
   namePrefix: { type: 'string', pattern: /^[A-Za-z0-9_-]{1,40}$/ },
-  fifo: { type: 'any', check: (f) => (isFifo(f) ? undefined : FIFO) },
+  /**
+   * Channels that use FIFO topics and queues (`.fifo`), for per-key order and deduplication by event id:
+   * `true` for all, a list of channel names, or a predicate (code only). Default false.
+   */
+  fifo: channelSwitchOption,
   /** Create topics, queues and subscriptions on demand. With false, a missing one is CHANNEL_NOT_FOUND. Default true. */
   provision: { type: 'boolean' },
   /** Seconds a received message stays invisible to others; extended while its handler runs. Default 30. */
@@ -49,13 +58,10 @@ export const awsOptions = {
    * events may or may not be stored); what it held is freed. Default 5000.
    */
   publishTimeoutMs: publishTimeoutOption,
-  snsClient: {
-    type: 'any',
-    check: (v) => (isClient(v) ? undefined : 'must be an SNSClient from the AWS SDK v3'),
-  },
-  sqsClient: {
-    type: 'any',
-    check: (v) => (isClient(v) ? undefined : 'must be an SQSClient from the AWS SDK v3'),
-  },
-  logger: { type: 'any' },
+  /** An SNS client to use instead of building one (region, endpoint and credentials are then ignored for SNS). */
+  snsClient: client<SNSClient>('SNS'),
+  /** An SQS client to use instead of building one (region, endpoint and credentials are then ignored for SQS). */
+  sqsClient: client<SQSClient>('SQS'),
+  /** Where the transport logs. Default: the bus's logger. */
+  logger: anyOption<Logger>(),
 } as const satisfies OptionSpecs

@@ -14,9 +14,15 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs'
-import { type Channel, channelNotFound, KnownGroups, OmnibusError, PromiseCache } from '@omnibus/core/adapter'
+import {
+  type Channel,
+  channelNotFound,
+  KnownGroups,
+  PromiseCache,
+  provisioningFailure,
+} from '@omnibus/core/adapter'
 import type { AwsConfig } from './aws-config.js'
-import { awsError, isQueueMissing, isTopicMissing, isTransient, isUnreachable } from './aws-errors.js'
+import { isQueueMissing, isTopicMissing, isTransient, isUnreachable } from './aws-errors.js'
 import { groupQueueName, resourceName } from './aws-names.js'
 
 /** Where a group reads from: its SQS queue, and for a topic channel the subscription feeding it. */
@@ -25,6 +31,10 @@ export interface GroupQueue {
   readonly name: string
   readonly subscriptionArn?: string
 }
+
+/** A group's queue in the cache: a queue channel has one, whatever the group. */
+const queueKey = (channel: Channel, group: string) =>
+  channel.kind === 'queue' ? channel.name : `${channel.name}\0${group}`
 
 /** How often a publisher looks again at which queues a topic feeds, to learn of groups that joined since. */
 const LOOK_AGAIN_MS = 30_000
@@ -96,7 +106,7 @@ export class AwsProvisioner {
   /** The SQS queue a group reads (a queue channel's own queue, whatever the group). */
   groupQueue(channel: Channel, group: string): Promise<GroupQueue> {
     if (channel.kind === 'queue') return this.queues.get(channel.name, () => this.makeQueue(channel))
-    return this.queues.get(`${channel.name}\0${group}`, async () => {
+    return this.queues.get(queueKey(channel, group), async () => {
       const name = groupQueueName(this.options.namePrefix, channel.name, group, this.fifo(channel))
       this.known.add(channel.name, name, name)
       if (!this.options.provision) return { url: await this.queueUrlOf(name, channel), name }
@@ -111,17 +121,14 @@ export class AwsProvisioner {
 
   /** After a queue vanished: forget it (and its topic, which usually went with it). */
   forgetGroup(channel: Channel, group: string): void {
-    if (channel.kind === 'topic') {
-      this.queues.forget(`${channel.name}\0${group}`)
-      this.lost(channel)
-    } else this.queues.forget(channel.name)
+    this.queues.forget(queueKey(channel, group))
+    if (channel.kind === 'topic') this.lost(channel)
   }
 
   /** Removes a subscriber's own queue (a query reply queue) and its subscription. Best effort on vanished ones. */
   async remove(channel: Channel, group: string): Promise<void> {
-    const key = channel.kind === 'queue' ? channel.name : `${channel.name}\0${group}`
-    const queue = await this.queues.peek(key)?.catch(() => undefined)
-    this.queues.forget(key)
+    const queue = await this.queues.peek(queueKey(channel, group))?.catch(() => undefined)
+    this.queues.forget(queueKey(channel, group))
     if (!queue) return
     this.known.remove(channel.name, queue.name)
     if (queue.subscriptionArn) {
@@ -152,9 +159,7 @@ export class AwsProvisioner {
     const name = resourceName(this.options.namePrefix, channel.name, fifo)
     try {
       if (!this.options.provision) return await this.findTopic(channel, name)
-      const Attributes: Record<string, string> = fifo
-        ? { FifoTopic: 'true', ContentBasedDeduplication: 'false' }
-        : {}
+      const Attributes = fifo ? { FifoTopic: 'true', ContentBasedDeduplication: 'false' } : undefined
       return (await this.sns.send(new CreateTopicCommand({ Name: name, Attributes }))).TopicArn!
     } catch (error) {
       throw this.failure(error, `SNS topic "${name}" for channel "${channel.name}"`)
@@ -233,19 +238,8 @@ export class AwsProvisioner {
   }
 
   private failure(error: unknown, what: string, mustExist = false) {
-    if (error instanceof OmnibusError) return error
-    if (isQueueMissing(error) || isTopicMissing(error)) return channelNotFound('aws', what, mustExist, error)
-    if (isUnreachable(error)) {
-      return awsError(
-        'TRANSPORT_UNAVAILABLE',
-        `cannot reach SNS/SQS to set up ${what}; is the endpoint up?`,
-        error,
-      )
-    }
-    return awsError(
-      'PROVISIONING_FAILED',
-      `could not set up ${what}; check the IAM permissions and the name`,
-      error,
-    )
+    const missing = isQueueMissing(error) || isTopicMissing(error)
+    const kind = missing ? 'missing' : isUnreachable(error) ? 'unreachable' : 'other'
+    return provisioningFailure('aws', what, error, kind, 'the IAM permissions and the name', mustExist)
   }
 }

@@ -2,13 +2,12 @@ import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns'
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs'
 import type { Envelope } from '@omnibus/core'
 import {
-  Backoff,
   BatchFailure,
   type Channel,
   channelNotFound,
   PublishQueues,
-  pause,
-  Semaphore,
+  resend,
+  sharedLimit,
   withDeadline,
 } from '@omnibus/core/adapter'
 import { encodeEvent, MAX_MESSAGE_BYTES, type OutgoingMessage } from './aws-binding.js'
@@ -19,13 +18,15 @@ import type { AwsProvisioner } from './aws-provisioner.js'
 /** SNS PublishBatch and SQS SendMessageBatch take at most 10 entries, 256 KiB in all. */
 const MAX_BATCH = 10
 
-/**
- * Batch calls in flight, shared by every transport of this process that talks to the same
- * endpoint: many buses in one process (tests, or one per tenant) then cannot flood the
- * service with publishes while their consumers wait their turn; an emulator such as moto,
- * whose cost per message grows with queue depth, depends on consumers keeping up.
- */
-const sharedLimits = new Map<string, Semaphore>()
+/** An entry SNS/SQS refused in a batch it answered: final when the sender is at fault, else sent again. */
+class EntryFailure extends Error {
+  constructor(
+    reason: string,
+    readonly senderFault: boolean,
+  ) {
+    super(reason)
+  }
+}
 
 interface Entry {
   readonly channel: Channel
@@ -43,7 +44,7 @@ interface Entry {
  * throttled, the channel vanished) is tried again until then, and then gives its slot back.
  */
 export class AwsPublisher {
-  private readonly slots: Semaphore
+  private readonly slots
   private readonly queues = new PublishQueues<Entry>({
     maxItems: MAX_BATCH,
     maxBytes: MAX_MESSAGE_BYTES,
@@ -61,9 +62,9 @@ export class AwsPublisher {
     /** Who shares the limit: transports of this process with the same endpoint and region. */
     endpointKey: string,
   ) {
-    const key = `${endpointKey}|${options.publishConcurrency}`
-    this.slots = sharedLimits.get(key) ?? new Semaphore(options.publishConcurrency)
-    sharedLimits.set(key, this.slots)
+    // Shared by every transport of this process on this endpoint: an emulator such as moto, whose cost
+    // per message grows with queue depth, depends on consumers keeping up while many buses publish.
+    this.slots = sharedLimit(endpointKey, options.publishConcurrency)
   }
 
   /** Resolves when every event was accepted; otherwise rejects naming the events that were not. */
@@ -97,72 +98,51 @@ export class AwsPublisher {
    * callers stopped waiting. A failed call to a topic makes the provisioner check the topic's
    * subscriptions before the next one (no confirm into the void).
    */
-  private async sendBatch(channel: Channel, batch: Entry[]): Promise<Map<number, unknown>> {
+  private sendBatch(channel: Channel, batch: Entry[]): Promise<Map<number, unknown>> {
     const until = Math.max(...batch.map((entry) => entry.until))
-    const failures = new Map<number, unknown>()
-    const backoff = new Backoff(50, 1000)
-    let remaining = batch.map((entry, index) => ({ entry, index }))
-    let last: unknown
-    while (remaining.length > 0 && Date.now() < until) {
-      let failed: Map<string, { senderFault: boolean; reason: string }>
-      try {
-        const destination = await (channel.kind === 'topic'
-          ? this.provisioner.publishTarget(channel)
-          : this.provisioner.queueUrl(channel))
-        const messages = remaining.map((r) => r.entry.message)
-        await this.slots.acquire()
-        // A request the broker does not answer is abandoned when its callers stop waiting.
-        const signal = AbortSignal.timeout(Math.max(1, until - Date.now()))
-        failed = await this.send(channel, destination, messages, signal).finally(() => this.slots.release())
-      } catch (error) {
-        last = this.mayPass(channel, error)
-        if (last !== undefined) break
-        last = error
-        await pause(Math.min(backoff.next(), until - Date.now()))
-        continue
-      }
-      backoff.reset()
-      const retry: typeof remaining = []
-      for (const [i, r] of remaining.entries()) {
-        const failure = failed.get(String(i))
-        if (failure?.senderFault) failures.set(r.index, new Error(failure.reason))
-        else if (failure) retry.push(r)
-      }
-      remaining = retry
-      if (retry.length > 0) await pause(Math.min(backoff.next(), until - Date.now()))
-    }
-    const timeout = `not confirmed within publishTimeoutMs (${this.options.publishTimeoutMs} ms)`
-    for (const r of remaining) failures.set(r.index, last ?? awsError('PUBLISH_FAILED', timeout))
-    return failures
+    return resend(
+      batch.map((entry) => entry.message),
+      {
+        send: async (messages, signal) => {
+          const destination = await (channel.kind === 'topic'
+            ? this.provisioner.publishTarget(channel)
+            : this.provisioner.queueUrl(channel))
+          await this.slots.acquire()
+          // A request the broker does not answer is abandoned when its callers stop waiting.
+          return this.send(channel, destination, messages, signal).finally(() => this.slots.release())
+        },
+        verdict: (error) => this.mayPass(channel, error),
+        backoff: { minMs: 50, maxMs: 1000 },
+        signal: AbortSignal.timeout(Math.max(1, until - Date.now())),
+      },
+    )
   }
 
   /**
-   * After a failed batch call: undefined to try again (having forgotten what the broker may have
-   * lost), else the error to fail with.
+   * After a failure: undefined to try again (having forgotten what the broker may have lost), else
+   * the error to fail with. An entry refused in an answered batch is final only by the sender's fault.
    */
   private mayPass(channel: Channel, error: unknown): unknown {
+    if (error instanceof EntryFailure) return error.senderFault ? error : undefined
     const gone = isTopicMissing(error) || isQueueMissing(error) || isCode(error, 'CHANNEL_NOT_FOUND')
     if (channel.kind === 'topic') this.provisioner.lost(channel)
     else if (gone) this.provisioner.forgetGroup(channel, channel.name)
     if (gone && (channel.mustExist || !this.options.provision)) {
-      if (isCode(error, 'CHANNEL_NOT_FOUND')) return error
-      return channelNotFound(
-        'aws',
-        `the ${channel.kind} of channel "${channel.name}"`,
-        channel.mustExist,
-        error,
-      )
+      const what = `the ${channel.kind} of channel "${channel.name}"`
+      return isCode(error, 'CHANNEL_NOT_FOUND')
+        ? error
+        : channelNotFound('aws', what, channel.mustExist, error)
     }
     return gone || isCode(error, 'TRANSPORT_UNAVAILABLE') || isTransient(error) ? undefined : error
   }
 
-  /** One batch call; resolves with the entries it reported as failed, by entry id. */
+  /** One batch call; resolves with the entries it reported as failed, by index into `messages`. */
   private async send(
     channel: Channel,
     destination: string,
     messages: OutgoingMessage[],
     abortSignal: AbortSignal,
-  ): Promise<Map<string, { senderFault: boolean; reason: string }>> {
+  ): Promise<Map<number, EntryFailure>> {
     // SNS and SQS batches differ only in the body's field name and the destination.
     const entry = (m: OutgoingMessage, i: number) => ({
       Id: String(i),
@@ -186,11 +166,9 @@ export class AwsPublisher {
             }),
             { abortSignal },
           )
+    const failed = result.Failed ?? []
     return new Map(
-      (result.Failed ?? []).map((f) => [
-        f.Id ?? '',
-        { senderFault: f.SenderFault === true, reason: `${f.Code}: ${f.Message}` },
-      ]),
+      failed.map((f) => [Number(f.Id), new EntryFailure(`${f.Code}: ${f.Message}`, f.SenderFault === true)]),
     )
   }
 }

@@ -6,6 +6,7 @@ import {
   type Capabilities,
   type Channel,
   type DeliveryHandler,
+  errorIs,
   errorMessage,
   type SubscribeOptions,
   type Subscription,
@@ -88,13 +89,10 @@ export class AwsTransport implements Transport {
     try {
       await this.sqs.send(new ListQueuesCommand({ MaxResults: 1 }))
     } catch (error) {
-      if (isUnreachable(error) || (error as { name?: string }).name === 'CredentialsProviderError') {
-        throw awsError(
-          'TRANSPORT_UNAVAILABLE',
-          'cannot reach SQS; check region, endpoint and credentials (or the SDK default credential chain)',
-          error,
-        )
-      }
+      const hint =
+        'cannot reach SQS; check region, endpoint and credentials (or the SDK default credential chain)'
+      if (isUnreachable(error) || errorIs(error, 'CredentialsProviderError'))
+        throw awsError('TRANSPORT_UNAVAILABLE', hint, error)
       // Anything else (say, no permission to list queues) does not stop publishing or consuming.
       this.logger.debug('ListQueues check failed; carrying on', { error: errorMessage(error) })
     }
@@ -115,16 +113,8 @@ export class AwsTransport implements Transport {
     handler: DeliveryHandler,
     options: SubscribeOptions,
   ): Promise<Subscription> {
-    const consumer = new AwsConsumer(
-      this.sqs,
-      this.provisioner,
-      channel,
-      group,
-      handler,
-      { ...options, maxInFlight: Math.max(1, options.maxInFlight) },
-      this.options,
-      this.logger,
-    )
+    const deps = { sqs: this.sqs, provisioner: this.provisioner, options: this.options, logger: this.logger }
+    const consumer = new AwsConsumer(deps, channel, group, handler, options)
     await consumer.start()
     return consumer
   }

@@ -94,8 +94,10 @@ describe('aws transport on moto', () => {
     )
     const started = Date.now()
     await transport.publish(channel, [event(1)])
-    await waitFor('a second delivery', () => seen.length === 2, 10_000)
-    expect(Date.now() - started).toBeLessThan(8_000) // well under the 30 s visibility timeout
+    await waitFor('a second delivery', () => seen.length === 2, 20_000)
+    // Under the 30 s visibility timeout: the adapter gave it back, not the timeout (with room for
+    // a loaded machine's slow moto).
+    expect(Date.now() - started).toBeLessThan(20_000)
     expect(seen.map((d) => d.deliveryCount)).toEqual([1, 2])
     await sub.close()
   })
@@ -143,7 +145,7 @@ describe('aws transport on moto', () => {
       },
       { maxInFlight: 3 },
     )
-    await waitFor('60 handled', () => handled === 60, 20_000)
+    await waitFor('60 handled', () => handled >= 60, 20_000)
     await sub.close()
     expect(peak).toBe(3)
   })

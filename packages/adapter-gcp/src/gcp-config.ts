@@ -4,10 +4,7 @@ import { checkOptions, DEFAULT_PUBLISH_TIMEOUT_MS, type OptionValues } from '@om
 import { gcpOptions } from './gcp-options.js'
 
 /** Options of the Pub/Sub transport, every one optional: see `gcpOptions` and the README. Plain JSON except `pubsub`. */
-export interface GcpTransportOptions
-  extends Omit<OptionValues<typeof gcpOptions>, 'credentials' | 'pubsub' | 'batching'> {
-  /** Service-account credentials (`client_email`, `private_key`). Default: Application Default Credentials. */
-  credentials?: { client_email: string; private_key: string }
+export interface GcpTransportOptions extends Omit<OptionValues<typeof gcpOptions>, 'pubsub' | 'batching'> {
   /** An existing client; the options above are then ignored, and close() leaves it open. */
   pubsub?: PubSub
   /** Publisher batching: messages per request (default 500), wait in ms (default 5), bytes (default 9 MB). */

@@ -1,10 +1,7 @@
-import { type OptionSpecs, publishTimeoutOption } from '@omnibus/core/adapter'
+import { credentialsOption, type OptionSpecs, publishTimeoutOption } from '@omnibus/core/adapter'
 
 /** A service-account key, as far as the options can tell. */
-function isKey(c: unknown): boolean {
-  const key = c as { client_email?: unknown; private_key?: unknown } | null
-  return typeof key?.client_email === 'string' && typeof key.private_key === 'string'
-}
+type ServiceAccountKey = { client_email: string; private_key: string }
 
 /**
  * Every option of the gcp adapter (config `transports.<key>` with `"adapter": "gcp"`; the README has
@@ -14,10 +11,11 @@ function isKey(c: unknown): boolean {
 export const gcpOptions = {
   /** Google Cloud project. Default: PUBSUB_PROJECT_ID / GOOGLE_CLOUD_PROJECT, else the credentials' project; `omnibus-emulator` against an emulator. */
   projectId: { type: 'string' },
-  credentials: {
-    type: 'any',
-    check: (c) => (isKey(c) ? undefined : 'must be { client_email, private_key } from a service-account key'),
-  },
+  /** Service-account credentials (`client_email`, `private_key`). Default: Application Default Credentials. */
+  credentials: credentialsOption<ServiceAccountKey>(
+    ['client_email', 'private_key'],
+    '{ client_email, private_key } from a service-account key',
+  ),
   /** Path of a service-account key file. Default: Application Default Credentials. */
   keyFilename: { type: 'string' },
   /** Pub/Sub endpoint (`host:port`), e.g. a regional endpoint. Default: pubsub.googleapis.com. */

@@ -1,19 +1,10 @@
 import type { PubSub, Topic } from '@google-cloud/pubsub'
 import type { Envelope } from '@omnibus/core'
-import {
-  Backoff,
-  type Channel,
-  channelNotFound,
-  OmnibusError,
-  pause,
-  withDeadline,
-} from '@omnibus/core/adapter'
+import { type Channel, channelNotFound, OmnibusError, resend, withDeadline } from '@omnibus/core/adapter'
 import { type OutgoingMessage, toPubSubMessage } from './gcp-binding.js'
 import type { ResolvedGcpConfig } from './gcp-config.js'
 import { gcpError, Status, statusOf } from './gcp-errors.js'
 import type { GcpProvisioner } from './gcp-provisioner.js'
-
-type Failed = { readonly message: OutgoingMessage; readonly error: unknown }
 
 // gRPC statuses after which a publish is tried again (NOT_FOUND: once the topic is checked).
 const TRANSIENT = new Set([1, 2, 4, 5, 8, 10, 13, 14])
@@ -39,13 +30,11 @@ export class GcpPublisher {
     const messages = events.map((event) => toPubSubMessage(event, mode, ordering))
     const name = this.provisioner.topicName(channel)
     const used = this.topic(channel)
-    const attempt = { expired: false }
     return withDeadline(
-      this.send(channel, messages, attempt),
+      (signal) => this.send(channel, messages, signal),
       publishTimeoutMs,
       () => `[omnibus] [gcp] ${messages.length} message(s) to ${this.describe(channel)}`,
       () => {
-        attempt.expired = true
         // Later publishes must not queue behind the stuck batch (an ordering key waits for it):
         // they get a fresh batcher, and the stuck one ends with its own timeout.
         if (this.topics.get(name) === used) this.topics.delete(name)
@@ -57,34 +46,31 @@ export class GcpPublisher {
    * Retries what failed until the deadline. A topic that vanished or was unreachable may be back
    * bare (another transport re-created it, not yet its subscription): before the next confirm, check().
    */
-  private async send(channel: Channel, messages: OutgoingMessage[], attempt: { expired: boolean }) {
+  private async send(channel: Channel, messages: OutgoingMessage[], signal: AbortSignal) {
     const create = this.options.provision && !channel.mustExist
     const name = this.provisioner.topicName(channel)
-    const backoff = new Backoff(100, 1_000)
-    for (;;) {
-      let failed: Failed[]
-      try {
+    const failures = await resend(messages, {
+      send: async (pending) => {
         if (create && this.unsure.has(name)) await this.check(channel, name)
         if (create) await this.provisioner.ensureChannel(channel)
-        failed = await this.publishAll(channel, messages)
-      } catch (error) {
-        // Checking or re-creating failed: tried again while Pub/Sub is unreachable.
-        const cause = error instanceof OmnibusError ? error.cause : error
-        if (!TRANSIENT.has(statusOf(cause) ?? -1))
-          throw error instanceof OmnibusError ? error : this.failed(channel, messages.length, error)
-        failed = messages.map((message) => ({ message, error: cause }))
-      }
-      if (failed.length === 0) return
-      const error = failed.find((f) => statusOf(f.error) === Status.NOT_FOUND)?.error ?? failed[0]!.error
-      if (statusOf(error) === Status.NOT_FOUND && !create)
-        throw channelNotFound('gcp', this.describe(channel), channel.mustExist, error)
-      if (attempt.expired || !TRANSIENT.has(statusOf(error) ?? -1))
-        throw this.failed(channel, failed.length, error)
-      if (statusOf(error) === Status.NOT_FOUND) this.provisioner.forget(channel)
-      this.unsure.add(name)
-      messages = failed.map((f) => f.message)
-      await pause(backoff.next())
-    }
+        return this.publishAll(channel, pending)
+      },
+      verdict: (error) => {
+        // Of the check, the re-creation or the publish: tried again while it may pass.
+        const status = statusOf(error instanceof OmnibusError ? error.cause : error)
+        if (status === Status.NOT_FOUND && !create)
+          return channelNotFound('gcp', this.describe(channel), channel.mustExist, error)
+        if (!TRANSIENT.has(status ?? -1))
+          return error instanceof OmnibusError ? error : this.failed(channel, messages.length, error)
+        if (status === Status.NOT_FOUND) this.provisioner.forget(channel)
+        this.unsure.add(name)
+        return undefined
+      },
+      backoff: { minMs: 100, maxMs: 1_000 },
+      signal,
+    })
+    const [first] = failures.values()
+    if (first !== undefined) throw first
   }
 
   /**
@@ -103,15 +89,17 @@ export class GcpPublisher {
     this.topics.clear()
   }
 
+  /** The messages Pub/Sub refused, by index. */
   private async publishAll(channel: Channel, messages: OutgoingMessage[]) {
     const topic = this.topic(channel)
     const results = await Promise.allSettled(messages.map((message) => topic.publishMessage(message)))
-    const failed: Failed[] = []
+    const failed = new Map<number, unknown>()
     results.forEach((result, i) => {
-      if (result.status === 'rejected') failed.push({ message: messages[i]!, error: result.reason })
+      if (result.status === 'rejected') failed.set(i, result.reason)
     })
     // A failed ordered publish pauses its key in the client until resumed.
-    for (const key of new Set(failed.map(({ message }) => message.orderingKey))) {
+    for (const i of failed.keys()) {
+      const key = messages[i]!.orderingKey
       if (key !== undefined) topic.resumePublishing(key)
     }
     return failed

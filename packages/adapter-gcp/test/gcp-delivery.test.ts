@@ -39,7 +39,10 @@ describe('gcp delivery against the emulator', () => {
     )
     await waitFor('200 deliveries', () => total >= 200)
     await sub.close()
-    for (const key of keys) expect(seen.get(key)).toEqual(Array.from({ length: 50 }, (_, i) => i))
+    // First deliveries in order; a redelivery (an ack deadline passed on a loaded machine) replays
+    // a key's tail in order too, which is not what this tests.
+    for (const key of keys)
+      expect([...new Set(seen.get(key))]).toEqual(Array.from({ length: 50 }, (_, i) => i))
   })
 
   it('never has more than maxInFlight deliveries unsettled, and a rejected one comes back', async () => {
@@ -145,8 +148,9 @@ describe('gcp delivery against the emulator', () => {
     await waitFor('the message after subscribing', () => fromStart.includes(100) && fromTime.includes(100))
     await Promise.all(subs.map((s) => s.close()))
     await transport.close()
-    expect([...fromStart].sort((a, b) => Number(a) - Number(b))).toEqual([0, 1, 2, 3, 4, 99, 100])
+    // Sets: a redelivery (an ack deadline passed on a loaded machine) is not what this tests.
+    expect([...new Set(fromStart)].sort((a, b) => Number(a) - Number(b))).toEqual([0, 1, 2, 3, 4, 99, 100])
     // Exactly from the time on, to the millisecond.
-    expect(fromTime).toEqual([99, 100])
+    expect([...new Set(fromTime)]).toEqual([99, 100])
   })
 })

@@ -115,7 +115,7 @@ describe('delivery: positions, acknowledgement, redelivery, flow', () => {
       channel,
       Array.from({ length: 300 }, () => event('com.test.flow')),
     )
-    await waitFor('300 handled', () => done === 300)
+    await waitFor('300 handled', () => done >= 300)
     await sub.close()
     expect(peak).toBeLessThanOrEqual(5)
     expect(peak).toBe(5)

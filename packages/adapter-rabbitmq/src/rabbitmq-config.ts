@@ -1,5 +1,6 @@
 import { ConfigError, silentLogger } from '@omnibus/core'
 import {
+  channelSwitch,
   checkOptions,
   DEFAULT_PUBLISH_TIMEOUT_MS,
   type OptionValues,
@@ -68,7 +69,7 @@ export function parseRabbitMQConfig(input: RabbitMQTransportOptions, key: string
   const tls = typeof options.tls === 'object' ? tlsOptions(`${key}.tls`, options.tls, logger, 'rabbitmq') : {}
   const { url, ...from } = urlOf(key, options)
   const reconnectDelayMs = options.reconnectDelayMs ?? 200
-  const { quorum = false } = options
+  const quorum = channelSwitch(options.quorum)
   const { auth, response } = authOf(key, options, from)
   return withSafeView({
     url: url.toString(),
@@ -91,8 +92,7 @@ export function parseRabbitMQConfig(input: RabbitMQTransportOptions, key: string
     heartbeat: options.heartbeat ?? 10,
     prefetch: options.prefetch ?? 65535,
     /** Whether the durable queue `queue` of `channel` is a quorum queue. */
-    isQuorum: (channel: string, queue: string) =>
-      quorum === true || (quorum !== false && (quorum.includes(channel) || quorum.includes(queue))),
+    isQuorum: (channel: string, queue: string) => quorum(channel) || quorum(queue),
     deliveryLimit: options.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT,
     singleActiveConsumer: options.singleActiveConsumer ?? false,
     mode: options.mode ?? ('binary' as const),

@@ -1,8 +1,9 @@
 import type { Logger } from '@omnibus/core'
-import { Reconnecting } from '@omnibus/core/adapter'
+import { errorMessage, Reconnecting } from '@omnibus/core/adapter'
 import amqp, { type ChannelModel } from 'amqplib'
 import type { RabbitMQSettings } from './rabbitmq-config.js'
 import type { RabbitMQProvisioner } from './rabbitmq-provisioner.js'
+import { rabbitAccessError } from './rabbitmq-security.js'
 
 /**
  * One AMQP connection that comes back by itself (the toolkit's `Reconnecting`: its listeners, the
@@ -20,26 +21,34 @@ export interface Shared {
 }
 
 export function rabbitmqLink(settings: RabbitMQSettings, logger: Logger): Link {
-  let next = 0 // with `nodes`, each attempt the next node: a reconnect tries the one after the node lost first
+  const { urls } = settings
+  let next = 0 // with `nodes`, each attempt from the node after the one last tried: past one that is down
   const link: Link = new Reconnecting({
+    // Round the nodes once per attempt (the first connect too); a refused login is the same on every node.
     open: async () => {
-      const url = new URL(settings.urls[next++ % settings.urls.length]!)
-      url.searchParams.set('heartbeat', String(settings.heartbeat))
-      const model = await amqp.connect(url.toString(), settings.socketOptions)
-      // Without an 'error' listener a connection error would be thrown out of the event loop.
-      model.on('error', (error: Error) => logger.debug('connection error', { error: error.message }))
-      model.on('blocked', (reason: string) => logger.warn('the broker blocks publishing', { reason }))
-      model.on('close', () => link.lost(model, 'the connection closed'))
-      return model
+      for (let tried = 1; ; tried++) {
+        const url = new URL(urls[next++ % urls.length]!)
+        url.searchParams.set('heartbeat', String(settings.heartbeat))
+        const model = await amqp.connect(url.toString(), settings.socketOptions).catch((error: unknown) => {
+          if (tried === urls.length || rabbitAccessError(error, settings)) throw error
+          logger.debug('node unreachable; trying the next', { node: url.host, error: errorMessage(error) })
+        })
+        if (model === undefined) continue
+        // Without an 'error' listener a connection error would be thrown out of the event loop.
+        model.on('error', (error: Error) => logger.debug('connection error', { error: error.message }))
+        model.on('blocked', (reason: string) => logger.warn('the broker blocks publishing', { reason }))
+        model.on('close', () => link.lost(model, 'the connection closed'))
+        return model
+      }
     },
     close: (model) => model.close(),
     minMs: settings.reconnectDelayMs,
     maxMs: settings.reconnectMaxDelayMs,
     logger,
     say: { lost: 'connection lost; reconnecting', retry: 'reconnect attempt failed', back: 'reconnected' },
-    fields: { url: settings.urls.join(',') },
+    fields: { url: urls.join(',') },
     adapter: 'rabbitmq',
-    unreachable: `cannot connect to ${settings.url}; is the broker running and are url/credentials/vhost right?`,
+    unreachable: `cannot connect to ${urls.join(' or ')}; is the broker running and are url/credentials/vhost right?`,
   })
   return link
 }

@@ -1,8 +1,11 @@
 import type { Logger } from '@omnibus/core'
-import { anyOption, type OptionSpecs, publishTimeoutOption, tlsOption } from '@omnibus/core/adapter'
-
-const QUORUM = 'must be true/false or a list of channel and "<channel>::<group>" names'
-const isNames = (v: unknown) => Array.isArray(v) && v.every((n) => typeof n === 'string' && n !== '')
+import {
+  anyOption,
+  channelSwitchOption,
+  type OptionSpecs,
+  publishTimeoutOption,
+  tlsOption,
+} from '@omnibus/core/adapter'
 
 /**
  * Every option of the rabbitmq adapter (config `transports.<key>` with `"adapter": "rabbitmq"`; the
@@ -37,11 +40,10 @@ export const rabbitmqOptions = {
   prefetch: { type: 'integer', max: 65535 },
   /**
    * Quorum queues (replicated): `true` for every durable queue, or the channels (all their groups, or the
-   * queue of a queue channel) and `<channel>::<group>` queues that get one. Default false: classic queues.
+   * queue of a queue channel) and `<channel>::<group>` queues that get one (in code also a function of
+   * the name). Default false: classic queues.
    */
-  quorum: anyOption<boolean | readonly string[]>((v) =>
-    typeof v === 'boolean' || isNames(v) ? undefined : QUORUM,
-  ),
+  quorum: channelSwitchOption,
   /** A quorum queue's `x-delivery-limit`: the bus's `delivery.maxDeliveries` (default 13); see the README. */
   deliveryLimit: { type: 'integer' },
   /** `x-single-active-consumer` on every durable queue: per-key order, one active member per group. */

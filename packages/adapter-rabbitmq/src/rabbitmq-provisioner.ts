@@ -1,10 +1,9 @@
 import {
   adapterError,
   type Channel,
-  channelNotFound,
   KnownGroups,
-  OmnibusError,
   PromiseCache,
+  provisioningFailure,
 } from '@omnibus/core/adapter'
 import type { Channel as AmqpChannel, ChannelModel } from 'amqplib'
 import type { RabbitMQSettings } from './rabbitmq-config.js'
@@ -162,18 +161,16 @@ export class RabbitMQProvisioner {
 
   /** The OmnibusError a failed declaration of `what` amounts to: 404 missing, 406 other settings, 403 not allowed. */
   private failure(error: unknown, what: string): unknown {
-    if (error instanceof OmnibusError) return error
     const code = replyCode(error)
-    if (code === NOT_FOUND && !this.settings.declare) return channelNotFound('rabbitmq', what, false, error)
-    if (code === NOT_FOUND)
+    if (code === NOT_FOUND && this.settings.declare)
       return adapterError('rabbitmq', 'CHANNEL_NOT_FOUND', `${what} does not exist`, error)
-    const why =
+    const check =
       code === 406
-        ? `${what} exists with other settings (classic vs quorum, single active consumer, durability); ` +
+        ? 'whether it exists with other settings (classic vs quorum, single active consumer, durability): ' +
           'delete it or make the options match'
         : code === 403
-          ? `the user may not declare or read ${what}`
-          : `declaring or checking ${what} failed`
-    return adapterError('rabbitmq', 'PROVISIONING_FAILED', why, error)
+          ? 'that the user may declare and read it'
+          : "the broker's log"
+    return provisioningFailure('rabbitmq', what, error, code === NOT_FOUND ? 'missing' : 'other', check)
   }
 }

@@ -8,7 +8,7 @@ import {
   OmnibusError,
   PendingConfirms,
   PromiseCache,
-  pause,
+  ResendLine,
   withDeadline,
 } from '@omnibus/core/adapter'
 import type { ChannelModel, ConfirmChannel, Message } from 'amqplib'
@@ -16,23 +16,29 @@ import { toAmqp } from './rabbitmq-binding.js'
 import type { Shared } from './rabbitmq-connection.js'
 
 /**
- * What became of one message: confirmed, returned (no queue took it), lost with its channel or
- * connection before the broker said yes or no (safe to send again: at-least-once), or refused.
+ * What became of one message: confirmed, returned (no queue took it), nacked (the broker did not
+ * take it, e.g. a quorum queue without a leader), lost with its channel or connection before the
+ * broker said yes or no (it may have been stored: a resend may duplicate it), or refused for good.
  */
-type Outcome = 'confirmed' | 'returned' | 'lost' | Error
+type Outcome = 'confirmed' | 'returned' | 'nacked' | 'lost' | Error
+
+/** A message of a publish not yet confirmed. */
+type Pending = { readonly event: Envelope; readonly message: ReturnType<typeof toAmqp> }
 
 /** A connection's confirm channel and its write buffer. */
 type Confirming = { readonly ch: ConfirmChannel; readonly buffer: Backpressure }
 
 /**
  * Publishing with publisher confirms on one confirm channel per connection: all sends of a batch
- * first, then their confirms (one round trip). A nack rejects; a message whose channel or
- * connection went away before the answer is sent again once the connection is back (a possible
- * duplicate, never a loss). No confirm into the void: where a queue must take the message (a
- * queue channel, or a topic whose groups this transport declared or saw) it goes out `mandatory`,
- * and one the broker returns unrouted (its queue or exchange deleted) makes the channel and those
- * groups be declared again before it is resent; a must-exist channel then rejects CHANNEL_NOT_FOUND.
- * After `publishTimeoutMs` the publish rejects (withDeadline) and leaves its waits and resends.
+ * first, then their confirms (one round trip). A message nacked (a quorum queue without a leader),
+ * or whose channel or connection went away before the answer (once the connection is back: a
+ * possible duplicate, never a loss), is sent again in order (ResendLine: while a channel fails,
+ * its publishes wait in line behind one message probing with backoff). No confirm into the void:
+ * where a queue must take the message (a queue channel, or a topic whose groups this transport
+ * declared or saw) it goes out `mandatory`, and one the broker returns unrouted (its queue or
+ * exchange deleted) makes the channel and those groups be declared again before it is resent; a
+ * must-exist channel then rejects CHANNEL_NOT_FOUND. After `publishTimeoutMs` the publish rejects
+ * (withDeadline) and leaves its line, waits and resends.
  */
 export class RabbitMQPublisher {
   /**
@@ -47,61 +53,61 @@ export class RabbitMQPublisher {
   private readonly vanished = new Set<string>()
   /** Ids of messages the broker returned; a return comes before its confirm. */
   private readonly returned = new Set<string>()
+  /** Resends per channel, in order; probes 50 ms apart at first, at most 500 ms apart: a leader moves in seconds. */
+  private readonly line: ResendLine<Pending>
 
-  constructor(private readonly shared: Shared) {}
-
-  publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
-    const { publishTimeoutMs } = this.shared.settings
-    const describe = () => `[rabbitmq] event ${events[0]!.id} to "${channel.name}"`
-    return withDeadline((signal) => this.send(channel, events, signal), publishTimeoutMs, describe)
+  constructor(private readonly shared: Shared) {
+    const say = { failing: 'publishes nacked; resending them in order', back: 'publishes confirmed again' }
+    this.line = new ResendLine({ minMs: 50, maxMs: 500, logger: shared.logger, say })
   }
 
-  private async send(channel: Channel, events: readonly Envelope[], signal: AbortSignal): Promise<void> {
-    const { link, provisioner, settings, logger } = this.shared
-    let pending = events.map((event) => ({ event, message: toAmqp(event, settings.mode) }))
-    while (pending.length > 0 && !signal.aborted) {
-      const model = await link.ready(signal)
-      let confirm: Confirming
-      try {
-        // A channel that must exist is never declared (it is an asker's reply queue).
-        if (!channel.mustExist) await provisioner.forPublish(model, channel)
-        confirm = await this.channels.get(model, () => this.open(model))
-      } catch (error) {
-        if (link.current !== model) continue // the connection dropped meanwhile: wait for the next one
-        throw failed(channel, pending[0]!.event, error)
-      }
-      const known = channel.kind === 'queue' || provisioner.groups.has(channel.name)
-      const mandatory = known || this.vanished.has(channel.name)
-      const outcomes = await this.batch(confirm, channel, pending, mandatory, signal)
-      const retry: typeof pending = []
-      for (const [i, outcome] of outcomes.entries()) {
-        if (outcome === 'confirmed' || signal.aborted) continue
-        if (outcome === 'returned') {
-          // Nothing this transport can declare again would take it: say so rather than confirm it to nobody.
-          if (channel.mustExist || !settings.declare || !known) throw notFound(channel, settings.declare)
-          provisioner.forget()
-        } else if (outcome !== 'lost') throw failed(channel, pending[i]!.event, outcome)
-        retry.push(pending[i]!)
-      }
-      if (retry.length === 0)
-        this.vanished.delete(channel.name) // routed again: its consumers are back
-      else {
-        logger.debug('not confirmed or returned; sending again', {
-          channel: channel.name,
-          count: retry.length,
-        })
-        // A channel-level failure would repeat itself at once: let topology be declared again first.
-        await pause(50, signal)
-      }
-      pending = retry
+  publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
+    const { publishTimeoutMs, mode } = this.shared.settings
+    const describe = () => `[rabbitmq] event ${events[0]!.id} to "${channel.name}"`
+    const send = async (signal: AbortSignal) => {
+      const pending = events.map((event) => ({ event, message: toAmqp(event, mode) }))
+      await this.line.send(channel.name, pending, (items) => this.attempt(channel, items, signal), signal)
     }
+    return withDeadline(send, publishTimeoutMs, describe)
+  }
+
+  /** Sends `pending` once; resolves with those to send again (nacked, lost, returned), or rejects. */
+  private async attempt(channel: Channel, pending: readonly Pending[], signal: AbortSignal) {
+    const { link, provisioner, settings } = this.shared
+    const model = await link.ready(signal)
+    let confirm: Confirming
+    try {
+      // A channel that must exist is never declared (it is an asker's reply queue).
+      if (!channel.mustExist) await provisioner.forPublish(model, channel)
+      confirm = await this.channels.get(model, () => this.open(model))
+    } catch (error) {
+      if (link.current !== model) return pending // the connection dropped meanwhile: wait for the next one
+      throw failed(channel, pending[0]!.event, error)
+    }
+    const known = channel.kind === 'queue' || provisioner.groups.has(channel.name)
+    const mandatory = known || this.vanished.has(channel.name)
+    const outcomes = await this.batch(confirm, channel, pending, mandatory, signal)
+    if (outcomes.includes('nacked')) this.retire(model, confirm)
+    const retry: Pending[] = []
+    for (const [i, outcome] of outcomes.entries()) {
+      if (outcome === 'confirmed' || signal.aborted) continue
+      if (outcome === 'returned') {
+        // Nothing this transport can declare again would take it: say so rather than confirm it to nobody.
+        if (channel.mustExist || !settings.declare || !known) throw notFound(channel, settings.declare)
+        provisioner.forget()
+      } else if (outcome === 'nacked') this.line.failed(channel.name, 'the broker refused a message (nack)')
+      else if (outcome !== 'lost') throw failed(channel, pending[i]!.event, outcome)
+      retry.push(pending[i]!)
+    }
+    if (retry.length === 0) this.vanished.delete(channel.name) // routed again: its consumers are back
+    return retry
   }
 
   /** Sends `pending` in order and resolves with each one's outcome (or on abort, those so far). */
   private async batch(
     { ch, buffer }: Confirming,
     channel: Channel,
-    pending: readonly { event: Envelope; message: ReturnType<typeof toAmqp> }[],
+    pending: readonly Pending[],
     mandatory: boolean,
     signal: AbortSignal,
   ): Promise<readonly (Outcome | undefined)[]> {
@@ -117,9 +123,7 @@ export class RabbitMQPublisher {
         message.options.mandatory = mandatory // the options are this message's own: no copy per send
         const ok = ch.publish(exchange, key, message.content, message.options, (error: unknown) => {
           if (!error) done('confirmed')
-          else if (errorMessage(error).includes('nack'))
-            done(new Error('the broker refused the message (nack)'))
-          else done('lost')
+          else done(errorMessage(error).includes('nack') ? 'nacked' : 'lost')
         })
         buffer.sent(ok)
       } catch (error) {
@@ -131,6 +135,20 @@ export class RabbitMQPublisher {
     return confirms.all
   }
 
+  /**
+   * Opens another confirm channel for the next sends, and closes `ch` once its sends are answered.
+   * After a nack: a channel opened just as a quorum queue's leader died can keep that dead leader
+   * and nack every publish until it is back (RabbitMQ 3.10; a new channel finds the new leader).
+   */
+  private retire(model: ChannelModel, { ch }: Pick<Confirming, 'ch'>): void {
+    void this.channels.peek(model)?.then((current) => {
+      if (current.ch !== ch) return // retired already, or closed
+      this.channels.forget(model)
+      const close = () => ch.close().catch(() => undefined)
+      ch.waitForConfirms().then(close, close) // early on a nack: what is left then is lost, and sent again
+    })
+  }
+
   private async open(model: ChannelModel): Promise<Confirming> {
     const ch = await model.createConfirmChannel()
     ch.on('error', (error: Error) => {
@@ -140,7 +158,7 @@ export class RabbitMQPublisher {
       if (exchange !== undefined) this.vanished.add(exchange)
       this.shared.logger.warn('publish channel error', { error: error.message })
     })
-    ch.on('close', () => this.channels.forget(model))
+    ch.on('close', () => this.retire(model, { ch }))
     ch.on('return', (returned: Message) => this.returned.add(String(returned.properties.messageId)))
     return { ch, buffer: new Backpressure(ch) }
   }

@@ -29,8 +29,11 @@ export async function withRaw<T>(work: (ch: amqp.Channel) => Promise<T>): Promis
   }
 }
 
-/** Restarts the test broker through the project's script, resolving when it is back. */
-export const restartBroker = (): Promise<void> => restart('rabbitmq')
+/** The broker the tests run on: `rabbitmq`, or `rabbitmq-cluster` (set by `scripts/brokers env rabbitmq-cluster`). */
+export const BROKER_NAME = process.env.OMNIBUS_RABBITMQ_BROKER_NAME ?? 'rabbitmq'
+
+/** Restarts the test broker (the whole cluster) through the project's script, resolving when it is back. */
+export const restartBroker = (): Promise<void> => restart(BROKER_NAME)
 
 export async function closeAll(...things: (Subscription | RabbitMQTransport | undefined)[]): Promise<void> {
   for (const thing of things) await thing?.close().catch(() => undefined)

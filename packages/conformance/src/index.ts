@@ -12,7 +12,7 @@ import { schemaCases } from './schema.js'
 import { settleCases } from './settle.js'
 import { transportCases } from './transport.js'
 
-export { failoverCounts, report, type Seen } from './failover.js'
+export { failoverCounts, type KeyedPublishing, keyedPublisher, report, type Seen } from './failover.js'
 export type { Sizes } from './harness.js'
 export { brokers, collector, restartBroker } from './helpers.js'
 export type { ConformanceOptions } from './options.js'

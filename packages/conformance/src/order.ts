@@ -82,7 +82,9 @@ export const orderCases: Case[] = [
       )
       const producer = await h.started('flow-producer', () => {})
       await producer.publish(range(100).map((i) => ({ type, data: { i } })))
-      await h.until('all 100 handled', () => handled === 100, 60_000)
+      // At least: a broker may hand an event out again (a lease or visibility timeout on a loaded
+      // machine), and a count that skips past 100 between two looks would never equal it.
+      await h.until('all 100 handled', () => handled >= 100, 60_000)
       expect(peak).toBeLessThanOrEqual(limit)
       expect(peak).toBeGreaterThan(0)
     },

@@ -24,7 +24,7 @@ function ledger(options: Partial<OffsetLedgerOptions<Rec>> = {}) {
     ...options,
   })
   const settle = async (partition: number, offset: number, ok = true) => {
-    await waitFor(`delivery ${partition}:${offset}`, () => open.has(`${partition}:${offset}`), 2_000)
+    await waitFor(`delivery ${partition}:${offset}`, () => open.has(`${partition}:${offset}`), 10_000)
     const handler = open.get(`${partition}:${offset}`)!
     open.delete(`${partition}:${offset}`)
     if (ok) handler.resolve()
@@ -85,7 +85,7 @@ describe('adapter toolkit: OffsetLedger', () => {
     await l.take(3, recs(10, 11), live)
     await settle(3, 11, false)
     await settle(3, 10, false)
-    await waitFor('a seek', () => seeks.length > 0, 2_000)
+    await waitFor('a seek', () => seeks.length > 0, 10_000)
     expect(seeks[0]).toEqual([3, 10])
     expect(rejected).toEqual([11, 10])
     expect(l.positions()).toEqual(new Map([[3, 10]])) // 10 is to come again: the position stays at 10
@@ -97,7 +97,7 @@ describe('adapter toolkit: OffsetLedger', () => {
     const { l, settle, deliveries } = ledger({ seek: () => false })
     await l.take(0, recs(4), live)
     await settle(0, 4, false)
-    await waitFor('two deliveries', () => deliveries.length === 2, 2_000)
+    await waitFor('two deliveries', () => deliveries.length === 2, 10_000)
     expect(deliveries[1]).toEqual({ partition: 0, offset: 4, count: 2 })
     await settle(0, 4)
     expect(l.positions()).toEqual(new Map([[0, 5]]))
@@ -107,7 +107,7 @@ describe('adapter toolkit: OffsetLedger', () => {
     const { l, settle, deliveries } = ledger({ maxInFlight: 2 })
     let owned = true
     const taking = l.take(0, recs(0, 1, 2, 3), () => owned)
-    await waitFor('two deliveries', () => deliveries.length === 2, 2_000)
+    await waitFor('two deliveries', () => deliveries.length === 2, 10_000)
     await new Promise((resolve) => setImmediate(resolve))
     expect(deliveries).toHaveLength(2) // the third waits for a slot
     owned = false

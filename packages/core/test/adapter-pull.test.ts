@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { type PullLoopOptions, PullLoops } from '../src/adapter/index.js'
 
 /** Polls `check` until it holds, failing after `ms`. */
-async function waitFor(check: () => boolean, ms = 2000): Promise<void> {
+async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
   const until = Date.now() + ms
   while (!check()) {
     if (Date.now() > until) throw new Error('timed out')

@@ -88,7 +88,7 @@ describe('the bus', () => {
     await waitFor('the first attempt', () => attempts === 1)
     const stopped = Date.now()
     await first.stop()
-    expect(Date.now() - stopped).toBeLessThan(2000)
+    expect(Date.now() - stopped).toBeLessThan(10_000) // not the minute of the retry
     const ids: string[] = []
     const second = await bus('svc', broker)
     second.on('t', async (e, ctx) => void ids.push(`${e.id}#${ctx.deliveryCount}`))

@@ -35,7 +35,7 @@ describe('stop()', () => {
     await first.stop()
     const took = Date.now() - began
     expect(took).toBeGreaterThanOrEqual(290)
-    expect(took).toBeLessThan(300 + 1000)
+    expect(took).toBeLessThan(300 + 5000) // not the handler's for ever; room for a loaded machine
     expect(cpuMs(cpu)).toBeLessThan(150)
     expect(signal!.aborted).toBe(true)
     const seen: string[] = []

@@ -40,7 +40,11 @@ describe('transactional outbox', () => {
     client.release()
 
     // The poll is a minute: only NOTIFY can have woken the relay this soon.
-    await waitFor('the committed event, marked', () => seen.length === 1 && relay.stats.published === 1, 5000)
+    await waitFor(
+      'the committed event, marked',
+      () => seen.length === 1 && relay.stats.published === 1,
+      30_000,
+    )
     expect(seen[0]!.id).toBe(kept!.id)
     expect(seen[0]!.data).toEqual({ n: 1 })
     expect(seen[0]!.tenant).toBe('a')
@@ -132,7 +136,7 @@ describe('transactional outbox', () => {
     const [due] = await durable.outbox.send(pool, { type: 'com.test.timeout' }, { delayMs: 600 })
     const [cancelled] = await durable.outbox.send(pool, { type: 'com.test.timeout' }, { delayMs: 300 })
     expect(await durable.outbox.cancel(pool, cancelled!.id)).toBe(true)
-    await waitFor('the scheduled command', () => seen.length === 1, 5000)
+    await waitFor('the scheduled command', () => seen.length === 1, 30_000)
     expect(seen[0]!.id).toBe(due!.id)
     expect(seen[0]!.at - t0).toBeGreaterThanOrEqual(550)
     expect(await durable.outbox.cancel(pool, due!.id)).toBe(false)

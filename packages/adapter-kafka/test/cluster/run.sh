@@ -17,7 +17,7 @@ fi
 start=$SECONDS
 started=0
 if ! bash "$brokers" status kafka-cluster | grep -q '^kafka-cluster *up '; then
-  bash "$brokers" up kafka-cluster || exit 1
+  bash "$brokers" up kafka-cluster || { bash "$brokers" down kafka-cluster >/dev/null 2>&1; exit 1; }
   started=1
 fi
 eval "$(bash "$brokers" env kafka-cluster)"

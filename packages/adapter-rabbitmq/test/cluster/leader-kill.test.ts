@@ -7,13 +7,15 @@ import { clusterOptions, leaderOf, node } from './cluster.js'
 
 const TOTAL = 10_000
 const KEYS = 20
+/** Two rounds of the publisher's 100 concurrent publishes: those that waited out publishTimeoutMs in line. */
+const REJECTED_AT_MOST = 200
 /** The publisher holds here until the killed node is being started again, so that the rest goes out while it rejoins. */
 const HOLD_AT = 6_000
 
 // Issue 19 #4, on the three-node cluster only (test/cluster/run.sh in npm test). The transport
 // connects to node 1 and declares the group's quorum queue there, so node 1 leads it (RabbitMQ's
 // client-local placement): its SIGKILL takes the queue's leader and the transport's connection at once.
-it("10,000 events while the quorum queue's leader is SIGKILLed and restarted: every confirmed event delivered, per-key order kept, the consumer resumes", async () => {
+it("10,000 events while the quorum queue's leader is SIGKILLed and restarted: nacked publishes sent again in order, every confirmed event delivered, per-key order kept, the consumer resumes", async () => {
   const { logger, lines } = capturingLogger()
   const t = rabbitmqTransport({
     ...clusterOptions,
@@ -109,16 +111,25 @@ it("10,000 events while the quorum queue's leader is SIGKILLed and restarted: ev
       leader: `${leader}->${newLeader}`,
       resumeMs: Math.max(0, ...gaps),
       consumerOutageMs: /"outageMs":(\d+)/.exec(resumed[0] ?? '')?.[1] ?? '-',
+      nackOutageMs: /"outageMs":(\d+)/.exec(logged('info', 'publishes confirmed again')[0] ?? '')?.[1] ?? '-',
     })
     expect(leader, `${line}: node 1 leads a queue declared through it`).toBe(1)
     expect(publishedAtKill, line).toBeLessThan(HOLD_AT)
     expect(newLeader, line).not.toBe(leader)
     expect(lost, line).toBe(0)
     expect(outOfOrder, line).toBe(0)
+    expect(confirmed.size + rejected.length, line).toBe(published)
+    // Nacked publishes are sent again until publishTimeoutMs (4,400-5,783 rejected before they were):
+    // only those that waited out the whole deadline in line reject.
+    expect(rejected.length, line).toBeLessThanOrEqual(REJECTED_AT_MOST)
     expect(new Set(rejected), line).toEqual(new Set(rejected.length ? ['PUBLISH_FAILED'] : []))
     // The consumer lost its node with the leader, and came back by itself on another, saying so once.
     expect(logged('warn', 'consumer lost the broker'), line).toHaveLength(1)
     expect(resumed, line).toHaveLength(1)
+    // The publisher's nacks, if any, are one outage: one warn, one info.
+    const nacked = logged('warn', 'publishes nacked')
+    expect(nacked.length, line).toBeLessThanOrEqual(1)
+    expect(logged('info', 'publishes confirmed again'), line).toHaveLength(nacked.length)
   } finally {
     published = TOTAL
     restart()

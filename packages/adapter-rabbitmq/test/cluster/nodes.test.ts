@@ -1,5 +1,5 @@
 import { capturingLogger } from '@omnibus/conformance'
-import { ConfigError } from '@omnibus/core'
+import { ConfigError, type OmnibusError } from '@omnibus/core'
 import { createEvent } from '@omnibus/core/adapter'
 import { expect, it } from 'vitest'
 import { parseRabbitMQConfig, rabbitmqTransport } from '../../src/index.js'
@@ -23,13 +23,39 @@ it('`nodes`: a reconnect goes round them, past one that refuses, and the transpo
     await waitFor('reconnected', () => said('info [rabbitmq] reconnected').length === 1, 30_000)
     await publish()
     await waitFor('the second event delivered', () => events().length === 2, 20_000)
-    expect(said('debug [rabbitmq] reconnect attempt failed').join('\n')).toMatch(
-      /ECONNREFUSED 127\.0\.0\.1:1\b/,
+    // Within one attempt: past the refusing node to the next, no backoff in between.
+    expect(said('debug [rabbitmq] node unreachable').join('\n')).toMatch(
+      /"node":"127\.0\.0\.1:1".*ECONNREFUSED/,
     )
+    expect(said('debug [rabbitmq] reconnect attempt failed')).toEqual([])
     await sub.close()
   } finally {
     await t.close()
   }
+})
+
+it('`nodes`: connect goes round them too when the `url` node is down, and fails naming every node when all are', async () => {
+  const down = 'amqp://guest:guest@127.0.0.1:1' // nothing listens on port 1
+  const t = rabbitmqTransport({ url: down, nodes: CLUSTER_NODES })
+  await t.connect()
+  try {
+    const channel = { name: unique('nodes-start'), kind: 'topic' as const }
+    const { events, handler } = collector()
+    const sub = await t.subscribe(channel, 'g', handler, { maxInFlight: 8 })
+    await t.publish(channel, [createEvent({ type: 'com.test.nodes', source: '/t', data: 1 })])
+    await waitFor('the event delivered', () => events().length === 1, 20_000)
+    await sub.close()
+  } finally {
+    await t.close()
+  }
+  const none = rabbitmqTransport({ url: down, nodes: ['127.0.0.1:2'] })
+  const failure = await none.connect().then(
+    () => undefined,
+    (error: unknown) => error as OmnibusError,
+  )
+  expect(failure?.code).toBe('TRANSPORT_UNAVAILABLE')
+  expect(failure?.message).toMatch(/cannot connect to amqp:\/\/127\.0\.0\.1:1 or amqp:\/\/127\.0\.0\.1:2;/)
+  await none.close()
 })
 
 it('`nodes` takes host:port only, naming the bad entry', () => {

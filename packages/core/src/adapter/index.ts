@@ -83,28 +83,35 @@ export type {
   TransportContext,
 } from '../transport/transport.js'
 // Concurrency, retries, batching.
-export { Semaphore, sleep } from '../util/async.js'
+export { Semaphore, sleep, within } from '../util/async.js'
 export { accessDenied, errorChain, tlsDenied, tlsFailure } from './access-errors.js'
 export { Backpressure } from './backpressure.js'
 // Provisioning: made-once resources, broker names.
 export { PromiseCache } from './cache.js'
+export { type ChannelSwitch, channelSwitch, channelSwitchOption } from './channel-switch.js'
 export { PendingConfirms } from './confirms.js'
+export { credentialsOption } from './credentials-option.js'
 export { type CumulativeAckOptions, CumulativeAcks } from './cumulative-acks.js'
 export {
   DEFAULT_PUBLISH_TIMEOUT_MS,
   publishTimeoutOption,
   withDeadline,
 } from './deadline.js'
+export { errorIs, isConnectionError } from './error-match.js'
 export { adapterError, adapterLogger, describeError } from './errors.js'
 // Settling and closing.
 export { InFlight } from './in-flight.js'
 export { brokerName, type NameRule, shortHash } from './names.js'
-export { OffsetLedger, type OffsetLedgerOptions } from './offset-ledger.js'
+export { logBacklog, OffsetLedger, type OffsetLedgerOptions } from './offset-ledger.js'
 export { Outage } from './outage.js'
-export { channelNotFound, KnownGroups } from './provisioning.js'
+export { channelNotFound, KnownGroups, provisioningFailure } from './provisioning.js'
 export { BatchFailure, type PublishQueueOptions, PublishQueues } from './publish-queues.js'
 export { type PullLoopOptions, PullLoops } from './pull-loops.js'
 export { Reconnecting, type ReconnectingOptions } from './reconnecting.js'
+export { type ResendOptions, resend } from './resend.js'
+export { ResendLine, type ResendLineOptions } from './resend-line.js'
 export { Backoff, pause, type RetryOptions, retrying } from './retry.js'
 export { KeyedSerial } from './serial.js'
+export { SettleBatches, type SettleBatchOptions } from './settle-batches.js'
+export { sharedLimit } from './shared-limit.js'
 export { tlsPreflight } from './tls-preflight.js'

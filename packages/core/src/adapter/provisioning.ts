@@ -1,4 +1,4 @@
-import type { OmnibusError } from '../errors.js'
+import { OmnibusError } from '../errors.js'
 import { adapterError } from './errors.js'
 
 /**
@@ -45,4 +45,30 @@ export function channelNotFound(
     ? 'it is never created by publishing (a reply whose asker has gone)'
     : 'provisioning is off (provision: false); create it, or turn provisioning on'
   return adapterError(adapter, 'CHANNEL_NOT_FOUND', `${what} does not exist and ${why}`, cause)
+}
+
+/**
+ * The OmnibusError a failed make or look-up of `what` amounts to, worded alike in every adapter:
+ * an OmnibusError stays as it is; a resource the broker says is `missing` is CHANNEL_NOT_FOUND
+ * (see channelNotFound); an `unreachable` broker is TRANSPORT_UNAVAILABLE; any `other` failure is
+ * PROVISIONING_FAILED saying what to `check` (permissions, names).
+ */
+export function provisioningFailure(
+  adapter: string,
+  what: string,
+  error: unknown,
+  kind: 'missing' | 'unreachable' | 'other',
+  check: string,
+  mustExist?: boolean,
+): OmnibusError {
+  if (error instanceof OmnibusError) return error
+  if (kind === 'missing') return channelNotFound(adapter, what, mustExist, error)
+  if (kind === 'unreachable')
+    return adapterError(
+      adapter,
+      'TRANSPORT_UNAVAILABLE',
+      `cannot reach the broker to set up ${what}; is it up?`,
+      error,
+    )
+  return adapterError(adapter, 'PROVISIONING_FAILED', `could not set up ${what}; check ${check}`, error)
 }

@@ -5,10 +5,13 @@ export interface PullLoopOptions<M> {
   readonly maxInFlight: number
   /** Most messages one receive may ask for (SQS: 10). */
   readonly maxBatch: number
-  /** Receives in flight at once: one loop leaves the consumer idle for a round trip after every batch. */
-  readonly loops: number
-  /** Between failed receives: doubling from `minMs` to `maxMs`. */
-  readonly backoff: { readonly minMs: number; readonly maxMs: number }
+  /**
+   * Receives in flight at once: one loop leaves the consumer idle for a round trip after every
+   * batch, and parallel ones keep a wide subscription fed. Default: one per 4 of maxInFlight, at most 3.
+   */
+  readonly loops?: number
+  /** Between failed receives: doubling from `minMs` to `maxMs`. Default 100 ms to 3 s. */
+  readonly backoff?: { readonly minMs: number; readonly maxMs: number }
   /** Between empty receives, for a broker that answers at once when it has nothing (short polling). */
   readonly idle?: { readonly minMs: number; readonly maxMs: number }
   /** Asks the broker for at most `room` messages (a long poll may wait for them). */
@@ -53,7 +56,8 @@ export class PullLoops<M> {
   }
 
   start(): void {
-    for (let i = 0; i < this.options.loops; i++) this.loops.push(this.loop())
+    const { loops = Math.min(3, Math.ceil(this.options.maxInFlight / 4)) } = this.options
+    for (let i = 0; i < loops; i++) this.loops.push(this.loop())
     const lease = this.options.lease
     if (!lease) return
     this.renewer = setInterval(() => {
@@ -79,7 +83,7 @@ export class PullLoops<M> {
 
   private async loop(): Promise<void> {
     const { signal } = this.stopping
-    const { maxBatch, maxInFlight, backoff, idle } = this.options
+    const { maxBatch, maxInFlight, backoff = { minMs: 100, maxMs: 3_000 }, idle } = this.options
     const idleness = idle && new Backoff(idle.minMs, idle.maxMs)
     while (!signal.aborted) {
       const room = Math.min(maxBatch, maxInFlight - this.held.size - this.reserved)

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest'
+import { ResendLine } from '../src/adapter/index.js'
+import type { Logger } from '../src/index.js'
+
+function recording() {
+  const lines: string[] = []
+  const at = (level: string) => (message: string) => void lines.push(`${level} ${message}`)
+  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
+  return { lines, logger }
+}
+
+/** A broker answering each send a turn of the event loop later, refusing the sends `refuse` picks (1 the first). */
+function broker(line: ResendLine<number>, refuse: (n: number) => boolean) {
+  const taken: number[] = []
+  const sizes: number[] = [] // the items of each send, in the order they went out
+  let inFlight = 0
+  let most = 0 // items in flight at once, from the first refusal answered until the first item taken
+  let answered = false
+  const attempt = async (items: readonly number[]) => {
+    sizes.push(items.length)
+    inFlight += items.length
+    if (answered && taken.length === 0) most = Math.max(most, inFlight)
+    await tick()
+    inFlight -= items.length
+    if (!refuse(sizes.length)) {
+      taken.push(...items)
+      return []
+    }
+    answered = true
+    line.failed('c', 'nack')
+    return items
+  }
+  return { attempt, taken, sizes, most: () => most }
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve))
+
+const options = (logger: Logger) => ({
+  minMs: 1,
+  maxMs: 4,
+  logger,
+  say: { failing: 'refused; resending', back: 'taken again' },
+})
+
+describe('adapter toolkit: ResendLine', () => {
+  it('resends in call order, one probe at a time while the key fails, and logs the outage once', async () => {
+    const { lines, logger } = recording()
+    const line = new ResendLine<number>(options(logger))
+    const b = broker(line, (n) => n <= 8)
+    const signal = new AbortController().signal
+    // Three sends in flight together, all refused; two more once the key fails.
+    const first = [[0, 1, 2], [3], [4, 5]].map((items) => line.send('c', items, b.attempt, signal))
+    while (b.sizes.length < 4) await tick()
+    const later = [[6], [7, 8]].map((items) => line.send('c', items, b.attempt, signal))
+    // Another key is not held by c's line.
+    const d = broker(line, () => false)
+    await line.send('d', [100], d.attempt, signal)
+    expect([d.taken, b.taken]).toEqual([[100], []])
+    await Promise.all([...first, ...later])
+    expect(b.taken).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8])
+    // After the three sends that went out together, one item at a time until one was taken.
+    expect(b.sizes.slice(3, 9)).toEqual([1, 1, 1, 1, 1, 1])
+    expect(b.sizes.slice(9)).toEqual([2, 1, 2, 1, 2])
+    expect(b.most()).toBe(1)
+    expect(lines).toEqual(['warn refused; resending', 'info taken again'])
+  })
+
+  it('a send refused again once the key is taken again keeps the head of the line', async () => {
+    const { logger } = recording()
+    const line = new ResendLine<number>(options(logger))
+    // 1-2: both sends refused; 3: the probe taken; 4: the rest of the first send refused again.
+    const b = broker(line, (n) => n <= 2 || n === 4)
+    const signal = new AbortController().signal
+    await Promise.all([line.send('c', [0, 1, 2], b.attempt, signal), line.send('c', [3], b.attempt, signal)])
+    expect(b.taken).toEqual([0, 1, 2, 3])
+    expect(b.sizes).toEqual([3, 1, 1, 2, 1, 1, 1])
+  })
+
+  it('a send whose signal aborts leaves the line, and the next one probes in its place', async () => {
+    const { logger } = recording()
+    const line = new ResendLine<number>(options(logger))
+    const b = broker(line, (n) => n <= 30)
+    const soon = new AbortController()
+    const stuck = line.send('c', [0], b.attempt, soon.signal)
+    const next = line.send('c', [1], b.attempt, new AbortController().signal)
+    while (b.sizes.length < 5) await tick()
+    soon.abort()
+    await stuck
+    await next
+    expect(b.taken).toEqual([1])
+  })
+
+  it('a refusal no resend can change rejects its send; the key keeps failing for the next', async () => {
+    const { logger } = recording()
+    const line = new ResendLine<number>(options(logger))
+    const signal = new AbortController().signal
+    line.failed('c')
+    const refused = line.send('c', [0], () => Promise.reject(new Error('too large')), signal)
+    await expect(refused).rejects.toThrow('too large')
+    const sent: number[] = []
+    const attempt = async (items: readonly number[]) => {
+      sent.push(items.length)
+      return []
+    }
+    await line.send('c', [1, 2], attempt, signal)
+    expect(sent).toEqual([1, 1]) // the probe, then the rest
+  })
+})
