@@ -63,6 +63,8 @@ const LABELS: Record<string, string> = {
   raw: 'raw, same bytes',
   'raw-data': 'raw, data only',
   'omnibus-structured': 'omnibus, structured mode',
+  'omnibus-prefetch256': 'omnibus, maxInFlight 256 (prefetch 256)',
+  'omnibus-structured-prefetch256': 'omnibus, structured mode, maxInFlight 256',
   mqt: 'message-queue-toolkit',
   nest: 'NestJS microservices',
 }
@@ -295,7 +297,12 @@ const peers: PeerRatio[] = Object.entries(report.transports as Record<string, En
   // A variant's ratio is keyed `variant/peer` (omnibus-structured/nest).
   Object.entries(e.peerRatios ?? {}).map(([key, r]) => {
     const [peer, variant] = key.split('/').reverse() as [string, string | undefined]
-    return { name, peer: LABELS[peer] ?? peer, mode: variant?.replace('omnibus-', ''), ...r }
+    return {
+      name,
+      peer: LABELS[peer] ?? peer,
+      mode: variant?.replace('omnibus-', '').replace('-', ', ').replace('prefetch256', 'prefetch 256'),
+      ...r,
+    }
   }),
 )
 if (peers.length) writeFileSync(join(resultsDir, 'peers.svg'), peerChart(peers))

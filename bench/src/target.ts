@@ -83,6 +83,11 @@ export interface BenchTarget {
   transport(): Transport
   /** Further Omnibus sides (another content mode), by side name, measured in the same rounds. */
   readonly variants?: Readonly<Record<string, () => Transport>>
+  /**
+   * A variant's `maxInFlight` where it is not the bench's 64: the setting a user would pick for
+   * throughput, measured beside the default (RabbitMQ: its prefetch follows maxInFlight).
+   */
+  readonly variantInFlight?: Readonly<Record<string, number>>
   raw?(): RawClient
   /** The raw client's name where the table should say it (the kafka target's is kafkajs). */
   readonly rawClient?: string

@@ -159,11 +159,11 @@ async function measure(driver: Driver): Promise<Figures> {
   }
 }
 
-async function omnibusDriver(transport: BenchTarget['transport']): Promise<Driver> {
+async function omnibusDriver(transport: BenchTarget['transport'], maxInFlight = 64): Promise<Driver> {
   const bus = await createBus({
     service: 'bench',
     transports: { t: transport() },
-    delivery: { maxInFlight: 64 },
+    delivery: { maxInFlight },
   })
   const types = { publish: `bench.publish.${unique()}`, e2e: `bench.e2e.${unique()}` }
   let received: (sentAt: number) => void = () => {
@@ -315,7 +315,7 @@ if (side === 'codec') {
     : side.startsWith('raw')
       ? rawDriver(target.raw!, side === 'raw')
       : side === 'omnibus' || variant
-        ? omnibusDriver(variant ?? (() => target.transport()))
+        ? omnibusDriver(variant ?? (() => target.transport()), target.variantInFlight?.[side])
         : peerDriver(target.broker ?? targetName, side)
   result = await measure(await driver)
 }

@@ -28,6 +28,8 @@ export interface KafkaRecord {
   headers: Record<string, string>
   /** Set by the publisher's partitioner on first send, so that retries keep it (see stablePartitioner). */
   partition?: number
+  /** Kept by recordSize: the size check and the publish queue both ask for it. */
+  size?: number
 }
 
 export type ContentMode = 'binary' | 'structured'
@@ -52,12 +54,14 @@ export function toRecord(event: Envelope, mode: ContentMode): KafkaRecord {
  * few varint bytes per header).
  */
 export function recordSize(record: KafkaRecord): number {
+  if (record.size !== undefined) return record.size
   let size = 61 + 21 + (record.key?.byteLength ?? 0) + record.value.byteLength
   // for…in, not Object.entries: no array of pairs per record on the publish path.
   const headers = record.headers
   for (const name in headers) {
     size += 10 + Buffer.byteLength(name, 'utf8') + Buffer.byteLength(headers[name]!, 'utf8')
   }
+  record.size = size
   return size
 }
 

@@ -45,8 +45,6 @@ export interface KafkaTransportOptions
   retry?: RetryOptions
 }
 
-export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
-
 function parseBrokers(key: string, value: unknown): string[] {
   const list = typeof value === 'string' ? value.split(',') : value
   const brokers = Array.isArray(list) ? list.map((b) => (typeof b === 'string' ? b.trim() : b)) : []
@@ -67,7 +65,7 @@ const DEFAULTS = {
   provision: true,
   // Binary by default (docs/DESIGN.md: consumers route on ce_ headers without reading values).
   mode: 'binary',
-  maxMessageBytes: KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+  maxMessageBytes: 1024 * 1024,
   groupPrefix: 'omnibus.',
   sessionTimeout: 10_000,
   rebalanceTimeout: 30_000,

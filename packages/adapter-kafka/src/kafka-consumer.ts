@@ -8,6 +8,7 @@ import {
   Outage,
   pause,
   retrying,
+  within,
 } from '@omnibus/core/adapter'
 import { fromRecord } from './kafka-binding.js'
 import type { DriverMember, KafkaDriver, MemberSpec, ReceivedRecord } from './kafka-driver.js'
@@ -49,7 +50,6 @@ export class KafkaConsumer {
   private joined: (() => void) | undefined
   private crashed: ((error: unknown) => void) | undefined
   private commitTimer: NodeJS.Timeout | undefined
-  private committing: Promise<void> = Promise.resolve()
   /** What is handed out and settled per partition, and the offsets to commit. */
   private readonly ledger: OffsetLedger<ReceivedRecord>
 
@@ -87,15 +87,13 @@ export class KafkaConsumer {
       this.joined = resolve
       this.crashed = reject
     })
-    const waiting = new AbortController()
-    const late = pause(JOIN_WAIT_MS, waiting.signal).then(() => {
-      if (waiting.signal.aborted) return
-      const fields = { groupId: this.spec.groupId, waitedMs: JOIN_WAIT_MS }
-      this.logger.warn('consumer has not joined its group yet; it keeps trying', fields)
-    })
+    const started = Date.now()
     try {
       await this.launchPatiently()
-      await Promise.race([joined, late])
+      if (!(await within(JOIN_WAIT_MS - (Date.now() - started), joined))) {
+        const fields = { groupId: this.spec.groupId, waitedMs: Date.now() - started }
+        this.logger.warn('consumer has not joined its group yet; it keeps trying', fields)
+      }
     } catch (error) {
       await this.close()
       throw adapterError(
@@ -105,7 +103,6 @@ export class KafkaConsumer {
         error,
       )
     } finally {
-      waiting.abort()
       this.crashed = undefined
     }
     this.commitTimer = setInterval(() => void this.commit(), COMMIT_EVERY_MS)
@@ -220,21 +217,14 @@ export class KafkaConsumer {
 
   /** Commits every partition's safe position that moved; one commit at a time. */
   private commit(): Promise<void> {
-    this.committing = this.committing.then(async () => {
-      const member = this.member
-      const positions = this.ledger.positions()
-      if (!member || positions.size === 0) return
-      try {
-        await member.commit(positions)
-        this.ledger.committed(positions)
-      } catch (error) {
-        // Rebalancing or reconnecting: the next round commits again (or the new owner redelivers).
+    return this.ledger.commit(
+      (positions) => this.member?.commit(positions),
+      // Rebalancing or reconnecting: the next round commits again (or the new owner redelivers).
+      (error) =>
         this.logger.debug('offset commit failed; will retry', {
           groupId: this.spec.groupId,
           reason: describeError(error),
-        })
-      }
-    })
-    return this.committing
+        }),
+    )
   }
 }

@@ -19,7 +19,7 @@ export interface KafkaDriver {
     topic: string,
     partitions: number,
     replication: number,
-    configs: Record<string, string>,
+    configs: { name: string; value: string }[],
   ): Promise<boolean>
   /** Whether `topic` exists now (asked of the broker, never created). */
   topicExists(topic: string): Promise<boolean>

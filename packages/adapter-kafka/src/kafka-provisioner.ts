@@ -6,6 +6,7 @@ import {
   channelNotFound,
   describeError,
   KeyedSerial,
+  logBacklog,
   PromiseCache,
   pause,
   retrying,
@@ -108,10 +109,12 @@ export class KafkaProvisioner {
     try {
       const replication = await this.replicationOf()
       factor = replication.factor
-      const configs: Record<string, string> = {}
+      const configs: { name: string; value: string }[] = []
       // Kafka's default limit is 1 MiB + 12 bytes of framing; only a larger limit needs the topic setting.
-      if (maxMessageBytes > 1024 * 1024) configs['max.message.bytes'] = String(maxMessageBytes + 1024)
-      if (replication.minIsr !== undefined) configs['min.insync.replicas'] = String(replication.minIsr)
+      if (maxMessageBytes > 1024 * 1024)
+        configs.push({ name: 'max.message.bytes', value: String(maxMessageBytes + 1024) })
+      if (replication.minIsr !== undefined)
+        configs.push({ name: 'min.insync.replicas', value: String(replication.minIsr) })
       if (await this.driver.createTopic(topic, partitions, factor, configs))
         this.logger.debug('topic created', { topic, partitions, replicationFactor: factor })
     } catch (error) {
@@ -211,10 +214,6 @@ export class KafkaProvisioner {
       this.driver.offsets(topic),
       this.driver.committed(groupId, topic),
     ])
-    const at = new Map(committed.map((p) => [p.partition, p.offset]))
-    return ends.reduce((sum, { partition, high, low }) => {
-      const position = at.get(partition) ?? -1
-      return sum + Math.max(0, high - (position >= 0 ? position : low))
-    }, 0)
+    return logBacklog(ends, committed)
   }
 }

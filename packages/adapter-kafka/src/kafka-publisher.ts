@@ -1,5 +1,5 @@
 import type { Logger } from '@omnibus/core'
-import { describeError, PublishQueues, pause, withDeadline } from '@omnibus/core/adapter'
+import { describeError, PublishQueues, withDeadline, within } from '@omnibus/core/adapter'
 import { type KafkaRecord, recordSize } from './kafka-binding.js'
 import type { DriverProducer, KafkaDriver } from './kafka-driver.js'
 
@@ -45,9 +45,7 @@ export class KafkaPublisher {
    * (closed mid-send, kafkajs writes records twice: see renew), waiting publishTimeoutMs at most.
    */
   async close(): Promise<void> {
-    const bound = new AbortController()
-    await Promise.race([Promise.allSettled(this.retired.values()), pause(this.timeoutMs, bound.signal)])
-    bound.abort()
+    await within(this.timeoutMs, Promise.allSettled(this.retired.values()))
     await Promise.allSettled([this.producer, ...this.retired.keys()].map((p) => p.close()))
   }
 

@@ -1,4 +1,3 @@
-import { inspect } from 'node:util'
 import { type Envelope, type Logger, silentLogger } from '@omnibus/core'
 import {
   adapterError,
@@ -17,6 +16,7 @@ import {
   type TransportContext,
   tlsPreflight,
   withDeadline,
+  withSafeView,
 } from '@omnibus/core/adapter'
 import { type KafkaRecord, recordSize, toRecord } from './kafka-binding.js'
 import { type KafkaConfig, type KafkaTransportOptions, parseKafkaConfig } from './kafka-config.js'
@@ -57,6 +57,8 @@ export class KafkaTransport implements Transport {
       maxMessageBytes: this.config.maxMessageBytes,
       durableAcrossRestart: true,
     }
+    // What JSON.stringify and console.log show: the settings without secrets.
+    withSafeView(this, () => ({ transport: this.name, settings: this.config }))
   }
 
   async connect(): Promise<void> {
@@ -136,15 +138,6 @@ export class KafkaTransport implements Transport {
 
   private notFound(channel: Channel, topic: string) {
     return channelNotFound(KAFKA, `topic "${topic}" of channel "${channel.name}"`, true)
-  }
-
-  /** What JSON.stringify and console.log show: the settings without secrets. */
-  toJSON(): unknown {
-    return { transport: this.name, settings: this.config }
-  }
-
-  [inspect.custom](): unknown {
-    return this.toJSON()
   }
 
   /** Creates the topic, and commits a new topic group's start so what is published from now on waits for it. */

@@ -123,8 +123,7 @@ export function kafkajsDriver(config: KafkaConfig, logger: Logger): KafkaDriver 
     producer: () => producer(kafka, retry, logger),
     member: (spec, events) => member(kafka, config, spec, events),
     brokerCount: async () => (await admin.describeCluster()).brokers.length,
-    async createTopic(topic, numPartitions, replicationFactor, configs) {
-      const configEntries = Object.entries(configs).map(([name, value]) => ({ name, value }))
+    async createTopic(topic, numPartitions, replicationFactor, configEntries) {
       return admin.createTopics({
         waitForLeaders: true,
         topics: [{ topic, numPartitions, replicationFactor, configEntries }],

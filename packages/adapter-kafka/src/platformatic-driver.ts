@@ -8,7 +8,6 @@ import {
   type MessagesStream,
   Producer,
   type SASLOptions,
-  stringDeserializer,
 } from '@platformatic/kafka'
 import type { KafkaConfig } from './kafka-config.js'
 import type { DriverMember, DriverProducer, KafkaDriver, MemberEvents, MemberSpec } from './kafka-driver.js'
@@ -63,8 +62,7 @@ export function platformaticDriver(config: KafkaConfig, logger: Logger): KafkaDr
     member: (spec, events) => member(config, spec, events),
     brokerCount: async () => (await admin.metadata({ topics: [] })).brokers.size,
     async createTopic(topic, partitions, replicas, configs) {
-      const entries = Object.entries(configs).map(([name, value]) => ({ name, value }))
-      await admin.createTopics({ topics: [topic], partitions, replicas, configs: entries })
+      await admin.createTopics({ topics: [topic], partitions, replicas, configs })
       return true
     },
     async topicExists(topic) {
@@ -104,15 +102,51 @@ export function platformaticDriver(config: KafkaConfig, logger: Logger): KafkaDr
   }
 }
 
+/** Most header names (and last values) remembered below: senders use a few, a process meets few. */
+const MEMO_LIMIT = 256
+
 /** Header names as bytes, made once: binary mode sends the same few names on every record. */
 const headerNames = new Map<string, Buffer>()
 const nameBytes = (name: string) => {
   let bytes = headerNames.get(name)
   if (!bytes) {
     bytes = Buffer.from(name, 'utf8')
-    if (headerNames.size < 1000) headerNames.set(name, bytes)
+    if (headerNames.size < MEMO_LIMIT) headerNames.set(name, bytes)
   }
   return bytes
+}
+
+/**
+ * The last value sent under each header name, with its bytes: five of binary mode's seven headers
+ * (specversion, source, type, kind, content type) repeat from record to record, so they are
+ * encoded once, not once per record. The client only copies header bytes into its request.
+ */
+const lastValues = new Map<string, { text: string; bytes: Buffer }>()
+const valueBytes = (name: string, text: string) => {
+  const last = lastValues.get(name)
+  if (last?.text === text) return last.bytes
+  const bytes = Buffer.from(text, 'utf8')
+  if (last || lastValues.size < MEMO_LIMIT) lastValues.set(name, { text, bytes })
+  return bytes
+}
+
+/**
+ * Received header names as text, each made once: records carry the same few names, and a name
+ * decoded anew per record costs a decode, and again a string-table look-up wherever it becomes a
+ * property name (the header object core decodes). Compared byte by byte: names are short.
+ */
+const receivedNames: { bytes: Buffer; text: string }[] = []
+function headerName(bytes?: Buffer): string {
+  if (!bytes) return ''
+  for (const known of receivedNames) if (sameBytes(known.bytes, bytes)) return known.text
+  const text = bytes.toString('utf8')
+  if (receivedNames.length < 64) receivedNames.push({ bytes: Buffer.from(bytes), text })
+  return text
+}
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 function producer(config: KafkaConfig): DriverProducer {
@@ -128,7 +162,7 @@ function producer(config: KafkaConfig): DriverProducer {
     async send(topic, records) {
       const messages = records.map((r) => {
         const headers = new Map<Buffer, Buffer>()
-        for (const name in r.headers) headers.set(nameBytes(name), Buffer.from(r.headers[name]!, 'utf8'))
+        for (const name in r.headers) headers.set(nameBytes(name), valueBytes(name, r.headers[name]!))
         return r.partition === undefined
           ? { topic, key: r.key ?? undefined, value: r.value, headers }
           : { topic, key: r.key ?? undefined, value: r.value, headers, partition: r.partition }
@@ -149,7 +183,7 @@ function member(config: KafkaConfig, spec: MemberSpec, events: MemberEvents): Dr
     heartbeatInterval: config.heartbeatInterval,
     maxWaitTime: config.maxWaitTimeInMs,
     autocommit: false,
-    deserializers: { headerKey: stringDeserializer },
+    deserializers: { headerKey: headerName },
   })
   let stream: MessagesStream<Buffer, Buffer, string, Buffer> | undefined
   let stopped = false

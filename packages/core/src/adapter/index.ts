@@ -83,7 +83,7 @@ export type {
   TransportContext,
 } from '../transport/transport.js'
 // Concurrency, retries, batching.
-export { Semaphore, sleep } from '../util/async.js'
+export { Semaphore, sleep, within } from '../util/async.js'
 export { accessDenied, errorChain, tlsDenied, tlsFailure } from './access-errors.js'
 export { Backpressure } from './backpressure.js'
 // Provisioning: made-once resources, broker names.
@@ -102,7 +102,7 @@ export { adapterError, adapterLogger, describeError } from './errors.js'
 // Settling and closing.
 export { InFlight } from './in-flight.js'
 export { brokerName, type NameRule, shortHash } from './names.js'
-export { OffsetLedger, type OffsetLedgerOptions } from './offset-ledger.js'
+export { logBacklog, OffsetLedger, type OffsetLedgerOptions } from './offset-ledger.js'
 export { Outage } from './outage.js'
 export { channelNotFound, KnownGroups, provisioningFailure } from './provisioning.js'
 export { BatchFailure, type PublishQueueOptions, PublishQueues } from './publish-queues.js'

@@ -21,6 +21,24 @@ export interface OffsetLedgerOptions<R extends { readonly offset: number }> {
 }
 
 /**
+ * Records a group has not committed past, over every partition of a log: the partition's end (its
+ * next offset) minus the group's committed position there, or minus its first offset where the
+ * group has no position (negative: never committed).
+ */
+export function logBacklog(
+  ends: readonly { readonly partition: number; readonly low: number; readonly high: number }[],
+  positions: readonly { readonly partition: number; readonly offset: number }[],
+): number {
+  const at = new Map(positions.map((p) => [p.partition, p.offset]))
+  let backlog = 0
+  for (const { partition, low, high } of ends) {
+    const position = at.get(partition) ?? -1
+    backlog += Math.max(0, high - (position >= 0 ? position : low))
+  }
+  return backlog
+}
+
+/**
  * What one partition handed out and has not committed. The position to commit is always the
  * lowest record not yet acknowledged (in flight, or rejected and to be handed out again); records
  * acknowledged above it are remembered, so that a fetch from an earlier offset (after a rejection
@@ -59,6 +77,7 @@ export class OffsetLedger<R extends { readonly offset: number }> {
   /** Deliveries so far of records this member saw rejected, by `partition:offset`. */
   private readonly redelivered = new Map<string, number>()
   private stopped = false
+  private committing: Promise<void> = Promise.resolve()
 
   constructor(private readonly options: OffsetLedgerOptions<R>) {
     this.slots = new Semaphore(Math.max(1, options.maxInFlight))
@@ -131,6 +150,31 @@ export class OffsetLedger<R extends { readonly offset: number }> {
       if (state.next >= 0 && position > state.committed) moved.set(partition, position)
     }
     return moved
+  }
+
+  /**
+   * Commits the positions that moved through `write`, one commit at a time (a call made during one
+   * runs after it), and marks them committed once `write` resolved. A `write` that fails goes to
+   * `onFailure`, and the next call commits those positions again; `write` returning undefined (no
+   * client to commit with) commits nothing. Resolves when this call's commit settled; never rejects.
+   */
+  commit(
+    write: (positions: Map<number, number>) => Promise<void> | undefined,
+    onFailure: (error: unknown) => void,
+  ): Promise<void> {
+    this.committing = this.committing.then(async () => {
+      const positions = this.positions()
+      if (positions.size === 0) return
+      try {
+        const written = write(positions)
+        if (written === undefined) return
+        await written
+        this.committed(positions)
+      } catch (error) {
+        onFailure(error)
+      }
+    })
+    return this.committing
   }
 
   /** `positions` were committed: what was acknowledged below them need not be remembered. */

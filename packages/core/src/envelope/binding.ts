@@ -50,8 +50,8 @@ export type Decoded =
 
 const textDecoder = new TextDecoder('utf-8', { fatal: true })
 /**
- * A structured body to text, checked and decoded in one pass (isUtf8 then toString read it twice).
- * A byte order mark is kept, as JSON.parse then refuses it.
+ * A structured body (or a binary header) to text, checked and decoded in one pass (isUtf8 then
+ * toString read it twice). A byte order mark is kept, as JSON.parse then refuses it (and toString keeps it).
  */
 const structuredDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
@@ -207,7 +207,10 @@ export function encodeBinary(
 /** A header as text, for content types and for the headers kept with a malformed message. */
 function headerText(value: HeaderValue): string | undefined {
   if (value === undefined || typeof value === 'string') return value
-  return value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : String(value)
+  // A view, not a copy, of the header's bytes.
+  return value instanceof Uint8Array
+    ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8')
+    : String(value)
 }
 
 function malformedMessage(reason: string, message: WireMessage): MalformedMessage {
@@ -437,8 +440,12 @@ function decodeBinary(message: WireMessage, prefix: string, contentType: string 
     const name = attributeName(key, prefix, names)
     if (name === null) continue
     if (value instanceof Uint8Array) {
-      if (!isUtf8(value)) return malformed(`attribute "${name}" (header ${key}) is not valid UTF-8`, message)
-      attributes[name] = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8')
+      // Checked and decoded in one pass (half the cost of isUtf8, a Buffer view and toString per header).
+      try {
+        attributes[name] = structuredDecoder.decode(value)
+      } catch {
+        return malformed(`attribute "${name}" (header ${key}) is not valid UTF-8`, message)
+      }
     } else attributes[name] = value
   }
   const types = headerText(headers[TYPES_HEADER])
