@@ -25,8 +25,16 @@ type Outcome = 'confirmed' | 'returned' | 'nacked' | 'lost' | Error
 /** A message of a publish not yet confirmed. */
 type Pending = { readonly event: Envelope; readonly message: ReturnType<typeof toAmqp> }
 
-/** A connection's confirm channel and its write buffer. */
-type Confirming = { readonly ch: ConfirmChannel; readonly buffer: Backpressure }
+/**
+ * A connection's confirm channel, its write buffer, and its messages not yet answered: a retired
+ * channel closes once that count is 0, so a nack on one queue never cuts other queues' answers short.
+ */
+type Confirming = {
+  readonly ch: ConfirmChannel
+  readonly buffer: Backpressure
+  unanswered: number
+  retired: boolean
+}
 
 /**
  * Publishing with publisher confirms on one confirm channel per connection: all sends of a batch
@@ -66,13 +74,26 @@ export class RabbitMQPublisher {
     const describe = () => `[rabbitmq] event ${events[0]!.id} to "${channel.name}"`
     const send = async (signal: AbortSignal) => {
       const pending = events.map((event) => ({ event, message: toAmqp(event, mode) }))
-      await this.line.send(channel.name, pending, (items) => this.attempt(channel, items, signal), signal)
+      await this.line.send(
+        channel.name,
+        pending,
+        (items, written) => this.attempt(channel, items, written, signal),
+        signal,
+      )
     }
     return withDeadline(send, publishTimeoutMs, describe)
   }
 
-  /** Sends `pending` once; resolves with those to send again (nacked, lost, returned), or rejects. */
-  private async attempt(channel: Channel, pending: readonly Pending[], signal: AbortSignal) {
+  /**
+   * Sends `pending` once, calling `written` once all are handed to the channel; resolves with those
+   * to send again (nacked, lost, returned), or rejects.
+   */
+  private async attempt(
+    channel: Channel,
+    pending: readonly Pending[],
+    written: () => void,
+    signal: AbortSignal,
+  ) {
     const { link, provisioner, settings } = this.shared
     const model = await link.ready(signal)
     let confirm: Confirming
@@ -86,7 +107,7 @@ export class RabbitMQPublisher {
     }
     const known = channel.kind === 'queue' || provisioner.groups.has(channel.name)
     const mandatory = known || this.vanished.has(channel.name)
-    const outcomes = await this.batch(confirm, channel, pending, mandatory, signal)
+    const outcomes = await this.batch(confirm, channel, pending, mandatory, written, signal)
     if (outcomes.includes('nacked')) this.retire(model, confirm)
     const retry: Pending[] = []
     for (const [i, outcome] of outcomes.entries()) {
@@ -105,19 +126,26 @@ export class RabbitMQPublisher {
 
   /** Sends `pending` in order and resolves with each one's outcome (or on abort, those so far). */
   private async batch(
-    { ch, buffer }: Confirming,
+    confirming: Confirming,
     channel: Channel,
     pending: readonly Pending[],
     mandatory: boolean,
+    written: () => void,
     signal: AbortSignal,
   ): Promise<readonly (Outcome | undefined)[]> {
+    const { ch, buffer } = confirming
     const confirms = new PendingConfirms<Outcome>(pending.length, signal)
     const exchange = channel.kind === 'topic' ? channel.name : ''
     for (let i = 0; i < pending.length && !signal.aborted; i++) {
       const { event, message } = pending[i]!
       // amqplib may report a message twice (a throw, then the channel's close): the first word counts.
-      const done = (outcome: Outcome) =>
+      let answered = false
+      const done = (outcome: Outcome) => {
+        if (!answered && --confirming.unanswered === 0 && confirming.retired) close(confirming)
+        answered = true
         confirms.settle(i, outcome === 'confirmed' && this.returned.delete(event.id) ? 'returned' : outcome)
+      }
+      confirming.unanswered++
       try {
         const key = channel.kind === 'topic' ? event.type : channel.name
         message.options.mandatory = mandatory // the options are this message's own: no copy per send
@@ -132,6 +160,7 @@ export class RabbitMQPublisher {
       }
       if (buffer.full) await buffer.room(signal)
     }
+    written()
     return confirms.all
   }
 
@@ -140,13 +169,16 @@ export class RabbitMQPublisher {
    * After a nack: a channel opened just as a quorum queue's leader died can keep that dead leader
    * and nack every publish until it is back (RabbitMQ 3.10; a new channel finds the new leader).
    */
-  private retire(model: ChannelModel, { ch }: Pick<Confirming, 'ch'>): void {
-    void this.channels.peek(model)?.then((current) => {
-      if (current.ch !== ch) return // retired already, or closed
-      this.channels.forget(model)
-      const close = () => ch.close().catch(() => undefined)
-      ch.waitForConfirms().then(close, close) // early on a nack: what is left then is lost, and sent again
-    })
+  private retire(model: ChannelModel, confirming: Confirming): void {
+    if (confirming.retired) return
+    confirming.retired = true
+    // Forgotten only if still the connection's current one (a channel still opening that fails is
+    // the next publish's error, not an unhandled rejection here).
+    void this.channels.peek(model)?.then(
+      (current) => current === confirming && this.channels.forget(model),
+      () => undefined,
+    )
+    if (confirming.unanswered === 0) close(confirming)
   }
 
   private async open(model: ChannelModel): Promise<Confirming> {
@@ -158,10 +190,15 @@ export class RabbitMQPublisher {
       if (exchange !== undefined) this.vanished.add(exchange)
       this.shared.logger.warn('publish channel error', { error: error.message })
     })
-    ch.on('close', () => this.retire(model, { ch }))
+    const confirming: Confirming = { ch, buffer: new Backpressure(ch), unanswered: 0, retired: false }
+    ch.on('close', () => this.retire(model, confirming))
     ch.on('return', (returned: Message) => this.returned.add(String(returned.properties.messageId)))
-    return { ch, buffer: new Backpressure(ch) }
+    return confirming
   }
+}
+
+function close({ ch }: Confirming): void {
+  ch.close().catch(() => undefined)
 }
 
 /** No queue took a message, and none this transport can declare again would. */

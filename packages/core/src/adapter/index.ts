@@ -109,7 +109,7 @@ export { BatchFailure, type PublishQueueOptions, PublishQueues } from './publish
 export { type PullLoopOptions, PullLoops } from './pull-loops.js'
 export { Reconnecting, type ReconnectingOptions } from './reconnecting.js'
 export { type ResendOptions, resend } from './resend.js'
-export { ResendLine, type ResendLineOptions } from './resend-line.js'
+export { type ResendAttempt, ResendLine, type ResendLineOptions } from './resend-line.js'
 export { Backoff, pause, type RetryOptions, retrying } from './retry.js'
 export { KeyedSerial } from './serial.js'
 export { SettleBatches, type SettleBatchOptions } from './settle-batches.js'
