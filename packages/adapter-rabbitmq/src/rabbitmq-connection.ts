@@ -22,13 +22,14 @@ export function rabbitmqLink(settings: RabbitMQSettings, logger: Logger): Reconn
   const { urls } = settings
   let next = 0 // with `nodes`, each attempt from the node after the one last tried: past one that is down
   const link = new Reconnecting<ChannelModel>({
-    // Round the nodes once per attempt (the first connect too); a refused login is the same on every node.
+    // Round the nodes once per attempt (the first connect too). A refused login or certificate is the
+    // same on every node; anything else (a node still booting closes with "vhost down") is that node's.
     open: async () => {
       for (let tried = 1; ; tried++) {
         const url = new URL(urls[next++ % urls.length]!)
         url.searchParams.set('heartbeat', String(settings.heartbeat))
         const model = await amqp.connect(url.toString(), settings.socketOptions).catch((error: unknown) => {
-          if (tried === urls.length || rabbitAccessError(error, settings)) throw error
+          if (tried === urls.length || rabbitAccessError(error, settings)?.code === 'AUTH_FAILED') throw error
           logger.debug('node unreachable; trying the next', { node: url.host, error: errorMessage(error) })
         })
         if (model === undefined) continue

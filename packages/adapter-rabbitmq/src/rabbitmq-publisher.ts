@@ -26,13 +26,13 @@ type Outcome = 'confirmed' | 'returned' | 'nacked' | 'lost' | Error
 type Pending = { readonly event: Envelope; readonly message: ReturnType<typeof toAmqp> }
 
 /**
- * A connection's confirm channel, its write buffer, and its messages not yet answered: a retired
- * channel closes once that count is 0, so a nack on one queue never cuts other queues' answers short.
+ * A connection's confirm channel, its write buffer, and its batches waiting for answers: a retired
+ * channel closes once none is left, so a nack on one queue never cuts other queues' answers short.
  */
 type Confirming = {
   readonly ch: ConfirmChannel
   readonly buffer: Backpressure
-  unanswered: number
+  batches: number
   retired: boolean
 }
 
@@ -105,7 +105,10 @@ export class RabbitMQPublisher {
     }
     const known = channel.kind === 'queue' || provisioner.groups.has(channel.name)
     const mandatory = known || this.vanished.has(channel.name)
-    const outcomes = await this.batch(confirm, channel, pending, mandatory, written, signal)
+    confirm.batches++
+    const outcomes = await this.batch(confirm, channel, pending, mandatory, written, signal).finally(() => {
+      if (--confirm.batches === 0 && confirm.retired) close(confirm)
+    })
     if (outcomes.includes('nacked')) this.retire(model, confirm)
     const retry: Pending[] = []
     for (const [i, outcome] of outcomes.entries()) {
@@ -124,26 +127,20 @@ export class RabbitMQPublisher {
 
   /** Sends `pending` in order and resolves with each one's outcome (or on abort, those so far). */
   private async batch(
-    confirming: Confirming,
+    { ch, buffer }: Confirming,
     channel: Channel,
     pending: readonly Pending[],
     mandatory: boolean,
     written: () => void,
     signal: AbortSignal,
   ): Promise<readonly (Outcome | undefined)[]> {
-    const { ch, buffer } = confirming
     const confirms = new PendingConfirms<Outcome>(pending.length, signal)
     const exchange = channel.kind === 'topic' ? channel.name : ''
     for (let i = 0; i < pending.length && !signal.aborted; i++) {
       const { event, message } = pending[i]!
       // amqplib may report a message twice (a throw, then the channel's close): the first word counts.
-      let answered = false
-      const done = (outcome: Outcome) => {
-        if (!answered && --confirming.unanswered === 0 && confirming.retired) close(confirming)
-        answered = true
+      const done = (outcome: Outcome) =>
         confirms.settle(i, outcome === 'confirmed' && this.returned.delete(event.id) ? 'returned' : outcome)
-      }
-      confirming.unanswered++
       try {
         const key = channel.kind === 'topic' ? event.type : channel.name
         message.options.mandatory = mandatory // the options are this message's own: no copy per send
@@ -176,7 +173,7 @@ export class RabbitMQPublisher {
       (current) => current === confirming && this.channels.forget(model),
       () => undefined,
     )
-    if (confirming.unanswered === 0) close(confirming)
+    if (confirming.batches === 0) close(confirming)
   }
 
   private async open(model: ChannelModel): Promise<Confirming> {
@@ -188,7 +185,7 @@ export class RabbitMQPublisher {
       if (exchange !== undefined) this.vanished.add(exchange)
       this.shared.logger.warn('publish channel error', { error: error.message })
     })
-    const confirming: Confirming = { ch, buffer: new Backpressure(ch), unanswered: 0, retired: false }
+    const confirming: Confirming = { ch, buffer: new Backpressure(ch), batches: 0, retired: false }
     ch.on('close', () => this.retire(model, confirming))
     ch.on('return', (returned: Message) => this.returned.add(String(returned.properties.messageId)))
     return confirming

@@ -84,6 +84,24 @@ describe('adapter toolkit: resend', () => {
     ])
   })
 
+  it('pauses longer each time an attempt is answered but every item refused', async () => {
+    const deadline = new AbortController()
+    const at: number[] = []
+    await resend(['a', 'b'], {
+      send: async (items) => {
+        at.push(performance.now())
+        if (at.length === 4) deadline.abort()
+        return new Map(items.map((_, i) => [i, transient])) // answered, every item refused
+      },
+      verdict: () => undefined,
+      backoff: { minMs: 50, maxMs: 1000 },
+      signal: deadline.signal,
+    })
+    // 50, 100, 200 ms (a timer is never early); answered attempts used to restart at 50 every time.
+    const pauses = at.slice(1).map((t, i) => t - at[i]!)
+    expect(pauses[2]).toBeGreaterThanOrEqual(195)
+  })
+
   it('with the deadline already passed, sends nothing and fails every item', async () => {
     const deadline = new AbortController()
     deadline.abort()

@@ -40,7 +40,9 @@ export async function resend<T>(
         pending.map((p) => p.item),
         signal,
       )
-      backoff.reset()
+      // Progress starts the pauses again; a broker that answers but refuses everything (an
+      // outage seen item by item) is paused for longer each time, as one that throws.
+      if (failed === undefined || failed.size < pending.length) backoff.reset()
     } catch (error) {
       failed = new Map(pending.map((_, i) => [i, error]))
     }
