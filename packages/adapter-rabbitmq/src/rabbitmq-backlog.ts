@@ -23,9 +23,8 @@ async function managementCount(settings: RabbitMQSettings, queue: string): Promi
   const { auth } = settings
   if (auth.mechanism !== 'PLAIN') return undefined // EXTERNAL: no password for the API
   const url = new URL(settings.url)
-  const vhost = decodeURIComponent(url.pathname.slice(1)) || '/'
   const scheme = url.protocol === 'amqps:' ? 'https' : 'http'
-  const api = `${scheme}://${url.hostname}:${MANAGEMENT_PORT}/api/queues/${encodeURIComponent(vhost)}/${encodeURIComponent(queue)}`
+  const api = `${scheme}://${url.hostname}:${MANAGEMENT_PORT}/api/queues/${encodeURIComponent(settings.vhost)}/${encodeURIComponent(queue)}`
   const headers = { authorization: auth.basic() }
   const response = await fetch(api, { headers, signal: AbortSignal.timeout(2000) })
   if (!response.ok) return undefined

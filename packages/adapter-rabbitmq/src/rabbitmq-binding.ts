@@ -36,16 +36,14 @@ type HeaderValue = WireMessage['headers'][string]
 
 /**
  * AMQP table values arrive typed, and the AMQP binding maps CloudEvents types onto
- * them: a timestamp (seconds, as amqplib hands it over) is a Timestamp, numbers
- * Integers, booleans Booleans, byte arrays text to be checked as UTF-8. Anything
+ * them: a timestamp (seconds, as amqplib hands it over) is a Timestamp, numbers (64-bit
+ * ones too) Integers, booleans Booleans, byte arrays text to be checked as UTF-8. Anything
  * else (tables, arrays, decimals) has no CloudEvents type and is read as its JSON.
  */
 function headerValue(value: unknown): HeaderValue {
   if (value === undefined || value === null) return undefined
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value
   if (Buffer.isBuffer(value)) return value
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? String(value) : value.toISOString()
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : String(value)
   if (typeof value === 'object' && '!' in value && 'value' in value) {
     if (value['!'] === 'timestamp' && typeof value.value === 'number') {
       const time = new Date(value.value * 1000)

@@ -73,6 +73,7 @@ export function parseRabbitMQConfig(input: RabbitMQTransportOptions, key: string
   const { auth, response } = authOf(key, options, from)
   return withSafeView({
     url: url.toString(),
+    vhost: decodeURIComponent(url.pathname.slice(1)) || '/',
     urls: [url.host, ...(options.nodes ?? [])].map((node, i) => {
       const other = Object.assign(new URL(url), { host: node })
       if (other.host.toLowerCase() === node.toLowerCase()) return other.toString()

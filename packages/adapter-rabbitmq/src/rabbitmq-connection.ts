@@ -5,25 +5,23 @@ import type { RabbitMQSettings } from './rabbitmq-config.js'
 import type { RabbitMQProvisioner } from './rabbitmq-provisioner.js'
 import { rabbitAccessError } from './rabbitmq-security.js'
 
-/**
- * One AMQP connection that comes back by itself (the toolkit's `Reconnecting`: its listeners, the
- * provisioner's and the consumers', run before a publish resumes). Ours rather than a recovery
- * option of the client, so that every wait is bounded by its caller's signal.
- */
-export type Link = Reconnecting<ChannelModel>
-
 /** What the publisher, the consumers and the provisioner of one transport share. */
 export interface Shared {
-  readonly link: Link
+  readonly link: Reconnecting<ChannelModel>
   readonly provisioner: RabbitMQProvisioner
   readonly settings: RabbitMQSettings
   readonly logger: Logger
 }
 
-export function rabbitmqLink(settings: RabbitMQSettings, logger: Logger): Link {
+/**
+ * One AMQP connection that comes back by itself (the toolkit's `Reconnecting`: its listeners, the
+ * provisioner's and the consumers', run before a publish resumes). Ours rather than a recovery
+ * option of the client, so that every wait is bounded by its caller's signal.
+ */
+export function rabbitmqLink(settings: RabbitMQSettings, logger: Logger): Reconnecting<ChannelModel> {
   const { urls } = settings
   let next = 0 // with `nodes`, each attempt from the node after the one last tried: past one that is down
-  const link: Link = new Reconnecting({
+  const link = new Reconnecting<ChannelModel>({
     // Round the nodes once per attempt (the first connect too); a refused login is the same on every node.
     open: async () => {
       for (let tried = 1; ; tried++) {

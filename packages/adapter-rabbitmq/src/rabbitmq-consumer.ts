@@ -62,31 +62,27 @@ export class RabbitMQConsumer implements Subscription {
     })
   }
 
-  async start(): Promise<void> {
-    const doing = `subscribing group "${this.group}" to channel "${this.target.name}"`
-    await this.shared.link.ready(AbortSignal.timeout(this.shared.settings.publishTimeoutMs), doing)
-    await this.consuming.start()
+  start(): Promise<AmqpChannel> {
+    return this.consuming.start()
   }
 
   /** Called once: core's wrapper makes a subscription's close idempotent. */
   async close(): Promise<void> {
     const { link, provisioner, logger } = this.shared
     this.stopped = true
-    const channel = this.consuming.stop()
-    this.last = channel
-    if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined)
+    this.last = this.consuming.stop()
+    if (this.last && this.consumerTag) await this.last.cancel(this.consumerTag).catch(() => undefined)
     // A recovery under way may still open a channel and consume: wait until it has closed that
     // again (deliver() hands nothing from it out; the broker requeues it), bounded.
     await this.consuming.idle(this.shared.settings.publishTimeoutMs)
     await this.inFlight.idle()
     // Everything has settled: send the acks still waiting for their turn.
     this.acks?.flush()
-    if (this.options.temporary && this.queue && link.current) {
+    if (this.options.temporary && this.queue && link.current)
       await provisioner.remove(link.current, this.queue).catch((error: unknown) => {
         logger.warn('could not delete a temporary queue', { queue: this.queue, error: errorMessage(error) })
       })
-    }
-    await channel?.close().catch(() => undefined)
+    await this.last?.close().catch(() => undefined)
   }
 
   /** Declares the queue and consumes it on a new channel of the current connection. */
@@ -109,7 +105,7 @@ export class RabbitMQConsumer implements Subscription {
       acks.stop()
       const alone = link.current === model
       // The channel alone died (its queue deleted?): declare again. Either way resume (and log) from now.
-      if (alone && this.consuming.current === channel) provisioner.forget()
+      if (alone && this.consuming.current === channel) provisioner.declared.clear()
       this.consuming.lost(channel, alone ? 'the broker closed its channel' : 'the connection was lost')
     })
     try {

@@ -1,13 +1,13 @@
 import {
   adapterError,
   type Channel,
+  errorIs,
   KnownGroups,
   PromiseCache,
   provisioningFailure,
 } from '@omnibus/core/adapter'
 import type { Channel as AmqpChannel, ChannelModel } from 'amqplib'
 import type { RabbitMQSettings } from './rabbitmq-config.js'
-import type { Link } from './rabbitmq-connection.js'
 
 /**
  * Topology. A topic channel is a durable topic exchange of the same name; a group is a durable
@@ -21,29 +21,16 @@ export const groupQueueName = (channel: string, group: string): string => `${cha
 /** Unused reply queues (their instance crashed) disappear after this long without consumers. */
 export const TEMPORARY_QUEUE_EXPIRES_MS = 60_000
 
-/** The AMQP reply code of a broker error (404 not found, 406 precondition failed, …), if it is one. */
-export function replyCode(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | null)?.code
-  return typeof code === 'number' ? code : undefined
-}
-const NOT_FOUND = 404
-
 export class RabbitMQProvisioner {
-  /** What was declared on the current connection: a restarted broker may have lost it. */
-  private readonly done = new PromiseCache<void>()
+  /** What was declared on the current connection, cleared when the broker may have lost some of it. */
+  readonly declared = new PromiseCache<void>()
   /**
    * The groups this transport declared or consumed, per topic channel: a publish declares them again,
    * and one that no queue takes while a group is known means that group's queue vanished.
    */
   readonly groups = new KnownGroups()
 
-  constructor(
-    link: Link,
-    private readonly settings: RabbitMQSettings,
-  ) {
-    // Made before any consumer, so this runs first after a reconnection, before the consumers declare.
-    link.onRecovered(() => this.done.clear())
-  }
+  constructor(private readonly settings: RabbitMQSettings) {}
 
   /**
    * The arguments of durable queue `queue` of `channel`; the publisher and the consumer side must agree
@@ -75,7 +62,7 @@ export class RabbitMQProvisioner {
     // The queue may exist with other arguments (406) or be exclusive to another connection (405): use it.
     return this.once(model, `q:${name}`, `durable queue "${name}" of channel "${name}"`, (ch) =>
       this.queue(ch, name, name, false).catch((error: unknown) => {
-        if (!this.settings.declare || (replyCode(error) !== 405 && replyCode(error) !== 406)) throw error
+        if (!this.settings.declare || !errorIs(error, 405, 406)) throw error
       }),
     )
   }
@@ -92,11 +79,6 @@ export class RabbitMQProvisioner {
   private async deadLetterQueueOf(model: ChannelModel, channel: string, queue: string): Promise<void> {
     const dlq = this.settings.declare && this.queueArguments(channel, queue)['x-dead-letter-routing-key']
     if (typeof dlq === 'string') await this.forPublish(model, { name: dlq, kind: 'queue' })
-  }
-
-  /** Forgets what was declared, e.g. after a channel error that may mean something was deleted. */
-  forget(): void {
-    this.done.clear()
   }
 
   /** The queue a member of `group` consumes, declared (and bound) as needed; returns its name. */
@@ -123,7 +105,7 @@ export class RabbitMQProvisioner {
 
   /** Deletes a temporary queue (a reply queue whose subscriber closed). */
   async remove(model: ChannelModel, queue: string): Promise<void> {
-    this.done.forget(`q:${queue}`)
+    this.declared.forget(`q:${queue}`)
     await this.scratch(model, `temporary queue "${queue}"`, (ch) => ch.deleteQueue(queue))
   }
 
@@ -138,7 +120,7 @@ export class RabbitMQProvisioner {
 
   /** Runs `key`'s declaration of `what` once per connection; a failure is forgotten so the next call tries again. */
   private once(model: ChannelModel, key: string, what: string, declare: (ch: AmqpChannel) => Promise<void>) {
-    return this.done.get(key, () => this.scratch(model, what, declare))
+    return this.declared.get(key, () => this.scratch(model, what, declare))
   }
 
   /**
@@ -161,16 +143,16 @@ export class RabbitMQProvisioner {
 
   /** The OmnibusError a failed declaration of `what` amounts to: 404 missing, 406 other settings, 403 not allowed. */
   private failure(error: unknown, what: string): unknown {
-    const code = replyCode(error)
-    if (code === NOT_FOUND && this.settings.declare)
+    // The AMQP reply code (404 not found, 406 precondition failed, …) is the error's `code`.
+    const missing = errorIs(error, 404)
+    if (missing && this.settings.declare)
       return adapterError('rabbitmq', 'CHANNEL_NOT_FOUND', `${what} does not exist`, error)
-    const check =
-      code === 406
-        ? 'whether it exists with other settings (classic vs quorum, single active consumer, durability): ' +
-          'delete it or make the options match'
-        : code === 403
-          ? 'that the user may declare and read it'
-          : "the broker's log"
-    return provisioningFailure('rabbitmq', what, error, code === NOT_FOUND ? 'missing' : 'other', check)
+    const check = errorIs(error, 406)
+      ? 'whether it exists with other settings (classic vs quorum, single active consumer, durability): ' +
+        'delete it or make the options match'
+      : errorIs(error, 403)
+        ? 'that the user may declare and read it'
+        : "the broker's log"
+    return provisioningFailure('rabbitmq', what, error, missing ? 'missing' : 'other', check)
   }
 }

@@ -61,14 +61,12 @@ export class RabbitMQPublisher {
     this.line = new ResendLine({ minMs: 50, maxMs: 500, logger: shared.logger, say })
   }
 
-  publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
+  async publish(channel: Channel, events: readonly Envelope[]): Promise<void> {
     const { publishTimeoutMs, mode } = this.shared.settings
-    const describe = () => `[rabbitmq] event ${events[0]!.id} to "${channel.name}"`
-    const send = async (signal: AbortSignal) => {
-      const pending = events.map((event) => ({ event, message: toAmqp(event, mode) }))
-      await this.line.send(channel.name, pending, (items) => this.attempt(channel, items, signal), signal)
-    }
-    return withDeadline(send, publishTimeoutMs, describe)
+    const pending = events.map((event) => ({ event, message: toAmqp(event, mode) }))
+    const send = (signal: AbortSignal) =>
+      this.line.send(channel.name, pending, (items) => this.attempt(channel, items, signal), signal)
+    await withDeadline(send, publishTimeoutMs, () => `[rabbitmq] event ${events[0]!.id} to "${channel.name}"`)
   }
 
   /** Sends `pending` once; resolves with those to send again (nacked, lost, returned), or rejects. */
@@ -94,7 +92,7 @@ export class RabbitMQPublisher {
       if (outcome === 'returned') {
         // Nothing this transport can declare again would take it: say so rather than confirm it to nobody.
         if (channel.mustExist || !settings.declare || !known) throw notFound(channel, settings.declare)
-        provisioner.forget()
+        provisioner.declared.clear()
       } else if (outcome === 'nacked') this.line.failed(channel.name, 'the broker refused a message (nack)')
       else if (outcome !== 'lost') throw failed(channel, pending[i]!.event, outcome)
       retry.push(pending[i]!)
@@ -153,7 +151,7 @@ export class RabbitMQPublisher {
     const ch = await model.createConfirmChannel()
     ch.on('error', (error: Error) => {
       // E.g. an exchange deleted behind our back (404): declare again before the resend.
-      this.shared.provisioner.forget()
+      this.shared.provisioner.declared.clear()
       const exchange = /NOT_FOUND - no exchange '(.*)' in vhost/.exec(error.message)?.[1]
       if (exchange !== undefined) this.vanished.add(exchange)
       this.shared.logger.warn('publish channel error', { error: error.message })

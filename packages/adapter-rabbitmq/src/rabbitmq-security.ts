@@ -1,19 +1,16 @@
-import { accessDenied, errorMessage, tlsDenied } from '@omnibus/core/adapter'
+import { accessDenied, errorIs, errorMessage, tlsDenied } from '@omnibus/core/adapter'
 import type { RabbitMQSettings } from './rabbitmq-config.js'
-import { replyCode } from './rabbitmq-provisioner.js'
 
 /**
  * The AccessDeniedError (AUTH_FAILED or FORBIDDEN, saying what to check) an amqplib failure amounts
  * to, or undefined. `channel` is the Omnibus channel asked for (absent for the connection itself).
  */
 export function rabbitAccessError(error: unknown, settings: RabbitMQSettings, channel?: string) {
-  const inner = (error as { cause?: unknown } | null)?.cause ?? error
-  const message = errorMessage(inner)
+  const message = errorMessage((error as { cause?: unknown } | null)?.cause ?? error)
   const deny = (code: 'AUTH_FAILED' | 'FORBIDDEN', why: string) =>
     accessDenied('rabbitmq', code, channel, why, error)
   const who =
     settings.auth.username === undefined ? 'the client certificate' : `user "${settings.auth.username}"`
-  const vhost = decodeURIComponent(new URL(settings.url).pathname.slice(1) || '/')
   const tls = tlsDenied('rabbitmq', 'tls', channel, error)
   if (tls) return tls
   if (/ACCESS[-_]REFUSED - Login was refused/.test(message))
@@ -26,12 +23,12 @@ export function rabbitAccessError(error: unknown, settings: RabbitMQSettings, ch
   if (/^Expected ConnectionOpenOk; got <ConnectionClose|NOT_ALLOWED - access to vhost/.test(message))
     return deny(
       'FORBIDDEN',
-      `${who} may not use vhost "${vhost}" (or it does not exist); ask for permissions there or use the user's vhost`,
+      `${who} may not use vhost "${settings.vhost}" (or it does not exist); ask for permissions there or use the user's vhost`,
     )
-  if (replyCode(inner) === 403 || /ACCESS[-_]REFUSED/.test(message))
+  if (errorIs(error, 403) || /ACCESS[-_]REFUSED/.test(message))
     return deny(
       'FORBIDDEN',
-      `${who} lacks the configure/write/read permission for it in vhost "${vhost}" ` +
+      `${who} lacks the configure/write/read permission for it in vhost "${settings.vhost}" ` +
         `(${message.replace(/^.*ACCESS_REFUSED - /, '')}); ask for permissions matching the name or use another channel`,
     )
   return undefined

@@ -42,8 +42,11 @@ export class RabbitMQTransport implements Transport {
     const settings = parseRabbitMQConfig(options, context?.key ?? 'transports.rabbitmq', given)
     const logger = adapterLogger(given, RABBITMQ)
     const link = rabbitmqLink(settings, logger)
+    const provisioner = new RabbitMQProvisioner(settings)
+    // Listening before any consumer: after a reconnection, declarations are forgotten before they declare.
+    link.onRecovered(() => provisioner.declared.clear())
     this.settings = settings
-    this.shared = { link, provisioner: new RabbitMQProvisioner(link, settings), settings, logger }
+    this.shared = { link, provisioner, settings, logger }
     this.publisher = new RabbitMQPublisher(this.shared)
     // What JSON.stringify and console.log show: the settings without secrets.
     withSafeView(this, () => ({ transport: this.name, settings }))
@@ -73,6 +76,7 @@ export class RabbitMQTransport implements Transport {
   }
 
   async subscribe(channel: Channel, group: string, handler: DeliveryHandler, options: SubscribeOptions) {
+    await this.connection(`subscribing group "${group}" to channel "${channel.name}"`)
     const consumer = new RabbitMQConsumer(this.shared, channel, group, handler, options)
     await this.guard(consumer.start(), channel)
     return consumer

@@ -1,8 +1,8 @@
-import { failoverCounts, report } from '@omnibus/conformance'
+import { failoverCounts, keyedPublisher, report } from '@omnibus/conformance'
 import type { Kafka } from 'kafkajs'
 import { expect, it } from 'vitest'
 import { topicName } from '../../src/index.js'
-import { brokers, event, expectPublishFailed, rawKafka, transport, uniq, waitFor } from '../helpers.js'
+import { brokers, expectPublishFailed, rawKafka, transport, uniq, waitFor } from '../helpers.js'
 
 const TOTAL = 10_000
 const KEYS = 20
@@ -45,26 +45,8 @@ it("10,000 events while the partitions' leader is SIGKILLed and restarted: every
     },
     { maxInFlight: 64 },
   )
-  const confirmed = new Map<string, number>() // id -> seq
-  const rejected: unknown[] = []
-  const confirmedAt: number[] = []
-  let published = 0
-  const publisher = (async () => {
-    while (published < TOTAL) {
-      const events = Array.from({ length: Math.min(100, TOTAL - published) }, (_, j) => {
-        const seq = published + j
-        return event('com.test.failover', { partitionkey: `k${seq % KEYS}`, data: { seq } })
-      })
-      published += events.length
-      const results = await Promise.allSettled(events.map((e) => t.publish(channel, [e])))
-      results.forEach((r, j) => {
-        if (r.status === 'fulfilled') {
-          confirmed.set(events[j]!.id, (events[j]!.data as { seq: number }).seq)
-          confirmedAt.push(Date.now())
-        } else rejected.push(r.reason)
-      })
-    }
-  })()
+  const publisher = keyedPublisher((e) => t.publish(channel, [e]), { total: TOTAL, keys: KEYS })
+  const { confirmed, rejected, confirmedAt } = publisher
   let killedAt = 0
   try {
     await waitFor('2,000 confirmed before the kill', () => confirmed.size >= 2_000, 120_000)
@@ -78,7 +60,7 @@ it("10,000 events while the partitions' leader is SIGKILLed and restarted: every
       180_000,
     )
     await brokers('start', 'kafka-cluster', String(leader))
-    await publisher
+    await publisher.done
     // The counts are reported either way; the assertions below fail the test.
     await waitFor(
       'every confirmed event delivered',
@@ -98,7 +80,7 @@ it("10,000 events while the partitions' leader is SIGKILLed and restarted: every
     const after = confirmedAt.filter((at) => at >= killedAt)
     const gaps = after.map((at, i) => at - (i === 0 ? killedAt : after[i - 1]!))
     report('kafka-cluster-leader-kill', {
-      published,
+      published: publisher.published,
       confirmed: confirmed.size,
       rejected: rejected.length,
       inLog,
@@ -117,8 +99,8 @@ it("10,000 events while the partitions' leader is SIGKILLed and restarted: every
     expect(outOfOrder).toBe(0)
     expectPublishFailed(rejected)
   } finally {
-    published = TOTAL
-    await publisher.catch(() => undefined)
+    publisher.stop()
+    await publisher.done
     await sub.close()
     await Promise.all([t.close(), admin.disconnect()])
   }

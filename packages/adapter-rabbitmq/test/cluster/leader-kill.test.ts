@@ -1,5 +1,5 @@
-import { capturingLogger, failoverCounts, report, type Seen } from '@omnibus/conformance'
-import { createEvent, errorMessage, type OmnibusError } from '@omnibus/core/adapter'
+import { capturingLogger, failoverCounts, keyedPublisher, report, type Seen } from '@omnibus/conformance'
+import { errorMessage, type OmnibusError } from '@omnibus/core/adapter'
 import { expect, it } from 'vitest'
 import { rabbitmqTransport } from '../../src/index.js'
 import { unique, waitFor, withRaw } from '../helpers.js'
@@ -39,53 +39,27 @@ it("10,000 events while the quorum queue's leader is SIGKILLed and restarted: na
   )
   // Asked before publishing (the command takes seconds), so that the kill lands mid-stream.
   const leader = await leaderOf(`${channel.name}::g`, 2)
-  const confirmed = new Map<string, number>() // id -> seq
-  const rejected: string[] = []
-  const rejectedAt: number[] = []
-  let why = '' // the first rejection's cause, for the report
-  const confirmedAt: number[] = []
-  let published = 0
-  let restart!: () => void
-  const restarting = new Promise<void>((resolve) => {
-    restart = resolve
+  const publisher = keyedPublisher((e) => t.publish(channel, [e]), {
+    total: TOTAL,
+    keys: KEYS,
+    holdAt: HOLD_AT,
   })
-  const publisher = (async () => {
-    while (published < TOTAL) {
-      if (published === HOLD_AT) await restarting
-      const events = Array.from({ length: Math.min(100, TOTAL - published) }, (_, j) => {
-        const seq = published + j
-        return createEvent({
-          type: 'com.test.failover',
-          source: '/t',
-          partitionkey: `k${seq % KEYS}`,
-          data: { seq },
-        })
-      })
-      published += events.length
-      const results = await Promise.allSettled(events.map((e) => t.publish(channel, [e])))
-      results.forEach((r, j) => {
-        if (r.status === 'fulfilled') {
-          confirmed.set(events[j]!.id, (events[j]!.data as { seq: number }).seq)
-          confirmedAt.push(Date.now())
-        } else {
-          rejected.push((r.reason as OmnibusError).code ?? String(r.reason))
-          rejectedAt.push(Date.now())
-          why ||= errorMessage((r.reason as OmnibusError).cause ?? r.reason)
-        }
-      })
-    }
-  })()
+  const { confirmed, confirmedAt, rejectedAt } = publisher
   let killedAt = 0
   try {
     await waitFor('2,000 confirmed before the kill', () => confirmed.size >= 2_000, 120_000)
     killedAt = Date.now()
     await node('kill', leader)
-    const publishedAtKill = published // below HOLD_AT: the kill landed mid-stream
-    await waitFor('5,000 confirmed or rejected', () => confirmed.size + rejected.length >= 5_000, 180_000)
+    const publishedAtKill = publisher.published // below HOLD_AT: the kill landed mid-stream
+    const settled = () => confirmed.size + publisher.rejected.length
+    await waitFor('5,000 confirmed or rejected', () => settled() >= 5_000, 180_000)
     const newLeader = await leaderOf(`${channel.name}::g`, leader === 2 ? 3 : 2)
-    restart()
+    publisher.release()
     await node('start', leader)
-    await publisher
+    await publisher.done
+    const rejected = publisher.rejected.map((r) => (r as OmnibusError).code ?? String(r))
+    const first = publisher.rejected[0] as OmnibusError | undefined
+    const why = first ? errorMessage(first.cause ?? first) : '' // the first rejection's cause, for the report
     const counts = () => failoverCounts(seen, confirmed)
     // The counts are reported either way; the assertions below fail the test.
     await waitFor('every confirmed event delivered', () => counts().lost === 0, 120_000).catch(
@@ -98,7 +72,7 @@ it("10,000 events while the quorum queue's leader is SIGKILLed and restarted: na
       lines.filter((l) => l.startsWith(`${level} [rabbitmq] ${text}`))
     const resumed = logged('info', 'consumer resumed')
     const line = report('rabbitmq-cluster-leader-kill', {
-      published,
+      published: publisher.published,
       confirmed: confirmed.size,
       rejected: rejected.length,
       rejectedCodes: [...new Set(rejected)].join('/') || '-',
@@ -118,7 +92,7 @@ it("10,000 events while the quorum queue's leader is SIGKILLed and restarted: na
     expect(newLeader, line).not.toBe(leader)
     expect(lost, line).toBe(0)
     expect(outOfOrder, line).toBe(0)
-    expect(confirmed.size + rejected.length, line).toBe(published)
+    expect(confirmed.size + rejected.length, line).toBe(publisher.published)
     // Nacked publishes are sent again until publishTimeoutMs (4,400-5,783 rejected before they were):
     // only those that waited out the whole deadline in line reject.
     expect(rejected.length, line).toBeLessThanOrEqual(REJECTED_AT_MOST)
@@ -131,9 +105,8 @@ it("10,000 events while the quorum queue's leader is SIGKILLed and restarted: na
     expect(nacked.length, line).toBeLessThanOrEqual(1)
     expect(logged('info', 'publishes confirmed again'), line).toHaveLength(nacked.length)
   } finally {
-    published = TOTAL
-    restart()
-    await publisher.catch(() => undefined)
+    publisher.stop()
+    await publisher.done
     await sub.close().catch(() => undefined)
     await t.close().catch(() => undefined)
     // Leave the cluster whole for whoever runs next, whatever happened above, without this test's
