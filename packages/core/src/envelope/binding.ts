@@ -428,6 +428,60 @@ function attributeName(key: string, prefix: string, names: Map<string, string | 
   return name
 }
 
+/** The last text of one header sent as bytes, and the bytes it came from (a copy: clients reuse their buffers). */
+interface SeenValue {
+  bytes: Uint8Array | undefined
+  text: string
+  /** The value differed from the one before twice running (an id, a time): decoded, not compared, from then on. */
+  volatile: boolean
+  changed: boolean
+}
+
+/** Longest header value compared byte by byte; longer ones are decoded every time. */
+const SEEN_BYTES_MAX = 128
+
+/** SeenValue by header name: a sender repeats its specversion, source, type and kind on every message. */
+const seenValues = new Map<string, SeenValue>()
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
+  const n = a.length
+  if (b.length !== n) return false
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/**
+ * A header's bytes as text, checked as UTF-8 (throws if they are not). Bytes equal to the last
+ * ones under that name give the last text: a comparison of a few bytes in place of a decoder
+ * call (about 70-90 ns each, five of binary mode's seven headers, on Kafka's bytes).
+ */
+function headerBytesText(key: string, value: Uint8Array): string {
+  let seen = seenValues.get(key)
+  if (seen !== undefined && seen.bytes !== undefined && sameBytes(seen.bytes, value)) {
+    seen.changed = false
+    return seen.text
+  }
+  const text = structuredDecoder.decode(value)
+  if (value.length > SEEN_BYTES_MAX) return text
+  if (seen === undefined) {
+    if (seenValues.size >= MEMO_LIMIT) return text
+    seen = { bytes: undefined, text, volatile: false, changed: false }
+    seenValues.set(key, seen)
+  } else {
+    if (seen.volatile) return text
+    if (seen.changed) {
+      seen.volatile = true
+      seen.bytes = undefined
+      return text
+    }
+    seen.changed = true
+  }
+  // A copy (Buffer#slice would be a view of the client's buffer).
+  seen.bytes = new Uint8Array(value)
+  seen.text = text
+  return text
+}
+
 function decodeBinary(message: WireMessage, prefix: string, contentType: string | undefined): Decoded {
   const lazyJson = message.body.byteLength > 0 && isJson(contentType)
   // JSON data makes a received event: its attributes are set on one from the start (see finish).
@@ -442,7 +496,7 @@ function decodeBinary(message: WireMessage, prefix: string, contentType: string 
     if (value instanceof Uint8Array) {
       // Checked and decoded in one pass (half the cost of isUtf8, a Buffer view and toString per header).
       try {
-        attributes[name] = structuredDecoder.decode(value)
+        attributes[name] = headerBytesText(key, value)
       } catch {
         return malformed(`attribute "${name}" (header ${key}) is not valid UTF-8`, message)
       }
