@@ -121,7 +121,7 @@ export class RabbitMQPublisher {
       else if (outcome !== 'lost') throw failed(channel, pending[i]!.event, outcome)
       retry.push(pending[i]!)
     }
-    if (retry.length === 0) this.vanished.delete(channel.name) // routed again: its consumers are back
+    if (retry.length === 0 && !signal.aborted) this.vanished.delete(channel.name) // routed again: its consumers are back
     return retry
   }
 

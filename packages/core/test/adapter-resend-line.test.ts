@@ -17,7 +17,8 @@ function broker(line: ResendLine<number>, refuse: (n: number) => boolean) {
   let most = 0 // items in flight at once, from the first refusal answered until the first item taken
   let mostAfter = 0 // items in flight at once after the first item was taken
   let answered = false
-  const attempt = async (items: readonly number[], written: () => void) => {
+  // As the publisher does, a send that gave up (`signal` aborted) reports no refusal when answered.
+  const attemptFor = (signal?: AbortSignal) => async (items: readonly number[], written: () => void) => {
     const n = sizes.push(items.length)
     inFlight += items.length
     written()
@@ -30,10 +31,11 @@ function broker(line: ResendLine<number>, refuse: (n: number) => boolean) {
       return []
     }
     answered = true
+    if (signal?.aborted) return []
     line.failed('c', 'nack')
     return items
   }
-  return { attempt, taken, sizes, most: () => most, mostAfter: () => mostAfter }
+  return { attempt: attemptFor(), attemptFor, taken, sizes, most: () => most, mostAfter: () => mostAfter }
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve))
@@ -90,7 +92,7 @@ describe('adapter toolkit: ResendLine', () => {
     const line = new ResendLine<number>(options(logger))
     const b = broker(line, (n) => n <= 2)
     const soon = new AbortController()
-    const stuck = line.send('c', [0], b.attempt, soon.signal)
+    const stuck = line.send('c', [0], b.attemptFor(soon.signal), soon.signal)
     while (b.sizes.length < 2) await tick()
     soon.abort()
     await stuck
@@ -115,20 +117,19 @@ describe('adapter toolkit: ResendLine', () => {
     expect(b.taken).toEqual([1])
   })
 
-  it('a refusal no resend can change rejects its send; a failing key probes first', async () => {
+  it('a refusal no resend can change rejects its send, in line or not', async () => {
     const { logger } = recording()
     const line = new ResendLine<number>(options(logger))
     const signal = new AbortController().signal
-    line.failed('c')
-    const refused = line.send('c', [0], () => Promise.reject(new Error('too large')), signal)
-    await expect(refused).rejects.toThrow('too large')
-    const sent: number[] = []
-    const attempt = async (items: readonly number[]) => {
-      sent.push(items.length)
-      return []
-    }
-    line.failed('c')
-    await line.send('c', [1, 2], attempt, signal)
-    expect(sent).toEqual([1, 1]) // the probe, then the rest
+    const tooLarge = () => Promise.reject(new Error('too large'))
+    await expect(line.send('c', [0], tooLarge, signal)).rejects.toThrow('too large')
+    // In line: behind a send refused once and probing, one that fails for good.
+    const b = broker(line, (n) => n === 1)
+    const first = line.send('c', [1], b.attempt, signal)
+    while (b.sizes.length < 2) await tick()
+    const inLine = line.send('c', [2], tooLarge, signal)
+    await expect(inLine).rejects.toThrow('too large')
+    await first
+    expect(b.taken).toEqual([1])
   })
 })

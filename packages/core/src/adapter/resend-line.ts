@@ -40,6 +40,8 @@ export class ResendLine<T> {
    * queue) leaves nothing behind; its next send simply goes out whole.
    */
   private readonly keys = new Map<string, KeyState<T>>()
+  /** Sends of each key on their first attempt, outside any line (a refusal they report makes the key). */
+  private readonly flying = new Map<string, number>()
   private calls = 0
 
   constructor(private readonly options: ResendLineOptions) {}
@@ -54,13 +56,15 @@ export class ResendLine<T> {
     const order = this.calls++
     let left = items
     if (!this.keys.has(key)) {
+      this.flying.set(key, (this.flying.get(key) ?? 0) + 1)
       try {
-        left = await attempt(items, noop)
-      } catch (error) {
-        this.tidy(key) // what the attempt marked failing, with nothing in line
-        throw error
+        left = await call(attempt, items, noop)
+      } finally {
+        const still = this.flying.get(key)! - 1
+        if (still === 0) this.flying.delete(key)
+        else this.flying.set(key, still)
       }
-      if (left.length === 0 || signal.aborted) return this.tidy(key)
+      if (left.length === 0 || signal.aborted) return this.tidy(key) // what it marked failing, nothing in line
       this.failed(key)
     }
     const state = this.keys.get(key)!
@@ -73,6 +77,7 @@ export class ResendLine<T> {
   /** Marks `key` failing; with `reason`, its outage is logged (once at warn; its end at info). */
   failed(key: string, reason?: string): void {
     let state = this.keys.get(key)
+    if (state === undefined && !this.flying.has(key)) return // a late answer to a send no one waits for
     if (state === undefined) {
       const outage = new Outage(this.options.logger, { channel: key })
       state = { failing: true, line: [], unanswered: 0, pumping: false, outage }
@@ -102,15 +107,18 @@ export class ResendLine<T> {
         if (head.signal.aborted) this.leave(state, head)
         else if (state.failing) {
           await pause(backoff.next(), head.signal)
-          if (head.signal.aborted) continue
-          const refused = await head.attempt(head.items.slice(0, 1), noop).then(
-            (left) => left.length > 0,
+          // A send refused meanwhile may have gone back ahead of this one: probe with the head.
+          if (head !== state.line[0] || head.signal.aborted) continue
+          const probe = call(head.attempt, head.items.slice(0, 1), noop)
+          const refused = await Promise.race([probe, stopped(head)]).then(
+            (left) => left === undefined || left.length > 0, // undefined: the deadline passed first
             (error: unknown) => this.leave(state, head, error),
           )
-          // An attempt cut short by the deadline says nothing.
-          if (refused !== false || head.signal.aborted) continue
+          if (refused !== false) continue
           state.failing = false
           backoff.reset()
+          state.outage.end(this.options.say.back)
+          if (head.signal.aborted) continue // taken, though its send no longer waits
           head.items = head.items.slice(1)
           if (head.items.length === 0) this.leave(state, head)
         } else await this.pipeline(key, state, head)
@@ -129,7 +137,7 @@ export class ResendLine<T> {
     const handed = new Promise<void>((resolve) => {
       written = resolve
     })
-    const answered = head.attempt(head.items, written).then(
+    const answered = call(head.attempt, head.items, written).then(
       (left) => {
         if (left.length === 0 || head.signal.aborted) return head.resolve()
         state.failing = true
@@ -143,7 +151,7 @@ export class ResendLine<T> {
       state.unanswered--
       this.tidy(key)
     })
-    await Promise.race([handed, answered])
+    await Promise.race([handed, answered, stopped(head)])
   }
 
   private leave(state: KeyState<T>, send: Waiting<T>, error?: unknown): undefined {
@@ -156,7 +164,8 @@ export class ResendLine<T> {
   /** Forgets a key with nothing in line or unanswered; its outage ends if it is taken again. */
   private tidy(key: string): void {
     const state = this.keys.get(key)
-    if (state === undefined || state.line.length > 0 || state.unanswered > 0 || state.pumping) return
+    const busy = state === undefined || state.line.length > 0 || state.unanswered > 0 || state.pumping
+    if (busy || this.flying.has(key)) return
     if (!state.failing) state.outage.end(this.options.say.back)
     this.keys.delete(key)
   }
@@ -169,6 +178,7 @@ interface Waiting<T> {
   readonly signal: AbortSignal
   readonly resolve: () => void
   readonly reject: (error: unknown) => void
+  stopped?: Promise<undefined>
 }
 
 interface KeyState<T> {
@@ -180,3 +190,20 @@ interface KeyState<T> {
 }
 
 const noop = () => undefined
+
+/** Calls `attempt`, a synchronous throw becoming a rejection. */
+function call<T>(attempt: ResendAttempt<T>, items: readonly T[], written: () => void): Promise<readonly T[]> {
+  return new Promise((resolve) => resolve(attempt(items, written)))
+}
+
+/**
+ * Resolves (with undefined) once the send's signal aborts, so that an attempt that never settles
+ * holds no line past its deadline; one listener per send, however many probes race it.
+ */
+function stopped<T>(send: Waiting<T>): Promise<undefined> {
+  send.stopped ??= new Promise((resolve) => {
+    if (send.signal.aborted) resolve(undefined)
+    else send.signal.addEventListener('abort', () => resolve(undefined), { once: true })
+  })
+  return send.stopped
+}
