@@ -65,7 +65,7 @@ export class ResendLine<T> {
         else this.flying.set(key, still)
       }
       if (left.length === 0 || signal.aborted) return this.tidy(key) // what it marked failing, nothing in line
-      this.failed(key)
+      this.failing(key)
     }
     const state = this.keys.get(key)!
     return new Promise<void>((resolve, reject) => {
@@ -76,15 +76,21 @@ export class ResendLine<T> {
 
   /** Marks `key` failing; with `reason`, its outage is logged (once at warn; its end at info). */
   failed(key: string, reason?: string): void {
+    if (!this.keys.has(key) && !this.flying.has(key)) return // a late answer to a send no one waits for
+    const state = this.failing(key)
+    if (reason !== undefined) state.outage.begin(this.options.say.failing, { reason })
+  }
+
+  /** The key's state, made if need be, marked failing. */
+  private failing(key: string): KeyState<T> {
     let state = this.keys.get(key)
-    if (state === undefined && !this.flying.has(key)) return // a late answer to a send no one waits for
     if (state === undefined) {
       const outage = new Outage(this.options.logger, { channel: key })
       state = { failing: true, line: [], unanswered: 0, pumping: false, outage }
       this.keys.set(key, state)
     }
     state.failing = true
-    if (reason !== undefined) state.outage.begin(this.options.say.failing, { reason })
+    return state
   }
 
   /** Puts a send in its place by call order (one refused again goes back before those called after it). */
@@ -117,7 +123,6 @@ export class ResendLine<T> {
           if (refused !== false) continue
           state.failing = false
           backoff.reset()
-          state.outage.end(this.options.say.back)
           if (head.signal.aborted) continue // taken, though its send no longer waits
           head.items = head.items.slice(1)
           if (head.items.length === 0) this.leave(state, head)
