@@ -6,6 +6,7 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs'
+import { expectSealed } from '@omnibus/conformance'
 import { type Bus, createBus, type Envelope } from '@omnibus/core'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { awsTransport, resourceName } from '../src/index.js'
@@ -92,11 +93,7 @@ describe('aws: payload encryption', () => {
     ])
     const messages = await atRest(queueUrl, 2)
     expect(messages).toHaveLength(2)
-    for (const message of messages) {
-      expect(message).not.toContain(SECRET)
-      expect(message).toContain('enckeyid')
-      expect(message).toContain(type)
-    }
+    expectSealed(messages, SECRET, type)
     await waitFor('both events decrypted', () => got.length === 2, 30_000)
     const data = got.map((e) => (Buffer.isBuffer(e.data) ? e.data.toString() : e.data))
     expect(data).toEqual(expect.arrayContaining([{ card: SECRET }, SECRET]))

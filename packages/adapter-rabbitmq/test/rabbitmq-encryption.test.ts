@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { expectSealed } from '@omnibus/conformance'
 import { type Bus, createBus, type Envelope } from '@omnibus/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { rabbitmqTransport } from '../src/index.js'
@@ -43,10 +44,7 @@ describe('rabbitmq: payload encryption', () => {
         return seen
       })
       expect(waiting).toHaveLength(2)
-      for (const message of waiting) {
-        expect(message).not.toContain(SECRET)
-        expect(message).toContain('enckeyid')
-      }
+      expectSealed(waiting, SECRET)
       const handler = await bus(mode, 'enc-handler')
       const got: Envelope[] = []
       handler.handle(type, async (e) => void got.push(e))

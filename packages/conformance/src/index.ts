@@ -16,7 +16,7 @@ export { failoverCounts, type KeyedPublishing, keyedPublisher, report, type Seen
 export type { Sizes } from './harness.js'
 export { brokers, collector, restartBroker } from './helpers.js'
 export type { ConformanceOptions } from './options.js'
-export { auditing, capturingLogger, expectDenied, LeakWatch } from './security.js'
+export { auditing, capturingLogger, expectDenied, expectSealed, LeakWatch } from './security.js'
 export { uniq, waitFor } from './wait.js'
 
 /** Every case of CONFORMANCE.md, in its order. */

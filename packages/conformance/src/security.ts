@@ -94,3 +94,15 @@ export class LeakWatch {
     for (const secret of secrets) expect(text).not.toContain(secret)
   }
 }
+
+/**
+ * For payload-encryption tests: every message as the broker holds it (body and attributes as
+ * text) lacks `secret`, names its key id (`enckeyid`), and, given `type`, keeps it in clear.
+ */
+export function expectSealed(messages: readonly string[], secret: string, type?: string): void {
+  for (const message of messages) {
+    expect(message).not.toContain(secret)
+    expect(message).toContain('enckeyid')
+    if (type !== undefined) expect(message).toContain(type)
+  }
+}
